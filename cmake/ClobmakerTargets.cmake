@@ -1,0 +1,75 @@
+# Shared build settings and the helpers every CMakeLists.txt in the tree uses.
+
+# The warning set for our own code. Generated protobuf code and third-party headers are
+# included as SYSTEM, so they never trip it.
+add_library(clobmaker_warnings INTERFACE)
+add_library(clobmaker::warnings ALIAS clobmaker_warnings)
+target_compile_options(clobmaker_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Wformat=2
+  -Wmissing-declarations -Wunused)
+if(CLOBMAKER_WERROR)
+  target_compile_options(clobmaker_warnings INTERFACE -Werror)
+endif()
+
+# Sanitizers apply to everything we compile, so that instrumented and plain code never mix.
+if(CLOBMAKER_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(CLOBMAKER_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT CLOBMAKER_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "CLOBMAKER_SANITIZE must be '', 'address' or 'thread'")
+endif()
+
+# clobmaker_library(NAME <name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
+# Declares clobmaker_<name> with alias clobmaker::<name>. Headers are included as
+# "common/<lib>/file.h" or "services/<svc>/file.h" relative to the source root.
+function(clobmaker_library)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(clobmaker_${ARG_NAME} STATIC ${ARG_SOURCES})
+  add_library(clobmaker::${ARG_NAME} ALIAS clobmaker_${ARG_NAME})
+  target_include_directories(clobmaker_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(clobmaker_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE clobmaker::warnings ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# clobmaker_executable(NAME <binary name> SOURCES ... DEPS ...): lands in build/bin/<name>.
+function(clobmaker_executable)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE clobmaker::warnings ${ARG_DEPS})
+endfunction()
+
+# clobmaker_test(NAME <name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s])
+# A GoogleTest binary whose cases are registered with CTest one by one (discovered at test
+# time, so building never runs test binaries).
+function(clobmaker_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT CLOBMAKER_BUILD_TESTS)
+    return()
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_link_libraries(${ARG_NAME} PRIVATE clobmaker::warnings ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${ARG_NAME} PRIVATE
+    CLOBMAKER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    CLOBMAKER_BINARY_DIR="${CMAKE_BINARY_DIR}"
+    CLOBMAKER_NATS_SERVER="${NATS_SERVER_EXECUTABLE}")
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()
+
+# clobmaker_benchmark(NAME <name> SOURCES ... DEPS ...): Google Benchmark binary in build/bench.
+function(clobmaker_benchmark)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(NOT CLOBMAKER_BUILD_BENCHMARKS)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+  target_link_libraries(${ARG_NAME} PRIVATE clobmaker::warnings ${ARG_DEPS} benchmark::benchmark)
+endfunction()
