@@ -1,0 +1,131 @@
+#include "common/grpcserver/grpc_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include "clobmaker/user/v1/user.grpc.pb.h"
+
+namespace clobmaker::grpcserver {
+namespace {
+
+// A minimal admin service whose handler starts with the authorizer, as every service's does.
+class StatusService final : public clobmaker::user::v1::UserStreamAdmin::Service {
+ public:
+  const AdminAuthorizer* authorizer = nullptr;
+  grpc::Status Status(grpc::ServerContext* context, const clobmaker::user::v1::StatusRequest*,
+                      clobmaker::common::v1::ServiceStatus* response) override {
+    if (grpc::Status auth = authorizer->Check(*context); !auth.ok()) return auth;
+    response->set_service("test");
+    response->set_ready(true);
+    return grpc::Status::OK;
+  }
+};
+
+grpc::Status CallStatus(const std::string& address, const std::string& token, clobmaker::common::v1::ServiceStatus* out) {
+  auto stub = clobmaker::user::v1::UserStreamAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return stub->Status(&context, clobmaker::user::v1::StatusRequest(), out);
+}
+
+// grpc.health.v1.Health/Check through the generic stub (no generated health code is shipped).
+int HealthStatus(const std::string& address) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice empty_request;  // HealthCheckRequest{service: ""} encodes to zero bytes
+  grpc::ByteBuffer request(&empty_request, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   std::lock_guard lock(mu);
+                   status = s;
+                   done = true;
+                   cv.notify_one();
+                 });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  // HealthCheckResponse{status = 1 (SERVING)} is 0x08 0x01; NOT_SERVING is 0x08 0x02.
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : 0;
+}
+
+TEST(GrpcServer, ServesOnAFreeLoopbackPortWithHealth) {
+  StatusService service;
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0"}, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  service.authorizer = &(*server)->authorizer();
+  EXPECT_GT((*server)->port(), 0);
+  clobmaker::common::v1::ServiceStatus status;
+  ASSERT_TRUE(CallStatus((*server)->address(), "", &status).ok());
+  EXPECT_EQ(status.service(), "test");
+  EXPECT_EQ(HealthStatus((*server)->address()), 1);
+  (*server)->SetServing(false);
+  EXPECT_EQ(HealthStatus((*server)->address()), 2);
+}
+
+TEST(GrpcServer, RefusesNonLoopbackWithoutTokenOrMtls) {
+  StatusService service;
+  auto server = GrpcServer::Start({.listen = "0.0.0.0:0"}, {&service});
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  auto with_token = GrpcServer::Start({.listen = "0.0.0.0:0", .token = "s3cret"}, {&service});
+  EXPECT_TRUE(with_token.ok()) << with_token.status();
+}
+
+TEST(GrpcServer, TokenIsRequiredWhenConfigured) {
+  StatusService service;
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0", .token = "s3cret"}, {&service});
+  ASSERT_TRUE(server.ok());
+  service.authorizer = &(*server)->authorizer();
+  clobmaker::common::v1::ServiceStatus status;
+  EXPECT_EQ(CallStatus((*server)->address(), "", &status).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CallStatus((*server)->address(), "wrong!", &status).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(CallStatus((*server)->address(), "s3cret", &status).ok());
+}
+
+TEST(GrpcServer, LoopbackDetection) {
+  EXPECT_TRUE(IsLoopbackListen("127.0.0.1:50051"));
+  EXPECT_TRUE(IsLoopbackListen("localhost:1"));
+  EXPECT_TRUE(IsLoopbackListen("[::1]:1"));
+  EXPECT_FALSE(IsLoopbackListen("0.0.0.0:1"));
+  EXPECT_FALSE(IsLoopbackListen("[::]:1"));
+  EXPECT_FALSE(IsLoopbackListen("10.0.0.1:1"));
+}
+
+TEST(LoadAdminToken, RefusesFilesReadableByOthers) {
+  const std::string path = ::testing::TempDir() + "/admin-token";
+  { std::ofstream(path) << "tok\n"; }
+  chmod(path.c_str(), 0644);
+  auto loose = LoadAdminToken(path, "");
+  ASSERT_FALSE(loose.ok());
+  EXPECT_EQ(loose.status().code(), absl::StatusCode::kPermissionDenied);
+  chmod(path.c_str(), 0600);
+  auto ok = LoadAdminToken(path, "");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "tok");
+  std::remove(path.c_str());
+  setenv("CLOBMAKER_TEST_TOKEN", "from-env", 1);
+  EXPECT_EQ(*LoadAdminToken("", "CLOBMAKER_TEST_TOKEN"), "from-env");
+  EXPECT_EQ(*LoadAdminToken("", "CLOBMAKER_TEST_TOKEN_UNSET"), "");
+}
+
+}  // namespace
+}  // namespace clobmaker::grpcserver
