@@ -5,6 +5,8 @@
 #include <rapidjson/writer.h>
 
 #include <charconv>
+#include <map>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -71,15 +73,46 @@ absl::StatusOr<crypto::Hash32> Bytes32Field(const Value& doc, const char* name) 
   return out;
 }
 
-absl::StatusOr<std::string> Sign(std::string_view line) {
+}  // namespace
+
+struct SignerCache::Impl {
+  std::map<std::string, crypto::PrivateKey> keys;  // bounded: cleared when it grows past 1024
+};
+SignerCache::SignerCache() : impl_(new Impl) {}
+SignerCache::~SignerCache() {
+  for (auto& [hex, key] : impl_->keys) crypto::Wipe(const_cast<char*>(hex.data()), hex.size());
+  delete impl_;
+}
+
+namespace {
+
+absl::StatusOr<const crypto::PrivateKey*> KeyFor(const std::string& hex, SignerCache* cache,
+                                                 std::optional<crypto::PrivateKey>& local) {
+  if (cache != nullptr) {
+    auto& keys = cache->impl().keys;
+    if (auto it = keys.find(hex); it != keys.end()) return &it->second;
+    auto key = crypto::PrivateKey::FromHex(hex);
+    if (!key.ok()) return key.status();
+    if (keys.size() >= 1024) keys.clear();
+    return &keys.emplace(hex, std::move(*key)).first->second;
+  }
+  auto key = crypto::PrivateKey::FromHex(hex);
+  if (!key.ok()) return key.status();
+  local.emplace(std::move(*key));
+  return &*local;
+}
+
+absl::StatusOr<std::string> Sign(std::string_view line, SignerCache* cache) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return absl::InvalidArgumentError("input is not a JSON object");
 
   CM_ASSIGN_OR_RETURN(const uint64_t version_number, Unsigned(doc, "version", false, 1));
   CM_ASSIGN_OR_RETURN(const OrderVersion version, OrderVersionFromInt(static_cast<int64_t>(version_number)));
-  CM_ASSIGN_OR_RETURN(const std::string key_text, Text(doc, "private_key"));
-  auto key = crypto::PrivateKey::FromHex(key_text);
+  CM_ASSIGN_OR_RETURN(std::string key_text, Text(doc, "private_key"));
+  std::optional<crypto::PrivateKey> local_key;
+  auto key = KeyFor(key_text, cache, local_key);
+  crypto::Wipe(key_text.data(), key_text.size());
   if (!key.ok()) return key.status();
   CM_ASSIGN_OR_RETURN(const uint64_t chain_id, Unsigned(doc, "chain_id", true));
   CM_ASSIGN_OR_RETURN(const ChainContracts contracts, ContractsForChain(chain_id));
@@ -110,7 +143,7 @@ absl::StatusOr<std::string> Sign(std::string_view line) {
   auto salt = Uint256::FromDecimal(salt_text);
   if (!salt.ok()) return Annotate(salt.status(), "salt");
   order.salt = *salt;
-  CM_ASSIGN_OR_RETURN(order.signer, AddressField(doc, "signer", key->address()));
+  CM_ASSIGN_OR_RETURN(order.signer, AddressField(doc, "signer", (*key)->address()));
   CM_ASSIGN_OR_RETURN(order.maker, AddressField(doc, "maker", order.signer));
   order.token_id = *token;
   order.maker_amount = amounts.maker;
@@ -130,7 +163,7 @@ absl::StatusOr<std::string> Sign(std::string_view line) {
 
   const crypto::Address exchange = ExchangeFor(contracts, version, neg_risk);
   const OrderDomainHash domain = HashDomain({.version = version, .chain_id = chain_id, .exchange = exchange});
-  CM_ASSIGN_OR_RETURN(const SignedOrder signed_order, SignOrder(order, domain, *key));
+  CM_ASSIGN_OR_RETURN(const SignedOrder signed_order, SignOrder(order, domain, **key));
 
   return fmt::format(R"({{"maker_amount":"{}","taker_amount":"{}","exchange":"{}","order_hash":"{}","signature":"{}"}})",
                      amounts.maker, amounts.taker, exchange.ToChecksum(), signed_order.id.ToString(),
@@ -139,8 +172,8 @@ absl::StatusOr<std::string> Sign(std::string_view line) {
 
 }  // namespace
 
-std::string SignLine(std::string_view line) {
-  auto result = Sign(line);
+std::string SignLine(std::string_view line, SignerCache* cache) {
+  auto result = Sign(line, cache);
   if (!result.ok()) return ErrorLine(StatusText(result.status()));
   return *result;
 }

@@ -10,8 +10,26 @@
 #include <string>
 #include <string_view>
 
+
 namespace clobmaker::signing {
 
-std::string SignLine(std::string_view line);
+// Keys already seen in this run, so that a stream of orders from one wallet derives its
+// address once. Secrets are wiped when the cache is destroyed.
+class SignerCache;
+
+std::string SignLine(std::string_view line, SignerCache* cache = nullptr);
+
+class SignerCache {
+ public:
+  SignerCache();
+  ~SignerCache();
+  SignerCache(const SignerCache&) = delete;
+  SignerCache& operator=(const SignerCache&) = delete;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  Impl* impl_;
+};
 
 }  // namespace clobmaker::signing

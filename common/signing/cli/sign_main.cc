@@ -23,9 +23,10 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   std::string line;
   std::string out;
+  clobmaker::signing::SignerCache cache;
   while (std::getline(std::cin, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    out = clobmaker::signing::SignLine(line);
+    out = clobmaker::signing::SignLine(line, &cache);
     out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
