@@ -31,8 +31,7 @@ std::string HexEncode(std::span<const uint8_t> bytes, bool prefix) {
 absl::Status HexDecodeInto(std::string_view text, std::span<uint8_t> out) {
   const std::string_view digits = StripPrefix(text);
   if (digits.size() != out.size() * 2) {
-    return absl::InvalidArgumentError(
-        fmt::format("expected {} hex digits, got {}", out.size() * 2, digits.size()));
+    return absl::InvalidArgumentError(fmt::format("expected {} hex digits, got {}", out.size() * 2, digits.size()));
   }
   for (size_t i = 0; i < out.size(); ++i) {
     const int hi = Nibble(digits[2 * i]);

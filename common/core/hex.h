@@ -1,13 +1,13 @@
 // Hexadecimal encoding for byte strings (hashes, addresses, signatures).
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 namespace clobmaker {
 

@@ -7,8 +7,7 @@
 namespace clobmaker {
 
 void FailCheck(const char* file, int line, std::string_view what) {
-  std::fprintf(stderr, "CHECK failed at %s:%d: %.*s\n", file, line, static_cast<int>(what.size()),
-               what.data());
+  std::fprintf(stderr, "CHECK failed at %s:%d: %.*s\n", file, line, static_cast<int>(what.size()), what.data());
   std::abort();
 }
 

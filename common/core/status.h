@@ -18,16 +18,15 @@
 #define CM_STATUS_CONCAT_(a, b) CM_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` yields a non-OK absl::Status.
-#define CM_RETURN_IF_ERROR(expr)                       \
-  do {                                                 \
-    ::absl::Status cm_status_ = (expr);                \
-    if (!cm_status_.ok()) return cm_status_;           \
+#define CM_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status cm_status_ = (expr);      \
+    if (!cm_status_.ok()) return cm_status_; \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, otherwise moves the
 // value into `lhs` (which may be a declaration).
-#define CM_ASSIGN_OR_RETURN(lhs, rexpr) \
-  CM_ASSIGN_OR_RETURN_IMPL_(CM_STATUS_CONCAT_(cm_statusor_, __LINE__), lhs, rexpr)
+#define CM_ASSIGN_OR_RETURN(lhs, rexpr) CM_ASSIGN_OR_RETURN_IMPL_(CM_STATUS_CONCAT_(cm_statusor_, __LINE__), lhs, rexpr)
 #define CM_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                              \
   if (!tmp.ok()) return tmp.status();              \
@@ -43,9 +42,9 @@ absl::Status Annotate(const absl::Status& status, std::string_view context);
 
 }  // namespace clobmaker
 
-#define CM_CHECK(cond)                                                     \
-  do {                                                                     \
-    if (!(cond)) ::clobmaker::FailCheck(__FILE__, __LINE__, #cond);        \
+#define CM_CHECK(cond)                                              \
+  do {                                                              \
+    if (!(cond)) ::clobmaker::FailCheck(__FILE__, __LINE__, #cond); \
   } while (false)
 
 namespace clobmaker {

@@ -38,9 +38,7 @@ TEST(Status, AnnotateKeepsCodeAndPrefixesMessage) {
   EXPECT_TRUE(Annotate(absl::OkStatus(), "x").ok());
 }
 
-TEST(StatusDeathTest, CheckAbortsWithLocation) {
-  EXPECT_DEATH(CM_CHECK(1 + 1 == 3), "CHECK failed at .*1 \\+ 1 == 3");
-}
+TEST(StatusDeathTest, CheckAbortsWithLocation) { EXPECT_DEATH(CM_CHECK(1 + 1 == 3), "CHECK failed at .*1 \\+ 1 == 3"); }
 
 }  // namespace
 }  // namespace clobmaker

@@ -4,13 +4,13 @@
 // encoding (ABI words), comparison, and small arithmetic used by amount computations.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <array>
 #include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <absl/status/statusor.h>
 
 namespace clobmaker {
 

@@ -1,5 +1,6 @@
 #include "common/crypto/crypto.h"
 
+#include <fmt/core.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,8 +9,6 @@
 #include <secp256k1_recovery.h>
 
 #include <cstring>
-
-#include <fmt/core.h>
 
 #include "common/core/hex.h"
 #include "common/core/status.h"
@@ -207,8 +206,8 @@ Hash32 AbiEncoder::Keccak() const { return Keccak256(bytes_); }
 Hash32 DomainSeparator(const Eip712Domain& domain) {
   AbiEncoder enc;
   if (domain.verifying_contract) {
-    enc.Word(Keccak256(std::string_view(
-        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")));
+    enc.Word(Keccak256(
+        std::string_view("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")));
   } else {
     enc.Word(Keccak256(std::string_view("EIP712Domain(string name,string version,uint256 chainId)")));
   }
@@ -238,7 +237,8 @@ Hash32 HmacSha256(std::span<const uint8_t> key, std::string_view message) {
 
 std::string Base64Encode(std::span<const uint8_t> data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -258,8 +258,8 @@ absl::StatusOr<std::vector<uint8_t>> Base64Decode(std::string_view text) {
   for (char c : text) {
     if (c == '-') c = '+';
     if (c == '_') c = '/';
-    const bool valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-                       c == '/' || c == '=';
+    const bool valid =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!valid) return absl::InvalidArgumentError("invalid base64 character");
     normalized += c;
   }

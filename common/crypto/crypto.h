@@ -9,6 +9,8 @@
 // printed or logged.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -16,8 +18,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/uint256.h"
 

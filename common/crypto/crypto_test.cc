@@ -92,8 +92,8 @@ TEST(Eip712, ClobAuthDomainWithoutVerifyingContract) {
   // Domain separator of {ClobAuthDomain, 1, 80002}: checked indirectly by the L1 vectors; here
   // the two domain shapes must differ.
   const Hash32 a = DomainSeparator({.name = "ClobAuthDomain", .version = "1", .chain_id = 80002});
-  const Hash32 b = DomainSeparator({.name = "ClobAuthDomain", .version = "1", .chain_id = 80002,
-                                    .verifying_contract = Address()});
+  const Hash32 b =
+      DomainSeparator({.name = "ClobAuthDomain", .version = "1", .chain_id = 80002, .verifying_contract = Address()});
   EXPECT_NE(a, b);
 }
 

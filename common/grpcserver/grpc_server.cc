@@ -1,18 +1,17 @@
 #include "common/grpcserver/grpc_server.h"
 
-#include <sys/stat.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include <fmt/core.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace clobmaker::grpcserver {
 namespace {
@@ -44,7 +43,7 @@ bool IsLoopbackListen(std::string_view host_port) {
 absl::StatusOr<std::string> LoadAdminToken(std::string_view file, std::string_view env_var) {
   if (!file.empty()) {
     const std::string path(file);
-    struct stat st{};
+    struct stat st {};
     if (stat(path.c_str(), &st) != 0) return absl::NotFoundError(fmt::format("admin token file {} not found", path));
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
       return absl::PermissionDeniedError(
@@ -88,16 +87,16 @@ GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::stri
 GrpcServer::~GrpcServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
-                                                             const std::vector<grpc::Service*>& services) {
+                                                              const std::vector<grpc::Service*>& services) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   const bool mtls = tls && !options.tls_client_ca_file.empty();
   if (tls && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
     return absl::InvalidArgumentError("TLS needs both a certificate and a key file");
   }
   if (!IsLoopbackListen(options.listen) && options.token.empty() && !mtls) {
-    return absl::InvalidArgumentError(fmt::format(
-        "refusing to serve the admin API on non-loopback address {} without an admin token or mutual TLS",
-        options.listen));
+    return absl::InvalidArgumentError(
+        fmt::format("refusing to serve the admin API on non-loopback address {} without an admin token or mutual TLS",
+                    options.listen));
   }
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (tls) {
@@ -127,9 +126,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
     return absl::UnavailableError(fmt::format("cannot serve gRPC on {}", options.listen));
   }
   const std::string_view host = HostOf(options.listen);
-  const std::string address = host.find(':') != std::string_view::npos ? fmt::format("[{}]:{}", host, port)
-                                                                       : fmt::format("{}:{}", host, port);
-  auto result = std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port, address, AdminAuthorizer(options.token)));
+  const std::string address =
+      host.find(':') != std::string_view::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+  auto result =
+      std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port, address, AdminAuthorizer(options.token)));
   result->SetServing(true);
   return result;
 }

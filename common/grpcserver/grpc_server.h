@@ -10,14 +10,14 @@
 //   LOG << "admin API on " << (*server)->address();
 #pragma once
 
+#include <absl/status/statusor.h>
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/status.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
-#include <grpcpp/server_context.h>
-#include <grpcpp/support/status.h>
 
 #include "common/core/clock.h"
 
@@ -33,7 +33,7 @@ struct GrpcServerOptions {
   std::string token;                   // required bearer token (empty: none)
   std::string tls_cert_file;           // server certificate and key (PEM) ...
   std::string tls_key_file;
-  std::string tls_client_ca_file;      // ... and the CA that client certificates must chain to (mTLS)
+  std::string tls_client_ca_file;  // ... and the CA that client certificates must chain to (mTLS)
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost" (with a port).
@@ -59,7 +59,7 @@ class GrpcServer {
   // and reflection. Errors: InvalidArgument for an unsafe or malformed configuration,
   // Unavailable when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                          const std::vector<grpc::Service*>& services);
+                                                           const std::vector<grpc::Service*>& services);
   ~GrpcServer();
 
   int port() const { return port_; }

@@ -1,14 +1,13 @@
 #include "common/grpcserver/grpc_server.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/support/byte_buffer.h>
 
 #include "clobmaker/user/v1/user.grpc.pb.h"
 
@@ -28,8 +27,10 @@ class StatusService final : public clobmaker::user::v1::UserStreamAdmin::Service
   }
 };
 
-grpc::Status CallStatus(const std::string& address, const std::string& token, clobmaker::common::v1::ServiceStatus* out) {
-  auto stub = clobmaker::user::v1::UserStreamAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+grpc::Status CallStatus(const std::string& address, const std::string& token,
+                        clobmaker::common::v1::ServiceStatus* out) {
+  auto stub =
+      clobmaker::user::v1::UserStreamAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -9,9 +9,9 @@
 
 namespace clobmaker::model {
 namespace {
-constexpr int64_t kPow10[] = {1,          10,          100,          1'000,         10'000,
-                              100'000,    1'000'000,   10'000'000,   100'000'000,   1'000'000'000,
-                              10'000'000'000, 100'000'000'000, 1'000'000'000'000};
+constexpr int64_t kPow10[] = {
+    1,          10,          100,           1'000,          10'000,          100'000,          1'000'000,
+    10'000'000, 100'000'000, 1'000'000'000, 10'000'000'000, 100'000'000'000, 1'000'000'000'000};
 }  // namespace
 
 absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale, DecimalLimits limits) {
@@ -43,8 +43,7 @@ absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale, DecimalLim
       ++fraction_digits;
       if (fraction_digits > scale) {
         if (digit != 0) {
-          return absl::InvalidArgumentError(
-              fmt::format("too many decimals (max {}): '{}'", scale, original));
+          return absl::InvalidArgumentError(fmt::format("too many decimals (max {}): '{}'", scale, original));
         }
         continue;
       }
@@ -71,8 +70,7 @@ absl::StatusOr<int64_t> ParseScaled(std::string_view text, int scale, DecimalLim
 std::string FormatScaled(int64_t units, int scale) {
   CM_CHECK(scale >= 0 && scale <= 12);
   const bool negative = units < 0;
-  const UInt128 magnitude =
-      negative ? static_cast<UInt128>(-static_cast<Int128>(units)) : static_cast<UInt128>(units);
+  const UInt128 magnitude = negative ? static_cast<UInt128>(-static_cast<Int128>(units)) : static_cast<UInt128>(units);
   const auto pow = static_cast<UInt128>(kPow10[scale]);
   const auto whole = static_cast<uint64_t>(magnitude / pow);
   auto fraction = static_cast<uint64_t>(magnitude % pow);

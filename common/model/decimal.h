@@ -5,11 +5,11 @@
 // error, never silently rounded.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <absl/status/statusor.h>
 
 namespace clobmaker::model {
 

@@ -21,7 +21,7 @@ TEST(ParseScaled, ExactValues) {
 TEST(ParseScaled, RejectsInsteadOfRounding) {
   EXPECT_FALSE(ParseScaled("0.00001", 4).ok());  // over-precise
   EXPECT_FALSE(ParseScaled("0.12345", 4).ok());
-  EXPECT_FALSE(ParseScaled("-1", 4).ok());       // negative
+  EXPECT_FALSE(ParseScaled("-1", 4).ok());  // negative
   EXPECT_FALSE(ParseScaled("", 4).ok());
   EXPECT_FALSE(ParseScaled(".", 4).ok());
   EXPECT_FALSE(ParseScaled("1.2.3", 4).ok());

@@ -54,8 +54,8 @@ absl::StatusOr<TickSize> TickSize::FromUnits(int64_t units) {
   for (int64_t allowed : kAllowedUnits) {
     if (units == allowed) return TickSize(units);
   }
-  return absl::InvalidArgumentError(
-      fmt::format("unsupported tick size {} (allowed: 0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001)", FormatScaled(units, kPriceScale)));
+  return absl::InvalidArgumentError(fmt::format(
+      "unsupported tick size {} (allowed: 0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001)", FormatScaled(units, kPriceScale)));
 }
 
 absl::StatusOr<TickSize> TickSize::Parse(std::string_view text) {
@@ -68,12 +68,18 @@ std::string TickSize::ToString() const { return FormatScaled(units_, kPriceScale
 
 int TickSize::PriceDecimals() const {
   switch (units_) {
-    case 1000: return 1;
-    case 100: return 2;
-    case 50: return 3;
-    case 25: return 4;
-    case 10: return 3;
-    default: return 4;
+    case 1000:
+      return 1;
+    case 100:
+      return 2;
+    case 50:
+      return 3;
+    case 25:
+      return 4;
+    case 10:
+      return 3;
+    default:
+      return 4;
   }
 }
 

@@ -10,14 +10,14 @@
 // Decimal strings appear only at the protocol boundary through Parse()/ToString().
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <array>
 #include <compare>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/uint256.h"
 

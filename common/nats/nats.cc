@@ -1,12 +1,11 @@
 #include "common/nats/nats.h"
 
+#include <fmt/core.h>
+#include <google/protobuf/message_lite.h>
 #include <nats/nats.h>
 
 #include <atomic>
 #include <string>
-
-#include <fmt/core.h>
-#include <google/protobuf/message_lite.h>
 
 #include "common/core/status.h"
 
@@ -18,19 +17,25 @@ int64_t ToMillis(Nanos n) { return n <= 0 ? 0 : std::max<int64_t>(1, n / kNanosP
 absl::Status FromNats(natsStatus s, std::string_view what) {
   if (s == NATS_OK) return absl::OkStatus();
   const char* last = nats_GetLastError(nullptr);
-  std::string message = fmt::format("{}: {}{}{}", what, natsStatus_GetText(s), last && *last ? ": " : "", last ? last : "");
+  std::string message =
+      fmt::format("{}: {}{}{}", what, natsStatus_GetText(s), last && *last ? ": " : "", last ? last : "");
   switch (s) {
-    case NATS_TIMEOUT: return absl::DeadlineExceededError(message);
+    case NATS_TIMEOUT:
+      return absl::DeadlineExceededError(message);
     case NATS_NO_SERVER:
     case NATS_CONNECTION_CLOSED:
     case NATS_CONNECTION_DISCONNECTED:
     case NATS_NO_RESPONDERS:
     case NATS_STALE_CONNECTION:
-    case NATS_IO_ERROR: return absl::UnavailableError(message);
-    case NATS_NOT_FOUND: return absl::NotFoundError(message);
+    case NATS_IO_ERROR:
+      return absl::UnavailableError(message);
+    case NATS_NOT_FOUND:
+      return absl::NotFoundError(message);
     case NATS_INVALID_ARG:
-    case NATS_INVALID_SUBJECT: return absl::InvalidArgumentError(message);
-    default: return absl::InternalError(message);
+    case NATS_INVALID_SUBJECT:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::InternalError(message);
   }
 }
 
@@ -98,7 +103,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(ConnectOptions o
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, ToMillis(options.connect_timeout));
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, OnDisconnected, state.get());
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, OnReconnected, state.get());
-  if (s == NATS_OK && options.retry_on_failed_connect) s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  if (s == NATS_OK && options.retry_on_failed_connect)
+    s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
   if (s != NATS_OK) {
     natsOptions_Destroy(opts);
     return FromNats(s, "nats options");
@@ -157,9 +163,9 @@ absl::StatusOr<std::unique_ptr<Subscription>> Connection::Subscribe(std::string 
   state->executor = options_.executor;
   state->handler = std::move(handler);
   natsSubscription* sub = nullptr;
-  natsStatus s = queue_group.empty()
-                     ? natsConnection_Subscribe(&sub, conn_, subject.c_str(), OnMessage, state.get())
-                     : natsConnection_QueueSubscribe(&sub, conn_, subject.c_str(), queue_group.c_str(), OnMessage, state.get());
+  natsStatus s = queue_group.empty() ? natsConnection_Subscribe(&sub, conn_, subject.c_str(), OnMessage, state.get())
+                                     : natsConnection_QueueSubscribe(&sub, conn_, subject.c_str(), queue_group.c_str(),
+                                                                     OnMessage, state.get());
   if (s != NATS_OK) return FromNats(s, fmt::format("subscribe {}", subject));
   {
     std::lock_guard lock(keep_alive_mu_);
@@ -423,7 +429,8 @@ absl::StatusOr<uint64_t> KeyValue::Create(std::string_view key, std::string_view
 
 absl::StatusOr<uint64_t> KeyValue::Update(std::string_view key, std::string_view value, uint64_t last_revision) {
   uint64_t rev = 0;
-  natsStatus s = kvStore_Update(&rev, kv_, Str(key).c_str(), value.data(), static_cast<int>(value.size()), last_revision);
+  natsStatus s =
+      kvStore_Update(&rev, kv_, Str(key).c_str(), value.data(), static_cast<int>(value.size()), last_revision);
   if (s != NATS_OK) {
     if (IsWrongLastSequence()) {
       return absl::FailedPreconditionError(

@@ -14,6 +14,8 @@
 //   js.Publish("cm.orders.m.t", bytes, /*msg_id=*/"order:0xab..:LIVE");
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,8 +24,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/clock.h"
 #include "common/core/executor.h"
@@ -50,15 +50,15 @@ struct Message {
 
 struct ConnectOptions {
   std::string url = "nats://127.0.0.1:4222";
-  std::string name;                           // shown by the server's monitoring
-  Executor* executor = nullptr;               // required when subscribing or using callbacks
-  bool send_asap = true;                      // libnats batches writes (~1 ms) unless set
-  int max_reconnect = -1;                     // -1 = forever
+  std::string name;              // shown by the server's monitoring
+  Executor* executor = nullptr;  // required when subscribing or using callbacks
+  bool send_asap = true;         // libnats batches writes (~1 ms) unless set
+  int max_reconnect = -1;        // -1 = forever
   Nanos reconnect_wait = 250 * kNanosPerMilli;
   Nanos connect_timeout = 2 * kNanosPerSecond;
-  bool retry_on_failed_connect = false;       // keep trying in the background if the server is down
-  std::function<void()> on_disconnected;      // run on executor
-  std::function<void()> on_reconnected;       // run on executor
+  bool retry_on_failed_connect = false;   // keep trying in the background if the server is down
+  std::function<void()> on_disconnected;  // run on executor
+  std::function<void()> on_reconnected;   // run on executor
 };
 
 class Subscription;
@@ -76,7 +76,7 @@ class Connection {
   // `handler` runs on the executor, never on a library thread. The subscription ends when the
   // returned object is destroyed.
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(std::string subject, std::function<void(Message)> handler,
-                                                           std::string queue_group = {});
+                                                          std::string queue_group = {});
   // Blocking request/reply. DeadlineExceeded on timeout, Unavailable when nobody listens.
   absl::StatusOr<Message> Request(std::string_view subject, std::string_view data, Nanos timeout);
   // Waits until the server has processed everything published so far.
@@ -130,7 +130,7 @@ struct StreamConfig {
   std::vector<std::string> subjects;
   Nanos duplicate_window = 2 * 60 * kNanosPerSecond;
   int64_t max_bytes = -1;
-  Nanos max_age = 0;                           // 0 = unlimited
+  Nanos max_age = 0;  // 0 = unlimited
   bool memory_storage = false;
   int replicas = 1;
 };
@@ -138,7 +138,7 @@ struct StreamConfig {
 struct PublishAck {
   std::string stream;
   uint64_t sequence = 0;
-  bool duplicate = false;                      // dropped by the server's duplicate window
+  bool duplicate = false;  // dropped by the server's duplicate window
 };
 
 // A message from a JetStream consumer. Must be acknowledged (or nak'ed/term'ed) explicitly.
@@ -168,10 +168,10 @@ class JsMessage {
 };
 
 struct ConsumerOptions {
-  std::string filter_subject;                  // empty = every subject of the stream
+  std::string filter_subject;  // empty = every subject of the stream
   Nanos ack_wait = 30 * kNanosPerSecond;
   int64_t max_deliver = -1;
-  bool deliver_new_only = false;               // default: from the start of the stream
+  bool deliver_new_only = false;  // default: from the start of the stream
 };
 
 class PullConsumer {
@@ -227,7 +227,8 @@ class KeyValue {
 class JetStream {
  public:
   // Borrows the connection, which must outlive this object.
-  static absl::StatusOr<std::unique_ptr<JetStream>> Create(Connection& connection, Nanos default_wait = 5 * kNanosPerSecond);
+  static absl::StatusOr<std::unique_ptr<JetStream>> Create(Connection& connection,
+                                                           Nanos default_wait = 5 * kNanosPerSecond);
   ~JetStream();
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;

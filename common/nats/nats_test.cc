@@ -102,8 +102,16 @@ TEST_F(NatsTest, DisconnectAndReconnectCallbacksRunOnTheExecutor) {
   auto conn = Connection::Connect({.url = server_.url(),
                                    .executor = &loop_,
                                    .reconnect_wait = 50 * kNanosPerMilli,
-                                   .on_disconnected = [&] { on_loop = on_loop && loop_.InWorkerThread(); ++disconnected; },
-                                   .on_reconnected = [&] { on_loop = on_loop && loop_.InWorkerThread(); ++reconnected; }});
+                                   .on_disconnected =
+                                       [&] {
+                                         on_loop = on_loop && loop_.InWorkerThread();
+                                         ++disconnected;
+                                       },
+                                   .on_reconnected =
+                                       [&] {
+                                         on_loop = on_loop && loop_.InWorkerThread();
+                                         ++reconnected;
+                                       }});
   ASSERT_TRUE(conn.ok());
   ASSERT_TRUE(server_.Restart().ok());
   EXPECT_TRUE(Eventually([&] { return reconnected.load() >= 1; }));

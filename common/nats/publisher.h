@@ -5,9 +5,9 @@
 // must not be lost, with Nats-Msg-Id); tests use testing::FakePublisher.
 #pragma once
 
-#include <string_view>
-
 #include <absl/status/status.h>
+
+#include <string_view>
 
 namespace clobmaker::nats {
 

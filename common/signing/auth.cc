@@ -1,8 +1,8 @@
 #include "common/signing/auth.h"
 
-#include <charconv>
-
 #include <fmt/core.h>
+
+#include <charconv>
 
 #include "common/core/status.h"
 
@@ -31,7 +31,8 @@ absl::StatusOr<int64_t> ParseTimestamp(std::string_view text) {
 
 absl::Status CheckSkew(int64_t ts, int64_t now_s, int64_t max_skew_s) {
   if (ts < now_s - max_skew_s || ts > now_s + max_skew_s) {
-    return absl::UnauthenticatedError(fmt::format("POLY_TIMESTAMP {} is more than {} s from server time {}", ts, max_skew_s, now_s));
+    return absl::UnauthenticatedError(
+        fmt::format("POLY_TIMESTAMP {} is more than {} s from server time {}", ts, max_skew_s, now_s));
   }
   return absl::OkStatus();
 }

@@ -4,11 +4,11 @@
 // Both directions: building headers (clients) and verifying them (the simulator). No I/O.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <absl/status/statusor.h>
 
 #include "common/crypto/crypto.h"
 
@@ -50,7 +50,8 @@ crypto::Hash32 ClobAuthDigest(const crypto::Address& address, uint64_t chain_id,
 L1Headers MakeL1Headers(const crypto::PrivateKey& key, uint64_t chain_id, int64_t timestamp_s, uint64_t nonce = 0);
 // Checks an L1 request: the signature recovers POLY_ADDRESS and the timestamp is within
 // `max_skew_s` of `now_s`. Unauthenticated with the reason otherwise. Returns the address.
-absl::StatusOr<crypto::Address> VerifyL1(const L1Headers& headers, uint64_t chain_id, int64_t now_s, int64_t max_skew_s);
+absl::StatusOr<crypto::Address> VerifyL1(const L1Headers& headers, uint64_t chain_id, int64_t now_s,
+                                         int64_t max_skew_s);
 
 // The L2 HMAC signature: base64url(HMAC-SHA256(base64decode(secret), ts + method + path + body)).
 // `path` is the request path without query string.

@@ -12,7 +12,7 @@ TEST(VerifyL1, RejectsStaleForeignAndTampered) {
   const L1Headers h = MakeL1Headers(*key, 137, 1'000'000, 0);
   EXPECT_TRUE(VerifyL1(h, 137, 1'000'010, 30).ok());
   EXPECT_EQ(VerifyL1(h, 137, 1'000'100, 30).status().code(), absl::StatusCode::kUnauthenticated);  // stale
-  EXPECT_FALSE(VerifyL1(h, 80002, 1'000'000, 30).ok());  // other chain
+  EXPECT_FALSE(VerifyL1(h, 80002, 1'000'000, 30).ok());                                            // other chain
   L1Headers other_address = h;
   other_address.address = "0x1111111111111111111111111111111111111111";
   EXPECT_FALSE(VerifyL1(other_address, 137, 1'000'000, 30).ok());
@@ -25,7 +25,8 @@ TEST(VerifyL1, RejectsStaleForeignAndTampered) {
 }
 
 TEST(VerifyL2, ChecksSignaturePassphraseKeyAndSkew) {
-  const ApiCredentials creds("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pass");
+  const ApiCredentials creds("00000000-0000-0000-0000-000000000000",
+                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pass");
   auto key = crypto::PrivateKey::FromHex(kKey);
   auto h = MakeL2Headers(creds, key->address(), 1'000, "POST", "/order", "{}");
   ASSERT_TRUE(h.ok());

@@ -1,6 +1,7 @@
 #include "common/signing/keys.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,14 +9,14 @@
 #include <cstdlib>
 #include <string>
 
-#include <fmt/core.h>
-
 namespace clobmaker::signing {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -25,16 +26,16 @@ absl::StatusOr<crypto::PrivateKey> LoadPrivateKeyFile(std::string_view path) {
   const std::string file(path);
   const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(fmt::format("cannot open key file {}", file));
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) != 0) {
     close(fd);
     return absl::InternalError(fmt::format("cannot stat key file {}", file));
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     close(fd);
-    return absl::PermissionDeniedError(fmt::format(
-        "key file {} is accessible by group or others (mode {:o}); refusing to use it. Run: chmod 600 {}", file,
-        st.st_mode & 0777, file));
+    return absl::PermissionDeniedError(
+        fmt::format("key file {} is accessible by group or others (mode {:o}); refusing to use it. Run: chmod 600 {}",
+                    file, st.st_mode & 0777, file));
   }
   std::array<char, 256> buffer{};
   const ssize_t n = read(fd, buffer.data(), buffer.size());

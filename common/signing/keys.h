@@ -2,9 +2,9 @@
 // variable. Error messages name the source, never the key; intermediate buffers are wiped.
 #pragma once
 
-#include <string_view>
-
 #include <absl/status/statusor.h>
+
+#include <string_view>
 
 #include "common/crypto/crypto.h"
 

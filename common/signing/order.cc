@@ -1,8 +1,8 @@
 #include "common/signing/order.h"
 
-#include <cstring>
-
 #include <fmt/core.h>
+
+#include <cstring>
 
 #include "common/core/hex.h"
 #include "common/core/int128.h"
@@ -47,11 +47,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -77,10 +87,14 @@ absl::StatusOr<SignatureType> SignatureTypeFromInt(int64_t type) {
 
 std::string_view OrderTypeName(OrderType type) {
   switch (type) {
-    case OrderType::kGtc: return "GTC";
-    case OrderType::kGtd: return "GTD";
-    case OrderType::kFok: return "FOK";
-    case OrderType::kFak: return "FAK";
+    case OrderType::kGtc:
+      return "GTC";
+    case OrderType::kGtd:
+      return "GTD";
+    case OrderType::kFok:
+      return "FOK";
+    case OrderType::kFak:
+      return "FAK";
   }
   return "GTC";
 }
@@ -118,9 +132,12 @@ absl::StatusOr<ChainContracts> ContractsForChain(uint64_t chain_id) {
 
 Address ExchangeFor(const ChainContracts& contracts, OrderVersion version, bool neg_risk) {
   switch (version) {
-    case OrderVersion::kV1: return neg_risk ? contracts.neg_risk_exchange : contracts.exchange;
-    case OrderVersion::kV2: return neg_risk ? contracts.neg_risk_exchange_v2 : contracts.exchange_v2;
-    case OrderVersion::kV3: return contracts.exchange_v3;
+    case OrderVersion::kV1:
+      return neg_risk ? contracts.neg_risk_exchange : contracts.exchange;
+    case OrderVersion::kV2:
+      return neg_risk ? contracts.neg_risk_exchange_v2 : contracts.exchange_v2;
+    case OrderVersion::kV3:
+      return contracts.exchange_v3;
   }
   return contracts.exchange_v2;
 }
@@ -131,7 +148,8 @@ absl::StatusOr<OrderAmounts> LimitOrderAmounts(model::Side side, model::Price pr
     return absl::InvalidArgumentError(fmt::format("price {} is outside (0, 1)", price.ToString()));
   }
   if (!tick.IsOnGrid(price)) {
-    return absl::InvalidArgumentError(fmt::format("price {} is not on the {} tick grid", price.ToString(), tick.ToString()));
+    return absl::InvalidArgumentError(
+        fmt::format("price {} is not on the {} tick grid", price.ToString(), tick.ToString()));
   }
   if (!tick.IsValidOrderPrice(price)) {
     return absl::InvalidArgumentError(
@@ -244,8 +262,8 @@ absl::StatusOr<SignedOrder> SignOrder(const UnsignedOrder& order, const OrderDom
   out.id = model::OrderId(digest);
   if (order.signature_type != SignatureType::kPoly1271) {
     if (key.address() != order.signer) {
-      return absl::InvalidArgumentError(
-          fmt::format("signer {} does not match the key's address {}", order.signer.ToChecksum(), key.address().ToChecksum()));
+      return absl::InvalidArgumentError(fmt::format("signer {} does not match the key's address {}",
+                                                    order.signer.ToChecksum(), key.address().ToChecksum()));
     }
     out.signature = key.Sign(digest).ToHex();
     return out;
@@ -281,7 +299,8 @@ absl::StatusOr<crypto::Address> VerifyOrderSignature(const SignedOrder& signed_o
     if (bytes->size() != 65) return absl::PermissionDeniedError("invalid signature length");
     std::memcpy(sig.bytes.data(), bytes->data(), 65);
     auto recovered = crypto::RecoverAddress(digest, sig);
-    if (!recovered.ok()) return absl::PermissionDeniedError(fmt::format("invalid signature: {}", StatusText(recovered.status())));
+    if (!recovered.ok())
+      return absl::PermissionDeniedError(fmt::format("invalid signature: {}", StatusText(recovered.status())));
     if (*recovered != o.signer) return absl::PermissionDeniedError("invalid signature: signer does not match");
     if (o.signature_type == SignatureType::kEoa && o.maker != o.signer) {
       return absl::PermissionDeniedError("EOA orders need maker == signer");
@@ -289,7 +308,8 @@ absl::StatusOr<crypto::Address> VerifyOrderSignature(const SignedOrder& signed_o
     return *recovered;
   }
   const std::string_view type = OrderTypeString(domain.domain.version);
-  if (bytes->size() != 65 + 64 + type.size() + 2) return absl::PermissionDeniedError("invalid POLY_1271 signature length");
+  if (bytes->size() != 65 + 64 + type.size() + 2)
+    return absl::PermissionDeniedError("invalid POLY_1271 signature length");
   if (o.maker != o.signer) return absl::PermissionDeniedError("POLY_1271 orders need maker == signer");
   if (std::memcmp(bytes->data() + 65, domain.separator.data(), 32) != 0 ||
       std::memcmp(bytes->data() + 97, contents.data(), 32) != 0 ||
@@ -316,9 +336,9 @@ void AppendOrderJson(std::string& out, const SignedOrder& s) {
     out += fmt::format(",\"expiration\":\"{}\",\"nonce\":\"{}\",\"feeRateBps\":\"{}\",\"signatureType\":{}",
                        o.expiration, o.nonce, o.fee_rate_bps, static_cast<int>(o.signature_type));
   } else {
-    out += fmt::format(",\"signatureType\":{},\"timestamp\":\"{}\",\"expiration\":\"{}\",\"metadata\":\"{}\",\"builder\":\"{}\"",
-                       static_cast<int>(o.signature_type), o.timestamp_ms, o.expiration, HexEncode(o.metadata),
-                       HexEncode(o.builder));
+    out += fmt::format(
+        ",\"signatureType\":{},\"timestamp\":\"{}\",\"expiration\":\"{}\",\"metadata\":\"{}\",\"builder\":\"{}\"",
+        static_cast<int>(o.signature_type), o.timestamp_ms, o.expiration, HexEncode(o.metadata), HexEncode(o.builder));
   }
   out += ",\"signature\":\"" + s.signature + "\"}";
 }

@@ -11,12 +11,12 @@
 //   std::string body = PostOrderBody(*signed_order, api_key, OrderType::kGtc, /*post_only=*/true);
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/uint256.h"
 #include "common/crypto/crypto.h"
@@ -36,12 +36,12 @@ absl::StatusOr<OrderType> ParseOrderType(std::string_view text);
 
 // Contract addresses per chain (Polygon 137, Amoy 80002).
 struct ChainContracts {
-  crypto::Address exchange;               // V1
-  crypto::Address neg_risk_exchange;      // V1
+  crypto::Address exchange;           // V1
+  crypto::Address neg_risk_exchange;  // V1
   crypto::Address exchange_v2;
   crypto::Address neg_risk_exchange_v2;
   crypto::Address exchange_v3;
-  crypto::Address collateral;             // pUSD
+  crypto::Address collateral;  // pUSD
   crypto::Address conditional_tokens;
 };
 absl::StatusOr<ChainContracts> ContractsForChain(uint64_t chain_id);
@@ -63,7 +63,7 @@ absl::StatusOr<OrderAmounts> LimitOrderAmounts(model::Side side, model::Price pr
 
 // Every signed field of an order (a superset of V1 and V2/V3; each version signs its own).
 struct UnsignedOrder {
-  Uint256 salt;                           // must fit 2^53 - 1: it travels as a JSON number
+  Uint256 salt;  // must fit 2^53 - 1: it travels as a JSON number
   crypto::Address maker;
   crypto::Address signer;
   Uint256 token_id;
@@ -71,9 +71,9 @@ struct UnsignedOrder {
   int64_t taker_amount = 0;
   model::Side side = model::Side::kBuy;
   SignatureType signature_type = SignatureType::kEoa;
-  uint64_t expiration = 0;                // unix seconds; signed in V1 only, sent in JSON always
+  uint64_t expiration = 0;  // unix seconds; signed in V1 only, sent in JSON always
   // V1 only
-  crypto::Address taker;                  // zero = public order
+  crypto::Address taker;  // zero = public order
   uint64_t nonce = 0;
   uint64_t fee_rate_bps = 0;
   // V2/V3 only
@@ -104,7 +104,7 @@ struct SignedOrder {
   UnsignedOrder order;
   OrderVersion version = OrderVersion::kV2;
   model::OrderId id;
-  std::string signature;                  // 0x-hex: 65 bytes, or 317 for POLY_1271
+  std::string signature;  // 0x-hex: 65 bytes, or 317 for POLY_1271
 };
 
 // Signs with `key`. For EOA/PROXY/SAFE the key's address must be order.signer; for POLY_1271

@@ -16,7 +16,13 @@ using model::TickSize;
 constexpr char kKey[] = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 TEST(LimitOrderAmounts, OfficialExamplesForAllSixTicks) {
-  struct Case { const char* tick; Side side; const char* price; const char* size; int64_t maker, taker; };
+  struct Case {
+    const char* tick;
+    Side side;
+    const char* price;
+    const char* size;
+    int64_t maker, taker;
+  };
   const Case cases[] = {
       {"0.1", Side::kBuy, "0.5", "21.04", 10520000, 21040000},
       {"0.01", Side::kBuy, "0.56", "21.04", 11782400, 21040000},
@@ -36,13 +42,13 @@ TEST(LimitOrderAmounts, OfficialExamplesForAllSixTicks) {
 
 TEST(LimitOrderAmounts, RefusesBadIntents) {
   const TickSize cent = TickSize::Cent();
-  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(5050), Size(1'000'000), cent).ok());   // off tick
-  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(0), Size(1'000'000), cent).ok());      // outside (0,1)
+  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(5050), Size(1'000'000), cent).ok());  // off tick
+  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(0), Size(1'000'000), cent).ok());     // outside (0,1)
   EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(10000), Size(1'000'000), cent).ok());
-  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(5000), Size(0), cent).ok());           // zero size
-  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(5000), Size(1'001'000), cent).ok());   // 3 decimals
-  EXPECT_TRUE(LimitOrderAmounts(Side::kBuy, Price(100), Size(1'000'000), cent).ok());     // = tick
-  EXPECT_TRUE(LimitOrderAmounts(Side::kSell, Price(9900), Size(1'000'000), cent).ok());   // = 1 - tick
+  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(5000), Size(0), cent).ok());          // zero size
+  EXPECT_FALSE(LimitOrderAmounts(Side::kBuy, Price(5000), Size(1'001'000), cent).ok());  // 3 decimals
+  EXPECT_TRUE(LimitOrderAmounts(Side::kBuy, Price(100), Size(1'000'000), cent).ok());    // = tick
+  EXPECT_TRUE(LimitOrderAmounts(Side::kSell, Price(9900), Size(1'000'000), cent).ok());  // = 1 - tick
 }
 
 TEST(LimitOrderAmounts, PropertyNotionalIsExactOnEveryTick) {
@@ -89,7 +95,8 @@ TEST(SignOrder, DomainVersionsAndContractsDiffer) {
   const auto contracts = *ContractsForChain(137);
   EXPECT_EQ(ExchangeFor(contracts, OrderVersion::kV2, true).ToChecksum(), "0xe2222d279d744050d28e00520010520000310F59");
   EXPECT_EQ(ExchangeFor(contracts, OrderVersion::kV3, true).ToChecksum(), "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa");
-  EXPECT_EQ(ExchangeFor(contracts, OrderVersion::kV1, false).ToChecksum(), "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E");
+  EXPECT_EQ(ExchangeFor(contracts, OrderVersion::kV1, false).ToChecksum(),
+            "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E");
   EXPECT_FALSE(ContractsForChain(1).ok());
   auto key = crypto::PrivateKey::FromHex(kKey);
   const auto v2 = HashDomain({.version = OrderVersion::kV2, .chain_id = 137, .exchange = contracts.exchange_v2});
@@ -149,15 +156,17 @@ TEST(SignLine, ErrorsAreLinesNotCrashes) {
   const std::string base =
       R"({"version":2,"private_key":"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80","chain_id":137,"neg_risk":false,"tick_size":"0.01","side":"BUY","token_id":"1234","signature_type":0,"salt":"1","timestamp":"1","expiration":"0",)";
   EXPECT_EQ(SignLine(base + R"("price":"0.5","size":"10"})").find("error"), std::string::npos);
-  for (const char* bad : {R"("price":"0.505","size":"10"})", R"("price":"1","size":"10"})", R"("price":"0","size":"10"})",
-                          R"("price":"0.5","size":"10.001"})", R"("price":"0.5","size":"0"})", R"("price":"abc","size":"1"})",
-                          R"("price":"0.5","size":"1","maker":"0x12"})"}) {
+  for (const char* bad :
+       {R"("price":"0.505","size":"10"})", R"("price":"1","size":"10"})", R"("price":"0","size":"10"})",
+        R"("price":"0.5","size":"10.001"})", R"("price":"0.5","size":"0"})", R"("price":"abc","size":"1"})",
+        R"("price":"0.5","size":"1","maker":"0x12"})"}) {
     const std::string out = SignLine(base + bad);
     EXPECT_EQ(out.rfind("{\"error\":", 0), 0u) << bad << " -> " << out;
   }
   EXPECT_EQ(SignLine("not json").rfind("{\"error\":", 0), 0u);
   EXPECT_EQ(SignLine("").rfind("{\"error\":", 0), 0u);
-  const std::string bad_key = R"({"private_key":"0x1234","chain_id":137,"tick_size":"0.01","side":"BUY","price":"0.5","size":"1","token_id":"1","salt":"1"})";
+  const std::string bad_key =
+      R"({"private_key":"0x1234","chain_id":137,"tick_size":"0.01","side":"BUY","price":"0.5","size":"1","token_id":"1","salt":"1"})";
   const std::string out = SignLine(bad_key);
   EXPECT_EQ(out.rfind("{\"error\":", 0), 0u);
   EXPECT_EQ(out.find("1234"), std::string::npos);  // never echo key material

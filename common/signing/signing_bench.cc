@@ -8,7 +8,8 @@ namespace clobmaker::signing {
 namespace {
 
 const crypto::PrivateKey& Key() {
-  static const auto key = std::move(*crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
+  static const auto key =
+      std::move(*crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
   return key;
 }
 
@@ -35,7 +36,8 @@ void BM_SignV2Order(benchmark::State& state) {
     auto s = SignOrder(Order(salt++), domain, Key());
     benchmark::DoNotOptimize(s);
   }
-  state.counters["orders_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["orders_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SignV2Order);
 
@@ -47,7 +49,8 @@ void BM_SignV2OrderAndBody(benchmark::State& state) {
     std::string body = PostOrderJson(*s, "00000000-0000-0000-0000-000000000000", OrderType::kGtc, true);
     benchmark::DoNotOptimize(body);
   }
-  state.counters["orders_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["orders_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SignV2OrderAndBody);
 
@@ -59,10 +62,12 @@ void BM_OrderId(benchmark::State& state) {
 BENCHMARK(BM_OrderId);
 
 void BM_L2Headers(benchmark::State& state) {
-  const ApiCredentials creds("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pass");
+  const ApiCredentials creds("00000000-0000-0000-0000-000000000000",
+                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pass");
   const auto domain = Domain();
   const std::string body = PostOrderJson(*SignOrder(Order(1), domain, Key()), creds.key(), OrderType::kGtc, true);
-  for (auto _ : state) benchmark::DoNotOptimize(MakeL2Headers(creds, Key().address(), 1'780'449'126, "POST", "/order", body));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(MakeL2Headers(creds, Key().address(), 1'780'449'126, "POST", "/order", body));
 }
 BENCHMARK(BM_L2Headers);
 

@@ -58,8 +58,9 @@ UnsignedOrder OrderFrom(const rapidjson::Value& o) {
   order.maker_amount = std::stoll(S(o, "makerAmount"));
   order.taker_amount = std::stoll(S(o, "takerAmount"));
   const auto& side = o["side"];
-  order.side = side.IsInt() ? static_cast<model::Side>(side.GetInt())
-                            : (std::string(side.GetString()).rfind("BUY", 0) == 0 ? model::Side::kBuy : model::Side::kSell);
+  order.side = side.IsInt()
+                   ? static_cast<model::Side>(side.GetInt())
+                   : (std::string(side.GetString()).rfind("BUY", 0) == 0 ? model::Side::kBuy : model::Side::kSell);
   order.signature_type = static_cast<SignatureType>(o["signatureType"].GetInt());
   if (o.HasMember("expiration")) order.expiration = std::stoull(S(o, "expiration"));
   if (o.HasMember("nonce")) order.nonce = std::stoull(S(o, "nonce"));
@@ -130,7 +131,8 @@ TEST(SigningVectors, ClobAuthL1) {
   for (const auto& v : doc["clob_auth_l1"].GetArray()) {
     const auto& m = v["message"];
     const uint64_t chain = v["domain"]["chainId"].GetUint64();
-    const auto digest = ClobAuthDigest(A(m["address"].GetString()), chain, m["timestamp"].GetString(), m["nonce"].GetUint64());
+    const auto digest =
+        ClobAuthDigest(A(m["address"].GetString()), chain, m["timestamp"].GetString(), m["nonce"].GetUint64());
     EXPECT_EQ(HexEncode(digest), S(v, "eip712_digest"));
     const L1Headers headers = MakeL1Headers(key, chain, std::stoll(m["timestamp"].GetString()), m["nonce"].GetUint64());
     EXPECT_EQ(headers.signature, S(v, "signature"));
@@ -179,7 +181,8 @@ TEST(SigningVectors, OfficialV2AndV3IncludingPoly1271) {
   {
     const auto& v = doc["official"]["poly1271_order_signature"];
     const UnsignedOrder order = OrderFrom(v["order"]);
-    const auto domain = HashDomain({.version = OrderVersion::kV2, .chain_id = v["chainId"].GetUint64(),
+    const auto domain = HashDomain({.version = OrderVersion::kV2,
+                                    .chain_id = v["chainId"].GetUint64(),
                                     .exchange = A(v["verifyingContract"].GetString())});
     auto signed_order = SignOrder(order, domain, key);
     ASSERT_TRUE(signed_order.ok()) << signed_order.status();
@@ -194,8 +197,8 @@ TEST(SigningVectors, OfficialV2AndV3IncludingPoly1271) {
     order.salt = *Uint256::FromDecimal(S(v, "salt"));
     if (v["order_input"].HasMember("expiration")) order.expiration = std::stoull(S(v["order_input"], "expiration"));
     const auto version = *OrderVersionFromInt(std::stoi(S(v, "domain_version")));
-    const auto domain = HashDomain({.version = version, .chain_id = v["chainId"].GetUint64(),
-                                    .exchange = A(v["verifyingContract"].GetString())});
+    const auto domain = HashDomain(
+        {.version = version, .chain_id = v["chainId"].GetUint64(), .exchange = A(v["verifyingContract"].GetString())});
     const auto& e = v["expected"];
     EXPECT_EQ(HexEncode(domain.separator), S(e, "domain_separator")) << S(v, "name");
     auto signed_order = SignOrder(order, domain, key);
@@ -211,11 +214,13 @@ TEST(SigningVectors, PostBodyAndL2HeadersByteExact) {
   const auto pub = Load("polymarket-vectors.json");
   const auto key = Key(pub["private_key"].GetString());
   const auto& section = doc["computed_with_official_ts_client"]["post_order_body_and_l2"];
-  const ApiCredentials creds(S(section["creds"], "key"), S(section["creds"], "secret"), S(section["creds"], "passphrase"));
+  const ApiCredentials creds(S(section["creds"], "key"), S(section["creds"], "secret"),
+                             S(section["creds"], "passphrase"));
   const auto& v = doc["computed_with_official_ts_client"]["orders"][0];
   UnsignedOrder order = OrderFrom(v["order_input"]);
   order.salt = *Uint256::FromDecimal(S(v, "salt"));
-  const auto domain = HashDomain({.version = OrderVersion::kV2, .chain_id = v["chainId"].GetUint64(),
+  const auto domain = HashDomain({.version = OrderVersion::kV2,
+                                  .chain_id = v["chainId"].GetUint64(),
                                   .exchange = A(v["verifyingContract"].GetString())});
   auto signed_order = SignOrder(order, domain, key);
   ASSERT_TRUE(signed_order.ok());
@@ -238,7 +243,8 @@ TEST(SigningVectors, PostBodyAndL2HeadersByteExact) {
   EXPECT_EQ(cancel->signature, S(section["DELETE /order"]["l2_headers"], "POLY_SIGNATURE"));
 
   auto list = MakeL2Headers(creds, key.address(), ts, "GET", "/data/orders", "");
-  EXPECT_EQ(list->signature, S(section["GET /data/orders (no query string in the signed path)"]["l2_headers"], "POLY_SIGNATURE"));
+  EXPECT_EQ(list->signature,
+            S(section["GET /data/orders (no query string in the signed path)"]["l2_headers"], "POLY_SIGNATURE"));
 
   for (auto it = section.MemberBegin(); it != section.MemberEnd(); ++it) {
     const std::string name = it->name.GetString();

@@ -1,12 +1,12 @@
 // Fakes for unit tests of service cores and shells (stubs over mocks).
 #pragma once
 
+#include <absl/status/status.h>
+
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/status.h>
 
 #include "common/core/clock.h"  // IWYU pragma: export (ManualClock is the fake clock)
 #include "common/nats/publisher.h"

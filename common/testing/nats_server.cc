@@ -1,6 +1,7 @@
 #include "common/testing/nats_server.h"
 
 #include <arpa/inet.h>
+#include <fmt/core.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -15,8 +16,6 @@
 #include <sstream>
 #include <thread>
 #include <vector>
-
-#include <fmt/core.h>
 
 namespace clobmaker::testing {
 namespace {
@@ -77,13 +76,15 @@ absl::Status NatsServer::Start() {
   if (pid_ > 0) return absl::OkStatus();
   if (dir_.empty()) return absl::InternalError("could not create a temporary directory for nats-server");
   if (access(binary_.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(fmt::format("nats-server not found at {} (run scripts/install-deps)", binary_));
+    return absl::FailedPreconditionError(
+        fmt::format("nats-server not found at {} (run scripts/install-deps)", binary_));
   }
   // JetStream would otherwise claim 75% of memory and disk.
   const std::string config = dir_ + "/nats.conf";
   {
     std::ofstream out(config);
-    out << "jetstream {\n  store_dir: \"" << dir_ << "/js\"\n  max_memory_store: 268435456\n  max_file_store: 1073741824\n}\n";
+    out << "jetstream {\n  store_dir: \"" << dir_
+        << "/js\"\n  max_memory_store: 268435456\n  max_file_store: 1073741824\n}\n";
   }
   const std::string port_arg = port_ > 0 ? std::to_string(port_) : "-1";
   const std::string log = dir_ + "/nats.log";

@@ -7,11 +7,10 @@
 //   server.Restart();                      // same port and store: JetStream state survives
 #pragma once
 
+#include <absl/status/status.h>
 #include <sys/types.h>
 
 #include <string>
-
-#include <absl/status/status.h>
 
 namespace clobmaker::testing {
 

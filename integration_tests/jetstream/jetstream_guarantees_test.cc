@@ -39,7 +39,8 @@ class JetStreamGuarantees : public ::testing::Test {
 
 TEST_F(JetStreamGuarantees, DuplicateMsgIdIsDroppedInsideTheWindow) {
   Open();
-  ASSERT_TRUE(js_->EnsureStream({.name = "CM_USER", .subjects = {"cm.user.>"}, .duplicate_window = 60 * kNanosPerSecond}).ok());
+  ASSERT_TRUE(
+      js_->EnsureStream({.name = "CM_USER", .subjects = {"cm.user.>"}, .duplicate_window = 60 * kNanosPerSecond}).ok());
   const std::string key = "trade:t1:MATCHED";
   auto first = js_->Publish("cm.user.trade.1", "MATCHED", key);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -67,8 +68,11 @@ TEST_F(JetStreamGuarantees, DuplicateMsgIdIsDroppedInsideTheWindow) {
 
 TEST_F(JetStreamGuarantees, DuplicateIsStoredAgainOnceTheWindowHasPassed) {
   Open();
-  ASSERT_TRUE(js_->EnsureStream({.name = "CM_SHORT", .subjects = {"cm.short.>"}, .duplicate_window = 200 * kNanosPerMilli,
-                                 .memory_storage = true}).ok());
+  ASSERT_TRUE(js_->EnsureStream({.name = "CM_SHORT",
+                                 .subjects = {"cm.short.>"},
+                                 .duplicate_window = 200 * kNanosPerMilli,
+                                 .memory_storage = true})
+                  .ok());
   ASSERT_FALSE(js_->Publish("cm.short.a", "x", "id-1")->duplicate);
   ASSERT_TRUE(js_->Publish("cm.short.a", "x", "id-1")->duplicate);
   // The window is finite: this is why consumers dedupe on the same key too (design.md s2).

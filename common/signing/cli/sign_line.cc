@@ -1,5 +1,6 @@
 #include "common/signing/cli/sign_line.h"
 
+#include <fmt/core.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -7,8 +8,6 @@
 #include <charconv>
 #include <map>
 #include <optional>
-
-#include <fmt/core.h>
 
 #include "common/core/hex.h"
 #include "common/core/status.h"
@@ -36,7 +35,8 @@ absl::StatusOr<std::string> Text(const Value& doc, const char* name, bool requir
     if (required) return absl::InvalidArgumentError(fmt::format("missing field '{}'", name));
     return fallback;
   }
-  if (!it->value.IsString()) return absl::InvalidArgumentError(fmt::format("field '{}' must be a string or number", name));
+  if (!it->value.IsString())
+    return absl::InvalidArgumentError(fmt::format("field '{}' must be a string or number", name));
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
@@ -69,7 +69,8 @@ absl::StatusOr<crypto::Hash32> Bytes32Field(const Value& doc, const char* name) 
   CM_ASSIGN_OR_RETURN(std::string text, Text(doc, name, false));
   crypto::Hash32 out{};
   if (text.empty()) return out;
-  if (!HexDecodeInto(text, out).ok()) return absl::InvalidArgumentError(fmt::format("field '{}' must be 0x + 64 hex digits", name));
+  if (!HexDecodeInto(text, out).ok())
+    return absl::InvalidArgumentError(fmt::format("field '{}' must be 0x + 64 hex digits", name));
   return out;
 }
 
@@ -125,11 +126,14 @@ absl::StatusOr<std::string> Sign(std::string_view line, SignerCache* cache) {
   CM_ASSIGN_OR_RETURN(const std::string price_text, Text(doc, "price"));
   auto price = model::Price::Parse(price_text);
   if (!price.ok()) {
-    return absl::InvalidArgumentError(fmt::format("price '{}' is not a price in (0, 1) on the {} tick", price_text, tick.ToString()));
+    return absl::InvalidArgumentError(
+        fmt::format("price '{}' is not a price in (0, 1) on the {} tick", price_text, tick.ToString()));
   }
   CM_ASSIGN_OR_RETURN(const std::string size_text, Text(doc, "size"));
   auto size = model::Size::Parse(size_text);
-  if (!size.ok()) return absl::InvalidArgumentError(fmt::format("size '{}' is not a positive size with at most 2 decimals", size_text));
+  if (!size.ok())
+    return absl::InvalidArgumentError(
+        fmt::format("size '{}' is not a positive size with at most 2 decimals", size_text));
   CM_ASSIGN_OR_RETURN(const OrderAmounts amounts, LimitOrderAmounts(side, *price, *size, tick));
 
   CM_ASSIGN_OR_RETURN(const std::string token_text, Text(doc, "token_id"));
@@ -165,9 +169,9 @@ absl::StatusOr<std::string> Sign(std::string_view line, SignerCache* cache) {
   const OrderDomainHash domain = HashDomain({.version = version, .chain_id = chain_id, .exchange = exchange});
   CM_ASSIGN_OR_RETURN(const SignedOrder signed_order, SignOrder(order, domain, **key));
 
-  return fmt::format(R"({{"maker_amount":"{}","taker_amount":"{}","exchange":"{}","order_hash":"{}","signature":"{}"}})",
-                     amounts.maker, amounts.taker, exchange.ToChecksum(), signed_order.id.ToString(),
-                     signed_order.signature);
+  return fmt::format(
+      R"({{"maker_amount":"{}","taker_amount":"{}","exchange":"{}","order_hash":"{}","signature":"{}"}})",
+      amounts.maker, amounts.taker, exchange.ToChecksum(), signed_order.id.ToString(), signed_order.signature);
 }
 
 }  // namespace

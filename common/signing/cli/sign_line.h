@@ -10,7 +10,6 @@
 #include <string>
 #include <string_view>
 
-
 namespace clobmaker::signing {
 
 // Keys already seen in this run, so that a stream of orders from one wallet derives its
