@@ -1,0 +1,98 @@
+// Decoders from Polymarket JSON into typed events (events.h).
+//
+// Bad input never crashes and is never dropped silently: a malformed frame, an unknown event
+// type, a missing field or a bad value becomes a CodecError in the result (one per offending
+// event; the frame's other events still decode), which the caller counts and logs.
+// Decoders reuse their parser buffers: keep one per connection; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "common/polymarket/events.h"
+
+namespace clobmaker::polymarket {
+
+enum class CodecErrorKind : uint8_t { kMalformedJson, kUnknownEventType, kMissingField, kBadValue };
+std::string_view CodecErrorKindName(CodecErrorKind kind);
+
+struct CodecError {
+  CodecErrorKind kind = CodecErrorKind::kMalformedJson;
+  std::string event_type;
+  std::string detail;
+};
+
+struct MarketFrame {
+  std::vector<MarketEvent> events;
+  std::vector<CodecError> errors;
+  bool pong = false;     // text "PONG"
+  bool control = false;  // other plain-text server notices ("NO NEW ASSETS", ...)
+  void Clear();
+};
+
+struct UserFrame {
+  std::vector<UserEvent> events;
+  std::vector<CodecError> errors;
+  bool pong = false;
+  bool control = false;
+  void Clear();
+};
+
+class MarketDecoder {
+ public:
+  MarketDecoder();
+  ~MarketDecoder();
+  // A frame holds one event object or an array of them.
+  void Decode(std::string_view frame, MarketFrame& out);
+  MarketFrame Decode(std::string_view frame);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class UserDecoder {
+ public:
+  UserDecoder();
+  ~UserDecoder();
+  // Events lacking `event_type` are recognised by `type` (PLACEMENT/UPDATE/CANCELLATION/TRADE).
+  void Decode(std::string_view frame, UserFrame& out);
+  UserFrame Decode(std::string_view frame);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// REST bodies. InvalidArgument with the reason on malformed input.
+absl::StatusOr<PostOrderResult> ParsePostOrderResponse(std::string_view body);
+absl::StatusOr<std::vector<PostOrderResult>> ParsePostOrdersResponse(std::string_view body);
+absl::StatusOr<CancelResult> ParseCancelResponse(std::string_view body);
+absl::StatusOr<OpenOrder> ParseOpenOrder(std::string_view body);
+absl::StatusOr<Page<OpenOrder>> ParseOpenOrdersPage(std::string_view body);
+absl::StatusOr<Page<UserTradeEvent>> ParseTradesPage(std::string_view body);
+absl::StatusOr<BookEvent> ParseBookResponse(std::string_view body);
+absl::StatusOr<model::TickSize> ParseTickSizeResponse(std::string_view body);
+absl::StatusOr<bool> ParseNegRiskResponse(std::string_view body);
+absl::StatusOr<int64_t> ParseFeeRateResponse(std::string_view body);
+// {"version": N}; a missing field means 2 (as the official clients assume).
+absl::StatusOr<int> ParseVersionResponse(std::string_view body);
+// A bare number of seconds, or {"time"|"timestamp": N}.
+absl::StatusOr<int64_t> ParseServerTimeResponse(std::string_view body);
+absl::StatusOr<HeartbeatResult> ParseHeartbeatResponse(std::string_view body);
+absl::StatusOr<bool> ParseOrderScoringResponse(std::string_view body);
+absl::StatusOr<std::map<std::string, bool>> ParseOrdersScoringResponse(std::string_view body);
+absl::StatusOr<BalanceAllowance> ParseBalanceAllowanceResponse(std::string_view body);
+absl::StatusOr<ApiKeyCreds> ParseApiKeyResponse(std::string_view body);
+// Never fails: an unparseable body becomes ErrorBody{error = the raw text (truncated)}.
+ErrorBody ParseErrorBody(std::string_view body);
+
+// Timestamps as the exchange writes them: ms or s digits (numbers or strings), or ISO 8601
+// "2024-01-01T00:00:00Z". Returns milliseconds; InvalidArgument otherwise.
+absl::StatusOr<int64_t> ParseTimestampMs(std::string_view text);
+
+}  // namespace clobmaker::polymarket

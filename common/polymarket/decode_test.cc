@@ -1,0 +1,298 @@
+// Codecs against every captured frame in shared/testdata/ws and shared/testdata/rest, plus the
+// ways a frame can be bad.
+#include "common/polymarket/decode.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "common/polymarket/encode.h"
+
+namespace clobmaker::polymarket {
+namespace {
+
+using model::Price;
+using model::Side;
+using model::Size;
+
+std::string Fixture(const std::string& name) {
+  const char* env = std::getenv("CLOBMAKER_TESTDATA");
+  const std::string dir = env ? env : std::string(CLOBMAKER_SOURCE_DIR) + "/../shared/testdata";
+  std::ifstream in(dir + "/" + name);
+  EXPECT_TRUE(in.good()) << name;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+template <typename T>
+T Only(const MarketFrame& f) {
+  EXPECT_TRUE(f.errors.empty()) << (f.errors.empty() ? "" : f.errors[0].detail);
+  EXPECT_EQ(f.events.size(), 1u);
+  return std::get<T>(f.events.at(0));
+}
+template <typename T>
+T Only(const UserFrame& f) {
+  EXPECT_TRUE(f.errors.empty()) << (f.errors.empty() ? "" : f.errors[0].detail);
+  EXPECT_EQ(f.events.size(), 1u);
+  return std::get<T>(f.events.at(0));
+}
+
+TEST(MarketDecoder, Book) {
+  MarketDecoder d;
+  const auto f = d.Decode(Fixture("ws/market_book.json"));
+  const auto& b = Only<BookEvent>(f);
+  EXPECT_EQ(b.asset_id, "71321045679252212594626385532706912750332728571942532289631379312455583992563");
+  EXPECT_EQ(b.timestamp_ms, 1703875200000);
+  ASSERT_EQ(b.bids.size(), 2u);
+  EXPECT_EQ(b.bids[0], (Level{Price(5000), Size(200'000'000)}));
+  EXPECT_EQ(b.asks[1], (Level{Price(5200), Size(250'000'000)}));
+}
+
+TEST(MarketDecoder, PriceChangeBatchedShape) {
+  MarketDecoder d;
+  const auto& pc = Only<PriceChangeEvent>(d.Decode(Fixture("ws/market_price_change.json")));
+  ASSERT_EQ(pc.changes.size(), 2u);
+  EXPECT_EQ(pc.changes[0].side, Side::kBuy);
+  EXPECT_EQ(pc.changes[0].price, Price(5000));
+  EXPECT_EQ(pc.changes[0].size, Size(200'000'000));
+  EXPECT_EQ(pc.changes[0].best_ask, Price(10000));
+  EXPECT_EQ(pc.changes[1].side, Side::kSell);
+  EXPECT_EQ(pc.changes[1].best_bid, Price(0));
+  EXPECT_EQ(pc.timestamp_ms, 1757908892351);
+}
+
+TEST(MarketDecoder, PriceChangeOlderPerAssetShape) {
+  MarketDecoder d;
+  const auto& pc = Only<PriceChangeEvent>(d.Decode(
+      R"({"event_type":"price_change","asset_id":"1","market":"0xm","hash":"h","timestamp":"5",)"
+      R"("changes":[{"price":"0.4","side":"SELL","size":"0"},{"price":".41","side":"BUY","size":"3.5"}]})"));
+  ASSERT_EQ(pc.changes.size(), 2u);
+  EXPECT_EQ(pc.changes[0].asset_id, "1");
+  EXPECT_EQ(pc.changes[0].size, Size(0));
+  EXPECT_EQ(pc.changes[1].price, Price(4100));
+}
+
+TEST(MarketDecoder, TickLastTradeBestBidAskResolvedNewMarket) {
+  MarketDecoder d;
+  const auto& t = Only<TickSizeChangeEvent>(d.Decode(Fixture("ws/market_tick_size_change.json")));
+  EXPECT_EQ(t.old_tick.units(), 1000);
+  EXPECT_EQ(t.new_tick.units(), 100);
+  const auto& l = Only<LastTradePriceEvent>(d.Decode(Fixture("ws/market_last_trade_price.json")));
+  EXPECT_EQ(l.price, Price(5100));
+  EXPECT_EQ(l.size, Size(25'000'000));
+  const auto& bba = Only<BestBidAskEvent>(d.Decode(Fixture("ws/market_best_bid_ask.json")));
+  EXPECT_EQ(bba.best_bid, Price(7300));
+  EXPECT_EQ(bba.best_ask, Price(7700));
+  const auto& r = Only<MarketResolvedEvent>(d.Decode(Fixture("ws/market_resolved.json")));
+  EXPECT_EQ(r.asset_ids.size(), 2u);
+  EXPECT_EQ(r.winning_outcome, "Yes");
+  const auto& n = Only<NewMarketEvent>(
+      d.Decode(R"({"event_type":"new_market","market":"0xm","assets_ids":["1","2"],"slug":"s","timestamp":"1"})"));
+  EXPECT_EQ(n.asset_ids.size(), 2u);
+}
+
+TEST(MarketDecoder, ArrayFramesDecodeEveryElementAndKeepGoodOnesNextToBadOnes) {
+  MarketDecoder d;
+  const std::string frame = "[" + Fixture("ws/market_book.json") + R"(,{"event_type":"mystery"},42,)" +
+                            Fixture("ws/market_tick_size_change.json") + "]";
+  const auto f = d.Decode(frame);
+  EXPECT_EQ(f.events.size(), 2u);
+  ASSERT_EQ(f.errors.size(), 2u);
+  EXPECT_EQ(f.errors[0].kind, CodecErrorKind::kUnknownEventType);
+  EXPECT_EQ(f.errors[0].event_type, "mystery");
+  EXPECT_EQ(f.errors[1].kind, CodecErrorKind::kMalformedJson);
+}
+
+TEST(MarketDecoder, BadInputIsATypedErrorNeverACrash) {
+  MarketDecoder d;
+  EXPECT_EQ(d.Decode("{not json").errors.at(0).kind, CodecErrorKind::kMalformedJson);
+  EXPECT_EQ(d.Decode("").errors.at(0).kind, CodecErrorKind::kMalformedJson);
+  EXPECT_EQ(d.Decode(R"({"asset_id":"1"})").errors.at(0).kind, CodecErrorKind::kMissingField);
+  EXPECT_EQ(d.Decode(R"({"event_type":"book","asset_id":"1","bids":[{"price":"1.5","size":"1"}],"asks":[]})")
+                .errors.at(0)
+                .kind,
+            CodecErrorKind::kBadValue);
+  EXPECT_EQ(d.Decode(R"({"event_type":"book","asset_id":"1","bids":[{"price":"0.5","size":"-1"}],"asks":[]})")
+                .errors.at(0)
+                .kind,
+            CodecErrorKind::kBadValue);
+  EXPECT_EQ(d.Decode(R"({"event_type":"tick_size_change","asset_id":"1","old_tick_size":"0.01","new_tick_size":"0.02"})")
+                .errors.at(0)
+                .kind,
+            CodecErrorKind::kBadValue);
+  EXPECT_TRUE(d.Decode("PONG").pong);
+  EXPECT_TRUE(d.Decode("NO NEW ASSETS").control);
+  EXPECT_EQ(d.Decode("hello").errors.size(), 1u);
+}
+
+TEST(UserDecoder, OrderEventsIncludingReasonSuffixesAndMissingEventType) {
+  UserDecoder d;
+  const auto& p = Only<UserOrderEvent>(d.Decode(Fixture("ws/user_order_placement.json")));
+  EXPECT_EQ(p.type, OrderEventType::kPlacement);
+  EXPECT_EQ(p.status_base, "LIVE");
+  EXPECT_EQ(p.original_size, Size(100'000'000));
+  const auto& u = Only<UserOrderEvent>(d.Decode(Fixture("ws/user_order_update_partial.json")));
+  EXPECT_EQ(u.type, OrderEventType::kUpdate);
+  EXPECT_EQ(u.size_matched, Size(25'000'000));
+  EXPECT_EQ(u.associate_trades, std::vector<std::string>{"trade-0xabcdef1234"});
+  const auto& m = Only<UserOrderEvent>(d.Decode(Fixture("ws/user_order_update_matched.json")));
+  EXPECT_EQ(m.type, OrderEventType::kUpdate);
+  const auto& c = Only<UserOrderEvent>(d.Decode(Fixture("ws/user_order_cancellation.json")));
+  EXPECT_EQ(c.type, OrderEventType::kCancellation);
+  EXPECT_EQ(c.status_base, "CANCELED");
+  const auto& fok = Only<UserOrderEvent>(d.Decode(Fixture("ws/user_order_fok_killed.json")));
+  EXPECT_EQ(fok.status_base, "CANCELED");
+  EXPECT_EQ(fok.status_reason, "order couldn't be fully filled. FOK orders are fully filled or killed.");
+  EXPECT_EQ(fok.size_matched, Size(0));  // "" is zero
+  const auto& invalid = Only<UserOrderEvent>(d.Decode(Fixture("ws/user_order_cancellation_invalid.json")));
+  EXPECT_EQ(invalid.status_base, "INVALID");
+  EXPECT_EQ(invalid.type, OrderEventType::kCancellation);
+}
+
+TEST(UserDecoder, TradesWithMakerLegsAndBothTimeFormats) {
+  UserDecoder d;
+  const auto& t = Only<UserTradeEvent>(d.Decode(Fixture("ws/user_trade_matched.json")));
+  EXPECT_EQ(t.status, TradeStatus::kMatched);
+  EXPECT_EQ(t.match_time_ms, 1672290701000);  // "matchtime" in seconds
+  ASSERT_EQ(t.maker_orders.size(), 1u);
+  EXPECT_EQ(t.maker_orders[0].matched_amount, Size(10'000'000));
+  const auto& c = Only<UserTradeEvent>(d.Decode(Fixture("ws/user_trade_taker_confirmed.json")));
+  EXPECT_EQ(c.status, TradeStatus::kConfirmed);
+  EXPECT_EQ(c.match_time_ms, 1704067200000);  // ISO 8601
+  EXPECT_EQ(c.trader_side, "TAKER");
+  EXPECT_EQ(c.bucket_index, 1);
+}
+
+TEST(UserDecoder, UnknownTypesAndStatusesAreErrors) {
+  UserDecoder d;
+  EXPECT_EQ(d.Decode(R"({"event_type":"order","type":"REJECTION","id":"x"})").errors.at(0).kind,
+            CodecErrorKind::kUnknownEventType);
+  EXPECT_EQ(d.Decode(R"({"event_type":"wallet"})").errors.at(0).kind, CodecErrorKind::kUnknownEventType);
+  std::string trade = Fixture("ws/user_trade_matched.json");
+  trade.replace(trade.find("\"MATCHED\""), 9, "\"SETTLED\"");
+  EXPECT_EQ(d.Decode(trade).errors.at(0).kind, CodecErrorKind::kBadValue);
+}
+
+TEST(AttributeFills, TakerMakerAndCrossTokenLegs) {
+  UserDecoder d;
+  const auto trade = std::get<UserTradeEvent>(d.Decode(Fixture("rest/trade_with_maker_orders.json").insert(1, R"("type":"TRADE",)")).events.at(0));
+  // We are the taker (API key ...001).
+  auto fills = AttributeFills(trade, {.api_keys = {"00000000-0000-0000-0000-000000000001"}});
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_TRUE(fills[0].is_taker);
+  EXPECT_EQ(fills[0].side, Side::kBuy);
+  EXPECT_EQ(fills[0].size, Size(25'000'000));
+  // We are the second maker, recognised by address in any case.
+  fills = AttributeFills(trade, {.addresses = {"0x3C44CDDDB6A900FA2B585DD299E03D12FA4293BC"}});
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_FALSE(fills[0].is_taker);
+  EXPECT_EQ(fills[0].leg, 1);
+  EXPECT_EQ(fills[0].side, Side::kSell);
+  EXPECT_EQ(fills[0].size, Size(5'000'000));
+  // A YES/NO mint: a maker BUY of the other token matched against a taker BUY.
+  UserTradeEvent mint = trade;
+  mint.maker_orders[0].asset_id = "999";
+  mint.maker_orders[0].side.reset();
+  fills = AttributeFills(mint, {.api_keys = {"00000000-0000-0000-0000-000000000002"}});
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].side, Side::kBuy);
+  EXPECT_EQ(fills[0].asset_id, "999");
+  // Not ours at all.
+  EXPECT_TRUE(AttributeFills(trade, {.api_keys = {"nobody"}}).empty());
+}
+
+TEST(RestDecoders, PostResultsIncludingTheEmptyIdRejection) {
+  auto live = ParsePostOrderResponse(Fixture("rest/post_order_response_live.json"));
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE(live->accepted());
+  EXPECT_EQ(live->making_amount, 100000000);
+  auto matched = ParsePostOrderResponse(Fixture("rest/post_order_response_matched.json"));
+  ASSERT_TRUE(matched.ok());
+  EXPECT_EQ(matched->trade_ids, std::vector<std::string>{"trade-123"});
+  auto batch = ParsePostOrdersResponse(Fixture("rest/post_orders_batch_response_mock.json"));
+  ASSERT_TRUE(batch.ok());
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_FALSE((*batch)[0].accepted());
+  EXPECT_EQ((*batch)[0].error_msg, "insufficient balance");
+  EXPECT_TRUE((*batch)[1].accepted());
+  auto empty_id = ParsePostOrdersResponse(R"([{"success":true,"orderID":"","errorMsg":"not enough balance / allowance"}])");
+  ASSERT_TRUE(empty_id.ok());
+  EXPECT_FALSE((*empty_id)[0].accepted());
+  EXPECT_FALSE(ParsePostOrdersResponse(R"({"error":"bad"})").ok());
+}
+
+TEST(RestDecoders, CancelsPagesBookAndSmallEndpoints) {
+  auto cancel = ParseCancelResponse(Fixture("rest/cancel_orders_response.json"));
+  ASSERT_TRUE(cancel.ok());
+  EXPECT_EQ(cancel->canceled.size(), 2u);
+  ASSERT_EQ(cancel->not_canceled.size(), 1u);
+  EXPECT_EQ(cancel->not_canceled[0].second, "already canceled or matched");
+  auto failed = ParseCancelResponse(Fixture("rest/cancel_order_response_failed.json"));
+  ASSERT_TRUE(failed.ok());
+  EXPECT_TRUE(failed->canceled.empty());
+
+  auto orders = ParseOpenOrdersPage(Fixture("rest/data_orders_page.json"));
+  ASSERT_TRUE(orders.ok()) << orders.status();
+  ASSERT_EQ(orders->data.size(), 2u);
+  EXPECT_TRUE(orders->last());
+  EXPECT_EQ(orders->data[1].size_matched, Size(50'000'000));
+  EXPECT_EQ(orders->data[1].price, Price(4000));
+  EXPECT_EQ(orders->data[0].created_at_s, 1703875200);
+
+  auto trades = ParseTradesPage(Fixture("rest/data_trades_page.json"));
+  ASSERT_TRUE(trades.ok()) << trades.status();
+  EXPECT_EQ(trades->data.at(0).status, TradeStatus::kMined);
+
+  auto book = ParseBookResponse(Fixture("rest/book_response_pyclob.json"));
+  ASSERT_TRUE(book.ok());
+  EXPECT_EQ(book->bids.size(), 4u);
+  EXPECT_EQ(book->tick_size->units(), 100);
+  EXPECT_FALSE(book->last_trade_price.has_value());
+  EXPECT_TRUE(ParseBookResponse(Fixture("rest/book_response_nautilus.json")).ok());
+
+  EXPECT_EQ(ParseTickSizeResponse(R"({"minimum_tick_size": 0.01})")->units(), 100);
+  EXPECT_EQ(ParseTickSizeResponse(R"({"minimum_tick_size": 0.0025})")->units(), 25);
+  EXPECT_FALSE(ParseTickSizeResponse(R"({"minimum_tick_size": 0.02})").ok());
+  EXPECT_TRUE(*ParseNegRiskResponse(R"({"neg_risk": true})"));
+  EXPECT_EQ(*ParseFeeRateResponse(R"({"base_fee": 150})"), 150);
+  EXPECT_EQ(*ParseFeeRateResponse(R"({"base_fee": "150"})"), 150);
+  EXPECT_EQ(*ParseVersionResponse(R"({"version": 2})"), 2);
+  EXPECT_EQ(*ParseVersionResponse(R"({})"), 2);
+  EXPECT_FALSE(ParseVersionResponse(R"({"version": 9})").ok());
+  EXPECT_EQ(*ParseServerTimeResponse("1780449126"), 1780449126);
+  EXPECT_EQ(*ParseServerTimeResponse(R"({"time": 5})"), 5);
+  auto hb = ParseHeartbeatResponse(R"({"error_msg":"Invalid Heartbeat ID","heartbeat_id":"abc"})");
+  EXPECT_EQ(hb->error, "Invalid Heartbeat ID");
+  EXPECT_EQ(hb->heartbeat_id, "abc");
+  EXPECT_TRUE(*ParseOrderScoringResponse(R"({"scoring": true})"));
+  EXPECT_EQ(ParseOrdersScoringResponse(R"({"0xa": true, "0xb": false})")->size(), 2u);
+  auto bal = ParseBalanceAllowanceResponse(R"({"balance":"1500000","allowances":{"0xex":"115792089237316195423570985008687907853269984665640564039457584007913129639935"}})");
+  ASSERT_TRUE(bal.ok());
+  EXPECT_EQ(bal->balance, 1500000);
+  EXPECT_EQ(bal->allowances.size(), 1u);
+  auto key = ParseApiKeyResponse(R"({"apiKey":"k","secret":"s","passphrase":"p"})");
+  EXPECT_EQ(key->api_key, "k");
+  EXPECT_FALSE(ParseApiKeyResponse(R"({"apiKey":"k"})").ok());
+}
+
+TEST(RestDecoders, ErrorBodies) {
+  const ErrorBody crosses = ParseErrorBody(Fixture("rest/error_post_only_crosses.json"));
+  EXPECT_EQ(crosses.error, "invalid post-only order: order crosses book");
+  const ErrorBody mode = ParseErrorBody(Fixture("rest/error_post_only_mode_503.json"));
+  EXPECT_EQ(mode.code, "post_only_mode");
+  EXPECT_EQ(mode.retry_after_seconds, 79);
+  EXPECT_EQ(ParseErrorBody("<html>Bad Gateway</html>").error, "<html>Bad Gateway</html>");
+}
+
+TEST(ParseTimestampMs, AllFormats) {
+  EXPECT_EQ(*ParseTimestampMs("1703875200000"), 1703875200000);
+  EXPECT_EQ(*ParseTimestampMs("1703875200"), 1703875200000);
+  EXPECT_EQ(*ParseTimestampMs("2024-01-01T00:00:00Z"), 1704067200000);
+  EXPECT_EQ(*ParseTimestampMs("2024-01-01T00:00:00.250Z"), 1704067200250);
+  EXPECT_FALSE(ParseTimestampMs("yesterday").ok());
+}
+
+}  // namespace
+}  // namespace clobmaker::polymarket

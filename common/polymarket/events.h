@@ -1,0 +1,270 @@
+// Typed Polymarket messages: the market and user websocket channels and every REST response
+// clobmaker uses, with integer prices and sizes (docs/protocol.md). Decoders (decode.h) build
+// these from JSON; encoders (encode.h) write them for the simulator, so both sides share one
+// definition. Identifiers (order, trade, market, asset ids) stay strings exactly as sent.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/model/types.h"
+
+namespace clobmaker::polymarket {
+
+struct Level {
+  model::Price price;
+  model::Size size;
+  friend bool operator==(const Level&, const Level&) = default;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Market channel
+
+// A full book snapshot (websocket `book` or REST GET /book). Levels in the order sent.
+struct BookEvent {
+  std::string asset_id;
+  std::string market;
+  int64_t timestamp_ms = 0;
+  std::string hash;
+  std::vector<Level> bids;
+  std::vector<Level> asks;
+  // REST /book only:
+  std::optional<model::TickSize> tick_size;
+  std::optional<model::Size> min_order_size;
+  std::optional<bool> neg_risk;
+  std::optional<model::Price> last_trade_price;
+};
+
+// One level's new aggregate size ("0" removes the level).
+struct PriceChange {
+  std::string asset_id;
+  model::Price price;
+  model::Size size;
+  model::Side side = model::Side::kBuy;  // BUY = bid level, SELL = ask level
+  std::string hash;
+  std::optional<model::Price> best_bid;   // after the change
+  std::optional<model::Price> best_ask;
+};
+
+struct PriceChangeEvent {
+  std::string market;
+  int64_t timestamp_ms = 0;
+  std::vector<PriceChange> changes;
+};
+
+struct TickSizeChangeEvent {
+  std::string asset_id;
+  std::string market;
+  model::TickSize old_tick;
+  model::TickSize new_tick;
+  int64_t timestamp_ms = 0;
+};
+
+struct LastTradePriceEvent {
+  std::string asset_id;
+  std::string market;
+  model::Price price;
+  model::Size size;
+  model::Side side = model::Side::kBuy;
+  int64_t fee_rate_bps = 0;
+  int64_t timestamp_ms = 0;
+};
+
+struct BestBidAskEvent {
+  std::string asset_id;
+  std::string market;
+  std::optional<model::Price> best_bid;
+  std::optional<model::Price> best_ask;
+  int64_t timestamp_ms = 0;
+};
+
+struct MarketResolvedEvent {
+  std::string market;
+  std::vector<std::string> asset_ids;
+  std::string winning_asset_id;
+  std::string winning_outcome;
+  int64_t timestamp_ms = 0;
+};
+
+struct NewMarketEvent {
+  std::string market;
+  std::vector<std::string> asset_ids;
+  std::string slug;
+  std::string question;
+  int64_t timestamp_ms = 0;
+};
+
+using MarketEvent = std::variant<BookEvent, PriceChangeEvent, TickSizeChangeEvent, LastTradePriceEvent,
+                                 BestBidAskEvent, MarketResolvedEvent, NewMarketEvent>;
+
+// ---------------------------------------------------------------------------------------------
+// User channel
+
+enum class OrderEventType : uint8_t { kPlacement, kUpdate, kCancellation };
+std::string_view OrderEventTypeName(OrderEventType type);
+
+struct UserOrderEvent {
+  OrderEventType type = OrderEventType::kPlacement;
+  std::string id;
+  std::string owner;
+  std::string order_owner;
+  std::string market;
+  std::string asset_id;
+  model::Side side = model::Side::kBuy;
+  model::Price price;
+  model::Size original_size;
+  model::Size size_matched;
+  std::string outcome;
+  std::vector<std::string> associate_trades;
+  std::string order_type;
+  int64_t expiration_s = 0;
+  int64_t created_at_ms = 0;
+  std::string maker_address;
+  std::string status;         // as sent, e.g. "CANCELED_order couldn't be fully filled. ..."
+  std::string status_base;    // "LIVE", "MATCHED", "CANCELED", "INVALID", ...
+  std::string status_reason;  // the text after "CANCELED_", if any
+  int64_t timestamp_ms = 0;
+};
+
+enum class TradeStatus : uint8_t { kMatched, kMined, kConfirmed, kRetrying, kFailed };
+std::string_view TradeStatusName(TradeStatus status);
+
+struct MakerOrderLeg {
+  std::string order_id;
+  std::string owner;
+  std::string maker_address;
+  model::Size matched_amount;
+  model::Price price;
+  std::string asset_id;
+  std::string outcome;
+  std::optional<model::Side> side;
+  int64_t fee_rate_bps = 0;
+};
+
+// A trade, from the user channel (`trade`) or GET /data/trades.
+struct UserTradeEvent {
+  std::string id;
+  std::string taker_order_id;
+  std::string market;
+  std::string asset_id;
+  model::Side side = model::Side::kBuy;  // taker side
+  model::Size size;
+  model::Price price;
+  TradeStatus status = TradeStatus::kMatched;
+  int64_t match_time_ms = 0;
+  int64_t last_update_ms = 0;
+  std::string owner;
+  std::string trade_owner;
+  std::string maker_address;
+  std::string trader_side;  // "TAKER", "MAKER" or empty
+  int64_t fee_rate_bps = 0;
+  std::string transaction_hash;
+  int64_t bucket_index = 0;
+  std::string err_msg;
+  std::vector<MakerOrderLeg> maker_orders;
+  int64_t timestamp_ms = 0;
+};
+
+using UserEvent = std::variant<UserOrderEvent, UserTradeEvent>;
+
+// Who "we" are, to find our legs in a trade: our API key(s) and maker/funder addresses.
+struct Identity {
+  std::vector<std::string> api_keys;
+  std::vector<std::string> addresses;  // any case
+};
+
+struct OurFill {
+  std::string order_id;
+  std::string asset_id;
+  model::Side side = model::Side::kBuy;
+  model::Price price;
+  model::Size size;
+  bool is_taker = false;
+  int leg = -1;  // index into maker_orders, -1 for the taker leg
+};
+
+// Our legs of a trade: the taker leg when we placed the taker order, and every maker_orders
+// entry that is ours. A maker leg on the other outcome token (a YES/NO mint or merge) has the
+// taker's side; on the same token, the opposite side (unless the leg states its side).
+std::vector<OurFill> AttributeFills(const UserTradeEvent& trade, const Identity& us);
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+// POST /order, or one element of POST /orders.
+struct PostOrderResult {
+  bool success = false;
+  std::string order_id;
+  std::string status;  // live | matched | delayed | unmatched | ...
+  std::string error_msg;
+  int64_t making_amount = 0;  // 10^-6 units; "" = 0
+  int64_t taking_amount = 0;
+  std::vector<std::string> transaction_hashes;
+  std::vector<std::string> trade_ids;
+  // success with a non-empty id and an accepting status. A success:true leg with an empty id
+  // is a rejection (seen live on batches); so is status "unmatched".
+  bool accepted() const;
+};
+
+struct CancelResult {
+  std::vector<std::string> canceled;
+  std::vector<std::pair<std::string, std::string>> not_canceled;  // id -> reason
+};
+
+struct OpenOrder {
+  std::string id;
+  std::string status;
+  std::string owner;
+  std::string maker_address;
+  std::string market;
+  std::string asset_id;
+  model::Side side = model::Side::kBuy;
+  model::Size original_size;
+  model::Size size_matched;
+  model::Price price;
+  std::string outcome;
+  std::vector<std::string> associate_trades;
+  int64_t created_at_s = 0;
+  int64_t expiration_s = 0;
+  std::string order_type;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> data;
+  std::string next_cursor;  // "LTE=" ends the listing
+  bool last() const { return next_cursor.empty() || next_cursor == "LTE="; }
+};
+
+inline constexpr std::string_view kFirstCursor = "MA==";
+inline constexpr std::string_view kEndCursor = "LTE=";
+
+struct HeartbeatResult {
+  std::string heartbeat_id;
+  std::string error;  // "Invalid Heartbeat ID" etc.; then heartbeat_id is the one expected
+};
+
+struct BalanceAllowance {
+  int64_t balance = 0;  // 10^-6 units
+  std::map<std::string, std::string> allowances;  // spender -> amount as sent (may exceed int64)
+};
+
+struct ApiKeyCreds {
+  std::string api_key;
+  std::string secret;
+  std::string passphrase;
+};
+
+// Error bodies: {"error": ..., "code": ..., "retry_after_seconds": ...} (or "error_msg").
+struct ErrorBody {
+  std::string error;
+  std::string code;
+  std::optional<int64_t> retry_after_seconds;
+};
+
+}  // namespace clobmaker::polymarket
