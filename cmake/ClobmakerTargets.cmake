@@ -6,7 +6,7 @@ add_library(clobmaker_warnings INTERFACE)
 add_library(clobmaker::warnings ALIAS clobmaker_warnings)
 target_compile_options(clobmaker_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Wformat=2
+  -Woverloaded-virtual -Wimplicit-fallthrough -Wformat=2
   -Wmissing-declarations -Wunused
   # Designated initializers that name only some fields are intended (the rest keep defaults).
   -Wno-missing-field-initializers)
