@@ -854,6 +854,28 @@ absl::StatusOr<ApiKeyCreds> ParseApiKeyResponse(std::string_view body) {
   return creds;
 }
 
+absl::StatusOr<SubscribeRequest> ParseSubscribeRequest(std::string_view message) {
+  CM_ASSIGN_OR_RETURN(object obj, ParseObject(rest_parser, message));
+  Reader r(obj, "subscribe");
+  SubscribeRequest out;
+  out.type = r.Str("type", false);
+  out.operation = r.Str("operation", false);
+  out.asset_ids = r.Strings("assets_ids");
+  out.markets = r.Strings("markets");
+  if (auto dump = r.Text("initial_dump")) out.initial_dump = *dump != "false";
+  object auth;
+  if (obj["auth"].get(auth) == simdjson::SUCCESS) {
+    Reader ar(auth, "auth");
+    out.auth = ApiKeyCreds{ar.Str("apiKey"), ar.Str("secret"), ar.Str("passphrase")};
+    if (!ar.ok()) return absl::InvalidArgumentError(ar.TakeError().detail);
+  }
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  if (out.type.empty() && out.operation.empty()) {
+    return absl::InvalidArgumentError("subscription message has neither 'type' nor 'operation'");
+  }
+  return out;
+}
+
 ErrorBody ParseErrorBody(std::string_view body) {
   ErrorBody out;
   auto obj = ParseObject(rest_parser, body);

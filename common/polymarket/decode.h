@@ -91,6 +91,17 @@ absl::StatusOr<ApiKeyCreds> ParseApiKeyResponse(std::string_view body);
 // Never fails: an unparseable body becomes ErrorBody{error = the raw text (truncated)}.
 ErrorBody ParseErrorBody(std::string_view body);
 
+// A client's websocket subscription message (what the simulator receives).
+struct SubscribeRequest {
+  std::string type;       // "market", "user" or "" for an update
+  std::string operation;  // "subscribe", "unsubscribe" or "" for the initial message
+  std::vector<std::string> asset_ids;
+  std::vector<std::string> markets;
+  std::optional<ApiKeyCreds> auth;
+  bool initial_dump = true;
+};
+absl::StatusOr<SubscribeRequest> ParseSubscribeRequest(std::string_view message);
+
 // Timestamps as the exchange writes them: ms or s digits (numbers or strings), or ISO 8601
 // "2024-01-01T00:00:00Z". Returns milliseconds; InvalidArgument otherwise.
 absl::StatusOr<int64_t> ParseTimestampMs(std::string_view text);

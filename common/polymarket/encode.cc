@@ -365,6 +365,43 @@ std::string EncodeApiKey(const ApiKeyCreds& creds) {
   });
 }
 
+std::string MarketSubscribeMessage(const std::vector<std::string>& asset_ids, bool initial_dump) {
+  return Write([&](Writer& w) {
+    w.StartObject();
+    Strings(w, "assets_ids", asset_ids);
+    Str(w, "type", "market");
+    Bool(w, "initial_dump", initial_dump);
+    Bool(w, "custom_feature_enabled", true);
+    w.EndObject();
+  });
+}
+
+std::string MarketSubscriptionUpdate(const std::vector<std::string>& asset_ids, bool subscribe) {
+  return Write([&](Writer& w) {
+    w.StartObject();
+    Strings(w, "assets_ids", asset_ids);
+    Str(w, "operation", subscribe ? "subscribe" : "unsubscribe");
+    w.EndObject();
+  });
+}
+
+std::string UserSubscribeMessage(const ApiKeyCreds& creds, const std::vector<std::string>& markets) {
+  return Write([&](Writer& w) {
+    w.StartObject();
+    Key(w, "auth");
+    w.StartObject();
+    Str(w, "apiKey", creds.api_key);
+    Str(w, "secret", creds.secret);
+    Str(w, "passphrase", creds.passphrase);
+    w.EndObject();
+    Str(w, "type", "user");
+    Strings(w, "markets", markets);
+    Strings(w, "assets_ids", {});
+    Bool(w, "initial_dump", true);
+    w.EndObject();
+  });
+}
+
 std::string BookSummaryHash(const BookSummaryText& s) {
   const std::string json = Write([&](Writer& w) {
     w.StartObject();

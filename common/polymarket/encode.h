@@ -27,6 +27,14 @@ std::string EncodeHeartbeat(const HeartbeatResult& result);
 std::string EncodeBalanceAllowance(const BalanceAllowance& balance);
 std::string EncodeApiKey(const ApiKeyCreds& creds);
 
+// Websocket subscription messages (client -> exchange).
+// Market: {"assets_ids":[...],"type":"market","initial_dump":true,"custom_feature_enabled":true}
+std::string MarketSubscribeMessage(const std::vector<std::string>& asset_ids, bool initial_dump = true);
+// Later changes on the same connection: {"assets_ids":[...],"operation":"subscribe"|"unsubscribe"}
+std::string MarketSubscriptionUpdate(const std::vector<std::string>& asset_ids, bool subscribe);
+// User: {"auth":{"apiKey","secret","passphrase"},"type":"user","markets":[...],"assets_ids":[],"initial_dump":true}
+std::string UserSubscribeMessage(const ApiKeyCreds& creds, const std::vector<std::string>& markets);
+
 // GET /book body, with `hash` computed as the exchange does (BookSummaryHash) when `book.hash`
 // is empty.
 std::string EncodeRestBook(const BookEvent& book);
