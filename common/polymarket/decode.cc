@@ -636,7 +636,11 @@ absl::StatusOr<int64_t> ParseTimestampMs(std::string_view text) {
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = s;
-    return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+    const int64_t seconds = static_cast<int64_t>(timegm(&tm));
+    if (seconds < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) {
+      return absl::InvalidArgumentError(fmt::format("timestamp '{}' is out of range", text));
+    }
+    return seconds * 1000 + millis;
   }
   int64_t value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

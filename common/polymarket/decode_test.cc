@@ -292,6 +292,8 @@ TEST(ParseTimestampMs, AllFormats) {
   EXPECT_EQ(*ParseTimestampMs("2024-01-01T00:00:00Z"), 1704067200000);
   EXPECT_EQ(*ParseTimestampMs("2024-01-01T00:00:00.250Z"), 1704067200250);
   EXPECT_FALSE(ParseTimestampMs("yesterday").ok());
+  EXPECT_FALSE(ParseTimestampMs("1012-01-01T00:00:00Z").ok());  // found by the user-channel fuzzer
+  EXPECT_FALSE(ParseTimestampMs("-5").ok());
 }
 
 }  // namespace

@@ -1,0 +1,706 @@
+#include "services/simexchange/core/exchange.h"
+
+#include <algorithm>
+
+#include <fmt/core.h>
+
+#include "common/core/ids.h"
+#include "common/core/status.h"
+
+namespace clobmaker::simexchange {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+int64_t Collateral(Size size, Price price, model::Rounding rounding = model::Rounding::kDown) {
+  return model::Notional(size, price, rounding).micros();
+}
+
+}  // namespace
+
+std::string_view OrderStatusName(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kLive: return "LIVE";
+    case OrderStatus::kMatched: return "MATCHED";
+    case OrderStatus::kCanceled: return "CANCELED";
+    case OrderStatus::kExpired: return "CANCELED";
+  }
+  return "UNKNOWN";
+}
+
+Exchange::Exchange(ExchangeConfig config) : config_(config), rng_(config.seed) {}
+
+// --- markets and accounts ------------------------------------------------------------------------
+
+void Exchange::AddMarket(const MarketConfig& market) {
+  markets_[market.condition_id] = market;
+  token_market_[market.yes_token] = market.condition_id;
+  token_market_[market.no_token] = market.condition_id;
+  books_[market.yes_token];
+  books_[market.no_token];
+}
+
+const MarketConfig* Exchange::MarketOf(const std::string& token) const {
+  auto it = token_market_.find(token);
+  if (it == token_market_.end()) return nullptr;
+  return &markets_.at(it->second);
+}
+
+std::vector<MarketConfig> Exchange::Markets() const {
+  std::vector<MarketConfig> out;
+  for (const auto& [id, m] : markets_) out.push_back(m);
+  return out;
+}
+
+std::string Exchange::Complement(const std::string& token) const {
+  const MarketConfig* m = MarketOf(token);
+  CM_CHECK(m != nullptr);
+  return token == m->yes_token ? m->no_token : m->yes_token;
+}
+
+bool Exchange::SetTickSize(const std::string& token, model::TickSize tick, Nanos now) {
+  auto it = token_market_.find(token);
+  if (it == token_market_.end()) return false;
+  MarketConfig& m = markets_[it->second];
+  const model::TickSize old = m.tick;
+  m.tick = tick;
+  for (const std::string& t : {m.yes_token, m.no_token}) {
+    events_.push_back(MarketEventOut{polymarket::TickSizeChangeEvent{t, m.condition_id, old, tick, now / kNanosPerMilli}});
+  }
+  return true;
+}
+
+Account& Exchange::OpenAccount(const std::string& address, const std::string& api_key) {
+  const std::string addr = Lower(address);
+  Account& account = accounts_[addr];
+  account.address = addr;
+  if (!api_key.empty()) keys_[api_key].address = addr;
+  return account;
+}
+
+void Exchange::Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens) {
+  Account& account = accounts_[Lower(address)];
+  account.address = Lower(address);
+  account.collateral += collateral;
+  if (!token.empty()) account.tokens[token] += tokens;
+}
+
+const Account* Exchange::AccountOf(const std::string& address) const {
+  auto it = accounts_.find(Lower(address));
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+const Account* Exchange::AccountOfKey(const std::string& api_key) const {
+  auto it = keys_.find(api_key);
+  return it == keys_.end() ? nullptr : AccountOf(it->second.address);
+}
+
+// --- placement -----------------------------------------------------------------------------------
+
+std::string Exchange::Reject(PlaceResult& r, int status, std::string error) {
+  r.success = false;
+  r.http_status = status;
+  r.error = std::move(error);
+  return r.error;
+}
+
+int64_t Exchange::Reservation(const NewOrder& order, Size remaining) const {
+  return order.side == Side::kBuy ? Collateral(remaining, order.price, model::Rounding::kUp) : remaining.micros();
+}
+
+bool Exchange::CanAfford(const Account& account, const NewOrder& order) const {
+  if (order.side == Side::kBuy) {
+    return account.collateral - account.reserved_collateral >= Reservation(order, order.size);
+  }
+  const auto held = account.tokens.find(order.token);
+  const auto reserved = account.reserved_tokens.find(order.token);
+  const int64_t available = (held == account.tokens.end() ? 0 : held->second) -
+                            (reserved == account.reserved_tokens.end() ? 0 : reserved->second);
+  return available >= order.size.micros();
+}
+
+std::vector<Exchange::Fill> Exchange::PlanMatches(const NewOrder& order) const {
+  // Candidates from the same token's opposite side and the complement's same side, in the
+  // order the taker gets them: best effective price, then time.
+  struct Candidate {
+    int64_t effective;  // price in the taker's token
+    uint64_t sequence;
+    const Order* maker;
+  };
+  std::vector<Candidate> candidates;
+  const std::string complement = Complement(order.token);
+  const TokenBook& own = books_.at(order.token);
+  const TokenBook& other = books_.at(complement);
+  const int64_t limit = order.price.units();
+  const auto add_level = [&](const Level& level, int64_t effective) {
+    for (const std::string& id : level.queue) {
+      const Order& maker = orders_.at(id);
+      candidates.push_back({effective, maker.sequence, &maker});
+    }
+  };
+  if (order.side == Side::kBuy) {
+    for (const auto& [price, level] : own.asks) {
+      if (price > limit) break;
+      add_level(level, price);
+    }
+    for (const auto& [price, level] : other.bids) {  // mint: 1 - bid <= limit
+      if (model::kPriceOne - price > limit) break;
+      add_level(level, model::kPriceOne - price);
+    }
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+      return a.effective != b.effective ? a.effective < b.effective : a.sequence < b.sequence;
+    });
+  } else {
+    for (const auto& [price, level] : own.bids) {
+      if (price < limit) break;
+      add_level(level, price);
+    }
+    for (const auto& [price, level] : other.asks) {  // merge: 1 - ask >= limit
+      if (model::kPriceOne - price < limit) break;
+      add_level(level, model::kPriceOne - price);
+    }
+    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+      return a.effective != b.effective ? a.effective > b.effective : a.sequence < b.sequence;
+    });
+  }
+  std::vector<Fill> fills;
+  int64_t left = order.size.micros();
+  for (const Candidate& c : candidates) {
+    if (left <= 0) break;
+    const int64_t take = std::min(left, c.maker->remaining().micros());
+    if (take <= 0) continue;
+    fills.push_back({c.maker->spec.id.ToString(), c.maker->spec.price, Size(take)});
+    left -= take;
+  }
+  return fills;
+}
+
+PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
+  PlaceResult result;
+  Advance(now);
+  if (EngineDown(now)) {
+    Reject(result, 425, "the matching engine is restarting, try again later");
+    return result;
+  }
+  if (PostOnlyMode(now) && !in.post_only) {
+    Reject(result, 503, "post-only mode: only post-only orders and cancels are allowed");
+    return result;
+  }
+  if (in.version != config_.order_version) {
+    Reject(result, 400, "order_version_mismatch");
+    return result;
+  }
+  const MarketConfig* market = MarketOf(in.token);
+  if (market == nullptr) {
+    Reject(result, 400, fmt::format("the market for token {} does not exist", in.token));
+    return result;
+  }
+  const std::string id = in.id.ToString();
+  if (orders_.contains(id)) {
+    Reject(result, 400, "order is invalid. Duplicated. Same order has already been placed, can't be placed again");
+    return result;
+  }
+  if (!market->tick.IsValidOrderPrice(in.price)) {
+    Reject(result, 400,
+           fmt::format("order {} is invalid. Price ({}) breaks minimum tick size rule: {}", id, in.price.ToString(),
+                       market->tick.ToString()));
+    return result;
+  }
+  if (in.size.micros() <= 0 || in.size.micros() % 10'000 != 0) {
+    Reject(result, 400, "invalid amounts: size must be positive with at most 2 decimals");
+    return result;
+  }
+  const bool immediate = in.type == OrderType::kFok || in.type == OrderType::kFak;
+  if (in.post_only && immediate) {
+    Reject(result, 400, "invalid post-only order: only GTC and GTD order types are allowed");
+    return result;
+  }
+  if (!immediate && in.size < market->min_order_size) {
+    Reject(result, 400, fmt::format("order {} is invalid. Size ({}) lower than the minimum: {}", id, in.size.ToString(),
+                                    market->min_order_size.ToString()));
+    return result;
+  }
+  if (in.type == OrderType::kGtd) {
+    if (in.expiration_s * kNanosPerSecond - config_.gtd_security_margin <= now) {
+      Reject(result, 400, "invalid expiration");
+      return result;
+    }
+  } else if (in.expiration_s != 0) {
+    Reject(result, 400, "invalid expiration");
+    return result;
+  }
+  auto key = keys_.find(in.owner);
+  if (key == keys_.end()) {
+    Reject(result, 401, "Unauthorized/Invalid api key");
+    return result;
+  }
+  const Account* account = AccountOf(in.maker);
+  if (account == nullptr || !CanAfford(*account, in)) {
+    Reject(result, 400, "not enough balance / allowance");
+    return result;
+  }
+  const std::vector<Fill> fills = PlanMatches(in);
+  int64_t fillable = 0;
+  for (const Fill& f : fills) fillable += f.size.micros();
+  if (in.post_only && !fills.empty()) {
+    Reject(result, 400, "invalid post-only order: order crosses book");
+    return result;
+  }
+  if (in.type == OrderType::kFok && fillable < in.size.micros()) {
+    Reject(result, 400, "order couldn't be fully filled. FOK orders are fully filled or killed.");
+    return result;
+  }
+  if (in.type == OrderType::kFak && fills.empty()) {
+    Reject(result, 400, "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found.");
+    return result;
+  }
+
+  Order& order = orders_[id];
+  order.spec = in;
+  order.spec.maker = Lower(in.maker);
+  order.created = now;
+  order.sequence = next_sequence_++;
+  result.success = true;
+  Execute(order, fills, now, result);
+  if (order.remaining().micros() > 0) {
+    if (immediate) {
+      Close(order, OrderStatus::kCanceled, "", now);  // FAK remainder is killed
+      result.status = "matched";
+    } else {
+      Rest(order);
+      EmitOrderEvent(order, polymarket::OrderEventType::kPlacement, now, "LIVE");
+      result.status = order.matched.micros() > 0 ? "matched" : "live";
+    }
+  } else {
+    order.status = OrderStatus::kMatched;
+    EmitOrderEvent(order, polymarket::OrderEventType::kUpdate, now, "MATCHED");
+    result.status = "matched";
+  }
+  return result;
+}
+
+void Exchange::Transfer(TradeRecord& trade, const std::string& address, const std::string& token, int64_t delta) {
+  Account& account = accounts_[address];
+  if (token.empty()) {
+    account.collateral += delta;
+  } else {
+    account.tokens[token] += delta;
+  }
+  trade.transfers.emplace_back(address, token, delta);
+}
+
+void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, PlaceResult& result) {
+  const std::string complement = Complement(taker.spec.token);
+  for (const Fill& fill : fills) {
+    Order& maker = orders_.at(fill.maker_order);
+    const bool same_token = maker.spec.token == taker.spec.token;
+    const int64_t s = fill.size.micros();
+    // Release the maker's reservation for what fills.
+    Account& maker_account = accounts_[maker.spec.maker];
+    const int64_t before = Reservation(maker.spec, maker.remaining());
+    Unrest(maker);
+    maker.matched = maker.matched + fill.size;
+    const int64_t after = Reservation(maker.spec, maker.remaining());
+    if (maker.spec.side == Side::kBuy) {
+      maker_account.reserved_collateral -= before - after;
+    } else {
+      maker_account.reserved_tokens[maker.spec.token] -= before - after;
+    }
+    if (maker.remaining().micros() > 0) Rest(maker);
+
+    TradeRecord trade;
+    trade.matched_at = now;
+    trade.will_fail = rng_.Chance(config_.trade_fail_probability);
+    const std::string& taker_addr = taker.spec.maker;
+    const std::string& maker_addr = maker.spec.maker;
+    const int64_t maker_cash = Collateral(fill.size, fill.maker_price);
+    const int64_t taker_price_units = same_token ? fill.maker_price.units() : model::kPriceOne - fill.maker_price.units();
+    const int64_t taker_cash = Collateral(fill.size, Price(taker_price_units));
+    if (taker.spec.side == Side::kBuy) {
+      Transfer(trade, taker_addr, "", -taker_cash);
+      Transfer(trade, taker_addr, taker.spec.token, s);
+      if (same_token) {  // maker sold to us
+        Transfer(trade, maker_addr, maker.spec.token, -s);
+        Transfer(trade, maker_addr, "", maker_cash);
+      } else {           // mint: the maker buys the complement
+        Transfer(trade, maker_addr, "", -maker_cash);
+        Transfer(trade, maker_addr, maker.spec.token, s);
+      }
+    } else {
+      Transfer(trade, taker_addr, taker.spec.token, -s);
+      Transfer(trade, taker_addr, "", taker_cash);
+      if (same_token) {  // maker bought from us
+        Transfer(trade, maker_addr, "", -maker_cash);
+        Transfer(trade, maker_addr, maker.spec.token, s);
+      } else {           // merge: the maker sells the complement
+        Transfer(trade, maker_addr, maker.spec.token, -s);
+        Transfer(trade, maker_addr, "", maker_cash);
+      }
+    }
+    taker.matched = taker.matched + fill.size;
+    result.making += taker.spec.side == Side::kBuy ? taker_cash : s;
+    result.taking += taker.spec.side == Side::kBuy ? s : taker_cash;
+
+    polymarket::UserTradeEvent& t = trade.event;
+    t.id = NewTradeId();
+    t.taker_order_id = taker.spec.id.ToString();
+    t.market = MarketOf(taker.spec.token)->condition_id;
+    t.asset_id = taker.spec.token;
+    t.side = taker.spec.side;
+    t.size = fill.size;
+    t.price = Price(taker_price_units);
+    t.status = polymarket::TradeStatus::kMatched;
+    t.match_time_ms = now / kNanosPerMilli;
+    t.last_update_ms = t.match_time_ms;
+    t.owner = taker.spec.owner;
+    t.trade_owner = taker.spec.owner;
+    t.maker_address = taker_addr;
+    t.timestamp_ms = t.match_time_ms;
+    t.maker_orders.push_back({maker.spec.id.ToString(), maker.spec.owner, maker_addr, fill.size, fill.maker_price,
+                              maker.spec.token, maker.spec.token == MarketOf(maker.spec.token)->yes_token ? "Yes" : "No",
+                              maker.spec.side, 0});
+    trade.recipients = {taker.spec.owner};
+    if (maker.spec.owner != taker.spec.owner) trade.recipients.push_back(maker.spec.owner);
+    taker.trades.push_back(t.id);
+    maker.trades.push_back(t.id);
+    result.trade_ids.push_back(t.id);
+    last_trade_price_[taker.spec.token] = t.price;
+    trades_.push_back(trade);
+    // One copy per recipient: the taker's says TAKER, the maker's MAKER (a self-trade: one copy).
+    polymarket::UserTradeEvent for_taker = t;
+    for_taker.trader_side = "TAKER";
+    events_.push_back(UserEventOut{{taker.spec.owner}, for_taker});
+    if (maker.spec.owner != taker.spec.owner) {
+      polymarket::UserTradeEvent for_maker = t;
+      for_maker.trader_side = "MAKER";
+      events_.push_back(UserEventOut{{maker.spec.owner}, for_maker});
+    }
+    if (maker.remaining().micros() == 0) {
+      maker.status = OrderStatus::kMatched;
+      EmitOrderEvent(maker, polymarket::OrderEventType::kUpdate, now, "MATCHED");
+    } else {
+      EmitOrderEvent(maker, polymarket::OrderEventType::kUpdate, now, "LIVE");
+    }
+    events_.push_back(MarketEventOut{polymarket::LastTradePriceEvent{taker.spec.token, t.market, t.price, fill.size,
+                                                                     taker.spec.side, 0, now / kNanosPerMilli}});
+  }
+}
+
+void Exchange::Rest(Order& order) {
+  TokenBook& book = books_[order.spec.token];
+  const int64_t price = order.spec.price.units();
+  Level& level = order.spec.side == Side::kBuy ? book.bids[price] : book.asks[price];
+  const std::string id = order.spec.id.ToString();
+  if (std::find(level.queue.begin(), level.queue.end(), id) == level.queue.end()) {
+    // A partially filled maker keeps its time priority: it goes back to the front.
+    if (order.matched.micros() > 0 && order.created < next_sequence_ && !level.queue.empty()) {
+      level.queue.push_front(id);
+    } else {
+      level.queue.push_back(id);
+    }
+  }
+  level.size += order.remaining().micros();
+  // Reserve what the rest of the order could spend.
+  Account& account = accounts_[order.spec.maker];
+  const int64_t reserve = Reservation(order.spec, order.remaining());
+  if (order.spec.side == Side::kBuy) {
+    account.reserved_collateral += reserve;
+  } else {
+    account.reserved_tokens[order.spec.token] += reserve;
+  }
+  EmitLevel(order.spec.token, order.spec.side, price, order.created);
+}
+
+void Exchange::Unrest(const Order& order) {
+  TokenBook& book = books_[order.spec.token];
+  const int64_t price = order.spec.price.units();
+  auto remove = [&](auto& side_map) {
+    auto it = side_map.find(price);
+    if (it == side_map.end()) return false;
+    auto& queue = it->second.queue;
+    auto pos = std::find(queue.begin(), queue.end(), order.spec.id.ToString());
+    if (pos == queue.end()) return false;
+    queue.erase(pos);
+    it->second.size -= order.remaining().micros();
+    if (queue.empty()) side_map.erase(it);
+    return true;
+  };
+  const bool removed = order.spec.side == Side::kBuy ? remove(book.bids) : remove(book.asks);
+  if (!removed) return;
+  Account& account = accounts_[order.spec.maker];
+  const int64_t reserve = Reservation(order.spec, order.remaining());
+  if (order.spec.side == Side::kBuy) {
+    account.reserved_collateral -= reserve;
+  } else {
+    account.reserved_tokens[order.spec.token] -= reserve;
+  }
+  EmitLevel(order.spec.token, order.spec.side, price, order.created);
+}
+
+void Exchange::Close(Order& order, OrderStatus status, const std::string& reason, Nanos now) {
+  if (order.status != OrderStatus::kLive) return;
+  Unrest(order);
+  order.status = status;
+  EmitOrderEvent(order, polymarket::OrderEventType::kCancellation, now, reason.empty() ? "CANCELED" : "CANCELED_" + reason);
+}
+
+// --- cancels -------------------------------------------------------------------------------------
+
+CancelOutcome Exchange::Cancel(const std::string& api_key, const std::vector<std::string>& order_ids, Nanos now) {
+  Advance(now);
+  CancelOutcome out;
+  std::set<std::string> seen;
+  for (const std::string& raw_id : order_ids) {
+    const std::string id = Lower(raw_id);
+    if (!seen.insert(id).second) continue;  // duplicates ignored
+    auto it = orders_.find(id);
+    if (it == orders_.end() || it->second.spec.owner != api_key) {
+      out.not_canceled.emplace_back(raw_id, "Order not found");
+      continue;
+    }
+    if (it->second.status != OrderStatus::kLive) {
+      out.not_canceled.emplace_back(raw_id, "already canceled or matched");
+      continue;
+    }
+    Close(it->second, OrderStatus::kCanceled, "", now);
+    out.canceled.push_back(id);
+  }
+  return out;
+}
+
+CancelOutcome Exchange::CancelAll(const std::string& api_key, Nanos now) { return CancelMarket(api_key, "", "", now); }
+
+CancelOutcome Exchange::CancelMarket(const std::string& api_key, const std::string& condition_id,
+                                     const std::string& token, Nanos now) {
+  std::vector<std::string> ids;
+  for (const Order* o : OpenOrders(api_key, condition_id, token)) ids.push_back(o->spec.id.ToString());
+  return Cancel(api_key, ids, now);
+}
+
+const Order* Exchange::Find(const std::string& order_id) const {
+  auto it = orders_.find(Lower(order_id));
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Order*> Exchange::OpenOrders(const std::string& api_key, const std::string& condition_id,
+                                               const std::string& token) const {
+  std::vector<const Order*> out;
+  for (const auto& [id, o] : orders_) {
+    if (o.status != OrderStatus::kLive) continue;
+    if (!api_key.empty() && o.spec.owner != api_key) continue;
+    if (!token.empty() && o.spec.token != token) continue;
+    if (!condition_id.empty() && MarketOf(o.spec.token)->condition_id != condition_id) continue;
+    out.push_back(&o);
+  }
+  std::sort(out.begin(), out.end(), [](const Order* a, const Order* b) { return a->sequence < b->sequence; });
+  return out;
+}
+
+std::vector<polymarket::UserTradeEvent> Exchange::Trades(const std::string& api_key) const {
+  std::vector<polymarket::UserTradeEvent> out;
+  for (const TradeRecord& t : trades_) {
+    if (api_key.empty() || std::find(t.recipients.begin(), t.recipients.end(), api_key) != t.recipients.end()) {
+      out.push_back(t.event);
+    }
+  }
+  return out;
+}
+
+bool Exchange::IsScoring(const std::string& order_id) const {
+  const Order* o = Find(order_id);
+  if (o == nullptr || o->status != OrderStatus::kLive) return false;
+  const MarketConfig* m = MarketOf(o->spec.token);
+  const auto mid = Midpoint(o->spec.token);
+  if (m == nullptr || !mid) return false;
+  if (o->remaining() < m->rewards_min_size) return false;
+  return std::abs(o->spec.price.units() - mid->units()) <= m->rewards_max_spread.units();
+}
+
+// --- heartbeats, modes, timers -------------------------------------------------------------------
+
+std::optional<std::string> Exchange::Heartbeat(const std::string& api_key, const std::string& id, Nanos now,
+                                               std::string* expected) {
+  Advance(now);
+  KeyState& key = keys_[api_key];
+  if (!id.empty() && (!key.chain_started || id != key.expected_heartbeat)) {
+    if (expected != nullptr) *expected = key.expected_heartbeat;
+    return std::nullopt;
+  }
+  key.chain_started = true;
+  key.last_heartbeat = now;
+  Rng ids(config_.seed ^ (next_heartbeat_++ * 0x9e3779b97f4a7c15ULL));
+  key.expected_heartbeat = MakeUuidV4(ids);
+  return key.expected_heartbeat;
+}
+
+void Exchange::RestartMatchingEngine(Nanos down_until, Nanos post_only_until) {
+  down_until_ = down_until;
+  post_only_until_ = std::max(post_only_until, down_until);
+}
+
+void Exchange::Advance(Nanos now) {
+  // Dead-man switch: a started chain without a heartbeat for the timeout cancels everything.
+  for (auto& [api_key, key] : keys_) {
+    if (key.chain_started && now - key.last_heartbeat > config_.heartbeat_timeout) {
+      key.chain_started = false;
+      key.expected_heartbeat.clear();
+      for (const Order* o : OpenOrders(api_key)) Close(orders_.at(o->spec.id.ToString()), OrderStatus::kCanceled, "", now);
+    }
+  }
+  // GTD expiry (the exchange cancels a minute before the stated time).
+  for (auto& [id, o] : orders_) {
+    if (o.status == OrderStatus::kLive && o.spec.type == OrderType::kGtd &&
+        o.spec.expiration_s * kNanosPerSecond - config_.gtd_security_margin <= now) {
+      Close(o, OrderStatus::kExpired, "", now);
+    }
+  }
+  // Trade settlement.
+  for (TradeRecord& t : trades_) {
+    if (t.done) continue;
+    const Nanos age = now - t.matched_at;
+    polymarket::TradeStatus next = t.event.status;
+    if (age >= config_.confirmed_after) {
+      next = t.will_fail ? polymarket::TradeStatus::kFailed : polymarket::TradeStatus::kConfirmed;
+    } else if (age >= config_.mined_after) {
+      next = t.will_fail ? polymarket::TradeStatus::kRetrying : polymarket::TradeStatus::kMined;
+    }
+    if (next == t.event.status) continue;
+    // Pass through MINED/RETRYING if a timer jumped over it, so consumers see every step.
+    std::vector<polymarket::TradeStatus> steps;
+    if (t.event.status == polymarket::TradeStatus::kMatched &&
+        (next == polymarket::TradeStatus::kConfirmed || next == polymarket::TradeStatus::kFailed)) {
+      steps.push_back(t.will_fail ? polymarket::TradeStatus::kRetrying : polymarket::TradeStatus::kMined);
+    }
+    steps.push_back(next);
+    for (polymarket::TradeStatus status : steps) {
+      t.event.status = status;
+      t.event.last_update_ms = now / kNanosPerMilli;
+      if (status == polymarket::TradeStatus::kFailed) {
+        for (const auto& [address, token, delta] : t.transfers) {
+          Account& account = accounts_[address];
+          if (token.empty()) {
+            account.collateral -= delta;
+          } else {
+            account.tokens[token] -= delta;
+          }
+        }
+        t.event.err_msg = "transaction failed";
+      }
+      for (size_t i = 0; i < t.recipients.size(); ++i) {
+        polymarket::UserTradeEvent copy = t.event;
+        copy.trader_side = i == 0 ? "TAKER" : "MAKER";
+        events_.push_back(UserEventOut{{t.recipients[i]}, copy});
+      }
+    }
+    t.done = next == polymarket::TradeStatus::kConfirmed || next == polymarket::TradeStatus::kFailed;
+  }
+}
+
+// --- observation ---------------------------------------------------------------------------------
+
+polymarket::BookEvent Exchange::Book(const std::string& token, Nanos now) const {
+  // The published book of a token includes the complement's orders mirrored at 1 - p: that is
+  // what can actually be traded against it.
+  polymarket::BookEvent out;
+  out.asset_id = token;
+  const MarketConfig* m = MarketOf(token);
+  if (m == nullptr) return out;
+  out.market = m->condition_id;
+  out.timestamp_ms = now / kNanosPerMilli;
+  out.tick_size = m->tick;
+  out.min_order_size = m->min_order_size;
+  out.neg_risk = m->neg_risk;
+  if (auto it = last_trade_price_.find(token); it != last_trade_price_.end()) out.last_trade_price = it->second;
+  std::map<int64_t, int64_t, std::greater<>> bids;
+  std::map<int64_t, int64_t> asks;
+  const TokenBook& own = books_.at(token);
+  const TokenBook& other = books_.at(Complement(token));
+  for (const auto& [p, l] : own.bids) bids[p] += l.size;
+  for (const auto& [p, l] : other.asks) bids[model::kPriceOne - p] += l.size;
+  for (const auto& [p, l] : own.asks) asks[p] += l.size;
+  for (const auto& [p, l] : other.bids) asks[model::kPriceOne - p] += l.size;
+  for (const auto& [p, s] : bids) out.bids.push_back({Price(p), Size(s)});
+  for (const auto& [p, s] : asks) out.asks.push_back({Price(p), Size(s)});
+  return out;
+}
+
+std::optional<Price> Exchange::Midpoint(const std::string& token) const {
+  const polymarket::BookEvent book = Book(token, 0);
+  if (book.bids.empty() || book.asks.empty()) return std::nullopt;
+  return Price((book.bids.front().price.units() + book.asks.front().price.units()) / 2);
+}
+
+std::vector<Event> Exchange::TakeEvents() {
+  std::vector<Event> out;
+  out.swap(events_);
+  return out;
+}
+
+void Exchange::EmitLevel(const std::string& token, Side side, int64_t price, Nanos now) {
+  // One change on a token is a change on both published books (the mirror at 1 - p).
+  const MarketConfig* m = MarketOf(token);
+  const std::string complement = Complement(token);
+  const polymarket::BookEvent own = Book(token, now);
+  const polymarket::BookEvent mirror = Book(complement, now);
+  const auto size_at = [](const std::vector<polymarket::Level>& levels, int64_t p) {
+    for (const auto& l : levels) {
+      if (l.price.units() == p) return l.size;
+    }
+    return Size(0);
+  };
+  const auto best = [](const std::vector<polymarket::Level>& levels, int64_t empty) {
+    return levels.empty() ? Price(empty) : levels.front().price;
+  };
+  polymarket::PriceChangeEvent change;
+  change.market = m->condition_id;
+  change.timestamp_ms = now / kNanosPerMilli;
+  change.changes.push_back({token, Price(price),
+                            size_at(side == Side::kBuy ? own.bids : own.asks, price), side, "",
+                            best(own.bids, 0), best(own.asks, model::kPriceOne)});
+  const int64_t mirrored = model::kPriceOne - price;
+  change.changes.push_back({complement, Price(mirrored),
+                            size_at(side == Side::kBuy ? mirror.asks : mirror.bids, mirrored), model::Opposite(side), "",
+                            best(mirror.bids, 0), best(mirror.asks, model::kPriceOne)});
+  events_.push_back(MarketEventOut{std::move(change)});
+}
+
+polymarket::UserOrderEvent Exchange::ToEvent(const Order& o, polymarket::OrderEventType type, Nanos now,
+                                             const std::string& status) const {
+  polymarket::UserOrderEvent e;
+  e.type = type;
+  e.id = o.spec.id.ToString();
+  e.owner = o.spec.owner;
+  e.order_owner = o.spec.owner;
+  e.market = MarketOf(o.spec.token)->condition_id;
+  e.asset_id = o.spec.token;
+  e.side = o.spec.side;
+  e.price = o.spec.price;
+  e.original_size = o.spec.size;
+  e.size_matched = o.matched;
+  e.outcome = o.spec.token == MarketOf(o.spec.token)->yes_token ? "Yes" : "No";
+  e.associate_trades = o.trades;
+  e.order_type = o.spec.type == OrderType::kGtd ? "GTD" : o.spec.type == OrderType::kFok ? "FOK"
+                 : o.spec.type == OrderType::kFak ? "FAK" : "GTC";
+  e.expiration_s = o.spec.expiration_s;
+  e.created_at_ms = o.created / kNanosPerMilli;
+  e.maker_address = o.spec.maker;
+  e.status = status;
+  e.timestamp_ms = now / kNanosPerMilli;
+  return e;
+}
+
+void Exchange::EmitOrderEvent(const Order& order, polymarket::OrderEventType type, Nanos now, const std::string& status) {
+  events_.push_back(UserEventOut{{order.spec.owner}, ToEvent(order, type, now, status)});
+}
+
+std::string Exchange::NewTradeId() {
+  Rng ids(config_.seed * 31 + next_trade_++);
+  return MakeUuidV4(ids);
+}
+
+}  // namespace clobmaker::simexchange

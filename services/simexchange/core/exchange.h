@@ -1,0 +1,245 @@
+// The simulated Polymarket exchange: a pure, deterministic core (no I/O, no clock of its own, a
+// seeded RNG) that the protocol front end, the market environment and execution's race
+// simulator all drive.
+//
+// Markets are YES/NO token pairs. Each token has a book with price-time priority; an incoming
+// order also matches the complementary token's book (a BUY of YES crosses a resting BUY of NO
+// when the prices sum to at least 1: a mint; two SELLs a merge). Fills are at the resting order's
+// price. Balances are per account in pUSD and outcome tokens, with open orders reserving what
+// they could spend. Trades go MATCHED -> MINED -> CONFIRMED, or FAILED (reversed) on a seeded
+// schedule. Heartbeats, order scoring, the matching-engine restart windows and the order version
+// the exchange accepts are modelled too.
+//
+// Every call takes `now` (ns, wall clock); Advance(now) runs timers. Everything observable is
+// appended to an outbox of events that the shell forwards (websocket frames, truth API).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "common/core/clock.h"
+#include "common/core/rng.h"
+#include "common/model/types.h"
+#include "common/polymarket/events.h"
+
+namespace clobmaker::simexchange {
+
+using model::Price;
+using model::Side;
+using model::Size;
+
+enum class OrderType : uint8_t { kGtc, kGtd, kFok, kFak };
+
+struct MarketConfig {
+  std::string condition_id;
+  std::string yes_token;
+  std::string no_token;
+  model::TickSize tick = model::TickSize::Cent();
+  Size min_order_size = Size::FromWhole(5);
+  bool neg_risk = false;
+  // Liquidity rewards: orders within max_spread of the midpoint, at least min_size, score.
+  Price rewards_max_spread = Price(300);
+  Size rewards_min_size = Size::FromWhole(20);
+  int64_t end_time_s = 0;
+  std::string slug;
+};
+
+struct ExchangeConfig {
+  uint64_t seed = 1;
+  Nanos heartbeat_timeout = 10 * kNanosPerSecond;
+  Nanos mined_after = 2 * kNanosPerSecond;       // MATCHED -> MINED
+  Nanos confirmed_after = 5 * kNanosPerSecond;   // MATCHED -> CONFIRMED
+  double trade_fail_probability = 0.0;           // MATCHED -> (RETRYING ->) FAILED, fill reversed
+  int order_version = 2;                         // the version /version reports and orders must use
+  Nanos gtd_security_margin = 60 * kNanosPerSecond;
+};
+
+// One account: a funder address, its API keys, balances and what open orders reserve.
+struct Account {
+  std::string address;                           // lowercase 0x...
+  int64_t collateral = 0;                        // pUSD micros
+  std::map<std::string, int64_t> tokens;         // token -> micros
+  int64_t reserved_collateral = 0;
+  std::map<std::string, int64_t> reserved_tokens;
+};
+
+struct NewOrder {
+  model::OrderId id;                             // the EIP-712 order hash
+  std::string owner;                             // API key
+  std::string maker;                             // funder address (lowercase)
+  std::string token;
+  Side side = Side::kBuy;
+  Price price;
+  Size size;
+  OrderType type = OrderType::kGtc;
+  bool post_only = false;
+  int64_t expiration_s = 0;
+  int version = 2;
+};
+
+enum class OrderStatus : uint8_t { kLive, kMatched, kCanceled, kExpired };
+
+struct Order {
+  NewOrder spec;
+  Size matched;
+  OrderStatus status = OrderStatus::kLive;
+  Nanos created = 0;
+  uint64_t sequence = 0;                         // time priority
+  std::vector<std::string> trades;
+  Size remaining() const { return spec.size - matched; }
+};
+
+// The answer to a placement, as the REST layer reports it.
+struct PlaceResult {
+  bool success = false;
+  int http_status = 200;                         // 400 for validation errors, 425/503 windows
+  std::string error;                             // errorMsg / error text
+  std::string status;                            // live | matched | unmatched
+  int64_t making = 0;
+  int64_t taking = 0;
+  std::vector<std::string> trade_ids;
+};
+
+struct CancelOutcome {
+  std::vector<std::string> canceled;
+  std::vector<std::pair<std::string, std::string>> not_canceled;
+};
+
+// Events for the shell: user-channel events go to `recipients` (API keys); market events to all.
+struct UserEventOut {
+  std::vector<std::string> recipients;
+  polymarket::UserEvent event;
+};
+struct MarketEventOut {
+  polymarket::MarketEvent event;
+};
+using Event = std::variant<UserEventOut, MarketEventOut>;
+
+class Exchange {
+ public:
+  explicit Exchange(ExchangeConfig config);
+
+  const ExchangeConfig& config() const { return config_; }
+  void SetOrderVersion(int version) { config_.order_version = version; }
+  void SetTradeFailProbability(double p) { config_.trade_fail_probability = p; }
+
+  // --- markets and accounts --------------------------------------------------------------------
+  void AddMarket(const MarketConfig& market);
+  const MarketConfig* MarketOf(const std::string& token) const;
+  std::vector<MarketConfig> Markets() const;
+  // Changes a market's tick (both tokens); resting orders off the new grid stay (as on the
+  // exchange); emits tick_size_change for both tokens.
+  bool SetTickSize(const std::string& token, model::TickSize tick, Nanos now);
+  // Registers (or finds) the account for `address`; `api_key` is bound to it.
+  Account& OpenAccount(const std::string& address, const std::string& api_key);
+  void Credit(const std::string& address, int64_t collateral, const std::string& token = {}, int64_t tokens = 0);
+  const Account* AccountOf(const std::string& address) const;
+  const Account* AccountOfKey(const std::string& api_key) const;
+
+  // --- trading ---------------------------------------------------------------------------------
+  PlaceResult Place(const NewOrder& order, Nanos now);
+  CancelOutcome Cancel(const std::string& api_key, const std::vector<std::string>& order_ids, Nanos now);
+  CancelOutcome CancelAll(const std::string& api_key, Nanos now);
+  CancelOutcome CancelMarket(const std::string& api_key, const std::string& condition_id, const std::string& token,
+                             Nanos now);
+  const Order* Find(const std::string& order_id) const;
+  std::vector<const Order*> OpenOrders(const std::string& api_key, const std::string& condition_id = {},
+                                       const std::string& token = {}) const;
+  std::vector<polymarket::UserTradeEvent> Trades(const std::string& api_key) const;
+  bool IsScoring(const std::string& order_id) const;
+
+  // --- heartbeats and modes --------------------------------------------------------------------
+  // `id` empty starts a chain. Returns the new id, or nullopt with `expected` set when `id` is
+  // not the one the exchange expects.
+  std::optional<std::string> Heartbeat(const std::string& api_key, const std::string& id, Nanos now,
+                                       std::string* expected);
+  // The matching engine restarts: 425 on order endpoints until `down_until`, then post-only
+  // until `post_only_until`.
+  void RestartMatchingEngine(Nanos down_until, Nanos post_only_until);
+  bool EngineDown(Nanos now) const { return now < down_until_; }
+  bool PostOnlyMode(Nanos now) const { return now >= down_until_ && now < post_only_until_; }
+
+  // Runs timers: heartbeat expiry, GTD expiry, trade status progression.
+  void Advance(Nanos now);
+
+  // --- observation -----------------------------------------------------------------------------
+  polymarket::BookEvent Book(const std::string& token, Nanos now) const;
+  std::optional<Price> Midpoint(const std::string& token) const;
+  std::vector<Event> TakeEvents();
+  uint64_t trades_count() const { return trades_.size(); }
+
+ private:
+  struct Level {
+    std::deque<std::string> queue;  // order ids in time priority
+    int64_t size = 0;               // aggregate remaining
+  };
+  struct TokenBook {
+    std::map<int64_t, Level, std::greater<>> bids;  // best (highest) first
+    std::map<int64_t, Level> asks;                  // best (lowest) first
+  };
+  struct TradeRecord {
+    polymarket::UserTradeEvent event;
+    std::vector<std::string> recipients;
+    // Balance transfers to undo if the trade fails: (address, token or "" for collateral, delta).
+    std::vector<std::tuple<std::string, std::string, int64_t>> transfers;
+    Nanos matched_at = 0;
+    bool will_fail = false;
+    bool done = false;
+  };
+  struct KeyState {
+    std::string address;
+    bool chain_started = false;
+    std::string expected_heartbeat;
+    Nanos last_heartbeat = 0;
+  };
+  struct Fill {
+    std::string maker_order;
+    Price maker_price;  // in the maker's token
+    Size size;
+  };
+
+  std::string Complement(const std::string& token) const;
+  std::string Reject(PlaceResult& r, int status, std::string error);
+  // Maker orders that `order` would match, best first, up to its size; does not change state.
+  std::vector<Fill> PlanMatches(const NewOrder& order) const;
+  void Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, PlaceResult& result);
+  void Rest(Order& order);
+  void Unrest(const Order& order);
+  void Close(Order& order, OrderStatus status, const std::string& reason, Nanos now);
+  int64_t Reservation(const NewOrder& order, Size remaining) const;
+  bool CanAfford(const Account& account, const NewOrder& order) const;
+  void Transfer(TradeRecord& trade, const std::string& address, const std::string& token, int64_t delta);
+  void EmitOrderEvent(const Order& order, polymarket::OrderEventType type, Nanos now, const std::string& status);
+  void EmitLevel(const std::string& token, Side side, int64_t price, Nanos now);
+  polymarket::UserOrderEvent ToEvent(const Order& order, polymarket::OrderEventType type, Nanos now,
+                                     const std::string& status) const;
+  std::string NewTradeId();
+
+  ExchangeConfig config_;
+  Rng rng_;
+  std::map<std::string, MarketConfig> markets_;           // condition id -> market
+  std::map<std::string, std::string> token_market_;        // token -> condition id
+  std::map<std::string, TokenBook> books_;                 // token -> book
+  std::map<std::string, Account> accounts_;                // address -> account
+  std::map<std::string, KeyState> keys_;                   // api key -> state
+  std::map<std::string, Order> orders_;                    // id -> order (all, incl. closed)
+  std::vector<TradeRecord> trades_;
+  std::vector<Event> events_;
+  uint64_t next_sequence_ = 1;
+  uint64_t next_trade_ = 1;
+  uint64_t next_heartbeat_ = 1;
+  Nanos down_until_ = 0;
+  Nanos post_only_until_ = 0;
+  std::map<std::string, Price> last_trade_price_;
+};
+
+std::string_view OrderStatusName(OrderStatus status);
+
+}  // namespace clobmaker::simexchange
