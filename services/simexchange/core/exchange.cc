@@ -300,18 +300,7 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     Order& maker = orders_.at(fill.maker_order);
     const bool same_token = maker.spec.token == taker.spec.token;
     const int64_t s = fill.size.micros();
-    // Release the maker's reservation for what fills.
-    Account& maker_account = accounts_[maker.spec.maker];
-    const int64_t before = Reservation(maker.spec, maker.remaining());
-    Unrest(maker);
-    maker.matched = maker.matched + fill.size;
-    const int64_t after = Reservation(maker.spec, maker.remaining());
-    if (maker.spec.side == Side::kBuy) {
-      maker_account.reserved_collateral -= before - after;
-    } else {
-      maker_account.reserved_tokens[maker.spec.token] -= before - after;
-    }
-    if (maker.remaining().micros() > 0) Rest(maker);
+    ReduceResting(maker, fill.size, now);
 
     TradeRecord trade;
     trade.matched_at = now;
@@ -391,19 +380,42 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
   }
 }
 
+void Exchange::ReduceResting(Order& maker, Size filled, Nanos now) {
+  // The maker keeps its place in the queue; only its size, the level's and its reservation drop.
+  Account& account = accounts_[maker.spec.maker];
+  const int64_t before = Reservation(maker.spec, maker.remaining());
+  maker.matched = maker.matched + filled;
+  const int64_t after = Reservation(maker.spec, maker.remaining());
+  if (maker.spec.side == Side::kBuy) {
+    account.reserved_collateral -= before - after;
+  } else {
+    account.reserved_tokens[maker.spec.token] -= before - after;
+  }
+  TokenBook& book = books_[maker.spec.token];
+  const int64_t price = maker.spec.price.units();
+  auto reduce = [&](auto& side_map) {
+    auto it = side_map.find(price);
+    CM_CHECK(it != side_map.end());
+    it->second.size -= filled.micros();
+    if (maker.remaining().micros() == 0) {
+      auto& queue = it->second.queue;
+      queue.erase(std::find(queue.begin(), queue.end(), maker.spec.id.ToString()));
+      if (queue.empty()) side_map.erase(it);
+    }
+  };
+  if (maker.spec.side == Side::kBuy) {
+    reduce(book.bids);
+  } else {
+    reduce(book.asks);
+  }
+  EmitLevel(maker.spec.token, maker.spec.side, price, now);
+}
+
 void Exchange::Rest(Order& order) {
   TokenBook& book = books_[order.spec.token];
   const int64_t price = order.spec.price.units();
   Level& level = order.spec.side == Side::kBuy ? book.bids[price] : book.asks[price];
-  const std::string id = order.spec.id.ToString();
-  if (std::find(level.queue.begin(), level.queue.end(), id) == level.queue.end()) {
-    // A partially filled maker keeps its time priority: it goes back to the front.
-    if (order.matched.micros() > 0 && order.created < next_sequence_ && !level.queue.empty()) {
-      level.queue.push_front(id);
-    } else {
-      level.queue.push_back(id);
-    }
-  }
+  level.queue.push_back(order.spec.id.ToString());
   level.size += order.remaining().micros();
   // Reserve what the rest of the order could spend.
   Account& account = accounts_[order.spec.maker];

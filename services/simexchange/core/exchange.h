@@ -211,6 +211,7 @@ class Exchange {
   std::vector<Fill> PlanMatches(const NewOrder& order) const;
   void Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, PlaceResult& result);
   void Rest(Order& order);
+  void ReduceResting(Order& maker, Size filled, Nanos now);
   void Unrest(const Order& order);
   void Close(Order& order, OrderStatus status, const std::string& reason, Nanos now);
   int64_t Reservation(const NewOrder& order, Size remaining) const;
