@@ -1,0 +1,1069 @@
+#include "services/simexchange/server/sim_server.h"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <mutex>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "common/core/hex.h"
+#include "common/core/ids.h"
+#include "common/core/int128.h"
+#include "common/core/status.h"
+#include "common/crypto/crypto.h"
+#include "common/model/decimal.h"
+#include "common/net/http_server.h"
+#include "common/polymarket/decode.h"
+#include "common/polymarket/encode.h"
+#include "common/signing/auth.h"
+#include "common/signing/order_json.h"
+
+namespace clobmaker::simexchange {
+namespace {
+
+namespace pm = clobmaker::polymarket;
+using net::HttpRequest;
+using net::HttpResponse;
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+HttpResponse Json(int status, std::string body) { return HttpResponse{.status = status, .body = std::move(body)}; }
+HttpResponse Error(int status, std::string_view message) {
+  return Json(status, pm::EncodeErrorBody({.error = std::string(message)}));
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      auto v = HexDecode(s.substr(i + 1, 2));
+      if (v.ok() && v->size() == 1) {
+        out += static_cast<char>((*v)[0]);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i] == '+' ? ' ' : s[i];
+  }
+  return out;
+}
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;
+  std::string Get(const std::string& k) const {
+    auto it = query.find(k);
+    return it == query.end() ? "" : it->second;
+  }
+};
+
+Target ParseTarget(const std::string& target) {
+  Target t;
+  const size_t q = target.find('?');
+  t.path = target.substr(0, q);
+  if (q == std::string::npos) return t;
+  std::string_view rest(target);
+  rest.remove_prefix(q + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const size_t eq = pair.find('=');
+    t.query[PercentDecode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return t;
+}
+
+std::string Header(const HttpRequest& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (Lower(k) == Lower(std::string(name))) return v;
+  }
+  return {};
+}
+
+// Page cursors are base64 of a decimal offset ("MA==" = 0, "LTE=" = end).
+size_t CursorOffset(const std::string& cursor) {
+  if (cursor.empty()) return 0;
+  auto bytes = crypto::Base64Decode(cursor);
+  if (!bytes.ok()) return 0;
+  const std::string text(bytes->begin(), bytes->end());
+  auto v = model::ParseScaled(text, 0);
+  return v.ok() && *v > 0 ? static_cast<size_t>(*v) : 0;
+}
+std::string Cursor(size_t offset, bool end) {
+  if (end) return std::string(pm::kEndCursor);
+  const std::string text = std::to_string(offset);
+  return crypto::Base64Encode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+std::string TickJson(model::TickSize tick) { return tick.ToString(); }
+
+struct KeyRecord {
+  std::string key;
+  std::string secret;
+  std::string passphrase;
+  std::string address;  // the EOA that owns it (lowercase)
+};
+
+struct MarketSession {
+  std::shared_ptr<net::WsSession> session;
+  std::set<std::string> assets;
+};
+
+struct UserSession {
+  std::shared_ptr<net::WsSession> session;
+  std::string api_key;                 // empty until authenticated
+  std::set<std::string> markets;       // empty = all
+  std::optional<std::string> held;     // a frame held back (reorder fault)
+};
+
+}  // namespace
+
+std::vector<MarketConfig> DefaultMarkets(uint64_t seed, int count, int64_t now_s) {
+  std::vector<MarketConfig> out;
+  for (int i = 0; i < count; ++i) {
+    const std::string label = fmt::format("sim-market-{}-{}", seed, i);
+    const crypto::Hash32 condition = crypto::Keccak256(label);
+    const crypto::Hash32 yes = crypto::Keccak256(label + ":yes");
+    const crypto::Hash32 no = crypto::Keccak256(label + ":no");
+    MarketConfig m;
+    m.condition_id = HexEncode(condition);
+    m.yes_token = Uint256::FromBigEndian(yes).ToDecimal();
+    m.no_token = Uint256::FromBigEndian(no).ToDecimal();
+    m.tick = model::TickSize::Cent();
+    m.slug = fmt::format("sim-market-{}", i);
+    m.end_time_s = now_s + 30 * 24 * 3600;
+    out.push_back(m);
+  }
+  return out;
+}
+
+struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
+  SimServerOptions options;
+  net::IoThread io;
+  std::unique_ptr<net::HttpServer> http;
+  Exchange exchange;
+  MarketFlow flow;
+  Rng fault_rng;
+  Rng key_rng;
+  Faults faults;
+  std::map<std::string, KeyRecord> keys;                      // api key -> record
+  std::map<std::pair<std::string, uint64_t>, std::string> derived;  // (address, nonce) -> api key
+  std::set<std::string> funded;                               // addresses credited once
+  std::map<uint64_t, MarketSession> market_sessions;
+  std::map<uint64_t, UserSession> user_sessions;
+  std::map<uint64_t, std::shared_ptr<net::WsSession>> reference_sessions;
+  SimStats stats;
+  mutable std::mutex stats_mu;
+  Nanos last_reference = 0;
+  bool stopping = false;
+
+  explicit Impl(SimServerOptions o)
+      : options(std::move(o)),
+        exchange(options.exchange),
+        flow(exchange, options.flow_config),
+        fault_rng(options.seed * 7 + 1),
+        key_rng(options.seed * 13 + 5) {}
+
+  Nanos Now() const { return (options.clock ? *options.clock : SystemClock::Instance()).WallNanos(); }
+
+  // --- accounts and keys -----------------------------------------------------------------------
+
+  void Fund(const std::string& address) {
+    const std::string a = Lower(address);
+    if (!funded.insert(a).second) return;
+    exchange.OpenAccount(a, "");
+    exchange.Credit(a, options.starting_collateral);
+    for (const MarketConfig& m : exchange.Markets()) {
+      exchange.Credit(a, 0, m.yes_token, options.starting_tokens);
+      exchange.Credit(a, 0, m.no_token, options.starting_tokens);
+    }
+  }
+
+  const KeyRecord& KeyFor(const std::string& address, uint64_t nonce) {
+    const auto slot = std::make_pair(Lower(address), nonce);
+    auto it = derived.find(slot);
+    if (it != derived.end()) return keys.at(it->second);
+    // Deterministic per (seed, address, nonce): the same wallet derives the same key.
+    Rng r(options.seed ^ std::hash<std::string>{}(slot.first) ^ (nonce * 0x9e3779b97f4a7c15ULL));
+    KeyRecord rec;
+    rec.key = MakeUuidV4(r);
+    std::array<uint8_t, 32> secret{};
+    for (auto& b : secret) b = static_cast<uint8_t>(r.Next());
+    rec.secret = crypto::Base64UrlEncode(secret);
+    std::array<uint8_t, 32> pass{};
+    for (auto& b : pass) b = static_cast<uint8_t>(r.Next());
+    rec.passphrase = HexEncode(pass, false);
+    rec.address = slot.first;
+    keys[rec.key] = rec;
+    derived[slot] = rec.key;
+    Fund(rec.address);
+    exchange.OpenAccount(rec.address, rec.key);
+    return keys.at(rec.key);
+  }
+
+  // Returns the API key record for an L2 request, or an error response.
+  std::variant<const KeyRecord*, HttpResponse> AuthL2(const HttpRequest& r, const std::string& path) {
+    const signing::L2Headers h{Header(r, "POLY_ADDRESS"), Header(r, "POLY_SIGNATURE"), Header(r, "POLY_TIMESTAMP"),
+                               Header(r, "POLY_API_KEY"), Header(r, "POLY_PASSPHRASE")};
+    auto it = keys.find(h.api_key);
+    if (it == keys.end()) {
+      Count(&SimStats::auth_failures);
+      return Error(401, "Unauthorized/Invalid api key");
+    }
+    const signing::ApiCredentials creds(it->second.key, it->second.secret, it->second.passphrase);
+    const absl::Status status = signing::VerifyL2(h, creds, r.method, path, r.body, Now() / kNanosPerSecond,
+                                                  options.auth_max_skew / kNanosPerSecond);
+    if (!status.ok()) {
+      Count(&SimStats::auth_failures);
+      return Error(401, "Unauthorized/Invalid api key");
+    }
+    auto address = crypto::Address::Parse(h.address);
+    if (!address.ok() || Lower(h.address) != it->second.address) {
+      Count(&SimStats::auth_failures);
+      return Error(401, "Unauthorized/Invalid api key");
+    }
+    return &it->second;
+  }
+
+  void Count(uint64_t SimStats::*field) {
+    std::lock_guard lock(stats_mu);
+    ++(stats.*field);
+  }
+
+  // --- orders ----------------------------------------------------------------------------------
+
+  struct Placed {
+    PlaceResult result;
+    std::string id;
+  };
+
+  Placed PlaceOne(const signing::PostedOrder& posted, const KeyRecord& key, Nanos now) {
+    Placed out;
+    PlaceResult& r = out.result;
+    const auto reject = [&](int status, std::string error) {
+      r.success = false;
+      r.http_status = status;
+      r.error = std::move(error);
+      return out;
+    };
+    if (posted.owner != key.key) return reject(400, "the order owner has to be the owner of the API KEY");
+    const std::string token = posted.order.order.token_id.ToDecimal();
+    const MarketConfig* market = exchange.MarketOf(token);
+    if (market == nullptr) return reject(400, fmt::format("the market for token {} does not exist", token));
+    const int configured = exchange.config().order_version;
+    const auto contracts = *signing::ContractsForChain(options.chain_id);
+    const auto domain_for = [&](int version) {
+      const auto v = static_cast<signing::OrderVersion>(version);
+      return signing::HashDomain(
+          {.version = v, .chain_id = options.chain_id, .exchange = signing::ExchangeFor(contracts, v, market->neg_risk)});
+    };
+    signing::SignedOrder order = posted.order;
+    const auto verify = [&](int version) -> absl::StatusOr<crypto::Address> {
+      const auto domain = domain_for(version);
+      order.version = domain.domain.version;
+      order.id = model::OrderId(signing::OrderHash(order.order, domain));
+      return signing::VerifyOrderSignature(order, domain);
+    };
+    if (posted.v1_shape != (configured == 1)) return reject(400, "order_version_mismatch");
+    auto signer = verify(configured);
+    if (!signer.ok()) {
+      if (configured != 1) {
+        const int other = configured == 2 ? 3 : 2;
+        if (verify(other).ok()) return reject(400, "order_version_mismatch");
+      }
+      return reject(400, "invalid signature");
+    }
+    if (Lower(signer->ToLower()) != key.address) {
+      return reject(400, "the order signer address has to be the address of the API KEY");
+    }
+    const signing::UnsignedOrder& u = order.order;
+    const bool buy = u.side == Side::kBuy;
+    const int64_t shares = buy ? u.taker_amount : u.maker_amount;
+    const int64_t cash = buy ? u.maker_amount : u.taker_amount;
+    if (shares <= 0 || (static_cast<Int128>(cash) * model::kPriceOne) % shares != 0) {
+      return reject(400, "invalid amounts: the price is not on the 0.0001 grid");
+    }
+    const auto price_units = static_cast<int64_t>(static_cast<Int128>(cash) * model::kPriceOne / shares);
+    const std::string maker = Lower(u.maker.ToLower());
+    Fund(maker);
+    NewOrder n{.id = order.id,
+               .owner = key.key,
+               .maker = maker,
+               .token = token,
+               .side = u.side,
+               .price = Price(price_units),
+               .size = Size(shares),
+               .type = posted.type == signing::OrderType::kGtd   ? OrderType::kGtd
+                       : posted.type == signing::OrderType::kFok ? OrderType::kFok
+                       : posted.type == signing::OrderType::kFak ? OrderType::kFak
+                                                                 : OrderType::kGtc,
+               .post_only = posted.post_only,
+               .expiration_s = static_cast<int64_t>(u.expiration),
+               .version = configured};
+    out.id = order.id.ToString();
+    r = exchange.Place(n, now);
+    Count(r.success ? &SimStats::orders_accepted : &SimStats::orders_rejected);
+    return out;
+  }
+
+  static pm::PostOrderResult ToWire(const Placed& p) {
+    pm::PostOrderResult w;
+    w.success = p.result.success;
+    w.order_id = p.result.success ? p.id : "";
+    w.status = p.result.status;
+    w.error_msg = p.result.error;
+    w.making_amount = p.result.making;
+    w.taking_amount = p.result.taking;
+    w.trade_ids = p.result.trade_ids;
+    return w;
+  }
+
+  HttpResponse FailureResponse(const PlaceResult& r) {
+    if (r.http_status == 503) {
+      return Json(503, pm::EncodeErrorBody({.error = r.error, .code = "post_only_mode", .retry_after_seconds = 60}));
+    }
+    return Error(r.http_status == 200 ? 400 : r.http_status, r.error);
+  }
+
+  pm::OpenOrder ToOpenOrder(const Order& o) const {
+    pm::OpenOrder out;
+    out.id = o.spec.id.ToString();
+    out.status = std::string(OrderStatusName(o.status));
+    out.owner = o.spec.owner;
+    out.maker_address = o.spec.maker;
+    const MarketConfig* m = exchange.MarketOf(o.spec.token);
+    out.market = m ? m->condition_id : "";
+    out.asset_id = o.spec.token;
+    out.side = o.spec.side;
+    out.original_size = o.spec.size;
+    out.size_matched = o.matched;
+    out.price = o.spec.price;
+    out.outcome = m && o.spec.token == m->yes_token ? "Yes" : "No";
+    out.associate_trades = o.trades;
+    out.created_at_s = o.created / kNanosPerSecond;
+    out.expiration_s = o.spec.expiration_s;
+    out.order_type = o.spec.type == OrderType::kGtd ? "GTD" : o.spec.type == OrderType::kFok ? "FOK"
+                     : o.spec.type == OrderType::kFak ? "FAK" : "GTC";
+    return out;
+  }
+
+  template <typename T>
+  static pm::Page<T> Paginate(std::vector<T> all, const std::string& cursor) {
+    const size_t offset = std::min(CursorOffset(cursor), all.size());
+    const size_t end = std::min(all.size(), offset + 100);
+    pm::Page<T> page;
+    page.data.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(offset)),
+                     std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
+    page.next_cursor = Cursor(end, end >= all.size());
+    return page;
+  }
+
+  // --- market info -------------------------------------------------------------------------------
+
+  std::string MarketJson(const MarketConfig& m) const {
+    const auto mid_yes = exchange.Midpoint(m.yes_token);
+    const double fv = flow.FairValue(m.condition_id);
+    return fmt::format(
+        R"({{"condition_id":"{}","question_id":"{}","question":"Simulated market {}","market_slug":"{}",)"
+        R"("tokens":[{{"token_id":"{}","outcome":"Yes","price":{},"winner":false}},{{"token_id":"{}","outcome":"No","price":{},"winner":false}}],)"
+        R"("minimum_tick_size":{},"minimum_order_size":{},"neg_risk":{},"accepting_orders":true,"active":true,"closed":false,)"
+        R"("end_date_iso":"{}","seconds_delay":0,"rewards":{{"min_size":{},"max_spread":{},"rates":null}}}})",
+        m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token,
+        mid_yes ? mid_yes->ToString() : fmt::format("{:.4f}", fv), m.no_token,
+        mid_yes ? mid_yes->Complement().ToString() : fmt::format("{:.4f}", 1 - fv), TickJson(m.tick),
+        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
+        // rewards max spread is quoted in cents on the wire
+        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
+  }
+
+  std::string GammaJson(const MarketConfig& m) const {
+    return fmt::format(
+        R"({{"conditionId":"{}","questionID":"{}","slug":"{}","question":"Simulated market {}","clobTokenIds":"[\"{}\", \"{}\"]",)"
+        R"("outcomes":"[\"Yes\", \"No\"]","orderPriceMinTickSize":{},"orderMinSize":{},"negRisk":{},"enableOrderBook":true,)"
+        R"("acceptingOrders":true,"active":true,"closed":false,"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{}}})",
+        m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token, m.no_token, TickJson(m.tick), m.min_order_size.ToString(),
+        m.neg_risk ? "true" : "false", IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
+        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
+  }
+
+  static std::string IsoDate(int64_t seconds) {
+    const time_t t = static_cast<time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                       tm.tm_min, tm.tm_sec);
+  }
+
+  // --- request routing ---------------------------------------------------------------------------
+
+  void OnRequest(const HttpRequest& r, std::function<void(HttpResponse)> respond) {
+    Count(&SimStats::requests);
+    const Nanos now = Now();
+    const Target t = ParseTarget(r.target);
+    const std::string route = r.method + " " + t.path;
+    Nanos latency = 0;
+    for (const auto& key : {route, std::string("*")}) {
+      if (auto it = faults.latency_median.find(key); it != faults.latency_median.end() && it->second > 0) {
+        latency = static_cast<Nanos>(fault_rng.Exponential(static_cast<double>(it->second) / std::log(2.0)));
+        break;
+      }
+    }
+    const auto send = [&](HttpResponse response) {
+      response.delay += latency;
+      respond(std::move(response));
+    };
+    if (now < faults.burst_until) {
+      Count(&SimStats::faults_injected);
+      return send(Json(faults.burst_status, pm::EncodeErrorBody({.error = faults.burst_status == 429 ? "Too Many Requests"
+                                                                                                     : "service unavailable",
+                                                                 .retry_after_seconds = 1})));
+    }
+    if (fault_rng.Chance(faults.http_429)) {
+      Count(&SimStats::faults_injected);
+      HttpResponse throttled = Json(429, R"({"error":"Too Many Requests"})");
+      throttled.headers.emplace_back("Retry-After", "1");
+      return send(std::move(throttled));
+    }
+    if (fault_rng.Chance(faults.http_5xx)) {
+      Count(&SimStats::faults_injected);
+      return send(Error(500, "Internal Server Error"));
+    }
+    HttpResponse response = Route(r, t, now);
+    exchange.Advance(now);
+    Dispatch(now);
+    // Faults that hit after the exchange processed the request.
+    const bool order_route = route == "POST /order" || route == "POST /orders" || r.method == "DELETE";
+    if (order_route && response.status == 200) {
+      if (fault_rng.Chance(faults.timeout_after_accept)) {
+        Count(&SimStats::faults_injected);
+        return;  // processed, never answered
+      }
+      if (fault_rng.Chance(faults.connection_reset)) {
+        Count(&SimStats::faults_injected);
+        return send(HttpResponse{.close_without_response = true});
+      }
+    }
+    send(std::move(response));
+  }
+
+  HttpResponse Route(const HttpRequest& r, const Target& t, Nanos now) {
+    const std::string& p = t.path;
+    const std::string& m = r.method;
+    // Public
+    if (m == "GET" && (p == "/ok" || p == "/")) return HttpResponse{.status = 200, .headers = {{"Content-Type", "text/plain"}}, .body = "OK"};
+    if (m == "GET" && p == "/time") return Json(200, std::to_string(now / kNanosPerSecond));
+    if (m == "GET" && p == "/version") return Json(200, fmt::format(R"({{"version":{}}})", exchange.config().order_version));
+    if (m == "GET" && (p == "/markets" || p == "/sampling-markets")) {
+      std::string body = R"({"limit":100,"count":)" + std::to_string(exchange.Markets().size()) + R"(,"next_cursor":"LTE=","data":[)";
+      bool first = true;
+      for (const MarketConfig& mk : exchange.Markets()) {
+        body += (first ? "" : ",") + MarketJson(mk);
+        first = false;
+      }
+      return Json(200, body + "]}");
+    }
+    if (m == "GET" && p.rfind("/markets/", 0) == 0) {
+      for (const MarketConfig& mk : exchange.Markets()) {
+        if (mk.condition_id == p.substr(9)) return Json(200, MarketJson(mk));
+      }
+      return Error(404, "market not found");
+    }
+    if (m == "GET" && p == "/gamma/markets") {
+      std::string body = "[";
+      bool first = true;
+      for (const MarketConfig& mk : exchange.Markets()) {
+        const std::string slug = t.Get("slug");
+        const std::string tokens = t.Get("clob_token_ids");
+        if (!slug.empty() && mk.slug != slug) continue;
+        if (!tokens.empty() && tokens != mk.yes_token && tokens != mk.no_token) continue;
+        body += (first ? "" : ",") + GammaJson(mk);
+        first = false;
+      }
+      return Json(200, body + "]");
+    }
+    if (m == "GET" && p.rfind("/clob-markets/", 0) == 0) {
+      for (const MarketConfig& mk : exchange.Markets()) {
+        if (mk.condition_id != p.substr(14)) continue;
+        return Json(200, fmt::format(R"({{"c":"{}","t":[{{"t":"{}","o":"Yes"}},{{"t":"{}","o":"No"}}],"mts":{},"nr":{},)"
+                                     R"("fd":{{"r":0,"e":0,"to":true}},"mos":{},"mbf":0,"tbf":0,"r":{{"mi":{},"ma":{}}},"ao":true,"sd":0}})",
+                                     mk.condition_id, mk.yes_token, mk.no_token, TickJson(mk.tick), mk.neg_risk ? "true" : "false",
+                                     mk.min_order_size.ToString(), mk.rewards_min_size.ToString(),
+                                     model::FormatScaled(mk.rewards_max_spread.units() * 100, model::kPriceScale)));
+      }
+      return Error(404, "market not found");
+    }
+    if (m == "GET" && p.rfind("/markets-by-token/", 0) == 0) {
+      const MarketConfig* mk = exchange.MarketOf(p.substr(18));
+      if (mk == nullptr) return Error(404, "market not found");
+      return Json(200, fmt::format(R"({{"condition_id":"{}","primary_token_id":"{}","secondary_token_id":"{}"}})",
+                                   mk->condition_id, mk->yes_token, mk->no_token));
+    }
+    const auto token_param = [&]() {
+      std::string token = t.Get("token_id");
+      const size_t slash = p.rfind('/');
+      if (token.empty() && slash != std::string::npos && slash > 0) token = p.substr(slash + 1);
+      return token;
+    };
+    if (m == "GET" && (p == "/tick-size" || p.rfind("/tick-size/", 0) == 0)) {
+      const MarketConfig* mk = exchange.MarketOf(token_param());
+      if (mk == nullptr) return Error(404, "market not found");
+      return Json(200, fmt::format(R"({{"minimum_tick_size":{}}})", TickJson(mk->tick)));
+    }
+    if (m == "GET" && (p == "/neg-risk" || p.rfind("/neg-risk/", 0) == 0)) {
+      const MarketConfig* mk = exchange.MarketOf(token_param());
+      if (mk == nullptr) return Error(404, "market not found");
+      return Json(200, fmt::format(R"({{"neg_risk":{}}})", mk->neg_risk ? "true" : "false"));
+    }
+    if (m == "GET" && (p == "/fee-rate" || p.rfind("/fee-rate/", 0) == 0)) {
+      if (exchange.MarketOf(token_param()) == nullptr) return Error(404, "market not found");
+      return Json(200, R"({"base_fee":0})");
+    }
+    if (m == "GET" && p == "/book") {
+      if (exchange.MarketOf(t.Get("token_id")) == nullptr) return Error(404, "No orderbook exists for the requested token id");
+      return Json(200, pm::EncodeRestBook(exchange.Book(t.Get("token_id"), now)));
+    }
+    if (m == "POST" && p == "/books") {
+      auto ids = pm::ParseSubscribeRequest(R"({"type":"x","assets_ids":)" + ExtractTokenIds(r.body) + "}");
+      std::string body = "[";
+      if (ids.ok()) {
+        for (size_t i = 0; i < ids->asset_ids.size(); ++i) {
+          if (exchange.MarketOf(ids->asset_ids[i]) == nullptr) continue;
+          body += (body.size() > 1 ? "," : "") + pm::EncodeRestBook(exchange.Book(ids->asset_ids[i], now));
+        }
+      }
+      return Json(200, body + "]");
+    }
+    if (m == "GET" && (p == "/midpoint" || p == "/price" || p == "/spread" || p == "/last-trade-price")) {
+      const auto book = exchange.Book(t.Get("token_id"), now);
+      if (exchange.MarketOf(t.Get("token_id")) == nullptr) return Error(404, "market not found");
+      const Price bid = book.bids.empty() ? Price(0) : book.bids.front().price;
+      const Price ask = book.asks.empty() ? Price(model::kPriceOne) : book.asks.front().price;
+      if (p == "/midpoint") return Json(200, fmt::format(R"({{"mid":"{}"}})", Price((bid.units() + ask.units()) / 2).ToString()));
+      if (p == "/spread") return Json(200, fmt::format(R"({{"spread":"{}"}})", Price(ask.units() - bid.units()).ToString()));
+      if (p == "/last-trade-price") {
+        return Json(200, fmt::format(R"({{"price":"{}","side":"BUY"}})",
+                                     book.last_trade_price ? book.last_trade_price->ToString() : "0.5"));
+      }
+      // /price: the best price a taker on `side` would pay (BUY -> best ask).
+      return Json(200, fmt::format(R"({{"price":"{}"}})", (t.Get("side") == "SELL" ? bid : ask).ToString()));
+    }
+    // L1
+    if ((m == "POST" && p == "/auth/api-key") || (m == "GET" && p == "/auth/derive-api-key")) {
+      const signing::L1Headers h{Header(r, "POLY_ADDRESS"), Header(r, "POLY_SIGNATURE"), Header(r, "POLY_TIMESTAMP"),
+                                 Header(r, "POLY_NONCE")};
+      auto who = signing::VerifyL1(h, options.chain_id, now / kNanosPerSecond, options.auth_max_skew / kNanosPerSecond);
+      if (!who.ok()) {
+        Count(&SimStats::auth_failures);
+        return Error(401, "Invalid L1 Request headers");
+      }
+      uint64_t nonce = 0;
+      if (!h.nonce.empty()) nonce = std::stoull(h.nonce);
+      const KeyRecord& rec = KeyFor(who->ToLower(), nonce);
+      return Json(200, pm::EncodeApiKey({rec.key, rec.secret, rec.passphrase}));
+    }
+    // Everything else needs L2.
+    auto auth = AuthL2(r, p);
+    if (auto* failure = std::get_if<HttpResponse>(&auth)) return *failure;
+    const KeyRecord& key = *std::get<const KeyRecord*>(auth);
+    return RouteL2(r, t, key, now);
+  }
+
+  static std::string ExtractTokenIds(const std::string& body) {
+    // [{"token_id":"1"},...] -> ["1",...]
+    std::string out = "[";
+    size_t pos = 0;
+    while ((pos = body.find("\"token_id\"", pos)) != std::string::npos) {
+      const size_t q1 = body.find('"', body.find(':', pos) + 1);
+      const size_t q2 = body.find('"', q1 + 1);
+      if (q1 == std::string::npos || q2 == std::string::npos) break;
+      out += (out.size() > 1 ? "," : "") + body.substr(q1, q2 - q1 + 1);
+      pos = q2;
+    }
+    return out + "]";
+  }
+
+  HttpResponse RouteL2(const HttpRequest& r, const Target& t, const KeyRecord& key, Nanos now) {
+    const std::string& p = t.path;
+    const std::string& m = r.method;
+    const bool order_endpoint = p == "/order" || p == "/orders" || p == "/cancel-all" || p == "/cancel-market-orders";
+    if (order_endpoint && exchange.EngineDown(now)) {
+      return Json(425, pm::EncodeErrorBody({.error = "Too Early: the matching engine is restarting", .retry_after_seconds = 2}));
+    }
+    if (m == "POST" && p == "/order") {
+      auto posted = signing::ParsePostOrderJson(r.body);
+      if (!posted.ok()) return Error(400, "Invalid order payload");
+      const Placed placed = PlaceOne(*posted, key, now);
+      if (!placed.result.success) return FailureResponse(placed.result);
+      return Json(200, pm::EncodePostOrderResult(ToWire(placed)));
+    }
+    if (m == "POST" && p == "/orders") {
+      auto posted = signing::ParsePostOrdersJson(r.body);
+      if (!posted.ok()) return Error(400, "Invalid order payload");
+      if (posted->size() > 15) return Error(400, "Too many orders in payload, max allowed: 15");
+      std::vector<pm::PostOrderResult> legs;
+      for (const auto& one : *posted) {
+        if (fault_rng.Chance(faults.batch_leg_reject)) {
+          Count(&SimStats::faults_injected);
+          pm::PostOrderResult refused{.success = false, .error_msg = "could not insert order"};
+          if (fault_rng.Chance(faults.empty_id_leg)) refused.success = true;  // the live quirk
+          legs.push_back(refused);
+          continue;
+        }
+        Placed placed = PlaceOne(one, key, now);
+        pm::PostOrderResult wire = ToWire(placed);
+        if (!placed.result.success && fault_rng.Chance(faults.empty_id_leg)) wire.success = true;
+        legs.push_back(wire);
+      }
+      return Json(200, pm::EncodePostOrdersResponse(legs));
+    }
+    const auto cancel_response = [&](const CancelOutcome& c) {
+      return Json(200, pm::EncodeCancelResult({c.canceled, c.not_canceled}));
+    };
+    if (m == "DELETE" && p == "/order") {
+      const auto id_pos = r.body.find("orderI");  // orderID (py/TS) or orderId (rs)
+      if (id_pos == std::string::npos) return Error(400, "Invalid orderID");
+      const size_t q1 = r.body.find('"', r.body.find(':', id_pos) + 1);
+      const size_t q2 = r.body.find('"', q1 + 1);
+      if (q1 == std::string::npos || q2 == std::string::npos) return Error(400, "Invalid orderID");
+      return cancel_response(exchange.Cancel(key.key, {r.body.substr(q1 + 1, q2 - q1 - 1)}, now));
+    }
+    if (m == "DELETE" && p == "/orders") {
+      auto ids = pm::ParseSubscribeRequest(R"({"type":"x","assets_ids":)" + r.body + "}");
+      if (!ids.ok()) return Error(400, "Invalid orderID");
+      if (ids->asset_ids.size() > 1000) return Error(400, "Too many orders in payload, max allowed: 1000");
+      return cancel_response(exchange.Cancel(key.key, ids->asset_ids, now));
+    }
+    if (m == "DELETE" && p == "/cancel-all") return cancel_response(exchange.CancelAll(key.key, now));
+    if (m == "DELETE" && p == "/cancel-market-orders") {
+      auto body = pm::ParseSubscribeRequest(R"({"type":"x",)" + (r.body.size() > 2 ? r.body.substr(1) : std::string("}")));
+      const auto field = [&](const char* name) {
+        const size_t at = r.body.find(std::string("\"") + name + "\"");
+        if (at == std::string::npos) return std::string();
+        const size_t q1 = r.body.find('"', r.body.find(':', at) + 1);
+        const size_t q2 = r.body.find('"', q1 + 1);
+        return q1 == std::string::npos || q2 == std::string::npos ? std::string() : r.body.substr(q1 + 1, q2 - q1 - 1);
+      };
+      (void)body;
+      return cancel_response(exchange.CancelMarket(key.key, field("market"), field("asset_id"), now));
+    }
+    if (m == "GET" && p.rfind("/data/order/", 0) == 0) {
+      const Order* o = exchange.Find(p.substr(12));
+      if (o == nullptr || o->spec.owner != key.key) return Error(404, "order not found");
+      return Json(200, pm::EncodeOpenOrder(ToOpenOrder(*o)));
+    }
+    if (m == "GET" && p == "/data/orders") {
+      std::vector<pm::OpenOrder> all;
+      for (const Order* o : exchange.OpenOrders(key.key, t.Get("market"), t.Get("asset_id"))) {
+        if (!t.Get("id").empty() && o->spec.id.ToString() != Lower(t.Get("id"))) continue;
+        all.push_back(ToOpenOrder(*o));
+      }
+      return Json(200, pm::EncodeOpenOrdersPage(Paginate(std::move(all), t.Get("next_cursor"))));
+    }
+    if (m == "GET" && p == "/data/trades") {
+      std::vector<pm::UserTradeEvent> all;
+      const int64_t after = t.Get("after").empty() ? 0 : std::stoll(t.Get("after"));
+      const int64_t before = t.Get("before").empty() ? INT64_MAX : std::stoll(t.Get("before"));
+      for (auto& trade : exchange.Trades(key.key)) {
+        if (!t.Get("id").empty() && trade.id != t.Get("id")) continue;
+        if (!t.Get("market").empty() && trade.market != t.Get("market")) continue;
+        if (!t.Get("asset_id").empty() && trade.asset_id != t.Get("asset_id")) continue;
+        const int64_t s = trade.match_time_ms / 1000;
+        if (s < after || s > before) continue;
+        trade.trader_side = trade.owner == key.key ? "TAKER" : "MAKER";
+        all.push_back(std::move(trade));
+      }
+      return Json(200, pm::EncodeTradesPage(Paginate(std::move(all), t.Get("next_cursor"))));
+    }
+    if (m == "POST" && (p == "/v1/heartbeats" || p == "/heartbeats")) {
+      std::string id;
+      if (const size_t at = r.body.find("\"heartbeat_id\""); at != std::string::npos) {
+        const size_t colon = r.body.find(':', at);
+        const size_t q1 = r.body.find('"', colon + 1);
+        const size_t null_at = r.body.find("null", colon + 1);
+        if (q1 != std::string::npos && (null_at == std::string::npos || q1 < null_at)) {
+          const size_t q2 = r.body.find('"', q1 + 1);
+          id = r.body.substr(q1 + 1, q2 - q1 - 1);
+        }
+      }
+      if (p == "/heartbeats") id.clear();  // legacy endpoint: resets the expected id
+      std::string expected;
+      auto next = exchange.Heartbeat(key.key, id, now, &expected);
+      if (!next) return Json(400, pm::EncodeHeartbeat({.heartbeat_id = expected, .error = "Invalid Heartbeat ID"}));
+      return Json(200, pm::EncodeHeartbeat({.heartbeat_id = *next}));
+    }
+    if (m == "GET" && p == "/order-scoring") {
+      return Json(200, fmt::format(R"({{"scoring":{}}})", exchange.IsScoring(t.Get("order_id")) ? "true" : "false"));
+    }
+    if (m == "POST" && p == "/orders-scoring") {
+      auto ids = pm::ParseSubscribeRequest(R"({"type":"x","assets_ids":)" + r.body + "}");
+      if (!ids.ok()) return Error(400, "Invalid payload");
+      std::string body = "{";
+      for (size_t i = 0; i < ids->asset_ids.size(); ++i) {
+        body += fmt::format(R"({}"{}":{})", i ? "," : "", ids->asset_ids[i], exchange.IsScoring(ids->asset_ids[i]) ? "true" : "false");
+      }
+      return Json(200, body + "}");
+    }
+    if (m == "GET" && (p == "/balance-allowance" || p == "/balance-allowance/update")) {
+      const Account* account = exchange.AccountOf(key.address);
+      pm::BalanceAllowance b;
+      if (account != nullptr) {
+        if (t.Get("asset_type") == "CONDITIONAL" || t.Get("asset_type") == "CONDITIONAL-V2") {
+          auto it = account->tokens.find(t.Get("token_id"));
+          b.balance = it == account->tokens.end() ? 0 : it->second;
+        } else {
+          b.balance = account->collateral;
+        }
+      }
+      const auto contracts = *signing::ContractsForChain(options.chain_id);
+      for (const auto& a : {contracts.exchange_v2, contracts.neg_risk_exchange_v2, contracts.exchange_v3}) {
+        b.allowances[a.ToChecksum()] = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+      }
+      return Json(200, pm::EncodeBalanceAllowance(b));
+    }
+    if (m == "GET" && p == "/auth/api-keys") {
+      std::string body = R"({"apiKeys":[)";
+      bool first = true;
+      for (const auto& [k, rec] : keys) {
+        if (rec.address != key.address) continue;
+        body += (first ? "\"" : ",\"") + k + "\"";
+        first = false;
+      }
+      return Json(200, body + "]}");
+    }
+    if (m == "DELETE" && p == "/auth/api-key") {
+      keys.erase(key.key);
+      return Json(200, "\"OK\"");
+    }
+    if (m == "GET" && p == "/auth/ban-status/closed-only") return Json(200, R"({"closed_only":false})");
+    return Error(404, fmt::format("no route for {} {}", m, p));
+  }
+
+  // --- websockets --------------------------------------------------------------------------------
+
+  void OnWsOpen(const std::shared_ptr<net::WsSession>& s) {
+    Count(&SimStats::ws_sessions);
+    if (s->path().rfind("/ws/market", 0) == 0) market_sessions[s->id()] = {s, {}};
+    else if (s->path().rfind("/ws/user", 0) == 0) user_sessions[s->id()] = {s, "", {}, std::nullopt};
+    else reference_sessions[s->id()] = s;
+  }
+
+  void OnWsClose(const std::shared_ptr<net::WsSession>& s) {
+    market_sessions.erase(s->id());
+    user_sessions.erase(s->id());
+    reference_sessions.erase(s->id());
+  }
+
+  void OnWsMessage(const std::shared_ptr<net::WsSession>& s, const std::string& text) {
+    auto req = pm::ParseSubscribeRequest(text);
+    if (!req.ok()) return;
+    const Nanos now = Now();
+    if (auto it = market_sessions.find(s->id()); it != market_sessions.end()) {
+      std::vector<pm::MarketEvent> dump;
+      const bool remove = req->operation == "unsubscribe";
+      for (const std::string& asset : req->asset_ids) {
+        if (exchange.MarketOf(asset) == nullptr) continue;
+        if (remove) {
+          it->second.assets.erase(asset);
+          continue;
+        }
+        if (it->second.assets.insert(asset).second && req->initial_dump) {
+          pm::BookEvent book = exchange.Book(asset, now);
+          book.tick_size.reset();
+          book.min_order_size.reset();
+          book.neg_risk.reset();
+          book.last_trade_price.reset();
+          dump.push_back(std::move(book));
+        }
+      }
+      if (!dump.empty()) s->Send(pm::EncodeMarketFrame(dump));
+      return;
+    }
+    if (auto it = user_sessions.find(s->id()); it != user_sessions.end()) {
+      if (!req->auth) return;
+      auto key = keys.find(req->auth->api_key);
+      if (key == keys.end() || key->second.secret != req->auth->secret || key->second.passphrase != req->auth->passphrase) {
+        Count(&SimStats::auth_failures);
+        s->Close();
+        return;
+      }
+      it->second.api_key = key->first;
+      it->second.markets = std::set<std::string>(req->markets.begin(), req->markets.end());
+    }
+  }
+
+  void SendUser(UserSession& u, std::string frame) {
+    if (fault_rng.Chance(faults.ws_drop)) {
+      Count(&SimStats::faults_injected);
+      u.session->Drop();
+      return;
+    }
+    if (fault_rng.Chance(faults.ws_reorder) && !u.held) {
+      Count(&SimStats::faults_injected);
+      u.held = std::move(frame);
+      return;
+    }
+    const bool duplicate = fault_rng.Chance(faults.ws_duplicate);
+    u.session->Send(frame);
+    if (duplicate) {
+      Count(&SimStats::faults_injected);
+      u.session->Send(frame);
+    }
+    if (u.held) {
+      u.session->Send(*u.held);
+      u.held.reset();
+    }
+  }
+
+  void Dispatch(Nanos now) {
+    for (Event& event : exchange.TakeEvents()) {
+      if (auto* market_event = std::get_if<MarketEventOut>(&event)) {
+        DispatchMarket(market_event->event);
+        continue;
+      }
+      auto& user_event = std::get<UserEventOut>(event);
+      const std::string frame = pm::EncodeUserEvent(user_event.event);
+      const std::string market = std::visit([](const auto& e) { return e.market; }, user_event.event);
+      const bool placement = std::holds_alternative<pm::UserOrderEvent>(user_event.event) &&
+                             std::get<pm::UserOrderEvent>(user_event.event).type == pm::OrderEventType::kPlacement;
+      for (auto& [id, u] : user_sessions) {
+        if (u.api_key.empty()) continue;
+        if (std::find(user_event.recipients.begin(), user_event.recipients.end(), u.api_key) == user_event.recipients.end()) continue;
+        if (!u.markets.empty() && !u.markets.contains(market)) continue;
+        if (placement && faults.placement_delay_max > 0) {
+          const auto delay = static_cast<Nanos>(fault_rng.Unit() * static_cast<double>(faults.placement_delay_max));
+          std::weak_ptr<Impl> weak = weak_from_this();
+          const uint64_t session_id = id;
+          io.PostAfter(delay, [weak, session_id, frame] {
+            auto self = weak.lock();
+            if (!self) return;
+            if (auto it = self->user_sessions.find(session_id); it != self->user_sessions.end()) it->second.session->Send(frame);
+          });
+          continue;
+        }
+        SendUser(u, frame);
+      }
+    }
+    (void)now;
+  }
+
+  void DispatchMarket(const pm::MarketEvent& event) {
+    std::string frame;  // encoded lazily, once
+    for (auto& [id, s] : market_sessions) {
+      bool wanted = false;
+      if (const auto* pc = std::get_if<pm::PriceChangeEvent>(&event)) {
+        for (const auto& c : pc->changes) wanted |= s.assets.contains(c.asset_id);
+      } else {
+        const std::string asset = std::visit(
+            [](const auto& e) -> std::string {
+              if constexpr (requires { e.asset_id; }) {
+                return e.asset_id;
+              } else {
+                return {};
+              }
+            },
+            event);
+        wanted = s.assets.contains(asset);
+      }
+      if (!wanted) continue;
+      if (fault_rng.Chance(faults.ws_drop)) {
+        Count(&SimStats::faults_injected);
+        s.session->Drop();
+        continue;
+      }
+      if (frame.empty()) frame = pm::EncodeMarketEvent(event);
+      s.session->Send(frame);
+    }
+  }
+
+  void PublishReference(Nanos now) {
+    if (reference_sessions.empty()) return;
+    std::string frame = "[";
+    bool first = true;
+    for (const auto& [condition, fv] : flow.FairValues()) {
+      const MarketConfig* m = nullptr;
+      for (const MarketConfig& mk : exchange.Markets()) {
+        if (mk.condition_id == condition) m = &mk;
+      }
+      frame += fmt::format(R"({}{{"symbol":"{}","price":"{:.6f}","timestamp":{}}})", first ? "" : ",",
+                           m ? m->slug : condition, fv, now / kNanosPerMilli);
+      first = false;
+    }
+    frame += "]";
+    for (auto& [id, s] : reference_sessions) s->Send(frame);
+  }
+
+  void Tick() {
+    if (stopping) return;
+    const Nanos now = Now();
+    exchange.Advance(now);
+    if (options.flow) flow.Step(now);
+    Dispatch(now);
+    if (now - last_reference >= 200 * kNanosPerMilli) {
+      last_reference = now;
+      PublishReference(now);
+    }
+    std::weak_ptr<Impl> weak = weak_from_this();
+    io.PostAfter(options.tick, [weak] {
+      if (auto self = weak.lock()) self->Tick();
+    });
+  }
+
+  template <typename F>
+  auto OnLoop(F&& fn) const {
+    using R = decltype(fn());
+    std::promise<R> promise;
+    auto future = promise.get_future();
+    const_cast<net::IoThread&>(io).Post([&] {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        promise.set_value();
+      } else {
+        promise.set_value(fn());
+      }
+    });
+    return future.get();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions options) {
+  const Clock& clock = options.clock ? *options.clock : SystemClock::Instance();
+  options.exchange.order_version = options.order_version;
+  if (options.exchange.seed == 1) options.exchange.seed = options.seed;
+  if (options.flow_config.seed == 1) options.flow_config.seed = options.seed * 3 + 1;
+  if (options.markets.empty()) options.markets = DefaultMarkets(options.seed, 3, clock.WallSeconds());
+  auto impl = std::make_shared<Impl>(options);
+  std::weak_ptr<Impl> weak = impl;
+  net::HttpServerOptions http;
+  http.listen = options.listen;
+  http.tls_cert_pem = options.tls_cert_pem;
+  http.tls_key_pem = options.tls_key_pem;
+  http.on_request = [weak](const net::HttpRequest& r, std::function<void(net::HttpResponse)> respond) {
+    if (auto self = weak.lock()) self->OnRequest(r, std::move(respond));
+  };
+  http.accept_websocket = [](const std::string& path) {
+    return path.rfind("/ws/market", 0) == 0 || path.rfind("/ws/user", 0) == 0 || path.rfind("/ws/reference", 0) == 0;
+  };
+  http.on_ws_open = [weak](std::shared_ptr<net::WsSession> s) {
+    if (auto self = weak.lock()) self->OnWsOpen(s);
+  };
+  http.on_ws_message = [weak](std::shared_ptr<net::WsSession> s, std::string m) {
+    if (auto self = weak.lock()) self->OnWsMessage(s, m);
+  };
+  http.on_ws_close = [weak](std::shared_ptr<net::WsSession> s) {
+    if (auto self = weak.lock()) self->OnWsClose(s);
+  };
+  // Build the exchange state on the loop before serving.
+  impl->OnLoop([&] {
+    for (const MarketConfig& m : impl->options.markets) impl->exchange.AddMarket(m);
+    impl->flow.Init(clock.WallNanos());
+    (void)impl->exchange.TakeEvents();
+  });
+  auto server = net::HttpServer::Start(impl->io, http);
+  if (!server.ok()) return server.status();
+  impl->http = std::move(*server);
+  impl->io.Post([weak] {
+    if (auto self = weak.lock()) self->Tick();
+  });
+  return std::unique_ptr<SimServer>(new SimServer(std::move(impl)));
+}
+
+SimServer::~SimServer() {
+  impl_->OnLoop([this] { impl_->stopping = true; });
+  impl_->http->Stop();
+}
+
+uint16_t SimServer::port() const { return impl_->http->port(); }
+std::string SimServer::base_url() const { return impl_->http->base_url(); }
+std::string SimServer::ws_url() const { return impl_->http->ws_url(); }
+
+void SimServer::SetFaults(const Faults& faults) { impl_->OnLoop([&] { impl_->faults = faults; }); }
+Faults SimServer::faults() const { return impl_->OnLoop([&] { return impl_->faults; }); }
+void SimServer::Burst(int status, Nanos duration) {
+  impl_->OnLoop([&] {
+    impl_->faults.burst_status = status;
+    impl_->faults.burst_until = impl_->Now() + duration;
+  });
+}
+bool SimServer::SetTickSize(const std::string& token, model::TickSize tick) {
+  return impl_->OnLoop([&] {
+    const bool ok = impl_->exchange.SetTickSize(token, tick, impl_->Now());
+    impl_->Dispatch(impl_->Now());
+    return ok;
+  });
+}
+void SimServer::RestartMatchingEngine(Nanos down, Nanos post_only) {
+  impl_->OnLoop([&] {
+    const Nanos now = impl_->Now();
+    impl_->exchange.RestartMatchingEngine(now + down, now + down + post_only);
+  });
+}
+size_t SimServer::DropConnections(bool market, bool user) {
+  return impl_->OnLoop([&] {
+    size_t n = 0;
+    if (market) {
+      for (auto& [id, s] : impl_->market_sessions) {
+        s.session->Drop();
+        ++n;
+      }
+    }
+    if (user) {
+      for (auto& [id, s] : impl_->user_sessions) {
+        s.session->Drop();
+        ++n;
+      }
+    }
+    return n;
+  });
+}
+void SimServer::SetTradeFailProbability(double p) { impl_->OnLoop([&] { impl_->exchange.SetTradeFailProbability(p); }); }
+void SimServer::SetOrderVersion(int version) { impl_->OnLoop([&] { impl_->exchange.SetOrderVersion(version); }); }
+
+std::vector<Order> SimServer::OpenOrders(const std::string& address) const {
+  return impl_->OnLoop([&] {
+    std::vector<Order> out;
+    for (const Order* o : impl_->exchange.OpenOrders("")) {
+      if (address.empty() || o->spec.maker == Lower(address)) out.push_back(*o);
+    }
+    return out;
+  });
+}
+std::vector<Account> SimServer::Balances(const std::string& address) const {
+  return impl_->OnLoop([&] {
+    std::vector<Account> out;
+    if (const Account* a = impl_->exchange.AccountOf(address)) out.push_back(*a);
+    return out;
+  });
+}
+std::vector<polymarket::UserTradeEvent> SimServer::Trades(const std::string& address) const {
+  return impl_->OnLoop([&] {
+    std::vector<polymarket::UserTradeEvent> out;
+    for (const auto& t : impl_->exchange.Trades("")) {
+      bool involved = t.maker_address == Lower(address);
+      for (const auto& leg : t.maker_orders) involved |= leg.maker_address == Lower(address);
+      if (address.empty() || involved) out.push_back(t);
+    }
+    return out;
+  });
+}
+polymarket::BookEvent SimServer::Book(const std::string& token) const {
+  return impl_->OnLoop([&] { return impl_->exchange.Book(token, impl_->Now()); });
+}
+std::vector<MarketConfig> SimServer::Markets() const { return impl_->OnLoop([&] { return impl_->exchange.Markets(); }); }
+SimStats SimServer::stats() const {
+  std::lock_guard lock(impl_->stats_mu);
+  return impl_->stats;
+}
+void SimServer::WithExchange(const std::function<void(Exchange&)>& fn) const {
+  impl_->OnLoop([&] { fn(impl_->exchange); });
+}
+
+}  // namespace clobmaker::simexchange

@@ -1,0 +1,106 @@
+// simexchange's front end: the Polymarket CLOB REST API and the market/user websocket channels
+// (plus a reference-price feed) on one loopback port, over the pure exchange core and the market
+// environment. Authentication (L1 and L2) and every order's EIP-712 signature are verified as the
+// exchange does; faults are injected on demand.
+//
+// Threading: the exchange core, the environment and all protocol state live on the server's IO
+// thread; the control/truth methods below post to it and wait.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "common/net/io_thread.h"
+#include "services/simexchange/core/exchange.h"
+#include "services/simexchange/env/market_flow.h"
+
+namespace clobmaker::simexchange {
+
+struct Faults {
+  std::map<std::string, Nanos> latency_median;  // "POST /order" or "*" -> median added latency
+  double http_429 = 0;
+  double http_5xx = 0;
+  double timeout_after_accept = 0;   // the order is processed, no answer is sent
+  double connection_reset = 0;       // the order is processed, the connection is dropped
+  double batch_leg_reject = 0;       // a batch leg is refused ("could not insert order")
+  double empty_id_leg = 0;           // a refused leg comes back success:true with an empty id
+  double ws_drop = 0;                // per frame: the connection is dropped (no replay)
+  double ws_duplicate = 0;           // per user frame: sent twice
+  double ws_reorder = 0;             // per user frame: held back and sent after the next one
+  Nanos placement_delay_max = 0;     // PLACEMENT events delayed up to this long
+  Nanos burst_until = 0;             // all requests answered with burst_status until then
+  int burst_status = 429;
+};
+
+struct SimServerOptions {
+  std::string listen = "127.0.0.1:0";
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  uint64_t seed = 1;
+  uint64_t chain_id = 137;
+  int order_version = 2;
+  int64_t starting_collateral = 10'000 * model::kQuantityOne;  // credited to a new account
+  int64_t starting_tokens = 1'000 * model::kQuantityOne;       // of every outcome token
+  Nanos auth_max_skew = 300 * kNanosPerSecond;
+  Nanos tick = 50 * kNanosPerMilli;                             // timer and environment step
+  bool flow = true;                                             // background makers/takers
+  std::vector<MarketConfig> markets;                            // empty: DefaultMarkets(seed, 3)
+  ExchangeConfig exchange;
+  FlowConfig flow_config;
+  const Clock* clock = nullptr;                                 // wall clock; SystemClock if null
+};
+
+// N binary markets with deterministic ids and token ids.
+std::vector<MarketConfig> DefaultMarkets(uint64_t seed, int count, int64_t now_s);
+
+struct SimStats {
+  uint64_t requests = 0;
+  uint64_t orders_accepted = 0;
+  uint64_t orders_rejected = 0;
+  uint64_t auth_failures = 0;
+  uint64_t ws_sessions = 0;
+  uint64_t faults_injected = 0;
+};
+
+class SimServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SimServer>> Start(SimServerOptions options);
+  ~SimServer();
+
+  uint16_t port() const;
+  std::string base_url() const;
+  std::string ws_url() const;
+
+  // Control (thread-safe; runs on the IO thread).
+  void SetFaults(const Faults& faults);
+  Faults faults() const;
+  void Burst(int status, Nanos duration);
+  bool SetTickSize(const std::string& token, model::TickSize tick);
+  void RestartMatchingEngine(Nanos down, Nanos post_only);
+  size_t DropConnections(bool market, bool user);
+  void SetTradeFailProbability(double p);
+  void SetOrderVersion(int version);
+
+  // Truth (thread-safe snapshots of the exchange's own view).
+  std::vector<Order> OpenOrders(const std::string& address) const;
+  std::vector<Account> Balances(const std::string& address) const;
+  std::vector<polymarket::UserTradeEvent> Trades(const std::string& address) const;
+  polymarket::BookEvent Book(const std::string& token) const;
+  std::vector<MarketConfig> Markets() const;
+  SimStats stats() const;
+  // Runs `fn` on the IO thread with the exchange and waits (tests, benchmarks).
+  void WithExchange(const std::function<void(Exchange&)>& fn) const;
+
+  struct Impl;
+
+ private:
+  explicit SimServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace clobmaker::simexchange
