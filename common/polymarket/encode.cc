@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "common/core/hex.h"
@@ -434,8 +436,13 @@ std::string EncodeRestBook(const BookEvent& book) {
   s.market = book.market;
   s.asset_id = book.asset_id;
   s.timestamp = std::to_string(book.timestamp_ms);
-  for (const Level& l : book.bids) s.bids.emplace_back(l.price.ToString(), l.size.ToString());
-  for (const Level& l : book.asks) s.asks.emplace_back(l.price.ToString(), l.size.ToString());
+  // The REST book lists best prices last (bids ascending, asks descending): the official
+  // clients' market-price helpers walk the arrays from the end.
+  std::vector<Level> bids = book.bids, asks = book.asks;
+  std::sort(bids.begin(), bids.end(), [](const Level& a, const Level& b) { return a.price < b.price; });
+  std::sort(asks.begin(), asks.end(), [](const Level& a, const Level& b) { return a.price > b.price; });
+  for (const Level& l : bids) s.bids.emplace_back(l.price.ToString(), l.size.ToString());
+  for (const Level& l : asks) s.asks.emplace_back(l.price.ToString(), l.size.ToString());
   s.min_order_size = book.min_order_size ? book.min_order_size->ToString() : "5";
   s.tick_size = book.tick_size ? book.tick_size->ToString() : "0.01";
   s.neg_risk = book.neg_risk.value_or(false);

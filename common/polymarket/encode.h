@@ -36,7 +36,7 @@ std::string MarketSubscriptionUpdate(const std::vector<std::string>& asset_ids, 
 std::string UserSubscribeMessage(const ApiKeyCreds& creds, const std::vector<std::string>& markets);
 
 // GET /book body, with `hash` computed as the exchange does (BookSummaryHash) when `book.hash`
-// is empty.
+// is empty. Levels are written best last (bids ascending, asks descending), as the exchange does.
 std::string EncodeRestBook(const BookEvent& book);
 
 // The REST book hash: SHA-1 hex of the compact JSON {market, asset_id, timestamp, hash: "",

@@ -1,0 +1,164 @@
+#include "services/simexchange/grpc_services.h"
+
+#include <cmath>
+
+namespace clobmaker::simexchange {
+namespace {
+
+namespace pb = clobmaker::sim::v1;
+
+clobmaker::common::v1::Side ToProto(Side side) {
+  return side == Side::kBuy ? clobmaker::common::v1::SIDE_BUY : clobmaker::common::v1::SIDE_SELL;
+}
+
+grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
+
+bool ValidProbability(double p) { return std::isfinite(p) && p >= 0 && p <= 1; }
+
+}  // namespace
+
+grpc::Status ControlService::SetFaults(grpc::ServerContext* ctx, const pb::SetFaultsRequest* req, pb::SetFaultsResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  const pb::FaultConfig& f = req->faults();
+  for (double p : {f.http_429_probability(), f.http_5xx_probability(), f.timeout_after_accept_probability(),
+                   f.connection_reset_probability(), f.batch_leg_reject_probability(), f.ws_drop_probability(),
+                   f.ws_duplicate_probability(), f.ws_reorder_probability(), f.trade_fail_probability(),
+                   f.batch_empty_id_probability()}) {
+    if (!ValidProbability(p)) return Invalid("probabilities must lie in [0, 1]");
+  }
+  Faults faults;
+  for (const auto& l : f.latency()) {
+    if (l.median_us() < 0) return Invalid("latency must be >= 0");
+    faults.latency_median[l.endpoint().empty() ? "*" : l.endpoint()] = l.median_us() * kNanosPerMicro;
+  }
+  faults.http_429 = f.http_429_probability();
+  faults.http_5xx = f.http_5xx_probability();
+  faults.timeout_after_accept = f.timeout_after_accept_probability();
+  faults.connection_reset = f.connection_reset_probability();
+  faults.batch_leg_reject = f.batch_leg_reject_probability();
+  faults.empty_id_leg = f.batch_empty_id_probability();
+  faults.ws_drop = f.ws_drop_probability();
+  faults.ws_duplicate = f.ws_duplicate_probability();
+  faults.ws_reorder = f.ws_reorder_probability();
+  faults.placement_delay_max = f.placement_delay_max_us() * kNanosPerMicro;
+  server_.SetFaults(faults);
+  server_.SetTradeFailProbability(f.trade_fail_probability());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Burst(grpc::ServerContext* ctx, const pb::BurstRequest* req, pb::BurstResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->http_status() != 429 && req->http_status() != 425 && req->http_status() != 503) {
+    return Invalid("burst status must be 429, 425 or 503");
+  }
+  server_.Burst(req->http_status(), req->duration_ms() * kNanosPerMilli);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetTickSize(grpc::ServerContext* ctx, const pb::SetTickSizeRequest* req, pb::SetTickSizeResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  auto tick = model::TickSize::FromUnits(req->tick_units());
+  if (!tick.ok()) return Invalid(std::string(tick.status().message()));
+  if (!server_.SetTickSize(req->token_id(), *tick)) return {grpc::StatusCode::NOT_FOUND, "unknown token"};
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::RestartMatchingEngine(grpc::ServerContext* ctx, const pb::RestartMatchingEngineRequest* req,
+                                                   pb::RestartMatchingEngineResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->down_ms() < 0 || req->post_only_ms() < 0) return Invalid("durations must be >= 0");
+  server_.RestartMatchingEngine(req->down_ms() * kNanosPerMilli, req->post_only_ms() * kNanosPerMilli);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::DropConnections(grpc::ServerContext* ctx, const pb::DropConnectionsRequest* req,
+                                             pb::DropConnectionsResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  res->set_dropped(static_cast<uint32_t>(server_.DropConnections(req->market(), req->user())));
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetTradeFailProbability(grpc::ServerContext* ctx, const pb::SetTradeFailProbabilityRequest* req,
+                                                     pb::SetTradeFailProbabilityResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (!ValidProbability(req->probability())) return Invalid("probability must lie in [0, 1]");
+  server_.SetTradeFailProbability(req->probability());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetOrderVersion(grpc::ServerContext* ctx, const pb::SetOrderVersionRequest* req,
+                                             pb::SetOrderVersionResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->version() < 1 || req->version() > 3) return Invalid("version must be 1, 2 or 3");
+  server_.SetOrderVersion(req->version());
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::OpenOrders(grpc::ServerContext*, const pb::OpenOrdersRequest* req, pb::OpenOrdersResponse* res) {
+  for (const Order& o : server_.OpenOrders(req->address())) {
+    auto* out = res->add_orders();
+    out->set_order_id(o.spec.id.ToString());
+    out->set_owner_api_key(o.spec.owner);
+    out->set_maker_address(o.spec.maker);
+    out->set_token_id(o.spec.token);
+    out->set_side(ToProto(o.spec.side));
+    out->set_price_units(o.spec.price.units());
+    out->set_original_size_micros(o.spec.size.micros());
+    out->set_matched_size_micros(o.matched.micros());
+    out->set_status(std::string(OrderStatusName(o.status)));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::Balances(grpc::ServerContext*, const pb::BalancesRequest* req, pb::BalancesResponse* res) {
+  for (const Account& a : server_.Balances(req->address())) {
+    auto* out = res->add_balances();
+    out->set_address(a.address);
+    out->set_collateral_micros(a.collateral);
+    for (const auto& [token, amount] : a.tokens) (*out->mutable_tokens_micros())[token] = amount;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::Trades(grpc::ServerContext*, const pb::TradesRequest* req, pb::TradesResponse* res) {
+  for (const auto& t : server_.Trades(req->address())) {
+    auto* out = res->add_trades();
+    out->set_trade_id(t.id);
+    out->set_status(std::string(polymarket::TradeStatusName(t.status)));
+    out->set_token_id(t.asset_id);
+    out->set_taker_order_id(t.taker_order_id);
+    for (const auto& leg : t.maker_orders) out->add_maker_order_ids(leg.order_id);
+    out->set_price_units(t.price.units());
+    out->set_size_micros(t.size.micros());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::Book(grpc::ServerContext*, const pb::BookRequest* req, pb::BookResponse* res) {
+  const auto book = server_.Book(req->token_id());
+  for (const auto& l : book.bids) {
+    auto* level = res->add_bids();
+    level->set_price_units(l.price.units());
+    level->set_size_micros(l.size.micros());
+  }
+  for (const auto& l : book.asks) {
+    auto* level = res->add_asks();
+    level->set_price_units(l.price.units());
+    level->set_size_micros(l.size.micros());
+  }
+  if (book.tick_size) res->set_tick_units(book.tick_size->units());
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::Markets(grpc::ServerContext*, const pb::MarketsRequest*, pb::MarketsResponse* res) {
+  for (const MarketConfig& m : server_.Markets()) {
+    auto* out = res->add_markets();
+    out->set_condition_id(m.condition_id);
+    out->set_slug(m.slug);
+    out->set_yes_token_id(m.yes_token);
+    out->set_no_token_id(m.no_token);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace clobmaker::simexchange

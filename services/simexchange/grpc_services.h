@@ -1,0 +1,55 @@
+// simexchange's gRPC control (faults on demand) and truth (the exchange's own view) services:
+// thin adapters over SimServer.
+#pragma once
+
+#include "clobmaker/sim/v1/sim.grpc.pb.h"
+#include "common/grpcserver/grpc_server.h"
+#include "services/simexchange/server/sim_server.h"
+
+namespace clobmaker::simexchange {
+
+class ControlService final : public clobmaker::sim::v1::SimControl::Service {
+ public:
+  ControlService(SimServer& server, const grpcserver::AdminAuthorizer* auth) : server_(server), auth_(auth) {}
+  grpc::Status SetFaults(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetFaultsRequest* req,
+                         clobmaker::sim::v1::SetFaultsResponse* res) override;
+  grpc::Status Burst(grpc::ServerContext* ctx, const clobmaker::sim::v1::BurstRequest* req,
+                     clobmaker::sim::v1::BurstResponse* res) override;
+  grpc::Status SetTickSize(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetTickSizeRequest* req,
+                           clobmaker::sim::v1::SetTickSizeResponse* res) override;
+  grpc::Status RestartMatchingEngine(grpc::ServerContext* ctx, const clobmaker::sim::v1::RestartMatchingEngineRequest* req,
+                                     clobmaker::sim::v1::RestartMatchingEngineResponse* res) override;
+  grpc::Status DropConnections(grpc::ServerContext* ctx, const clobmaker::sim::v1::DropConnectionsRequest* req,
+                               clobmaker::sim::v1::DropConnectionsResponse* res) override;
+  grpc::Status SetTradeFailProbability(grpc::ServerContext* ctx,
+                                       const clobmaker::sim::v1::SetTradeFailProbabilityRequest* req,
+                                       clobmaker::sim::v1::SetTradeFailProbabilityResponse* res) override;
+  grpc::Status SetOrderVersion(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetOrderVersionRequest* req,
+                               clobmaker::sim::v1::SetOrderVersionResponse* res) override;
+  void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
+
+ private:
+  grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }
+  SimServer& server_;
+  const grpcserver::AdminAuthorizer* auth_;
+};
+
+class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
+ public:
+  explicit TruthService(SimServer& server) : server_(server) {}
+  grpc::Status OpenOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::OpenOrdersRequest* req,
+                          clobmaker::sim::v1::OpenOrdersResponse* res) override;
+  grpc::Status Balances(grpc::ServerContext* ctx, const clobmaker::sim::v1::BalancesRequest* req,
+                        clobmaker::sim::v1::BalancesResponse* res) override;
+  grpc::Status Trades(grpc::ServerContext* ctx, const clobmaker::sim::v1::TradesRequest* req,
+                      clobmaker::sim::v1::TradesResponse* res) override;
+  grpc::Status Book(grpc::ServerContext* ctx, const clobmaker::sim::v1::BookRequest* req,
+                    clobmaker::sim::v1::BookResponse* res) override;
+  grpc::Status Markets(grpc::ServerContext* ctx, const clobmaker::sim::v1::MarketsRequest* req,
+                       clobmaker::sim::v1::MarketsResponse* res) override;
+
+ private:
+  SimServer& server_;
+};
+
+}  // namespace clobmaker::simexchange

@@ -1,0 +1,103 @@
+// simexchange: a local Polymarket CLOB (REST + websockets) with a market environment, faults on
+// demand (gRPC SimControl) and a truth API (gRPC SimTruth). The embedded default for running and
+// testing clobmaker with no internet and no credentials.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/grpcserver/grpc_server.h"
+#include "services/simexchange/grpc_services.h"
+#include "services/simexchange/server/sim_server.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+bool ReadFile(const std::string& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace clobmaker;
+  CLI::App app{"simexchange: a faithful local Polymarket CLOB simulator"};
+  simexchange::SimServerOptions options;
+  std::string grpc_listen = "127.0.0.1:9090";
+  std::string admin_token_file;
+  std::string tls_cert, tls_key;
+  int markets = 3;
+  bool no_flow = false;
+  double starting_collateral = 10'000, starting_tokens = 1'000, trade_fail = 0;
+  app.add_option("--listen", options.listen, "REST and websocket address (host:port)")->default_val("127.0.0.1:8080");
+  app.add_option("--grpc-listen", grpc_listen, "control/truth gRPC address")->default_val("127.0.0.1:9090");
+  app.add_option("--seed", options.seed, "seed for everything random")->default_val(1);
+  app.add_option("--markets", markets, "number of simulated markets")->default_val(3)->check(CLI::Range(1, 500));
+  app.add_option("--order-version", options.order_version, "order version the exchange accepts (1, 2, 3)")
+      ->default_val(2)->check(CLI::Range(1, 3));
+  app.add_option("--chain-id", options.chain_id, "EIP-712 chain id (137 or 80002)")->default_val(137);
+  app.add_option("--starting-collateral", starting_collateral, "pUSD credited to a new account")->default_val(10'000);
+  app.add_option("--starting-tokens", starting_tokens, "shares of every outcome credited to a new account")->default_val(1'000);
+  app.add_option("--trade-fail-probability", trade_fail, "share of trades that end FAILED")->default_val(0)->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--no-flow", no_flow, "no background makers/takers (a quiet market)");
+  app.add_option("--tls-cert", tls_cert, "serve TLS with this PEM certificate");
+  app.add_option("--tls-key", tls_key, "... and this PEM key");
+  app.add_option("--admin-token-file", admin_token_file, "token required on the gRPC control API off loopback");
+  CLI11_PARSE(app, argc, argv);
+
+  if (options.chain_id != 137 && options.chain_id != 80002) {
+    std::fprintf(stderr, "simexchange: --chain-id must be 137 or 80002\n");
+    return 2;
+  }
+  if (!tls_cert.empty() || !tls_key.empty()) {
+    if (!ReadFile(tls_cert, options.tls_cert_pem) || !ReadFile(tls_key, options.tls_key_pem)) {
+      std::fprintf(stderr, "simexchange: cannot read --tls-cert/--tls-key\n");
+      return 2;
+    }
+  }
+  options.flow = !no_flow;
+  options.starting_collateral = static_cast<int64_t>(starting_collateral * model::kQuantityOne);
+  options.starting_tokens = static_cast<int64_t>(starting_tokens * model::kQuantityOne);
+  options.exchange.trade_fail_probability = trade_fail;
+  options.markets = simexchange::DefaultMarkets(options.seed, markets, SystemClock::Instance().WallSeconds());
+
+  auto server = simexchange::SimServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "simexchange: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  auto token = grpcserver::LoadAdminToken(admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
+  if (!token.ok()) {
+    std::fprintf(stderr, "simexchange: %s\n", std::string(token.status().message()).c_str());
+    return 2;
+  }
+  simexchange::ControlService control(**server, nullptr);
+  simexchange::TruthService truth(**server);
+  auto grpc = grpcserver::GrpcServer::Start({.listen = grpc_listen, .token = *token}, {&control, &truth});
+  if (!grpc.ok()) {
+    std::fprintf(stderr, "simexchange: %s\n", std::string(grpc.status().message()).c_str());
+    return 1;
+  }
+  control.set_authorizer(&(*grpc)->authorizer());
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::printf("simexchange listening on %s (websockets %s/ws/market, /ws/user, /ws/reference; grpc %s; %d markets, seed %llu)\n",
+              (*server)->base_url().c_str(), (*server)->ws_url().c_str(), (*grpc)->address().c_str(), markets,
+              static_cast<unsigned long long>(options.seed));
+  std::fflush(stdout);
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("simexchange: shutting down");
+  (*grpc)->Shutdown();
+  return 0;
+}
