@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "common/core/hex.h"
 #include "common/core/ids.h"
 #include "common/core/status.h"
 
@@ -15,6 +16,16 @@ std::string Lower(std::string s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return s;
+}
+
+// 32 bytes derived from a string with a seeded generator (the core has no crypto dependency).
+std::array<uint8_t, 32> crypto_free_hash(const std::string& text) {
+  uint64_t seed = 0xcbf29ce484222325ULL;
+  for (char c : text) seed = (seed ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  Rng rng(seed);
+  std::array<uint8_t, 32> out{};
+  for (auto& b : out) b = static_cast<uint8_t>(rng.Next());
+  return out;
 }
 
 int64_t Collateral(Size size, Price price, model::Rounding rounding = model::Rounding::kDown) {
@@ -592,6 +603,10 @@ void Exchange::Advance(Nanos now) {
     for (polymarket::TradeStatus status : steps) {
       t.event.status = status;
       t.event.last_update_ms = now / kNanosPerMilli;
+      if (status == polymarket::TradeStatus::kMined && t.event.transaction_hash.empty()) {
+        // A stand-in transaction hash, deterministic per trade, once the trade is "on chain".
+        t.event.transaction_hash = HexEncode(crypto_free_hash(t.event.id));
+      }
       if (status == polymarket::TradeStatus::kFailed) {
         for (const auto& [address, token, delta] : t.transfers) {
           Account& account = accounts_[address];
