@@ -38,6 +38,7 @@ class FakeFeed {
     };
     server = std::move(*net::HttpServer::Start(io, o));
   }
+  ~FakeFeed() { server->Stop(); }  // before the state its handlers touch goes away
   size_t Live() {
     std::lock_guard lock(mu);
     return sessions.size();

@@ -24,6 +24,7 @@ class FakeExchange {
     EXPECT_TRUE(server.ok());
     server_ = std::move(*server);
   }
+  ~FakeExchange() { server_->Stop(); }  // before the state its handler touches goes away
 
   net::HttpResponse Handle(const net::HttpRequest& r) {
     std::lock_guard lock(mu_);

@@ -328,12 +328,20 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   Impl(IoThread& t, WsClientOptions o, Url u)
       : thread(t), io(IoContextOf(t)), options(std::move(o)), url(std::move(u)), jitter(options.jitter_seed) {}
 
-  void Deliver(std::function<void()> f) { options.executor->Post(std::move(f)); }
+  // After Stop() returns nothing more is handed to the owner's executor (which may then go away).
+  std::mutex deliver_mu;
+  bool deliver_stopped = false;
+  void Deliver(std::function<void()> f) {
+    std::lock_guard lock(deliver_mu);
+    if (!deliver_stopped) options.executor->Post(std::move(f));
+  }
 
   template <typename WsStream>
   class Conn final : public WsConnectionBase, public std::enable_shared_from_this<Conn<WsStream>> {
    public:
-    Conn(std::shared_ptr<Impl> owner, std::unique_ptr<WsStream> ws) : owner_(std::move(owner)), ws_(std::move(ws)) {}
+    // The owner keeps `current` alive and outlives the session coroutines (Loop holds it), so a
+    // plain pointer back avoids an ownership cycle.
+    Conn(Impl* owner, std::unique_ptr<WsStream> ws) : owner_(owner), ws_(std::move(ws)) {}
 
     void Send(std::string text) override {
       outbox_.push_back(std::move(text));
@@ -412,7 +420,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
       }
     }
 
-    std::shared_ptr<Impl> owner_;
+    Impl* owner_;
     std::unique_ptr<WsStream> ws_;
     std::deque<std::string> outbox_;
     bool writing_ = false;
@@ -423,7 +431,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
 
   template <typename WsStream>
   asio::awaitable<std::string> Session(std::unique_ptr<WsStream> ws) {
-    auto conn = std::make_shared<Conn<WsStream>>(shared_from_this(), std::move(ws));
+    auto conn = std::make_shared<Conn<WsStream>>(this, std::move(ws));
     current = conn;
     const bool reconnect = connects.fetch_add(1) > 0;
     is_connected = true;
@@ -526,6 +534,10 @@ WsClient::~WsClient() { Stop(); }
 void WsClient::Start() {
   auto impl = impl_;
   if (impl->running.exchange(true)) return;
+  {
+    std::lock_guard lock(impl->deliver_mu);
+    impl->deliver_stopped = false;
+  }
   impl->thread.Post([impl] {
     const uint64_t gen = ++impl->generation;
     asio::co_spawn(impl->io, impl->Loop(gen), asio::detached);
@@ -535,6 +547,10 @@ void WsClient::Start() {
 void WsClient::Stop() {
   auto impl = impl_;
   if (!impl->running.exchange(false)) return;
+  {
+    std::lock_guard lock(impl->deliver_mu);
+    impl->deliver_stopped = true;
+  }
   std::promise<void> done;
   auto stopped = done.get_future();
   impl->thread.Post([impl, &done] {

@@ -48,6 +48,7 @@ class HttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(IoThread& io, HttpServerOptions options);
   ~HttpServer();  // stops
+  // Closes the listener and every connection. Once it returns no handler runs again.
   void Stop();
   uint16_t port() const;
   std::string base_url() const;  // http(s)://127.0.0.1:port

@@ -112,6 +112,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       ws_->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
       co_await ws_->async_accept(req, asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;
+      // After Stop() no handler runs again: the owner may be tearing its state down.
+      if (server_->stopping) co_return;
       if (server_->options.on_ws_open) server_->options.on_ws_open(self);
       beast::flat_buffer buffer;
       for (;;) {
@@ -123,10 +125,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           if (server_->options.answer_text_ping) Send("PONG");  // Polymarket's text keepalive
           continue;
         }
+        if (server_->stopping) break;
         if (server_->options.on_ws_message) server_->options.on_ws_message(self, std::move(text));
       }
       closed_ = true;
-      if (server_->options.on_ws_close) server_->options.on_ws_close(self);
+      if (!server_->stopping && server_->options.on_ws_close) server_->options.on_ws_close(self);
     }
 
    private:
@@ -203,6 +206,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           pending->timer.cancel();
         });
       };
+      if (stopping) break;
       if (options.on_request) {
         options.on_request(request, respond);
       } else {

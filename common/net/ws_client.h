@@ -46,6 +46,8 @@ class WsClient {
   ~WsClient();  // stops
 
   void Start();
+  // Closes the connection and stops reconnecting. Once it returns, no further callback is handed
+  // to the executor (callbacks already queued there still run).
   void Stop();
   // Queues a text message; dropped (returns false) when not connected.
   bool Send(std::string text);

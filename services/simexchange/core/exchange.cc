@@ -136,57 +136,60 @@ bool Exchange::CanAfford(const Account& account, const NewOrder& order) const {
 }
 
 std::vector<Exchange::Fill> Exchange::PlanMatches(const NewOrder& order) const {
-  // Candidates from the same token's opposite side and the complement's same side, in the
-  // order the taker gets them: best effective price, then time.
-  struct Candidate {
-    int64_t effective;  // price in the taker's token
-    uint64_t sequence;
-    const Order* maker;
+  // Levels that cross, from the same token's opposite side and the complement's same side,
+  // visited by effective price (in the taker's token); at one effective price, by time.
+  struct LevelRef {
+    int64_t effective;
+    const Level* level;
   };
-  std::vector<Candidate> candidates;
-  const std::string complement = Complement(order.token);
+  std::vector<LevelRef> levels;
   const TokenBook& own = books_.at(order.token);
-  const TokenBook& other = books_.at(complement);
+  const TokenBook& other = books_.at(Complement(order.token));
   const int64_t limit = order.price.units();
-  const auto add_level = [&](const Level& level, int64_t effective) {
-    for (const std::string& id : level.queue) {
-      const Order& maker = orders_.at(id);
-      candidates.push_back({effective, maker.sequence, &maker});
-    }
-  };
-  if (order.side == Side::kBuy) {
+  const bool buy = order.side == Side::kBuy;
+  if (buy) {
     for (const auto& [price, level] : own.asks) {
       if (price > limit) break;
-      add_level(level, price);
+      levels.push_back({price, &level});
     }
     for (const auto& [price, level] : other.bids) {  // mint: 1 - bid <= limit
       if (model::kPriceOne - price > limit) break;
-      add_level(level, model::kPriceOne - price);
+      levels.push_back({model::kPriceOne - price, &level});
     }
-    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-      return a.effective != b.effective ? a.effective < b.effective : a.sequence < b.sequence;
-    });
   } else {
     for (const auto& [price, level] : own.bids) {
       if (price < limit) break;
-      add_level(level, price);
+      levels.push_back({price, &level});
     }
     for (const auto& [price, level] : other.asks) {  // merge: 1 - ask >= limit
       if (model::kPriceOne - price < limit) break;
-      add_level(level, model::kPriceOne - price);
+      levels.push_back({model::kPriceOne - price, &level});
     }
-    std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-      return a.effective != b.effective ? a.effective > b.effective : a.sequence < b.sequence;
-    });
   }
+  std::stable_sort(levels.begin(), levels.end(), [buy](const LevelRef& a, const LevelRef& b) {
+    return buy ? a.effective < b.effective : a.effective > b.effective;
+  });
   std::vector<Fill> fills;
   int64_t left = order.size.micros();
-  for (const Candidate& c : candidates) {
-    if (left <= 0) break;
-    const int64_t take = std::min(left, c.maker->remaining().micros());
-    if (take <= 0) continue;
-    fills.push_back({c.maker->spec.id.ToString(), c.maker->spec.price, Size(take)});
-    left -= take;
+  for (size_t i = 0; i < levels.size() && left > 0;) {
+    // All levels at this effective price (at most one per book), merged by time priority.
+    size_t j = i;
+    std::vector<const Order*> queue;
+    while (j < levels.size() && levels[j].effective == levels[i].effective) {
+      for (const std::string& id : levels[j].level->queue) queue.push_back(&orders_.at(id));
+      ++j;
+    }
+    if (j - i > 1) {
+      std::sort(queue.begin(), queue.end(), [](const Order* a, const Order* b) { return a->sequence < b->sequence; });
+    }
+    for (const Order* maker : queue) {
+      if (left <= 0) break;
+      const int64_t take = std::min(left, maker->remaining().micros());
+      if (take <= 0) continue;
+      fills.push_back({maker->spec.id.ToString(), maker->spec.price, Size(take)});
+      left -= take;
+    }
+    i = j;
   }
   return fills;
 }
@@ -276,6 +279,7 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
   order.spec.maker = Lower(in.maker);
   order.created = now;
   order.sequence = next_sequence_++;
+  if (in.type == OrderType::kGtd) gtd_expiry_.emplace(in.expiration_s * kNanosPerSecond - config_.gtd_security_margin, id);
   result.success = true;
   Execute(order, fills, now, result);
   if (order.remaining().micros() > 0) {
@@ -370,6 +374,7 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     maker.trades.push_back(t.id);
     result.trade_ids.push_back(t.id);
     last_trade_price_[taker.spec.token] = t.price;
+    unsettled_.push_back(trades_.size());
     trades_.push_back(trade);
     // One copy per recipient: the taker's says TAKER, the maker's MAKER (a self-trade: one copy).
     polymarket::UserTradeEvent for_taker = t;
@@ -409,6 +414,7 @@ void Exchange::ReduceResting(Order& maker, Size filled, Nanos now) {
     CM_CHECK(it != side_map.end());
     it->second.size -= filled.micros();
     if (maker.remaining().micros() == 0) {
+      live_.erase(maker.sequence);
       auto& queue = it->second.queue;
       queue.erase(std::find(queue.begin(), queue.end(), maker.spec.id.ToString()));
       if (queue.empty()) side_map.erase(it);
@@ -428,6 +434,7 @@ void Exchange::Rest(Order& order) {
   Level& level = order.spec.side == Side::kBuy ? book.bids[price] : book.asks[price];
   level.queue.push_back(order.spec.id.ToString());
   level.size += order.remaining().micros();
+  live_[order.sequence] = order.spec.id.ToString();
   // Reserve what the rest of the order could spend.
   Account& account = accounts_[order.spec.maker];
   const int64_t reserve = Reservation(order.spec, order.remaining());
@@ -455,6 +462,7 @@ void Exchange::Unrest(const Order& order) {
   };
   const bool removed = order.spec.side == Side::kBuy ? remove(book.bids) : remove(book.asks);
   if (!removed) return;
+  live_.erase(order.sequence);
   Account& account = accounts_[order.spec.maker];
   const int64_t reserve = Reservation(order.spec, order.remaining());
   if (order.spec.side == Side::kBuy) {
@@ -512,15 +520,14 @@ const Order* Exchange::Find(const std::string& order_id) const {
 
 std::vector<const Order*> Exchange::OpenOrders(const std::string& api_key, const std::string& condition_id,
                                                const std::string& token) const {
-  std::vector<const Order*> out;
-  for (const auto& [id, o] : orders_) {
-    if (o.status != OrderStatus::kLive) continue;
+  std::vector<const Order*> out;  // in time order (live_ is keyed by sequence)
+  for (const auto& [sequence, id] : live_) {
+    const Order& o = orders_.at(id);
     if (!api_key.empty() && o.spec.owner != api_key) continue;
     if (!token.empty() && o.spec.token != token) continue;
     if (!condition_id.empty() && MarketOf(o.spec.token)->condition_id != condition_id) continue;
     out.push_back(&o);
   }
-  std::sort(out.begin(), out.end(), [](const Order* a, const Order* b) { return a->sequence < b->sequence; });
   return out;
 }
 
@@ -576,23 +583,27 @@ void Exchange::Advance(Nanos now) {
     }
   }
   // GTD expiry (the exchange cancels a minute before the stated time).
-  for (auto& [id, o] : orders_) {
-    if (o.status == OrderStatus::kLive && o.spec.type == OrderType::kGtd &&
-        o.spec.expiration_s * kNanosPerSecond - config_.gtd_security_margin <= now) {
-      Close(o, OrderStatus::kExpired, "", now);
-    }
+  while (!gtd_expiry_.empty() && gtd_expiry_.begin()->first <= now) {
+    Order& o = orders_.at(gtd_expiry_.begin()->second);
+    gtd_expiry_.erase(gtd_expiry_.begin());
+    Close(o, OrderStatus::kExpired, "", now);
   }
   // Trade settlement.
-  for (TradeRecord& t : trades_) {
-    if (t.done) continue;
+  // Trades settle in match order, so only the front of the queue can be due.
+  for (size_t k = 0; k < unsettled_.size();) {
+    TradeRecord& t = trades_[unsettled_[k]];
     const Nanos age = now - t.matched_at;
+    if (age < config_.mined_after) break;
     polymarket::TradeStatus next = t.event.status;
     if (age >= config_.confirmed_after) {
       next = t.will_fail ? polymarket::TradeStatus::kFailed : polymarket::TradeStatus::kConfirmed;
     } else if (age >= config_.mined_after) {
       next = t.will_fail ? polymarket::TradeStatus::kRetrying : polymarket::TradeStatus::kMined;
     }
-    if (next == t.event.status) continue;
+    if (next == t.event.status) {
+      ++k;
+      continue;
+    }
     // Pass through MINED/RETRYING if a timer jumped over it, so consumers see every step.
     std::vector<polymarket::TradeStatus> steps;
     if (t.event.status == polymarket::TradeStatus::kMatched &&
@@ -625,6 +636,11 @@ void Exchange::Advance(Nanos now) {
       }
     }
     t.done = next == polymarket::TradeStatus::kConfirmed || next == polymarket::TradeStatus::kFailed;
+    if (t.done) {
+      unsettled_.erase(unsettled_.begin() + static_cast<std::ptrdiff_t>(k));
+    } else {
+      ++k;
+    }
   }
 }
 
@@ -657,9 +673,11 @@ polymarket::BookEvent Exchange::Book(const std::string& token, Nanos now) const 
 }
 
 std::optional<Price> Exchange::Midpoint(const std::string& token) const {
-  const polymarket::BookEvent book = Book(token, 0);
-  if (book.bids.empty() || book.asks.empty()) return std::nullopt;
-  return Price((book.bids.front().price.units() + book.asks.front().price.units()) / 2);
+  if (MarketOf(token) == nullptr) return std::nullopt;
+  const auto bid = BestBid(token);
+  const auto ask = BestAsk(token);
+  if (!bid || !ask) return std::nullopt;
+  return Price((*bid + *ask) / 2);
 }
 
 std::vector<Event> Exchange::TakeEvents() {
@@ -668,31 +686,51 @@ std::vector<Event> Exchange::TakeEvents() {
   return out;
 }
 
+std::optional<int64_t> Exchange::BestBid(const std::string& token) const {
+  const TokenBook& own = books_.at(token);
+  const TokenBook& other = books_.at(Complement(token));
+  std::optional<int64_t> best;
+  if (!own.bids.empty()) best = own.bids.begin()->first;
+  if (!other.asks.empty()) best = std::max(best.value_or(0), model::kPriceOne - other.asks.begin()->first);
+  return best;
+}
+
+std::optional<int64_t> Exchange::BestAsk(const std::string& token) const {
+  const TokenBook& own = books_.at(token);
+  const TokenBook& other = books_.at(Complement(token));
+  std::optional<int64_t> best;
+  if (!own.asks.empty()) best = own.asks.begin()->first;
+  if (!other.bids.empty()) best = std::min(best.value_or(model::kPriceOne), model::kPriceOne - other.bids.begin()->first);
+  return best;
+}
+
+int64_t Exchange::PublishedSize(const std::string& token, Side side, int64_t price) const {
+  const TokenBook& own = books_.at(token);
+  const TokenBook& other = books_.at(Complement(token));
+  int64_t size = 0;
+  if (side == Side::kBuy) {
+    if (auto it = own.bids.find(price); it != own.bids.end()) size += it->second.size;
+    if (auto it = other.asks.find(model::kPriceOne - price); it != other.asks.end()) size += it->second.size;
+  } else {
+    if (auto it = own.asks.find(price); it != own.asks.end()) size += it->second.size;
+    if (auto it = other.bids.find(model::kPriceOne - price); it != other.bids.end()) size += it->second.size;
+  }
+  return size;
+}
+
 void Exchange::EmitLevel(const std::string& token, Side side, int64_t price, Nanos now) {
   // One change on a token is a change on both published books (the mirror at 1 - p).
   const MarketConfig* m = MarketOf(token);
   const std::string complement = Complement(token);
-  const polymarket::BookEvent own = Book(token, now);
-  const polymarket::BookEvent mirror = Book(complement, now);
-  const auto size_at = [](const std::vector<polymarket::Level>& levels, int64_t p) {
-    for (const auto& l : levels) {
-      if (l.price.units() == p) return l.size;
-    }
-    return Size(0);
-  };
-  const auto best = [](const std::vector<polymarket::Level>& levels, int64_t empty) {
-    return levels.empty() ? Price(empty) : levels.front().price;
-  };
   polymarket::PriceChangeEvent change;
   change.market = m->condition_id;
   change.timestamp_ms = now / kNanosPerMilli;
-  change.changes.push_back({token, Price(price),
-                            size_at(side == Side::kBuy ? own.bids : own.asks, price), side, "",
-                            best(own.bids, 0), best(own.asks, model::kPriceOne)});
+  change.changes.push_back({token, Price(price), Size(PublishedSize(token, side, price)), side, "",
+                            Price(BestBid(token).value_or(0)), Price(BestAsk(token).value_or(model::kPriceOne))});
   const int64_t mirrored = model::kPriceOne - price;
-  change.changes.push_back({complement, Price(mirrored),
-                            size_at(side == Side::kBuy ? mirror.asks : mirror.bids, mirrored), model::Opposite(side), "",
-                            best(mirror.bids, 0), best(mirror.asks, model::kPriceOne)});
+  change.changes.push_back({complement, Price(mirrored), Size(PublishedSize(complement, model::Opposite(side), mirrored)),
+                            model::Opposite(side), "", Price(BestBid(complement).value_or(0)),
+                            Price(BestAsk(complement).value_or(model::kPriceOne))});
   events_.push_back(MarketEventOut{std::move(change)});
 }
 

@@ -219,6 +219,10 @@ class Exchange {
   void Transfer(TradeRecord& trade, const std::string& address, const std::string& token, int64_t delta);
   void EmitOrderEvent(const Order& order, polymarket::OrderEventType type, Nanos now, const std::string& status);
   void EmitLevel(const std::string& token, Side side, int64_t price, Nanos now);
+  // Best prices and the aggregate at one price of a token's published (mirrored) book.
+  std::optional<int64_t> BestBid(const std::string& token) const;
+  std::optional<int64_t> BestAsk(const std::string& token) const;
+  int64_t PublishedSize(const std::string& token, Side side, int64_t price) const;
   polymarket::UserOrderEvent ToEvent(const Order& order, polymarket::OrderEventType type, Nanos now,
                                      const std::string& status) const;
   std::string NewTradeId();
@@ -231,7 +235,10 @@ class Exchange {
   std::map<std::string, Account> accounts_;                // address -> account
   std::map<std::string, KeyState> keys_;                   // api key -> state
   std::map<std::string, Order> orders_;                    // id -> order (all, incl. closed)
+  std::map<uint64_t, std::string> live_;                   // sequence -> id of every live order
+  std::multimap<Nanos, std::string> gtd_expiry_;           // effective expiry -> GTD order id
   std::vector<TradeRecord> trades_;
+  std::deque<size_t> unsettled_;                           // indices of trades not yet final
   std::vector<Event> events_;
   uint64_t next_sequence_ = 1;
   uint64_t next_trade_ = 1;
