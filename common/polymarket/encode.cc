@@ -404,31 +404,35 @@ std::string UserSubscribeMessage(const ApiKeyCreds& creds, const std::vector<std
   });
 }
 
-std::string BookSummaryHash(const BookSummaryText& s) {
-  const std::string json = Write([&](Writer& w) {
-    w.StartObject();
-    Str(w, "market", s.market);
-    Str(w, "asset_id", s.asset_id);
-    Str(w, "timestamp", s.timestamp);
-    Str(w, "hash", "");
-    for (const auto* side : {"bids", "asks"}) {
-      Key(w, side);
-      w.StartArray();
-      for (const auto& [price, size] : std::string_view(side) == "bids" ? s.bids : s.asks) {
-        w.StartObject();
-        Str(w, "price", price);
-        Str(w, "size", size);
-        w.EndObject();
-      }
-      w.EndArray();
+namespace {
+// The summary object in the exchange's key order; `hash` is "" when hashing.
+void WriteSummary(Writer& w, const BookSummaryText& s, std::string_view hash) {
+  w.StartObject();
+  Str(w, "market", s.market);
+  Str(w, "asset_id", s.asset_id);
+  Str(w, "timestamp", s.timestamp);
+  Str(w, "hash", hash);
+  for (const auto* side : {"bids", "asks"}) {
+    Key(w, side);
+    w.StartArray();
+    for (const auto& [price, size] : std::string_view(side) == "bids" ? s.bids : s.asks) {
+      w.StartObject();
+      Str(w, "price", price);
+      Str(w, "size", size);
+      w.EndObject();
     }
-    Str(w, "min_order_size", s.min_order_size);
-    Str(w, "tick_size", s.tick_size);
-    Bool(w, "neg_risk", s.neg_risk);
-    Str(w, "last_trade_price", s.last_trade_price);
-    w.EndObject();
-  });
-  return Sha1Hex(json);
+    w.EndArray();
+  }
+  Str(w, "min_order_size", s.min_order_size);
+  Str(w, "tick_size", s.tick_size);
+  Bool(w, "neg_risk", s.neg_risk);
+  Str(w, "last_trade_price", s.last_trade_price);
+  w.EndObject();
+}
+}  // namespace
+
+std::string BookSummaryHash(const BookSummaryText& s) {
+  return Sha1Hex(Write([&](Writer& w) { WriteSummary(w, s, ""); }));
 }
 
 std::string EncodeRestBook(const BookEvent& book) {
@@ -448,29 +452,7 @@ std::string EncodeRestBook(const BookEvent& book) {
   s.neg_risk = book.neg_risk.value_or(false);
   s.last_trade_price = book.last_trade_price ? book.last_trade_price->ToString() : "";
   const std::string hash = book.hash.empty() ? BookSummaryHash(s) : book.hash;
-  return Write([&](Writer& w) {
-    w.StartObject();
-    Str(w, "market", s.market);
-    Str(w, "asset_id", s.asset_id);
-    Str(w, "timestamp", s.timestamp);
-    Str(w, "hash", hash);
-    for (const auto* side : {"bids", "asks"}) {
-      Key(w, side);
-      w.StartArray();
-      for (const auto& [price, size] : std::string_view(side) == "bids" ? s.bids : s.asks) {
-        w.StartObject();
-        Str(w, "price", price);
-        Str(w, "size", size);
-        w.EndObject();
-      }
-      w.EndArray();
-    }
-    Str(w, "min_order_size", s.min_order_size);
-    Str(w, "tick_size", s.tick_size);
-    Bool(w, "neg_risk", s.neg_risk);
-    Str(w, "last_trade_price", s.last_trade_price);
-    w.EndObject();
-  });
+  return Write([&](Writer& w) { WriteSummary(w, s, hash); });
 }
 
 BookHashVerdict VerifyRestBookHash(std::string_view body) {
