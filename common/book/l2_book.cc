@@ -1,8 +1,8 @@
 #include "common/book/l2_book.h"
 
-#include <algorithm>
-
 #include <fmt/core.h>
+
+#include <algorithm>
 
 namespace clobmaker::book {
 namespace {

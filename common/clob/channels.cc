@@ -17,7 +17,8 @@ struct MarketChannel::Shard {
 
 absl::StatusOr<std::unique_ptr<MarketChannel>> MarketChannel::Create(net::IoThread& io, MarketChannelOptions options) {
   if (options.executor == nullptr) return absl::InvalidArgumentError("market channel needs an executor");
-  if (options.max_assets_per_connection == 0) return absl::InvalidArgumentError("max_assets_per_connection must be > 0");
+  if (options.max_assets_per_connection == 0)
+    return absl::InvalidArgumentError("max_assets_per_connection must be > 0");
   return std::unique_ptr<MarketChannel>(new MarketChannel(io, std::move(options)));
 }
 

@@ -7,12 +7,12 @@
 // Both are confined to the owner's executor: call them there; callbacks run there.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/net/ws_client.h"
 #include "common/polymarket/events.h"
@@ -20,10 +20,10 @@
 namespace clobmaker::clob {
 
 struct MarketChannelOptions {
-  std::string url;                          // .../ws/market
+  std::string url;  // .../ws/market
   size_t max_assets_per_connection = 200;
-  net::WsClientOptions connection;          // timeouts, TLS, backoff (url/callbacks are set here)
-  Executor* executor = nullptr;             // owner's executor (required)
+  net::WsClientOptions connection;  // timeouts, TLS, backoff (url/callbacks are set here)
+  Executor* executor = nullptr;     // owner's executor (required)
   std::function<void(size_t shard, std::string message)> on_message;
   std::function<void(size_t shard, bool reconnect, const std::vector<std::string>& assets)> on_connected;
   std::function<void(size_t shard, std::string reason)> on_disconnected;
@@ -56,9 +56,9 @@ class MarketChannel {
 };
 
 struct UserChannelOptions {
-  std::string url;                          // .../ws/user
+  std::string url;  // .../ws/user
   polymarket::ApiKeyCreds credentials;
-  std::vector<std::string> markets;         // condition ids; empty = all of the key's markets
+  std::vector<std::string> markets;  // condition ids; empty = all of the key's markets
   net::WsClientOptions connection;
   Executor* executor = nullptr;
   std::function<void(std::string message)> on_message;

@@ -30,7 +30,9 @@ class FakeFeed {
       std::lock_guard lock(mu);
       if (!req.ok()) return;
       subscriptions[s->id()].push_back(*req);
-      if (req->type == "market") s->Send(R"({"event_type":"best_bid_ask","asset_id":")" + req->asset_ids[0] + R"(","best_bid":"0.4","best_ask":"0.6"})");
+      if (req->type == "market")
+        s->Send(R"({"event_type":"best_bid_ask","asset_id":")" + req->asset_ids[0] +
+                R"(","best_bid":"0.4","best_ask":"0.6"})");
     };
     o.on_ws_close = [this](std::shared_ptr<net::WsSession> s) {
       std::lock_guard lock(mu);
@@ -124,7 +126,11 @@ TEST(UserChannel, AuthenticatesOnEveryConnect) {
     std::lock_guard lock(feed.mu);
     size_t auths = 0;
     for (auto& [id, reqs] : feed.subscriptions) {
-      for (auto& r : reqs) auths += (r.type == "user" && r.auth && r.auth->passphrase == "pass" && r.markets == std::vector<std::string>{"0xm"}) ? 1 : 0;
+      for (auto& r : reqs)
+        auths +=
+            (r.type == "user" && r.auth && r.auth->passphrase == "pass" && r.markets == std::vector<std::string>{"0xm"})
+                ? 1
+                : 0;
     }
     return auths == 2;
   }));

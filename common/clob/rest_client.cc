@@ -1,8 +1,8 @@
 #include "common/clob/rest_client.h"
 
-#include <atomic>
-
 #include <fmt/core.h>
+
+#include <atomic>
 
 #include "common/core/status.h"
 #include "common/polymarket/decode.h"
@@ -45,8 +45,8 @@ std::string UrlEncode(std::string_view value) {
   std::string out;
   for (char c : value) {
     const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' || u == '_' || u == '.' ||
-        u == '~') {
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' || u == '_' ||
+        u == '.' || u == '~') {
       out += c;
     } else {
       out += '%';
@@ -79,15 +79,20 @@ struct ClobRestClient::Impl {
     if (auth == Auth::kL1) {
       if (key == nullptr) return Fail(std::move(done), "no wallet key configured for L1 authentication");
       const signing::L1Headers h = signing::MakeL1Headers(*key, options.chain_id, ts, l1_nonce);
-      request.headers = {{"POLY_ADDRESS", h.address}, {"POLY_SIGNATURE", h.signature}, {"POLY_TIMESTAMP", h.timestamp},
+      request.headers = {{"POLY_ADDRESS", h.address},
+                         {"POLY_SIGNATURE", h.signature},
+                         {"POLY_TIMESTAMP", h.timestamp},
                          {"POLY_NONCE", h.nonce}};
     } else if (auth == Auth::kL2) {
       if (key == nullptr || credentials == nullptr) return Fail(std::move(done), "no API credentials configured");
       // The HMAC covers the path without the query string.
       auto h = signing::MakeL2Headers(*credentials, key->address(), ts, method, path, body);
       if (!h.ok()) return Fail(std::move(done), std::string(StatusText(h.status())));
-      request.headers = {{"POLY_ADDRESS", h->address}, {"POLY_SIGNATURE", h->signature}, {"POLY_TIMESTAMP", h->timestamp},
-                         {"POLY_API_KEY", h->api_key}, {"POLY_PASSPHRASE", h->passphrase}};
+      request.headers = {{"POLY_ADDRESS", h->address},
+                         {"POLY_SIGNATURE", h->signature},
+                         {"POLY_TIMESTAMP", h->timestamp},
+                         {"POLY_API_KEY", h->api_key},
+                         {"POLY_PASSPHRASE", h->passphrase}};
     }
     http->Send(
         std::move(request), deadline,
@@ -128,8 +133,8 @@ struct ClobRestClient::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<ClobRestClient>> ClobRestClient::Create(net::IoThread& io, ClobClientOptions options,
-                                                                      const crypto::PrivateKey* key,
-                                                                      const signing::ApiCredentials* credentials) {
+                                                                       const crypto::PrivateKey* key,
+                                                                       const signing::ApiCredentials* credentials) {
   if (options.executor == nullptr) return absl::InvalidArgumentError("CLOB client needs an executor for callbacks");
   auto http = net::HttpClient::Create(io, options.http);
   if (!http.ok()) return http.status();
@@ -148,8 +153,8 @@ void ClobRestClient::SetServerClockOffset(Nanos offset) { impl_->clock_offset = 
 const crypto::Address* ClobRestClient::address() const { return impl_->key ? &impl_->key->address() : nullptr; }
 
 void ClobRestClient::GetVersion(Callback<int> done) {
-  impl_->Call<int>("GET", "/version", "", "", Auth::kNone, impl_->options.default_deadline, polymarket::ParseVersionResponse,
-                   std::move(done));
+  impl_->Call<int>("GET", "/version", "", "", Auth::kNone, impl_->options.default_deadline,
+                   polymarket::ParseVersionResponse, std::move(done));
 }
 void ClobRestClient::GetServerTime(Callback<int64_t> done) {
   impl_->Call<int64_t>("GET", "/time", "", "", Auth::kNone, impl_->options.default_deadline,
@@ -164,8 +169,8 @@ void ClobRestClient::GetTickSize(const std::string& token_id, Callback<model::Ti
                                impl_->options.default_deadline, polymarket::ParseTickSizeResponse, std::move(done));
 }
 void ClobRestClient::GetNegRisk(const std::string& token_id, Callback<bool> done) {
-  impl_->Call<bool>("GET", "/neg-risk", Query({{"token_id", token_id}}), "", Auth::kNone, impl_->options.default_deadline,
-                    polymarket::ParseNegRiskResponse, std::move(done));
+  impl_->Call<bool>("GET", "/neg-risk", Query({{"token_id", token_id}}), "", Auth::kNone,
+                    impl_->options.default_deadline, polymarket::ParseNegRiskResponse, std::move(done));
 }
 void ClobRestClient::GetFeeRate(const std::string& token_id, Callback<int64_t> done) {
   impl_->Call<int64_t>("GET", "/fee-rate", Query({{"token_id", token_id}}), "", Auth::kNone,
@@ -176,16 +181,17 @@ void ClobRestClient::CreateApiKey(uint64_t nonce, Callback<polymarket::ApiKeyCre
                                        polymarket::ParseApiKeyResponse, std::move(done), nonce);
 }
 void ClobRestClient::DeriveApiKey(uint64_t nonce, Callback<polymarket::ApiKeyCreds> done) {
-  impl_->Call<polymarket::ApiKeyCreds>("GET", "/auth/derive-api-key", "", "", Auth::kL1, impl_->options.default_deadline,
-                                       polymarket::ParseApiKeyResponse, std::move(done), nonce);
+  impl_->Call<polymarket::ApiKeyCreds>("GET", "/auth/derive-api-key", "", "", Auth::kL1,
+                                       impl_->options.default_deadline, polymarket::ParseApiKeyResponse,
+                                       std::move(done), nonce);
 }
 
 void ClobRestClient::PostOrder(const signing::SignedOrder& order, signing::OrderType type, bool post_only,
                                Callback<polymarket::PostOrderResult> done) {
   const std::string owner = impl_->credentials ? impl_->credentials->key() : "";
   impl_->Call<polymarket::PostOrderResult>("POST", "/order", "", signing::PostOrderJson(order, owner, type, post_only),
-                                           Auth::kL2, impl_->options.order_deadline,
-                                           polymarket::ParsePostOrderResponse, std::move(done));
+                                           Auth::kL2, impl_->options.order_deadline, polymarket::ParsePostOrderResponse,
+                                           std::move(done));
 }
 
 void ClobRestClient::PostOrders(const std::vector<const signing::SignedOrder*>& orders, signing::OrderType type,
@@ -196,22 +202,25 @@ void ClobRestClient::PostOrders(const std::vector<const signing::SignedOrder*>& 
   auto parse = [expected](std::string_view body) -> absl::StatusOr<std::vector<polymarket::PostOrderResult>> {
     CM_ASSIGN_OR_RETURN(auto results, polymarket::ParsePostOrdersResponse(body));
     if (results.size() != expected) {
-      return absl::InvalidArgumentError(fmt::format("batch response has {} legs for {} orders", results.size(), expected));
+      return absl::InvalidArgumentError(
+          fmt::format("batch response has {} legs for {} orders", results.size(), expected));
     }
     return results;
   };
-  impl_->Call<std::vector<polymarket::PostOrderResult>>("POST", "/orders", "",
-                                                        signing::PostOrdersJson(orders, owner, type, post_only), Auth::kL2,
-                                                        impl_->options.order_deadline, parse, std::move(done));
+  impl_->Call<std::vector<polymarket::PostOrderResult>>(
+      "POST", "/orders", "", signing::PostOrdersJson(orders, owner, type, post_only), Auth::kL2,
+      impl_->options.order_deadline, parse, std::move(done));
 }
 
 void ClobRestClient::CancelOrder(const std::string& order_id, Callback<polymarket::CancelResult> done) {
-  impl_->Call<polymarket::CancelResult>("DELETE", "/order", "", fmt::format(R"({{"orderID":"{}"}})", order_id), Auth::kL2,
-                                        impl_->options.order_deadline, polymarket::ParseCancelResponse, std::move(done));
+  impl_->Call<polymarket::CancelResult>("DELETE", "/order", "", fmt::format(R"({{"orderID":"{}"}})", order_id),
+                                        Auth::kL2, impl_->options.order_deadline, polymarket::ParseCancelResponse,
+                                        std::move(done));
 }
 void ClobRestClient::CancelOrders(const std::vector<std::string>& order_ids, Callback<polymarket::CancelResult> done) {
   impl_->Call<polymarket::CancelResult>("DELETE", "/orders", "", JsonStringArray(order_ids), Auth::kL2,
-                                        impl_->options.order_deadline, polymarket::ParseCancelResponse, std::move(done));
+                                        impl_->options.order_deadline, polymarket::ParseCancelResponse,
+                                        std::move(done));
 }
 void ClobRestClient::CancelAll(Callback<polymarket::CancelResult> done) {
   impl_->Call<polymarket::CancelResult>("DELETE", "/cancel-all", "", "", Auth::kL2, impl_->options.order_deadline,
@@ -224,7 +233,8 @@ void ClobRestClient::CancelMarketOrders(const std::string& market, const std::st
   if (!asset_id.empty()) body += fmt::format(R"({}"asset_id":"{}")", market.empty() ? "" : ",", asset_id);
   body += "}";
   impl_->Call<polymarket::CancelResult>("DELETE", "/cancel-market-orders", "", body, Auth::kL2,
-                                        impl_->options.order_deadline, polymarket::ParseCancelResponse, std::move(done));
+                                        impl_->options.order_deadline, polymarket::ParseCancelResponse,
+                                        std::move(done));
 }
 void ClobRestClient::GetOrder(const std::string& order_id, Callback<polymarket::OpenOrder> done) {
   impl_->Call<polymarket::OpenOrder>("GET", "/data/order/" + order_id, "", "", Auth::kL2,
@@ -248,16 +258,16 @@ void ClobRestClient::GetTrades(const TradesQuery& q, Callback<polymarket::Page<p
       "", Auth::kL2, impl_->options.default_deadline, polymarket::ParseTradesPage, std::move(done));
 }
 void ClobRestClient::PostHeartbeat(const std::string& heartbeat_id, Callback<polymarket::HeartbeatResult> done) {
-  impl_->Call<polymarket::HeartbeatResult>("POST", "/v1/heartbeats", "",
-                                           fmt::format(R"({{"heartbeat_id":"{}"}})", heartbeat_id), Auth::kL2,
-                                           impl_->options.order_deadline, polymarket::ParseHeartbeatResponse,
-                                           std::move(done));
+  impl_->Call<polymarket::HeartbeatResult>(
+      "POST", "/v1/heartbeats", "", fmt::format(R"({{"heartbeat_id":"{}"}})", heartbeat_id), Auth::kL2,
+      impl_->options.order_deadline, polymarket::ParseHeartbeatResponse, std::move(done));
 }
 void ClobRestClient::GetOrderScoring(const std::string& order_id, Callback<bool> done) {
   impl_->Call<bool>("GET", "/order-scoring", Query({{"order_id", order_id}}), "", Auth::kL2,
                     impl_->options.default_deadline, polymarket::ParseOrderScoringResponse, std::move(done));
 }
-void ClobRestClient::PostOrdersScoring(const std::vector<std::string>& order_ids, Callback<std::map<std::string, bool>> done) {
+void ClobRestClient::PostOrdersScoring(const std::vector<std::string>& order_ids,
+                                       Callback<std::map<std::string, bool>> done) {
   impl_->Call<std::map<std::string, bool>>("POST", "/orders-scoring", "", JsonStringArray(order_ids), Auth::kL2,
                                            impl_->options.default_deadline, polymarket::ParseOrdersScoringResponse,
                                            std::move(done));
@@ -266,8 +276,8 @@ void ClobRestClient::GetBalanceAllowance(const std::string& asset_type, const st
                                          Callback<polymarket::BalanceAllowance> done) {
   impl_->Call<polymarket::BalanceAllowance>(
       "GET", "/balance-allowance",
-      Query({{"asset_type", asset_type}, {"token_id", token_id}, {"signature_type", std::to_string(signature_type)}}), "",
-      Auth::kL2, impl_->options.default_deadline, polymarket::ParseBalanceAllowanceResponse, std::move(done));
+      Query({{"asset_type", asset_type}, {"token_id", token_id}, {"signature_type", std::to_string(signature_type)}}),
+      "", Auth::kL2, impl_->options.default_deadline, polymarket::ParseBalanceAllowanceResponse, std::move(done));
 }
 
 }  // namespace clobmaker::clob

@@ -8,14 +8,14 @@
 // Callbacks run on the executor given at construction (the owner's), never on the IO thread.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/clock.h"
 #include "common/core/executor.h"
@@ -30,8 +30,8 @@ namespace clobmaker::clob {
 template <typename T>
 struct Result {
   net::Outcome outcome = net::Outcome::kNotSent;
-  std::optional<T> value;              // kOk only
-  polymarket::ErrorBody error;         // the exchange's error body, or the transport/parse error
+  std::optional<T> value;       // kOk only
+  polymarket::ErrorBody error;  // the exchange's error body, or the transport/parse error
   int http_status = 0;
   std::optional<Nanos> retry_after;
   Nanos elapsed = 0;
@@ -39,12 +39,12 @@ struct Result {
 };
 
 struct ClobClientOptions {
-  net::HttpClientOptions http;             // base_url etc.
+  net::HttpClientOptions http;  // base_url etc.
   uint64_t chain_id = 137;
   Nanos default_deadline = 5 * kNanosPerSecond;
   Nanos order_deadline = 2 * kNanosPerSecond;  // POST/DELETE of orders
-  Executor* executor = nullptr;            // where callbacks run (required)
-  const Clock* clock = nullptr;            // for auth timestamps; SystemClock when null
+  Executor* executor = nullptr;                // where callbacks run (required)
+  const Clock* clock = nullptr;                // for auth timestamps; SystemClock when null
 };
 
 struct OpenOrdersQuery {
@@ -68,8 +68,8 @@ class ClobRestClient {
   // `key` (the wallet) and `credentials` (API key) are borrowed and must outlive the client;
   // either may be null for public endpoints only.
   static absl::StatusOr<std::unique_ptr<ClobRestClient>> Create(net::IoThread& io, ClobClientOptions options,
-                                                               const crypto::PrivateKey* key,
-                                                               const signing::ApiCredentials* credentials);
+                                                                const crypto::PrivateKey* key,
+                                                                const signing::ApiCredentials* credentials);
   ~ClobRestClient();
 
   template <typename T>
@@ -94,7 +94,8 @@ class ClobRestClient {
   void CancelOrder(const std::string& order_id, Callback<polymarket::CancelResult> done);
   void CancelOrders(const std::vector<std::string>& order_ids, Callback<polymarket::CancelResult> done);
   void CancelAll(Callback<polymarket::CancelResult> done);
-  void CancelMarketOrders(const std::string& market, const std::string& asset_id, Callback<polymarket::CancelResult> done);
+  void CancelMarketOrders(const std::string& market, const std::string& asset_id,
+                          Callback<polymarket::CancelResult> done);
   void GetOrder(const std::string& order_id, Callback<polymarket::OpenOrder> done);
   void GetOpenOrders(const OpenOrdersQuery& query, Callback<polymarket::Page<polymarket::OpenOrder>> done);
   void GetTrades(const TradesQuery& query, Callback<polymarket::Page<polymarket::UserTradeEvent>> done);

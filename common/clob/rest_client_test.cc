@@ -17,10 +17,10 @@ constexpr char kKey[] = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784
 
 class FakeExchange {
  public:
-  FakeExchange() : creds_("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pass") {
-    auto server = net::HttpServer::Start(io_, {.on_request = [this](const net::HttpRequest& r, auto respond) {
-                                                 respond(Handle(r));
-                                               }});
+  FakeExchange()
+      : creds_("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "pass") {
+    auto server = net::HttpServer::Start(
+        io_, {.on_request = [this](const net::HttpRequest& r, auto respond) { respond(Handle(r)); }});
     EXPECT_TRUE(server.ok());
     server_ = std::move(*server);
   }
@@ -54,10 +54,13 @@ class FakeExchange {
     }
     if (path == "/orders") {
       if (mode_ == "short") return {.status = 200, .body = R"([{"success":true,"orderID":"0x1","status":"live"}])"};
-      return {.status = 200,
-              .body = R"([{"success":true,"orderID":"0x1","status":"live"},{"success":true,"orderID":"","errorMsg":"not enough balance / allowance"}])"};
+      return {
+          .status = 200,
+          .body =
+              R"([{"success":true,"orderID":"0x1","status":"live"},{"success":true,"orderID":"","errorMsg":"not enough balance / allowance"}])"};
     }
-    if (path == "/cancel-all") return {.status = 429, .headers = {{"Retry-After", "3"}}, .body = R"({"error":"Too Many Requests"})"};
+    if (path == "/cancel-all")
+      return {.status = 429, .headers = {{"Retry-After", "3"}}, .body = R"({"error":"Too Many Requests"})"};
     if (path == "/data/orders") return {.status = 200, .body = R"({"data":[],"next_cursor":"LTE="})"};
     if (path == "/v1/heartbeats") return {.status = 200, .body = R"({"heartbeat_id":"hb-1"})"};
     return {.status = 404, .body = R"({"error":"not found"})"};
@@ -83,8 +86,8 @@ class RestClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     key_ = std::make_unique<crypto::PrivateKey>(std::move(*crypto::PrivateKey::FromHex(kKey)));
-    auto client = ClobRestClient::Create(io_, {.http = {.base_url = exchange_.server_->base_url()}, .executor = &owner_},
-                                         key_.get(), &exchange_.creds_);
+    auto client = ClobRestClient::Create(
+        io_, {.http = {.base_url = exchange_.server_->base_url()}, .executor = &owner_}, key_.get(), &exchange_.creds_);
     ASSERT_TRUE(client.ok());
     client_ = std::move(*client);
   }
@@ -97,7 +100,8 @@ class RestClientTest : public ::testing::Test {
   }
 
   signing::SignedOrder Order() {
-    const auto domain = signing::HashDomain({.version = signing::OrderVersion::kV2, .chain_id = 137,
+    const auto domain = signing::HashDomain({.version = signing::OrderVersion::kV2,
+                                             .chain_id = 137,
                                              .exchange = signing::ContractsForChain(137)->exchange_v2});
     signing::UnsignedOrder o;
     o.salt = Uint256(1);
@@ -130,22 +134,25 @@ TEST_F(RestClientTest, PublicEndpointsAndL1) {
 
 TEST_F(RestClientTest, PostOrderIsAuthenticatedAndTheBodyIsTheSignedJson) {
   const auto order = Order();
-  auto r = Wait<polymarket::PostOrderResult>([&](auto cb) { client_->PostOrder(order, signing::OrderType::kGtc, true, cb); });
+  auto r = Wait<polymarket::PostOrderResult>(
+      [&](auto cb) { client_->PostOrder(order, signing::OrderType::kGtc, true, cb); });
   ASSERT_TRUE(r.ok()) << r.error.error;
   EXPECT_TRUE(r.value->accepted());
   EXPECT_EQ(exchange_.authenticated_, 1);
-  EXPECT_EQ(exchange_.last_.body, signing::PostOrderJson(order, "00000000-0000-0000-0000-000000000000",
-                                                         signing::OrderType::kGtc, true));
+  EXPECT_EQ(exchange_.last_.body,
+            signing::PostOrderJson(order, "00000000-0000-0000-0000-000000000000", signing::OrderType::kGtc, true));
 }
 
 TEST_F(RestClientTest, RejectionsThrottlingAmbiguity) {
   const auto order = Order();
   exchange_.mode_ = "mismatch";
-  auto mismatch = Wait<polymarket::PostOrderResult>([&](auto cb) { client_->PostOrder(order, signing::OrderType::kGtc, true, cb); });
+  auto mismatch = Wait<polymarket::PostOrderResult>(
+      [&](auto cb) { client_->PostOrder(order, signing::OrderType::kGtc, true, cb); });
   EXPECT_EQ(mismatch.outcome, net::Outcome::kRejected);
   EXPECT_EQ(mismatch.error.error, "order_version_mismatch");
   exchange_.mode_ = "garbage";
-  auto garbage = Wait<polymarket::PostOrderResult>([&](auto cb) { client_->PostOrder(order, signing::OrderType::kGtc, true, cb); });
+  auto garbage = Wait<polymarket::PostOrderResult>(
+      [&](auto cb) { client_->PostOrder(order, signing::OrderType::kGtc, true, cb); });
   EXPECT_EQ(garbage.outcome, net::Outcome::kAmbiguous);  // processed, result unknown
   auto throttled = Wait<polymarket::CancelResult>([&](auto cb) { client_->CancelAll(cb); });
   EXPECT_EQ(throttled.outcome, net::Outcome::kThrottled);
@@ -153,26 +160,31 @@ TEST_F(RestClientTest, RejectionsThrottlingAmbiguity) {
 }
 
 TEST_F(RestClientTest, TimeoutAfterSendIsAmbiguous) {
-  auto client = ClobRestClient::Create(
-      io_, {.http = {.base_url = exchange_.server_->base_url()}, .order_deadline = 200 * kNanosPerMilli, .executor = &owner_},
-      key_.get(), &exchange_.creds_);
+  auto client = ClobRestClient::Create(io_,
+                                       {.http = {.base_url = exchange_.server_->base_url()},
+                                        .order_deadline = 200 * kNanosPerMilli,
+                                        .executor = &owner_},
+                                       key_.get(), &exchange_.creds_);
   exchange_.mode_ = "timeout";
   const auto order = Order();
-  auto r = Wait<polymarket::PostOrderResult>([&](auto cb) { (*client)->PostOrder(order, signing::OrderType::kGtc, true, cb); });
+  auto r = Wait<polymarket::PostOrderResult>(
+      [&](auto cb) { (*client)->PostOrder(order, signing::OrderType::kGtc, true, cb); });
   EXPECT_EQ(r.outcome, net::Outcome::kAmbiguous);
 }
 
 TEST_F(RestClientTest, BatchLegsAreStructuredAndAShortBatchIsAmbiguous) {
   const auto a = Order();
   const auto b = Order();
-  auto r = Wait<std::vector<polymarket::PostOrderResult>>(
-      [&](auto cb) { client_->PostOrders({&a, &b}, signing::OrderType::kGtc, true, cb); });
+  auto r = Wait<std::vector<polymarket::PostOrderResult>>([&](auto cb) {
+    client_->PostOrders({&a, &b}, signing::OrderType::kGtc, true, cb);
+  });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE((*r.value)[0].accepted());
   EXPECT_FALSE((*r.value)[1].accepted());  // success:true with an empty id is a rejection
   exchange_.mode_ = "short";
-  auto short_batch = Wait<std::vector<polymarket::PostOrderResult>>(
-      [&](auto cb) { client_->PostOrders({&a, &b}, signing::OrderType::kGtc, true, cb); });
+  auto short_batch = Wait<std::vector<polymarket::PostOrderResult>>([&](auto cb) {
+    client_->PostOrders({&a, &b}, signing::OrderType::kGtc, true, cb);
+  });
   EXPECT_EQ(short_batch.outcome, net::Outcome::kAmbiguous);
 }
 
@@ -186,7 +198,8 @@ TEST_F(RestClientTest, QueriesAreNotPartOfTheSignedPath) {
 }
 
 TEST_F(RestClientTest, BadCredentialsAreRejected) {
-  signing::ApiCredentials wrong("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "nope");
+  signing::ApiCredentials wrong("00000000-0000-0000-0000-000000000000",
+                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "nope");
   auto client = ClobRestClient::Create(io_, {.http = {.base_url = exchange_.server_->base_url()}, .executor = &owner_},
                                        key_.get(), &wrong);
   auto r = Wait<polymarket::CancelResult>([&](auto cb) { (*client)->CancelAll(cb); });

@@ -1,5 +1,6 @@
 #include "common/grpcserver/grpc_server.h"
 
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -80,6 +81,52 @@ TEST(GrpcServer, ServesOnAFreeLoopbackPortWithHealth) {
   EXPECT_EQ(HealthStatus((*server)->address()), 1);
   (*server)->SetServing(false);
   EXPECT_EQ(HealthStatus((*server)->address()), 2);
+}
+
+// Server reflection (what grpcurl uses): list_services over the bidi stream, via the generic
+// stub and a completion queue (no generated reflection code is shipped).
+TEST(GrpcServer, ReflectionListsTheServices) {
+  StatusService service;
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0"}, {&service});
+  ASSERT_TRUE(server.ok());
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto call = stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  const auto step = [&](void* expected) {
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(tag, expected);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(1)));
+  // ServerReflectionRequest{list_services: "*"} = field 7, length-delimited: 0x3a 0x01 '*'.
+  const char request_bytes[] = {0x3a, 0x01, '*'};
+  grpc::Slice slice(request_bytes, sizeof(request_bytes));
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(2)));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(step(reinterpret_cast<void*>(3)));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  EXPECT_NE(bytes.find("clobmaker.user.v1.UserStreamAdmin"), std::string::npos);
+  EXPECT_NE(bytes.find("grpc.health.v1.Health"), std::string::npos);
+  call->WritesDone(reinterpret_cast<void*>(4));
+  step(reinterpret_cast<void*>(4));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(reinterpret_cast<void*>(5));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 TEST(GrpcServer, RefusesNonLoopbackWithoutTokenOrMtls) {

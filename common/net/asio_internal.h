@@ -1,12 +1,10 @@
 // Internal to common/net: the Asio types behind IoThread. Included only by net's .cc files.
 #pragma once
 
-#include <utility>  // before Asio with GCC 12 (toolchain.md)
-
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-
+#include <boost/asio/io_context.hpp>
 #include <thread>
+#include <utility>  // before Asio with GCC 12 (toolchain.md)
 
 #include "common/net/io_thread.h"
 

@@ -1,9 +1,9 @@
 // HTTP and websocket clients. All Beast client code lives in this one translation unit
 // (Beast templates are expensive to compile: toolchain.md).
+#include <fmt/core.h>
 #include <sys/socket.h>
 
-#include <utility>  // before Asio with GCC 12 (toolchain.md)
-
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,17 +16,13 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
-#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <future>
-#include <cerrno>
 #include <deque>
 #include <future>
 #include <mutex>
-
-#include <fmt/core.h>
+#include <utility>  // before Asio with GCC 12 (toolchain.md)
 
 #include "common/core/rng.h"
 #include "common/net/asio_internal.h"
@@ -64,7 +60,8 @@ std::optional<Nanos> RetryHint(const HttpResponse& response) {
       ++i;
       while (i < response.body.size() && response.body[i] == ' ') ++i;
       int64_t seconds = 0;
-      const auto [ptr, ec] = std::from_chars(response.body.data() + i, response.body.data() + response.body.size(), seconds);
+      const auto [ptr, ec] =
+          std::from_chars(response.body.data() + i, response.body.data() + response.body.size(), seconds);
       if (ec == std::errc()) return seconds * kNanosPerSecond;
     }
   }
@@ -100,7 +97,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   std::atomic<size_t> idle_count{0};
   std::atomic<uint64_t> opened{0};
 
-  Impl(IoThread& t, HttpClientOptions o, Url u) : thread(t), io(IoContextOf(t)), options(std::move(o)), url(std::move(u)) {}
+  Impl(IoThread& t, HttpClientOptions o, Url u)
+      : thread(t), io(IoContextOf(t)), options(std::move(o)), url(std::move(u)) {}
 
   std::unique_ptr<Connection> TakeIdle() {
     while (!idle.empty()) {
@@ -183,8 +181,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     }
     if (ec) {
       result.outcome = Outcome::kAmbiguous;
-      result.error = ec == beast::error::timeout ? "timeout after the request was sent"
-                                                 : fmt::format("read: {}", ec.message());
+      result.error =
+          ec == beast::error::timeout ? "timeout after the request was sent" : fmt::format("read: {}", ec.message());
       co_return;
     }
     auto& res = parser.get();
@@ -195,7 +193,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     }
     response.body = std::move(res.body());
     result.outcome = ClassifyStatus(response.status);
-    if (response.status == 429 || response.status == 503 || response.status == 425) result.retry_after = RetryHint(response);
+    if (response.status == 429 || response.status == 503 || response.status == 425)
+      result.retry_after = RetryHint(response);
     keep = res.keep_alive();
     result.response = std::move(response);
   }
@@ -399,8 +398,8 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
 
     static asio::awaitable<void> PingLoop(std::shared_ptr<Conn> self) {
       asio::steady_timer timer(self->owner_->io);
-      const auto interval = std::chrono::nanoseconds(std::min(self->owner_->options.ping_interval,
-                                                              std::max<Nanos>(self->owner_->options.dead_after / 4, kNanosPerMilli)));
+      const auto interval = std::chrono::nanoseconds(std::min(
+          self->owner_->options.ping_interval, std::max<Nanos>(self->owner_->options.dead_after / 4, kNanosPerMilli)));
       auto next_ping = Clock::now() + std::chrono::nanoseconds(self->owner_->options.ping_interval);
       while (!self->closed_) {
         timer.expires_after(interval);
@@ -445,8 +444,8 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   template <typename WsStream>
   asio::awaitable<std::string> Handshake(WsStream& ws) {
     boost::system::error_code ec;
-    websocket::stream_base::timeout timeouts{std::chrono::nanoseconds(options.connect_timeout), websocket::stream_base::none(),
-                                             false};
+    websocket::stream_base::timeout timeouts{std::chrono::nanoseconds(options.connect_timeout),
+                                             websocket::stream_base::none(), false};
     beast::get_lowest_layer(ws).expires_never();
     ws.set_option(timeouts);
     ws.read_message_max(options.max_message_bytes);
@@ -471,7 +470,8 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
     stream.socket().set_option(tcp::no_delay(true));
     if (url.tls()) {
       auto ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), *tls);
-      if (!ConfigureClientSsl(ws->next_layer().native_handle(), url.host, options.tls.verify_peer)) co_return "TLS setup failed";
+      if (!ConfigureClientSsl(ws->next_layer().native_handle(), url.host, options.tls.verify_peer))
+        co_return "TLS setup failed";
       co_await ws->next_layer().async_handshake(ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
       if (ec) co_return fmt::format("TLS handshake: {}", ec.message());
       std::string err = co_await Handshake(*ws);
@@ -511,7 +511,8 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
 };
 
 absl::StatusOr<std::unique_ptr<WsClient>> WsClient::Create(IoThread& io, WsClientOptions options) {
-  if (options.executor == nullptr) return absl::InvalidArgumentError("websocket client needs an executor for callbacks");
+  if (options.executor == nullptr)
+    return absl::InvalidArgumentError("websocket client needs an executor for callbacks");
   auto url = ParseUrl(options.url);
   if (!url.ok()) return url.status();
   if (url->scheme != "ws" && url->scheme != "wss") {

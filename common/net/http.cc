@@ -1,8 +1,8 @@
 #include "common/net/http.h"
 
-#include <charconv>
-
 #include <fmt/core.h>
+
+#include <charconv>
 
 namespace clobmaker::net {
 
@@ -21,11 +21,16 @@ std::optional<std::string_view> HttpResponse::Header(std::string_view name) cons
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kRejected: return "rejected";
-    case Outcome::kThrottled: return "throttled";
-    case Outcome::kAmbiguous: return "ambiguous";
-    case Outcome::kNotSent: return "not_sent";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kRejected:
+      return "rejected";
+    case Outcome::kThrottled:
+      return "throttled";
+    case Outcome::kAmbiguous:
+      return "ambiguous";
+    case Outcome::kNotSent:
+      return "not_sent";
   }
   return "unknown";
 }
@@ -43,7 +48,8 @@ Outcome ClassifyStatus(int status) {
 absl::StatusOr<Url> ParseUrl(std::string_view url) {
   Url out;
   const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return absl::InvalidArgumentError(fmt::format("URL '{}' has no scheme", url));
+  if (scheme_end == std::string_view::npos)
+    return absl::InvalidArgumentError(fmt::format("URL '{}' has no scheme", url));
   out.scheme = std::string(url.substr(0, scheme_end));
   if (out.scheme != "http" && out.scheme != "https" && out.scheme != "ws" && out.scheme != "wss") {
     return absl::InvalidArgumentError(fmt::format("URL '{}': unsupported scheme", url));

@@ -10,14 +10,14 @@
 // A timeout is never reported as a rejection.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/clock.h"
 
@@ -62,7 +62,7 @@ struct Url {
   std::string scheme;  // http, https, ws, wss
   std::string host;
   uint16_t port = 0;
-  std::string path;    // prefix for targets; "" or "/..." without trailing slash
+  std::string path;  // prefix for targets; "" or "/..." without trailing slash
   bool tls() const { return scheme == "https" || scheme == "wss"; }
 };
 absl::StatusOr<Url> ParseUrl(std::string_view url);

@@ -7,11 +7,11 @@
 //   (*client)->Send(request, 2 * kNanosPerSecond, [](net::HttpResult r) { ... }, &owner_executor);
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/clock.h"
 #include "common/core/executor.h"
@@ -21,13 +21,13 @@
 namespace clobmaker::net {
 
 struct TlsOptions {
-  bool verify_peer = true;    // certificate chain and host name
-  std::string ca_file;        // extra trusted CA (PEM file), e.g. a test CA
-  std::string ca_pem;         // or the PEM text itself
+  bool verify_peer = true;  // certificate chain and host name
+  std::string ca_file;      // extra trusted CA (PEM file), e.g. a test CA
+  std::string ca_pem;       // or the PEM text itself
 };
 
 struct HttpClientOptions {
-  std::string base_url;                      // scheme://host[:port][/prefix]
+  std::string base_url;  // scheme://host[:port][/prefix]
   TlsOptions tls;
   size_t max_idle_connections = 8;
   Nanos connect_timeout = 2 * kNanosPerSecond;

@@ -3,11 +3,11 @@
 // and may inject faults through HttpResponse's fields and WsSession's raw operations.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <absl/status/statusor.h>
 
 #include "common/net/http.h"
 #include "common/net/io_thread.h"
@@ -30,7 +30,7 @@ class WsSession {
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";
-  std::string tls_cert_pem;                 // TLS when both are set
+  std::string tls_cert_pem;  // TLS when both are set
   std::string tls_key_pem;
   size_t max_request_bytes = 4 << 20;
   Nanos idle_timeout = 60 * kNanosPerSecond;  // close keep-alive connections idle this long

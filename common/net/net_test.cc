@@ -59,11 +59,14 @@ class Peer {
   void Handle(const HttpRequest& req, std::function<void(HttpResponse)> respond) {
     const std::string& t = req.target;
     if (t == "/ok") return respond({.status = 200, .body = R"({"ok":true,"echo":")" + req.body + "\"}"});
-    if (t == "/429") return respond({.status = 429, .headers = {{"Retry-After", "2"}}, .body = R"({"error":"Too Many Requests"})"});
+    if (t == "/429")
+      return respond({.status = 429, .headers = {{"Retry-After", "2"}}, .body = R"({"error":"Too Many Requests"})"});
     if (t == "/503") {
-      return respond({.status = 503, .body = R"({"error":"post-only mode","code":"post_only_mode","retry_after_seconds":79})"});
+      return respond(
+          {.status = 503, .body = R"({"error":"post-only mode","code":"post_only_mode","retry_after_seconds":79})"});
     }
-    if (t == "/400") return respond({.status = 400, .body = R"({"error":"invalid post-only order: order crosses book"})"});
+    if (t == "/400")
+      return respond({.status = 400, .body = R"({"error":"invalid post-only order: order crosses book"})"});
     if (t == "/500") return respond({.status = 500, .body = "oops"});
     if (t == "/425") return respond({.status = 425, .body = "too early"});
     if (t == "/never") return;  // accepted, never answered: the client times out after sending
@@ -90,7 +93,8 @@ class Peer {
   std::unique_ptr<HttpServer> server_;
 };
 
-std::unique_ptr<HttpClient> Client(IoThread& io, const std::string& url, TlsOptions tls = {}, size_t max_bytes = 1 << 20) {
+std::unique_ptr<HttpClient> Client(IoThread& io, const std::string& url, TlsOptions tls = {},
+                                   size_t max_bytes = 1 << 20) {
   auto client = HttpClient::Create(io, {.base_url = url, .tls = tls, .max_response_bytes = max_bytes});
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? std::move(*client) : nullptr;
@@ -172,7 +176,8 @@ TEST(HttpClient, CallbacksRunOnTheOwnersExecutor) {
   ManualExecutor owner;
   auto client = Client(io, peer.base_url());
   std::optional<Outcome> outcome;
-  client->Send(Get("/ok"), kNanosPerSecond, [&](HttpResult r) { outcome = r.outcome; }, &owner);
+  client->Send(
+      Get("/ok"), kNanosPerSecond, [&](HttpResult r) { outcome = r.outcome; }, &owner);
   ASSERT_TRUE(Eventually([&] { return owner.pending() == 1; }));
   EXPECT_FALSE(outcome.has_value());
   owner.RunAll();
@@ -253,7 +258,8 @@ TEST(WsClient, ConnectsSendsReceivesAndReconnectsAfterADrop) {
   ASSERT_TRUE(Eventually([&] { return probe.Count("echo:echo") == 1; }));
   for (int i = 0; i < 3; ++i) {
     peer.DropAll();
-    ASSERT_TRUE(Eventually([&] { return probe.reconnected.load() == i + 1 && probe.Count("hello") == static_cast<size_t>(i + 2); }));
+    ASSERT_TRUE(Eventually(
+        [&] { return probe.reconnected.load() == i + 1 && probe.Count("hello") == static_cast<size_t>(i + 2); }));
   }
   EXPECT_EQ(probe.disconnected.load(), 3);
   EXPECT_EQ((*ws)->stats().connects, 4u);

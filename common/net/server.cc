@@ -1,6 +1,7 @@
 // HTTP + websocket server. All Beast server code lives in this one translation unit.
-#include <utility>  // before Asio with GCC 12 (toolchain.md)
+#include <fmt/core.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,16 +15,13 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
-#include <atomic>
 #include <charconv>
 #include <cmath>
-#include <future>
 #include <deque>
+#include <future>
 #include <list>
 #include <mutex>
-
-#include <fmt/core.h>
+#include <utility>  // before Asio with GCC 12 (toolchain.md)
 
 #include "common/net/asio_internal.h"
 #include "common/net/http_server.h"
@@ -96,7 +94,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       asio::post(server_->io, [self] {
         self->closed_ = true;
         // A text frame header announcing 256 payload bytes, followed by only 10 of them.
-        static const unsigned char kPartial[] = {0x81, 0x7e, 0x01, 0x00, 'p', 'a', 'r', 't', 'i', 'a', 'l', '.', '.', '.'};
+        static const unsigned char kPartial[] = {0x81, 0x7e, 0x01, 0x00, 'p', 'a', 'r',
+                                                 't',  'i',  'a',  'l',  '.', '.', '.'};
         asio::async_write(self->ws_->next_layer(), asio::buffer(kPartial, sizeof(kPartial)),
                           [self](const boost::system::error_code&, size_t) {
                             boost::system::error_code ec;
@@ -162,7 +161,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   };
 
   static std::string RawResponse(const HttpResponse& r) {
-    std::string out = fmt::format("HTTP/1.1 {} {}\r\n", r.status, std::string(http::obsolete_reason(static_cast<http::status>(r.status))));
+    std::string out = fmt::format("HTTP/1.1 {} {}\r\n", r.status,
+                                  std::string(http::obsolete_reason(static_cast<http::status>(r.status))));
     for (const auto& [k, v] : r.headers) out += fmt::format("{}: {}\r\n", k, v);
     out += fmt::format("Content-Length: {}\r\n\r\n", r.body.size());
     out += r.body;
@@ -195,7 +195,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       HttpRequest request;
       request.method = std::string(req.method_string());
       request.target = std::string(req.target());
-      for (const auto& field : req) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      for (const auto& field : req)
+        request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       request.body = std::move(req.body());
 
       auto pending = std::make_shared<Pending>(io);
@@ -286,7 +287,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(IoThread& io, Http
   }
   const std::string& listen = impl->options.listen;
   const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return absl::InvalidArgumentError(fmt::format("listen address '{}' needs host:port", listen));
+  if (colon == std::string::npos)
+    return absl::InvalidArgumentError(fmt::format("listen address '{}' needs host:port", listen));
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
@@ -325,7 +327,11 @@ void HttpServer::Stop() {
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }
-std::string HttpServer::base_url() const { return fmt::format("{}://127.0.0.1:{}", impl_->tls ? "https" : "http", impl_->port); }
-std::string HttpServer::ws_url() const { return fmt::format("{}://127.0.0.1:{}", impl_->tls ? "wss" : "ws", impl_->port); }
+std::string HttpServer::base_url() const {
+  return fmt::format("{}://127.0.0.1:{}", impl_->tls ? "https" : "http", impl_->port);
+}
+std::string HttpServer::ws_url() const {
+  return fmt::format("{}://127.0.0.1:{}", impl_->tls ? "wss" : "ws", impl_->port);
+}
 
 }  // namespace clobmaker::net

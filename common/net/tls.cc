@@ -1,7 +1,6 @@
+#include <fmt/core.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-
-#include <fmt/core.h>
 
 #include "common/net/http.h"
 #include "common/net/tls_internal.h"
@@ -28,7 +27,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeClientTlsContext(const TlsOpti
   return ctx;
 }
 
-absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& cert_pem, const std::string& key_pem) {
+absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& cert_pem,
+                                                                   const std::string& key_pem) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   boost::system::error_code ec;
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
@@ -42,7 +42,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::st
 bool ConfigureClientSsl(SSL* ssl_handle, const std::string& host, bool verify_peer) {
   const bool is_ip = host.find_first_not_of("0123456789.") == std::string::npos || host.find(':') != std::string::npos;
   // SSL_set_tlsext_host_name is a macro with an old-style cast: call what it expands to.
-  if (!is_ip && SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
+  if (!is_ip && SSL_ctrl(ssl_handle, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                         const_cast<char*>(host.c_str())) != 1) {
     return false;
   }
   if (!verify_peer) return true;

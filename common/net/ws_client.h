@@ -3,11 +3,11 @@
 // (re)connect so that owners resubscribe and reconcile. Callbacks run on the owner's executor.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <absl/status/statusor.h>
 
 #include "common/core/clock.h"
 #include "common/core/executor.h"
@@ -17,16 +17,16 @@
 namespace clobmaker::net {
 
 struct WsClientOptions {
-  std::string url;                                // ws://127.0.0.1:port/ws/market or wss://...
+  std::string url;  // ws://127.0.0.1:port/ws/market or wss://...
   TlsOptions tls;
   Nanos connect_timeout = 5 * kNanosPerSecond;
-  Nanos ping_interval = 10 * kNanosPerSecond;     // text "PING", as Polymarket expects
-  Nanos dead_after = 30 * kNanosPerSecond;        // nothing received for this long: reconnect
+  Nanos ping_interval = 10 * kNanosPerSecond;  // text "PING", as Polymarket expects
+  Nanos dead_after = 30 * kNanosPerSecond;     // nothing received for this long: reconnect
   Nanos backoff_initial = 250 * kNanosPerMilli;
   Nanos backoff_max = 30 * kNanosPerSecond;
   uint64_t jitter_seed = 1;
-  size_t max_message_bytes = 8 << 20;             // larger frames: disconnect and count
-  Executor* executor = nullptr;                   // where callbacks run (required)
+  size_t max_message_bytes = 8 << 20;  // larger frames: disconnect and count
+  Executor* executor = nullptr;        // where callbacks run (required)
   std::function<void(bool reconnect)> on_connected;
   std::function<void(std::string message)> on_message;
   std::function<void(std::string reason)> on_disconnected;

@@ -2,12 +2,11 @@
 // buffers reused frame after frame). simdjson.h is large, so it is included nowhere else.
 #include "common/polymarket/decode.h"
 
+#include <fmt/core.h>
 #include <simdjson.h>
 
 #include <charconv>
 #include <ctime>
-
-#include <fmt/core.h>
 
 #include "common/core/status.h"
 #include "common/model/decimal.h"
@@ -46,12 +45,19 @@ class Reader {
     element e;
     if (obj_[key].get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
     switch (e.type()) {
-      case simdjson::dom::element_type::STRING: return std::string(std::string_view(e.get_string().value_unsafe()));
-      case simdjson::dom::element_type::INT64: return std::to_string(int64_t(e.get_int64().value_unsafe()));
-      case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(e.get_uint64().value_unsafe()));
-      case simdjson::dom::element_type::DOUBLE: return fmt::format("{}", double(e.get_double().value_unsafe()));
-      case simdjson::dom::element_type::BOOL: return std::string(bool(e.get_bool().value_unsafe()) ? "true" : "false");
-      default: Fail(CodecErrorKind::kBadValue, fmt::format("field '{}' has an unexpected type", key)); return std::nullopt;
+      case simdjson::dom::element_type::STRING:
+        return std::string(std::string_view(e.get_string().value_unsafe()));
+      case simdjson::dom::element_type::INT64:
+        return std::to_string(int64_t(e.get_int64().value_unsafe()));
+      case simdjson::dom::element_type::UINT64:
+        return std::to_string(uint64_t(e.get_uint64().value_unsafe()));
+      case simdjson::dom::element_type::DOUBLE:
+        return fmt::format("{}", double(e.get_double().value_unsafe()));
+      case simdjson::dom::element_type::BOOL:
+        return std::string(bool(e.get_bool().value_unsafe()) ? "true" : "false");
+      default:
+        Fail(CodecErrorKind::kBadValue, fmt::format("field '{}' has an unexpected type", key));
+        return std::nullopt;
     }
   }
 
@@ -201,7 +207,8 @@ bool ReadLevels(Reader& r, const char* key, std::vector<Level>& out) {
     for (auto field : level) {
       std::string_view text;
       if (field.value.get(text) != simdjson::SUCCESS) {
-        r.Fail(CodecErrorKind::kBadValue, fmt::format("{} level field '{}' is not a string", key, std::string_view(field.key)));
+        r.Fail(CodecErrorKind::kBadValue,
+               fmt::format("{} level field '{}' is not a string", key, std::string_view(field.key)));
         return false;
       }
       if (field.key == "price") {
@@ -219,7 +226,8 @@ bool ReadLevels(Reader& r, const char* key, std::vector<Level>& out) {
     auto price = model::ParseScaled(price_text, model::kPriceScale, {.max_units = model::kPriceOne});
     auto size = model::ParseScaled(size_text, model::kQuantityScale);
     if (!price.ok() || !size.ok()) {
-      r.Fail(CodecErrorKind::kBadValue, fmt::format("{} level has a bad price '{}' or size '{}'", key, price_text, size_text));
+      r.Fail(CodecErrorKind::kBadValue,
+             fmt::format("{} level has a bad price '{}' or size '{}'", key, price_text, size_text));
       return false;
     }
     out.push_back(Level{model::Price(*price), model::Size(*size)});
@@ -273,8 +281,8 @@ std::optional<MarketEvent> ReadMarketEvent(object obj, CodecError& error) {
           break;
         }
         Reader cr(c, type);
-        PriceChange change{cr.Str("asset_id"), cr.Price("price"), cr.Size("size"), cr.Side("side"), cr.Str("hash", false),
-                           cr.OptPrice("best_bid"), cr.OptPrice("best_ask")};
+        PriceChange change{cr.Str("asset_id"),    cr.Price("price"),       cr.Size("size"),        cr.Side("side"),
+                           cr.Str("hash", false), cr.OptPrice("best_bid"), cr.OptPrice("best_ask")};
         if (!cr.ok()) {
           r.Fail(CodecErrorKind::kBadValue, cr.TakeError().detail);
           break;
@@ -290,7 +298,7 @@ std::optional<MarketEvent> ReadMarketEvent(object obj, CodecError& error) {
           object c;
           if (e.get(c) != simdjson::SUCCESS) continue;
           Reader cr(c, type);
-          PriceChange change{asset, cr.Price("price"), cr.Size("size"), cr.Side("side"), r.Str("hash", false),
+          PriceChange change{asset,        cr.Price("price"), cr.Size("size"), cr.Side("side"), r.Str("hash", false),
                              std::nullopt, std::nullopt};
           if (!cr.ok()) {
             r.Fail(CodecErrorKind::kBadValue, cr.TakeError().detail);
@@ -307,8 +315,8 @@ std::optional<MarketEvent> ReadMarketEvent(object obj, CodecError& error) {
     event = TickSizeChangeEvent{r.Str("asset_id"), r.Str("market", false), r.Tick("old_tick_size"),
                                 r.Tick("new_tick_size"), r.TimestampMs("timestamp")};
   } else if (type == "last_trade_price") {
-    event = LastTradePriceEvent{r.Str("asset_id"),      r.Str("market", false), r.Price("price"), r.Size("size"),
-                                r.Side("side"),         r.Int("fee_rate_bps"),  r.TimestampMs("timestamp")};
+    event = LastTradePriceEvent{r.Str("asset_id"), r.Str("market", false), r.Price("price"),          r.Size("size"),
+                                r.Side("side"),    r.Int("fee_rate_bps"),  r.TimestampMs("timestamp")};
   } else if (type == "best_bid_ask") {
     event = BestBidAskEvent{r.Str("asset_id"), r.Str("market", false), r.OptPrice("best_bid"), r.OptPrice("best_ask"),
                             r.TimestampMs("timestamp")};
@@ -562,10 +570,14 @@ thread_local simdjson::dom::parser rest_parser;
 
 std::string_view CodecErrorKindName(CodecErrorKind kind) {
   switch (kind) {
-    case CodecErrorKind::kMalformedJson: return "malformed_json";
-    case CodecErrorKind::kUnknownEventType: return "unknown_event_type";
-    case CodecErrorKind::kMissingField: return "missing_field";
-    case CodecErrorKind::kBadValue: return "bad_value";
+    case CodecErrorKind::kMalformedJson:
+      return "malformed_json";
+    case CodecErrorKind::kUnknownEventType:
+      return "unknown_event_type";
+    case CodecErrorKind::kMissingField:
+      return "missing_field";
+    case CodecErrorKind::kBadValue:
+      return "bad_value";
   }
   return "unknown";
 }
@@ -780,7 +792,8 @@ absl::StatusOr<int> ParseVersionResponse(std::string_view body) {
   Reader r(obj, "version");
   const int64_t version = r.Int("version", 2);
   CM_RETURN_IF_ERROR(ToStatus(r));
-  if (version < 1 || version > 3) return absl::InvalidArgumentError(fmt::format("unsupported order version {}", version));
+  if (version < 1 || version > 3)
+    return absl::InvalidArgumentError(fmt::format("unsupported order version {}", version));
   return static_cast<int>(version);
 }
 

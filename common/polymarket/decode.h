@@ -6,12 +6,12 @@
 // Decoders reuse their parser buffers: keep one per connection; not thread-safe.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/polymarket/events.h"
 

@@ -39,7 +39,8 @@ void BM_DecodePriceChange(benchmark::State& state) {
     decoder.Decode(frame, out);
     events += std::get<PriceChangeEvent>(out.events[0]).changes.size();
   }
-  state.counters["price_change_events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["price_change_events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodePriceChange);
 
@@ -51,20 +52,25 @@ void BM_DecodeBook30(benchmark::State& state) {
     decoder.Decode(frame, out);
     benchmark::DoNotOptimize(out.events.data());
   }
-  state.counters["books_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["books_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["bytes"] = static_cast<double>(frame.size());
 }
 BENCHMARK(BM_DecodeBook30);
 
 void BM_BuildAndSignPostOrderRequest(benchmark::State& state) {
-  auto key = std::move(*crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
-  const signing::ApiCredentials creds("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "p");
-  const auto domain = signing::HashDomain(
-      {.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = signing::ContractsForChain(137)->exchange_v2});
+  auto key =
+      std::move(*crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
+  const signing::ApiCredentials creds("00000000-0000-0000-0000-000000000000",
+                                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "p");
+  const auto domain = signing::HashDomain({.version = signing::OrderVersion::kV2,
+                                           .chain_id = 137,
+                                           .exchange = signing::ContractsForChain(137)->exchange_v2});
   signing::UnsignedOrder order;
   order.maker = key.address();
   order.signer = key.address();
-  order.token_id = *Uint256::FromDecimal("71321045679252212594626385532706912750332728571942532289631379312455583992563");
+  order.token_id =
+      *Uint256::FromDecimal("71321045679252212594626385532706912750332728571942532289631379312455583992563");
   order.maker_amount = 11'782'400;
   order.taker_amount = 21'040'000;
   order.timestamp_ms = 1'780'449'126'930ULL;
@@ -80,7 +86,8 @@ void BM_BuildAndSignPostOrderRequest(benchmark::State& state) {
 BENCHMARK(BM_BuildAndSignPostOrderRequest);
 
 void BM_BuildRequestHeadersOnly(benchmark::State& state) {
-  const signing::ApiCredentials creds("00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "p");
+  const signing::ApiCredentials creds("00000000-0000-0000-0000-000000000000",
+                                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "p");
   const auto address = *crypto::Address::Parse("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
   const std::string body = R"(["0x1111111111111111111111111111111111111111111111111111111111111111"])";
   for (auto _ : state) {

@@ -65,9 +65,9 @@ TEST(MarketDecoder, PriceChangeBatchedShape) {
 
 TEST(MarketDecoder, PriceChangeOlderPerAssetShape) {
   MarketDecoder d;
-  const auto& pc = Only<PriceChangeEvent>(d.Decode(
-      R"({"event_type":"price_change","asset_id":"1","market":"0xm","hash":"h","timestamp":"5",)"
-      R"("changes":[{"price":"0.4","side":"SELL","size":"0"},{"price":".41","side":"BUY","size":"3.5"}]})"));
+  const auto& pc = Only<PriceChangeEvent>(
+      d.Decode(R"({"event_type":"price_change","asset_id":"1","market":"0xm","hash":"h","timestamp":"5",)"
+               R"("changes":[{"price":"0.4","side":"SELL","size":"0"},{"price":".41","side":"BUY","size":"3.5"}]})"));
   ASSERT_EQ(pc.changes.size(), 2u);
   EXPECT_EQ(pc.changes[0].asset_id, "1");
   EXPECT_EQ(pc.changes[0].size, Size(0));
@@ -118,10 +118,11 @@ TEST(MarketDecoder, BadInputIsATypedErrorNeverACrash) {
                 .errors.at(0)
                 .kind,
             CodecErrorKind::kBadValue);
-  EXPECT_EQ(d.Decode(R"({"event_type":"tick_size_change","asset_id":"1","old_tick_size":"0.01","new_tick_size":"0.02"})")
-                .errors.at(0)
-                .kind,
-            CodecErrorKind::kBadValue);
+  EXPECT_EQ(
+      d.Decode(R"({"event_type":"tick_size_change","asset_id":"1","old_tick_size":"0.01","new_tick_size":"0.02"})")
+          .errors.at(0)
+          .kind,
+      CodecErrorKind::kBadValue);
   EXPECT_TRUE(d.Decode("PONG").pong);
   EXPECT_TRUE(d.Decode("NO NEW ASSETS").control);
   EXPECT_EQ(d.Decode("hello").errors.size(), 1u);
@@ -177,7 +178,8 @@ TEST(UserDecoder, UnknownTypesAndStatusesAreErrors) {
 
 TEST(AttributeFills, TakerMakerAndCrossTokenLegs) {
   UserDecoder d;
-  const auto trade = std::get<UserTradeEvent>(d.Decode(Fixture("rest/trade_with_maker_orders.json").insert(1, R"("type":"TRADE",)")).events.at(0));
+  const auto trade = std::get<UserTradeEvent>(
+      d.Decode(Fixture("rest/trade_with_maker_orders.json").insert(1, R"("type":"TRADE",)")).events.at(0));
   // We are the taker (API key ...001).
   auto fills = AttributeFills(trade, {.api_keys = {"00000000-0000-0000-0000-000000000001"}});
   ASSERT_EQ(fills.size(), 1u);
@@ -217,7 +219,8 @@ TEST(RestDecoders, PostResultsIncludingTheEmptyIdRejection) {
   EXPECT_FALSE((*batch)[0].accepted());
   EXPECT_EQ((*batch)[0].error_msg, "insufficient balance");
   EXPECT_TRUE((*batch)[1].accepted());
-  auto empty_id = ParsePostOrdersResponse(R"([{"success":true,"orderID":"","errorMsg":"not enough balance / allowance"}])");
+  auto empty_id =
+      ParsePostOrdersResponse(R"([{"success":true,"orderID":"","errorMsg":"not enough balance / allowance"}])");
   ASSERT_TRUE(empty_id.ok());
   EXPECT_FALSE((*empty_id)[0].accepted());
   EXPECT_FALSE(ParsePostOrdersResponse(R"({"error":"bad"})").ok());
@@ -268,7 +271,8 @@ TEST(RestDecoders, CancelsPagesBookAndSmallEndpoints) {
   EXPECT_EQ(hb->heartbeat_id, "abc");
   EXPECT_TRUE(*ParseOrderScoringResponse(R"({"scoring": true})"));
   EXPECT_EQ(ParseOrdersScoringResponse(R"({"0xa": true, "0xb": false})")->size(), 2u);
-  auto bal = ParseBalanceAllowanceResponse(R"({"balance":"1500000","allowances":{"0xex":"115792089237316195423570985008687907853269984665640564039457584007913129639935"}})");
+  auto bal = ParseBalanceAllowanceResponse(
+      R"({"balance":"1500000","allowances":{"0xex":"115792089237316195423570985008687907853269984665640564039457584007913129639935"}})");
   ASSERT_TRUE(bal.ok());
   EXPECT_EQ(bal->balance, 1500000);
   EXPECT_EQ(bal->allowances.size(), 1u);

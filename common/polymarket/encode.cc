@@ -1,13 +1,12 @@
 #include "common/polymarket/encode.h"
 
+#include <fmt/core.h>
 #include <openssl/sha.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-
-#include <fmt/core.h>
 
 #include "common/core/hex.h"
 

@@ -16,9 +16,14 @@ using model::Side;
 using model::Size;
 
 TEST(Encode, MarketEventsRoundTrip) {
-  BookEvent book{.asset_id = "1", .market = "0xm", .timestamp_ms = 1700000000123, .hash = "h",
-                 .bids = {{Price(4900), Size(1'500'000)}}, .asks = {{Price(5100), Size(2'000'000)}}};
-  PriceChangeEvent pc{.market = "0xm", .timestamp_ms = 5,
+  BookEvent book{.asset_id = "1",
+                 .market = "0xm",
+                 .timestamp_ms = 1700000000123,
+                 .hash = "h",
+                 .bids = {{Price(4900), Size(1'500'000)}},
+                 .asks = {{Price(5100), Size(2'000'000)}}};
+  PriceChangeEvent pc{.market = "0xm",
+                      .timestamp_ms = 5,
                       .changes = {{"1", Price(5000), Size(0), Side::kSell, "x", Price(4900), Price(5100)}}};
   TickSizeChangeEvent tick{"1", "0xm", *model::TickSize::Parse("0.01"), *model::TickSize::Parse("0.001"), 7};
   LastTradePriceEvent last{"1", "0xm", Price(5000), Size(3'000'000), Side::kBuy, 0, 8};
@@ -38,12 +43,26 @@ TEST(Encode, MarketEventsRoundTrip) {
 }
 
 TEST(Encode, UserEventsRoundTrip) {
-  UserOrderEvent o{.type = OrderEventType::kCancellation, .id = "0xabc", .owner = "k", .asset_id = "1",
-                   .side = Side::kSell, .price = Price(6100), .original_size = Size(10'000'000),
-                   .size_matched = Size(2'500'000), .status = "CANCELED_market resolved", .timestamp_ms = 9};
-  UserTradeEvent t{.id = "t1", .taker_order_id = "0xt", .asset_id = "1", .side = Side::kBuy, .size = Size(5'000'000),
-                   .price = Price(6100), .status = TradeStatus::kFailed, .match_time_ms = 1'700'000'000'000,
-                   .owner = "k", .maker_orders = {{"0xm", "k2", "0xaddr", Size(5'000'000), Price(6100), "1", "Yes", Side::kSell, 0}}};
+  UserOrderEvent o{.type = OrderEventType::kCancellation,
+                   .id = "0xabc",
+                   .owner = "k",
+                   .asset_id = "1",
+                   .side = Side::kSell,
+                   .price = Price(6100),
+                   .original_size = Size(10'000'000),
+                   .size_matched = Size(2'500'000),
+                   .status = "CANCELED_market resolved",
+                   .timestamp_ms = 9};
+  UserTradeEvent t{.id = "t1",
+                   .taker_order_id = "0xt",
+                   .asset_id = "1",
+                   .side = Side::kBuy,
+                   .size = Size(5'000'000),
+                   .price = Price(6100),
+                   .status = TradeStatus::kFailed,
+                   .match_time_ms = 1'700'000'000'000,
+                   .owner = "k",
+                   .maker_orders = {{"0xm", "k2", "0xaddr", Size(5'000'000), Price(6100), "1", "Yes", Side::kSell, 0}}};
   UserDecoder d;
   const auto f1 = d.Decode(EncodeUserEvent(o));
   ASSERT_TRUE(f1.errors.empty()) << f1.errors[0].detail;
@@ -70,8 +89,13 @@ TEST(Encode, RestBodiesRoundTrip) {
   ASSERT_TRUE(cancel.ok());
   EXPECT_EQ(cancel->canceled, std::vector<std::string>{"0xa"});
   EXPECT_EQ(cancel->not_canceled.at(0).second, "already canceled or matched");
-  Page<OpenOrder> page{{OpenOrder{.id = "0xo", .status = "LIVE", .asset_id = "1", .side = Side::kBuy,
-                                  .original_size = Size(7'000'000), .price = Price(300), .created_at_s = 17}},
+  Page<OpenOrder> page{{OpenOrder{.id = "0xo",
+                                  .status = "LIVE",
+                                  .asset_id = "1",
+                                  .side = Side::kBuy,
+                                  .original_size = Size(7'000'000),
+                                  .price = Price(300),
+                                  .created_at_s = 17}},
                        "MTAw"};
   auto orders = ParseOpenOrdersPage(EncodeOpenOrdersPage(page));
   ASSERT_TRUE(orders.ok()) << orders.status();
@@ -107,9 +131,14 @@ TEST(BookHash, MatchesThePublishedVectors) {
 }
 
 TEST(BookHash, SimulatorBooksVerifyAndTamperingIsCaught) {
-  BookEvent book{.asset_id = "1", .market = "0xm", .timestamp_ms = 123, .bids = {{Price(4900), Size(1'500'000)}},
-                 .asks = {{Price(5100), Size(2'000'000)}}, .tick_size = model::TickSize::Cent(),
-                 .min_order_size = Size(5'000'000), .neg_risk = false};
+  BookEvent book{.asset_id = "1",
+                 .market = "0xm",
+                 .timestamp_ms = 123,
+                 .bids = {{Price(4900), Size(1'500'000)}},
+                 .asks = {{Price(5100), Size(2'000'000)}},
+                 .tick_size = model::TickSize::Cent(),
+                 .min_order_size = Size(5'000'000),
+                 .neg_risk = false};
   const std::string body = EncodeRestBook(book);
   EXPECT_EQ(VerifyRestBookHash(body), BookHashVerdict::kMatch);
   std::string tampered = body;

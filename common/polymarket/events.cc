@@ -25,20 +25,28 @@ bool IsOurs(const Identity& us, std::string_view owner, std::string_view address
 
 std::string_view OrderEventTypeName(OrderEventType type) {
   switch (type) {
-    case OrderEventType::kPlacement: return "PLACEMENT";
-    case OrderEventType::kUpdate: return "UPDATE";
-    case OrderEventType::kCancellation: return "CANCELLATION";
+    case OrderEventType::kPlacement:
+      return "PLACEMENT";
+    case OrderEventType::kUpdate:
+      return "UPDATE";
+    case OrderEventType::kCancellation:
+      return "CANCELLATION";
   }
   return "UNKNOWN";
 }
 
 std::string_view TradeStatusName(TradeStatus status) {
   switch (status) {
-    case TradeStatus::kMatched: return "MATCHED";
-    case TradeStatus::kMined: return "MINED";
-    case TradeStatus::kConfirmed: return "CONFIRMED";
-    case TradeStatus::kRetrying: return "RETRYING";
-    case TradeStatus::kFailed: return "FAILED";
+    case TradeStatus::kMatched:
+      return "MATCHED";
+    case TradeStatus::kMined:
+      return "MINED";
+    case TradeStatus::kConfirmed:
+      return "CONFIRMED";
+    case TradeStatus::kRetrying:
+      return "RETRYING";
+    case TradeStatus::kFailed:
+      return "FAILED";
   }
   return "UNKNOWN";
 }

@@ -47,7 +47,7 @@ struct PriceChange {
   model::Size size;
   model::Side side = model::Side::kBuy;  // BUY = bid level, SELL = ask level
   std::string hash;
-  std::optional<model::Price> best_bid;   // after the change
+  std::optional<model::Price> best_bid;  // after the change
   std::optional<model::Price> best_ask;
 };
 
@@ -99,8 +99,8 @@ struct NewMarketEvent {
   int64_t timestamp_ms = 0;
 };
 
-using MarketEvent = std::variant<BookEvent, PriceChangeEvent, TickSizeChangeEvent, LastTradePriceEvent,
-                                 BestBidAskEvent, MarketResolvedEvent, NewMarketEvent>;
+using MarketEvent = std::variant<BookEvent, PriceChangeEvent, TickSizeChangeEvent, LastTradePriceEvent, BestBidAskEvent,
+                                 MarketResolvedEvent, NewMarketEvent>;
 
 // ---------------------------------------------------------------------------------------------
 // User channel
@@ -250,7 +250,7 @@ struct HeartbeatResult {
 };
 
 struct BalanceAllowance {
-  int64_t balance = 0;  // 10^-6 units
+  int64_t balance = 0;                            // 10^-6 units
   std::map<std::string, std::string> allowances;  // spender -> amount as sent (may exceed int64)
 };
 

@@ -1,10 +1,9 @@
 #include "common/signing/order_json.h"
 
+#include <fmt/core.h>
 #include <rapidjson/document.h>
 
 #include <charconv>
-
-#include <fmt/core.h>
 
 #include "common/core/hex.h"
 #include "common/core/status.h"
@@ -14,7 +13,9 @@ namespace {
 
 using rapidjson::Value;
 
-absl::Status Bad(std::string_view why) { return absl::InvalidArgumentError(fmt::format("Invalid order payload: {}", why)); }
+absl::Status Bad(std::string_view why) {
+  return absl::InvalidArgumentError(fmt::format("Invalid order payload: {}", why));
+}
 
 absl::StatusOr<std::string> Field(const Value& obj, const char* name, bool required = true) {
   const auto it = obj.FindMember(name);

@@ -2,19 +2,19 @@
 // needs. The inverse of PostOrderJson (order.h). No I/O.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/signing/order.h"
 
 namespace clobmaker::signing {
 
 struct PostedOrder {
-  SignedOrder order;          // order.version is a guess from the fields: 1 (V1 shape) or 2
-  bool v1_shape = false;      // taker/nonce/feeRateBps present: a V1 order
+  SignedOrder order;      // order.version is a guess from the fields: 1 (V1 shape) or 2
+  bool v1_shape = false;  // taker/nonce/feeRateBps present: a V1 order
   std::string owner;
   OrderType type = OrderType::kGtc;
   bool post_only = false;

@@ -22,7 +22,8 @@ SignedOrder Sample(OrderVersion version) {
   o.fee_rate_bps = 7;
   o.metadata[31] = 1;
   const auto contracts = *ContractsForChain(137);
-  return *SignOrder(o, HashDomain({.version = version, .chain_id = 137, .exchange = ExchangeFor(contracts, version, false)}), *key);
+  return *SignOrder(
+      o, HashDomain({.version = version, .chain_id = 137, .exchange = ExchangeFor(contracts, version, false)}), *key);
 }
 
 TEST(ParsePostOrderJson, RoundTripsV2AndV1) {

@@ -17,7 +17,8 @@ bool ValidProbability(double p) { return std::isfinite(p) && p >= 0 && p <= 1; }
 
 }  // namespace
 
-grpc::Status ControlService::SetFaults(grpc::ServerContext* ctx, const pb::SetFaultsRequest* req, pb::SetFaultsResponse*) {
+grpc::Status ControlService::SetFaults(grpc::ServerContext* ctx, const pb::SetFaultsRequest* req,
+                                       pb::SetFaultsResponse*) {
   if (auto s = Check(ctx); !s.ok()) return s;
   const pb::FaultConfig& f = req->faults();
   for (double p : {f.http_429_probability(), f.http_5xx_probability(), f.timeout_after_accept_probability(),
@@ -55,7 +56,8 @@ grpc::Status ControlService::Burst(grpc::ServerContext* ctx, const pb::BurstRequ
   return grpc::Status::OK;
 }
 
-grpc::Status ControlService::SetTickSize(grpc::ServerContext* ctx, const pb::SetTickSizeRequest* req, pb::SetTickSizeResponse*) {
+grpc::Status ControlService::SetTickSize(grpc::ServerContext* ctx, const pb::SetTickSizeRequest* req,
+                                         pb::SetTickSizeResponse*) {
   if (auto s = Check(ctx); !s.ok()) return s;
   auto tick = model::TickSize::FromUnits(req->tick_units());
   if (!tick.ok()) return Invalid(std::string(tick.status().message()));
@@ -63,7 +65,8 @@ grpc::Status ControlService::SetTickSize(grpc::ServerContext* ctx, const pb::Set
   return grpc::Status::OK;
 }
 
-grpc::Status ControlService::RestartMatchingEngine(grpc::ServerContext* ctx, const pb::RestartMatchingEngineRequest* req,
+grpc::Status ControlService::RestartMatchingEngine(grpc::ServerContext* ctx,
+                                                   const pb::RestartMatchingEngineRequest* req,
                                                    pb::RestartMatchingEngineResponse*) {
   if (auto s = Check(ctx); !s.ok()) return s;
   if (req->down_ms() < 0 || req->post_only_ms() < 0) return Invalid("durations must be >= 0");
@@ -78,7 +81,8 @@ grpc::Status ControlService::DropConnections(grpc::ServerContext* ctx, const pb:
   return grpc::Status::OK;
 }
 
-grpc::Status ControlService::SetTradeFailProbability(grpc::ServerContext* ctx, const pb::SetTradeFailProbabilityRequest* req,
+grpc::Status ControlService::SetTradeFailProbability(grpc::ServerContext* ctx,
+                                                     const pb::SetTradeFailProbabilityRequest* req,
                                                      pb::SetTradeFailProbabilityResponse*) {
   if (auto s = Check(ctx); !s.ok()) return s;
   if (!ValidProbability(req->probability())) return Invalid("probability must lie in [0, 1]");
@@ -94,7 +98,8 @@ grpc::Status ControlService::SetOrderVersion(grpc::ServerContext* ctx, const pb:
   return grpc::Status::OK;
 }
 
-grpc::Status TruthService::OpenOrders(grpc::ServerContext*, const pb::OpenOrdersRequest* req, pb::OpenOrdersResponse* res) {
+grpc::Status TruthService::OpenOrders(grpc::ServerContext*, const pb::OpenOrdersRequest* req,
+                                      pb::OpenOrdersResponse* res) {
   for (const Order& o : server_.OpenOrders(req->address())) {
     auto* out = res->add_orders();
     out->set_order_id(o.spec.id.ToString());

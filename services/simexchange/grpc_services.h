@@ -17,7 +17,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                      clobmaker::sim::v1::BurstResponse* res) override;
   grpc::Status SetTickSize(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetTickSizeRequest* req,
                            clobmaker::sim::v1::SetTickSizeResponse* res) override;
-  grpc::Status RestartMatchingEngine(grpc::ServerContext* ctx, const clobmaker::sim::v1::RestartMatchingEngineRequest* req,
+  grpc::Status RestartMatchingEngine(grpc::ServerContext* ctx,
+                                     const clobmaker::sim::v1::RestartMatchingEngineRequest* req,
                                      clobmaker::sim::v1::RestartMatchingEngineResponse* res) override;
   grpc::Status DropConnections(grpc::ServerContext* ctx, const clobmaker::sim::v1::DropConnectionsRequest* req,
                                clobmaker::sim::v1::DropConnectionsResponse* res) override;

@@ -1,14 +1,14 @@
 // simexchange: a local Polymarket CLOB (REST + websockets) with a market environment, faults on
 // demand (gRPC SimControl) and a truth API (gRPC SimTruth). The embedded default for running and
 // testing clobmaker with no internet and no credentials.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/grpcserver/grpc_server.h"
 #include "services/simexchange/grpc_services.h"
@@ -45,11 +45,15 @@ int main(int argc, char** argv) {
   app.add_option("--seed", options.seed, "seed for everything random")->default_val(1);
   app.add_option("--markets", markets, "number of simulated markets")->default_val(3)->check(CLI::Range(1, 500));
   app.add_option("--order-version", options.order_version, "order version the exchange accepts (1, 2, 3)")
-      ->default_val(2)->check(CLI::Range(1, 3));
+      ->default_val(2)
+      ->check(CLI::Range(1, 3));
   app.add_option("--chain-id", options.chain_id, "EIP-712 chain id (137 or 80002)")->default_val(137);
   app.add_option("--starting-collateral", starting_collateral, "pUSD credited to a new account")->default_val(10'000);
-  app.add_option("--starting-tokens", starting_tokens, "shares of every outcome credited to a new account")->default_val(1'000);
-  app.add_option("--trade-fail-probability", trade_fail, "share of trades that end FAILED")->default_val(0)->check(CLI::Range(0.0, 1.0));
+  app.add_option("--starting-tokens", starting_tokens, "shares of every outcome credited to a new account")
+      ->default_val(1'000);
+  app.add_option("--trade-fail-probability", trade_fail, "share of trades that end FAILED")
+      ->default_val(0)
+      ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--no-flow", no_flow, "no background makers/takers (a quiet market)");
   app.add_option("--tls-cert", tls_cert, "serve TLS with this PEM certificate");
   app.add_option("--tls-key", tls_key, "... and this PEM key");
@@ -92,9 +96,11 @@ int main(int argc, char** argv) {
   control.set_authorizer(&(*grpc)->authorizer());
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  std::printf("simexchange listening on %s (websockets %s/ws/market, /ws/user, /ws/reference; grpc %s; %d markets, seed %llu)\n",
-              (*server)->base_url().c_str(), (*server)->ws_url().c_str(), (*grpc)->address().c_str(), markets,
-              static_cast<unsigned long long>(options.seed));
+  std::printf(
+      "simexchange listening on %s (websockets %s/ws/market, /ws/user, /ws/reference; grpc %s; %d markets, seed "
+      "%llu)\n",
+      (*server)->base_url().c_str(), (*server)->ws_url().c_str(), (*grpc)->address().c_str(), markets,
+      static_cast<unsigned long long>(options.seed));
   std::fflush(stdout);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("simexchange: shutting down");

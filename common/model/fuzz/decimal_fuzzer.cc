@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int scale : {0, 4, 6}) {
     auto v = clobmaker::model::ParseScaled(text, scale, {.allow_negative = true});
     if (v.ok()) {
-      auto again = clobmaker::model::ParseScaled(clobmaker::model::FormatScaled(*v, scale), scale, {.allow_negative = true});
+      auto again =
+          clobmaker::model::ParseScaled(clobmaker::model::FormatScaled(*v, scale), scale, {.allow_negative = true});
       if (!again.ok() || *again != *v) __builtin_trap();
     }
   }

@@ -38,8 +38,13 @@ void BM_CoreMatching(benchmark::State& state) {
     const std::string who = "k" + std::to_string(rng.Below(8));
     const bool yes = rng.Chance(0.5);
     const Side side = rng.Chance(0.5) ? Side::kBuy : Side::kSell;
-    NewOrder o{.id = Id(++n), .owner = who, .maker = "0x" + who, .token = yes ? "YES" : "NO", .side = side,
-               .price = Price(100 * rng.Between(45, 55)), .size = Size::FromWhole(rng.Between(5, 50))};
+    NewOrder o{.id = Id(++n),
+               .owner = who,
+               .maker = "0x" + who,
+               .token = yes ? "YES" : "NO",
+               .side = side,
+               .price = Price(100 * rng.Between(45, 55)),
+               .size = Size::FromWhole(rng.Between(5, 50))};
     benchmark::DoNotOptimize(ex.Place(o, now));
     now += kNanosPerMicro;
     if ((n & 1023) == 0) {
@@ -47,7 +52,8 @@ void BM_CoreMatching(benchmark::State& state) {
       ex.CancelAll(who, now);
     }
   }
-  state.counters["orders_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["orders_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["trades"] = static_cast<double>(ex.trades_count() - trades_before);
 }
 BENCHMARK(BM_CoreMatching);
@@ -56,16 +62,21 @@ BENCHMARK(BM_CoreMatching);
 // `outstanding` requests in flight on keep-alive connections.
 void BM_RestFront(benchmark::State& state) {
   const int outstanding = static_cast<int>(state.range(0));
-  auto server = SimServer::Start({.seed = 3, .starting_collateral = 1'000'000'000LL * model::kQuantityOne, .flow = false});
-  auto key = std::move(*crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
+  auto server =
+      SimServer::Start({.seed = 3, .starting_collateral = 1'000'000'000LL * model::kQuantityOne, .flow = false});
+  auto key =
+      std::move(*crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
   const MarketConfig market = (*server)->Markets().at(0);
   net::IoThread io;
   auto http = std::move(*net::HttpClient::Create(io, {.base_url = (*server)->base_url(), .max_idle_connections = 16}));
   // An API key through L1.
   const auto l1 = signing::MakeL1Headers(key, 137, SystemClock::Instance().WallSeconds());
-  auto creds_response = http->SendSync({.method = "GET", .target = "/auth/derive-api-key",
-                                        .headers = {{"POLY_ADDRESS", l1.address}, {"POLY_SIGNATURE", l1.signature},
-                                                    {"POLY_TIMESTAMP", l1.timestamp}, {"POLY_NONCE", l1.nonce}}},
+  auto creds_response = http->SendSync({.method = "GET",
+                                        .target = "/auth/derive-api-key",
+                                        .headers = {{"POLY_ADDRESS", l1.address},
+                                                    {"POLY_SIGNATURE", l1.signature},
+                                                    {"POLY_TIMESTAMP", l1.timestamp},
+                                                    {"POLY_NONCE", l1.nonce}}},
                                        5 * kNanosPerSecond);
   const std::string& body = creds_response.response->body;
   const auto field = [&](const std::string& name) {
@@ -74,7 +85,8 @@ void BM_RestFront(benchmark::State& state) {
   };
   const signing::ApiCredentials creds(field("apiKey"), field("secret"), field("passphrase"));
   const auto contracts = *signing::ContractsForChain(137);
-  const auto domain = signing::HashDomain({.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts.exchange_v2});
+  const auto domain =
+      signing::HashDomain({.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts.exchange_v2});
   uint64_t salt = 1;
   const auto make_request = [&]() {
     signing::UnsignedOrder o;
@@ -86,11 +98,16 @@ void BM_RestFront(benchmark::State& state) {
     o.taker_amount = 5'000'000;
     o.timestamp_ms = salt;
     const auto signed_order = *signing::SignOrder(o, domain, key);
-    net::HttpRequest r{.method = "POST", .target = "/order",
+    net::HttpRequest r{.method = "POST",
+                       .target = "/order",
                        .body = signing::PostOrderJson(signed_order, creds.key(), signing::OrderType::kGtc, true)};
-    const auto h = *signing::MakeL2Headers(creds, key.address(), SystemClock::Instance().WallSeconds(), "POST", "/order", r.body);
-    r.headers = {{"POLY_ADDRESS", h.address}, {"POLY_SIGNATURE", h.signature}, {"POLY_TIMESTAMP", h.timestamp},
-                 {"POLY_API_KEY", h.api_key}, {"POLY_PASSPHRASE", h.passphrase}};
+    const auto h =
+        *signing::MakeL2Headers(creds, key.address(), SystemClock::Instance().WallSeconds(), "POST", "/order", r.body);
+    r.headers = {{"POLY_ADDRESS", h.address},
+                 {"POLY_SIGNATURE", h.signature},
+                 {"POLY_TIMESTAMP", h.timestamp},
+                 {"POLY_API_KEY", h.api_key},
+                 {"POLY_PASSPHRASE", h.passphrase}};
     return r;
   };
   std::mutex mu;
@@ -114,7 +131,8 @@ void BM_RestFront(benchmark::State& state) {
   }
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return in_flight == 0; });
-  state.counters["orders_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["orders_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["accepted"] = static_cast<double>(ok.load());
 }
 BENCHMARK(BM_RestFront)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMicrosecond);

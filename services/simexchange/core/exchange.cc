@@ -1,8 +1,8 @@
 #include "services/simexchange/core/exchange.h"
 
-#include <algorithm>
-
 #include <fmt/core.h>
+
+#include <algorithm>
 
 #include "common/core/hex.h"
 #include "common/core/ids.h"
@@ -36,10 +36,14 @@ int64_t Collateral(Size size, Price price, model::Rounding rounding = model::Rou
 
 std::string_view OrderStatusName(OrderStatus status) {
   switch (status) {
-    case OrderStatus::kLive: return "LIVE";
-    case OrderStatus::kMatched: return "MATCHED";
-    case OrderStatus::kCanceled: return "CANCELED";
-    case OrderStatus::kExpired: return "CANCELED";
+    case OrderStatus::kLive:
+      return "LIVE";
+    case OrderStatus::kMatched:
+      return "MATCHED";
+    case OrderStatus::kCanceled:
+      return "CANCELED";
+    case OrderStatus::kExpired:
+      return "CANCELED";
   }
   return "UNKNOWN";
 }
@@ -81,7 +85,8 @@ bool Exchange::SetTickSize(const std::string& token, model::TickSize tick, Nanos
   const model::TickSize old = m.tick;
   m.tick = tick;
   for (const std::string& t : {m.yes_token, m.no_token}) {
-    events_.push_back(MarketEventOut{polymarket::TickSizeChangeEvent{t, m.condition_id, old, tick, now / kNanosPerMilli}});
+    events_.push_back(
+        MarketEventOut{polymarket::TickSizeChangeEvent{t, m.condition_id, old, tick, now / kNanosPerMilli}});
   }
   return true;
 }
@@ -235,8 +240,9 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
     return result;
   }
   if (!immediate && in.size < market->min_order_size) {
-    Reject(result, 400, fmt::format("order {} is invalid. Size ({}) lower than the minimum: {}", id, in.size.ToString(),
-                                    market->min_order_size.ToString()));
+    Reject(result, 400,
+           fmt::format("order {} is invalid. Size ({}) lower than the minimum: {}", id, in.size.ToString(),
+                       market->min_order_size.ToString()));
     return result;
   }
   if (in.type == OrderType::kGtd) {
@@ -270,7 +276,8 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
     return result;
   }
   if (in.type == OrderType::kFak && fills.empty()) {
-    Reject(result, 400, "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found.");
+    Reject(result, 400,
+           "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found.");
     return result;
   }
 
@@ -279,7 +286,8 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
   order.spec.maker = Lower(in.maker);
   order.created = now;
   order.sequence = next_sequence_++;
-  if (in.type == OrderType::kGtd) gtd_expiry_.emplace(in.expiration_s * kNanosPerSecond - config_.gtd_security_margin, id);
+  if (in.type == OrderType::kGtd)
+    gtd_expiry_.emplace(in.expiration_s * kNanosPerSecond - config_.gtd_security_margin, id);
   result.success = true;
   Execute(order, fills, now, result);
   if (order.remaining().micros() > 0) {
@@ -323,7 +331,8 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     const std::string& taker_addr = taker.spec.maker;
     const std::string& maker_addr = maker.spec.maker;
     const int64_t maker_cash = Collateral(fill.size, fill.maker_price);
-    const int64_t taker_price_units = same_token ? fill.maker_price.units() : model::kPriceOne - fill.maker_price.units();
+    const int64_t taker_price_units =
+        same_token ? fill.maker_price.units() : model::kPriceOne - fill.maker_price.units();
     const int64_t taker_cash = Collateral(fill.size, Price(taker_price_units));
     if (taker.spec.side == Side::kBuy) {
       Transfer(trade, taker_addr, "", -taker_cash);
@@ -331,7 +340,7 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
       if (same_token) {  // maker sold to us
         Transfer(trade, maker_addr, maker.spec.token, -s);
         Transfer(trade, maker_addr, "", maker_cash);
-      } else {           // mint: the maker buys the complement
+      } else {  // mint: the maker buys the complement
         Transfer(trade, maker_addr, "", -maker_cash);
         Transfer(trade, maker_addr, maker.spec.token, s);
       }
@@ -341,7 +350,7 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
       if (same_token) {  // maker bought from us
         Transfer(trade, maker_addr, "", -maker_cash);
         Transfer(trade, maker_addr, maker.spec.token, s);
-      } else {           // merge: the maker sells the complement
+      } else {  // merge: the maker sells the complement
         Transfer(trade, maker_addr, maker.spec.token, -s);
         Transfer(trade, maker_addr, "", maker_cash);
       }
@@ -365,9 +374,9 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     t.trade_owner = taker.spec.owner;
     t.maker_address = taker_addr;
     t.timestamp_ms = t.match_time_ms;
-    t.maker_orders.push_back({maker.spec.id.ToString(), maker.spec.owner, maker_addr, fill.size, fill.maker_price,
-                              maker.spec.token, maker.spec.token == MarketOf(maker.spec.token)->yes_token ? "Yes" : "No",
-                              maker.spec.side, 0});
+    t.maker_orders.push_back(
+        {maker.spec.id.ToString(), maker.spec.owner, maker_addr, fill.size, fill.maker_price, maker.spec.token,
+         maker.spec.token == MarketOf(maker.spec.token)->yes_token ? "Yes" : "No", maker.spec.side, 0});
     trade.recipients = {taker.spec.owner};
     if (maker.spec.owner != taker.spec.owner) trade.recipients.push_back(maker.spec.owner);
     taker.trades.push_back(t.id);
@@ -477,7 +486,8 @@ void Exchange::Close(Order& order, OrderStatus status, const std::string& reason
   if (order.status != OrderStatus::kLive) return;
   Unrest(order);
   order.status = status;
-  EmitOrderEvent(order, polymarket::OrderEventType::kCancellation, now, reason.empty() ? "CANCELED" : "CANCELED_" + reason);
+  EmitOrderEvent(order, polymarket::OrderEventType::kCancellation, now,
+                 reason.empty() ? "CANCELED" : "CANCELED_" + reason);
 }
 
 // --- cancels -------------------------------------------------------------------------------------
@@ -579,7 +589,8 @@ void Exchange::Advance(Nanos now) {
     if (key.chain_started && now - key.last_heartbeat > config_.heartbeat_timeout) {
       key.chain_started = false;
       key.expected_heartbeat.clear();
-      for (const Order* o : OpenOrders(api_key)) Close(orders_.at(o->spec.id.ToString()), OrderStatus::kCanceled, "", now);
+      for (const Order* o : OpenOrders(api_key))
+        Close(orders_.at(o->spec.id.ToString()), OrderStatus::kCanceled, "", now);
     }
   }
   // GTD expiry (the exchange cancels a minute before the stated time).
@@ -700,7 +711,8 @@ std::optional<int64_t> Exchange::BestAsk(const std::string& token) const {
   const TokenBook& other = books_.at(Complement(token));
   std::optional<int64_t> best;
   if (!own.asks.empty()) best = own.asks.begin()->first;
-  if (!other.bids.empty()) best = std::min(best.value_or(model::kPriceOne), model::kPriceOne - other.bids.begin()->first);
+  if (!other.bids.empty())
+    best = std::min(best.value_or(model::kPriceOne), model::kPriceOne - other.bids.begin()->first);
   return best;
 }
 
@@ -728,8 +740,9 @@ void Exchange::EmitLevel(const std::string& token, Side side, int64_t price, Nan
   change.changes.push_back({token, Price(price), Size(PublishedSize(token, side, price)), side, "",
                             Price(BestBid(token).value_or(0)), Price(BestAsk(token).value_or(model::kPriceOne))});
   const int64_t mirrored = model::kPriceOne - price;
-  change.changes.push_back({complement, Price(mirrored), Size(PublishedSize(complement, model::Opposite(side), mirrored)),
-                            model::Opposite(side), "", Price(BestBid(complement).value_or(0)),
+  change.changes.push_back({complement, Price(mirrored),
+                            Size(PublishedSize(complement, model::Opposite(side), mirrored)), model::Opposite(side), "",
+                            Price(BestBid(complement).value_or(0)),
                             Price(BestAsk(complement).value_or(model::kPriceOne))});
   events_.push_back(MarketEventOut{std::move(change)});
 }
@@ -749,8 +762,10 @@ polymarket::UserOrderEvent Exchange::ToEvent(const Order& o, polymarket::OrderEv
   e.size_matched = o.matched;
   e.outcome = o.spec.token == MarketOf(o.spec.token)->yes_token ? "Yes" : "No";
   e.associate_trades = o.trades;
-  e.order_type = o.spec.type == OrderType::kGtd ? "GTD" : o.spec.type == OrderType::kFok ? "FOK"
-                 : o.spec.type == OrderType::kFak ? "FAK" : "GTC";
+  e.order_type = o.spec.type == OrderType::kGtd   ? "GTD"
+                 : o.spec.type == OrderType::kFok ? "FOK"
+                 : o.spec.type == OrderType::kFak ? "FAK"
+                                                  : "GTC";
   e.expiration_s = o.spec.expiration_s;
   e.created_at_ms = o.created / kNanosPerMilli;
   e.maker_address = o.spec.maker;
@@ -759,7 +774,8 @@ polymarket::UserOrderEvent Exchange::ToEvent(const Order& o, polymarket::OrderEv
   return e;
 }
 
-void Exchange::EmitOrderEvent(const Order& order, polymarket::OrderEventType type, Nanos now, const std::string& status) {
+void Exchange::EmitOrderEvent(const Order& order, polymarket::OrderEventType type, Nanos now,
+                              const std::string& status) {
   events_.push_back(UserEventOut{{order.spec.owner}, ToEvent(order, type, now, status)});
 }
 

@@ -54,26 +54,26 @@ struct MarketConfig {
 struct ExchangeConfig {
   uint64_t seed = 1;
   Nanos heartbeat_timeout = 10 * kNanosPerSecond;
-  Nanos mined_after = 2 * kNanosPerSecond;       // MATCHED -> MINED
-  Nanos confirmed_after = 5 * kNanosPerSecond;   // MATCHED -> CONFIRMED
-  double trade_fail_probability = 0.0;           // MATCHED -> (RETRYING ->) FAILED, fill reversed
-  int order_version = 2;                         // the version /version reports and orders must use
+  Nanos mined_after = 2 * kNanosPerSecond;      // MATCHED -> MINED
+  Nanos confirmed_after = 5 * kNanosPerSecond;  // MATCHED -> CONFIRMED
+  double trade_fail_probability = 0.0;          // MATCHED -> (RETRYING ->) FAILED, fill reversed
+  int order_version = 2;                        // the version /version reports and orders must use
   Nanos gtd_security_margin = 60 * kNanosPerSecond;
 };
 
 // One account: a funder address, its API keys, balances and what open orders reserve.
 struct Account {
-  std::string address;                           // lowercase 0x...
-  int64_t collateral = 0;                        // pUSD micros
-  std::map<std::string, int64_t> tokens;         // token -> micros
+  std::string address;                    // lowercase 0x...
+  int64_t collateral = 0;                 // pUSD micros
+  std::map<std::string, int64_t> tokens;  // token -> micros
   int64_t reserved_collateral = 0;
   std::map<std::string, int64_t> reserved_tokens;
 };
 
 struct NewOrder {
-  model::OrderId id;                             // the EIP-712 order hash
-  std::string owner;                             // API key
-  std::string maker;                             // funder address (lowercase)
+  model::OrderId id;  // the EIP-712 order hash
+  std::string owner;  // API key
+  std::string maker;  // funder address (lowercase)
   std::string token;
   Side side = Side::kBuy;
   Price price;
@@ -91,7 +91,7 @@ struct Order {
   Size matched;
   OrderStatus status = OrderStatus::kLive;
   Nanos created = 0;
-  uint64_t sequence = 0;                         // time priority
+  uint64_t sequence = 0;  // time priority
   std::vector<std::string> trades;
   Size remaining() const { return spec.size - matched; }
 };
@@ -99,9 +99,9 @@ struct Order {
 // The answer to a placement, as the REST layer reports it.
 struct PlaceResult {
   bool success = false;
-  int http_status = 200;                         // 400 for validation errors, 425/503 windows
-  std::string error;                             // errorMsg / error text
-  std::string status;                            // live | matched | unmatched
+  int http_status = 200;  // 400 for validation errors, 425/503 windows
+  std::string error;      // errorMsg / error text
+  std::string status;     // live | matched | unmatched
   int64_t making = 0;
   int64_t taking = 0;
   std::vector<std::string> trade_ids;
@@ -229,16 +229,16 @@ class Exchange {
 
   ExchangeConfig config_;
   Rng rng_;
-  std::map<std::string, MarketConfig> markets_;           // condition id -> market
-  std::map<std::string, std::string> token_market_;        // token -> condition id
-  std::map<std::string, TokenBook> books_;                 // token -> book
-  std::map<std::string, Account> accounts_;                // address -> account
-  std::map<std::string, KeyState> keys_;                   // api key -> state
-  std::map<std::string, Order> orders_;                    // id -> order (all, incl. closed)
-  std::map<uint64_t, std::string> live_;                   // sequence -> id of every live order
-  std::multimap<Nanos, std::string> gtd_expiry_;           // effective expiry -> GTD order id
+  std::map<std::string, MarketConfig> markets_;      // condition id -> market
+  std::map<std::string, std::string> token_market_;  // token -> condition id
+  std::map<std::string, TokenBook> books_;           // token -> book
+  std::map<std::string, Account> accounts_;          // address -> account
+  std::map<std::string, KeyState> keys_;             // api key -> state
+  std::map<std::string, Order> orders_;              // id -> order (all, incl. closed)
+  std::map<uint64_t, std::string> live_;             // sequence -> id of every live order
+  std::multimap<Nanos, std::string> gtd_expiry_;     // effective expiry -> GTD order id
   std::vector<TradeRecord> trades_;
-  std::deque<size_t> unsettled_;                           // indices of trades not yet final
+  std::deque<size_t> unsettled_;  // indices of trades not yet final
   std::vector<Event> events_;
   uint64_t next_sequence_ = 1;
   uint64_t next_trade_ = 1;

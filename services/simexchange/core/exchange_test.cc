@@ -28,8 +28,15 @@ class ExchangeTest : public ::testing::Test {
 
   PlaceResult Place(const std::string& who, const std::string& token, Side side, int64_t price, int64_t shares,
                     OrderType type = OrderType::kGtc, bool post_only = false, Nanos at = kT0) {
-    NewOrder o{.id = Id(next_++), .owner = who, .maker = "0x" + who, .token = token, .side = side, .price = Price(price),
-               .size = Size::FromWhole(shares), .type = type, .post_only = post_only};
+    NewOrder o{.id = Id(next_++),
+               .owner = who,
+               .maker = "0x" + who,
+               .token = token,
+               .side = side,
+               .price = Price(price),
+               .size = Size::FromWhole(shares),
+               .type = type,
+               .post_only = post_only};
     last_id_ = o.id.ToString();
     return ex_.Place(o, at);
   }
@@ -112,18 +119,24 @@ TEST_F(ExchangeTest, FokAndFak) {
   auto fak = Place("alice", "YES", Side::kBuy, 5000, 20, OrderType::kFak);
   ASSERT_TRUE(fak.success);
   EXPECT_EQ(Tokens("alice", "YES"), 510 * model::kQuantityOne);
-  EXPECT_EQ(ex_.Find(last_id_)->status, OrderStatus::kCanceled);  // remainder killed
+  EXPECT_EQ(ex_.Find(last_id_)->status, OrderStatus::kCanceled);                       // remainder killed
   EXPECT_FALSE(Place("alice", "YES", Side::kBuy, 5000, 20, OrderType::kFak).success);  // nothing to match
 }
 
 TEST_F(ExchangeTest, ValidationMinimumSizeTickBalanceVersionDuplicate) {
   EXPECT_EQ(Place("alice", "YES", Side::kBuy, 5050, 10).http_status, 400);  // off the 0.01 tick
-  EXPECT_FALSE(Place("alice", "YES", Side::kBuy, 5000, 2).success);        // below min size 5
-  auto poor = Place("alice", "YES", Side::kBuy, 5000, 5000);               // 2,500 pUSD > 1,000
+  EXPECT_FALSE(Place("alice", "YES", Side::kBuy, 5000, 2).success);         // below min size 5
+  auto poor = Place("alice", "YES", Side::kBuy, 5000, 5000);                // 2,500 pUSD > 1,000
   EXPECT_EQ(poor.error, "not enough balance / allowance");
-  EXPECT_FALSE(Place("alice", "YES", Side::kSell, 5000, 600).success);      // 600 > 500 tokens
-  NewOrder v1{.id = Id(999), .owner = "alice", .maker = "0xalice", .token = "YES", .side = Side::kBuy,
-              .price = Price(5000), .size = Size::FromWhole(10), .version = 1};
+  EXPECT_FALSE(Place("alice", "YES", Side::kSell, 5000, 600).success);  // 600 > 500 tokens
+  NewOrder v1{.id = Id(999),
+              .owner = "alice",
+              .maker = "0xalice",
+              .token = "YES",
+              .side = Side::kBuy,
+              .price = Price(5000),
+              .size = Size::FromWhole(10),
+              .version = 1};
   EXPECT_EQ(ex_.Place(v1, kT0).error, "order_version_mismatch");
   v1.version = 2;
   EXPECT_TRUE(ex_.Place(v1, kT0).success);
@@ -131,7 +144,7 @@ TEST_F(ExchangeTest, ValidationMinimumSizeTickBalanceVersionDuplicate) {
 }
 
 TEST_F(ExchangeTest, ReservationsStopOverspending) {
-  ASSERT_TRUE(Place("alice", "YES", Side::kBuy, 5000, 1500).success);  // reserves 750
+  ASSERT_TRUE(Place("alice", "YES", Side::kBuy, 5000, 1500).success);                               // reserves 750
   EXPECT_EQ(Place("alice", "YES", Side::kBuy, 5000, 600).error, "not enough balance / allowance");  // 300 > 250 left
   ex_.CancelAll("alice", kT0);
   EXPECT_EQ(ex_.AccountOf("0xalice")->reserved_collateral, 0);
@@ -159,10 +172,26 @@ TEST_F(ExchangeTest, TradesSettleOrFailAndFailuresAreReversed) {
   failing.OpenAccount("0xb", "b");
   failing.Credit("0xa", 100 * model::kQuantityOne);
   failing.Credit("0xb", 0, "YES", 100 * model::kQuantityOne);
-  ASSERT_TRUE(failing.Place({.id = Id(1), .owner = "b", .maker = "0xb", .token = "YES", .side = Side::kSell,
-                             .price = Price(5000), .size = Size::FromWhole(10)}, kT0).success);
-  ASSERT_TRUE(failing.Place({.id = Id(2), .owner = "a", .maker = "0xa", .token = "YES", .side = Side::kBuy,
-                             .price = Price(5000), .size = Size::FromWhole(10)}, kT0).success);
+  ASSERT_TRUE(failing
+                  .Place({.id = Id(1),
+                          .owner = "b",
+                          .maker = "0xb",
+                          .token = "YES",
+                          .side = Side::kSell,
+                          .price = Price(5000),
+                          .size = Size::FromWhole(10)},
+                         kT0)
+                  .success);
+  ASSERT_TRUE(failing
+                  .Place({.id = Id(2),
+                          .owner = "a",
+                          .maker = "0xa",
+                          .token = "YES",
+                          .side = Side::kBuy,
+                          .price = Price(5000),
+                          .size = Size::FromWhole(10)},
+                         kT0)
+                  .success);
   EXPECT_EQ(failing.AccountOf("0xa")->tokens.at("YES"), 10 * model::kQuantityOne);
   (void)failing.TakeEvents();
   failing.Advance(kT0 + 10 * kNanosPerSecond);
@@ -173,10 +202,12 @@ TEST_F(ExchangeTest, TradesSettleOrFailAndFailuresAreReversed) {
   std::vector<polymarket::TradeStatus> seen;
   for (auto& e : failing.TakeEvents()) {
     if (auto* u = std::get_if<UserEventOut>(&e)) {
-      if (auto* t = std::get_if<polymarket::UserTradeEvent>(&u->event); t && u->recipients[0] == "a") seen.push_back(t->status);
+      if (auto* t = std::get_if<polymarket::UserTradeEvent>(&u->event); t && u->recipients[0] == "a")
+        seen.push_back(t->status);
     }
   }
-  EXPECT_EQ(seen, (std::vector<polymarket::TradeStatus>{polymarket::TradeStatus::kRetrying, polymarket::TradeStatus::kFailed}));
+  EXPECT_EQ(seen, (std::vector<polymarket::TradeStatus>{polymarket::TradeStatus::kRetrying,
+                                                        polymarket::TradeStatus::kFailed}));
 
   // The normal path: MATCHED -> MINED -> CONFIRMED.
   ASSERT_TRUE(Place("bob", "YES", Side::kSell, 5000, 10).success);
@@ -187,10 +218,12 @@ TEST_F(ExchangeTest, TradesSettleOrFailAndFailuresAreReversed) {
   seen.clear();
   for (auto& e : ex_.TakeEvents()) {
     if (auto* u = std::get_if<UserEventOut>(&e)) {
-      if (auto* t = std::get_if<polymarket::UserTradeEvent>(&u->event); t && u->recipients[0] == "alice") seen.push_back(t->status);
+      if (auto* t = std::get_if<polymarket::UserTradeEvent>(&u->event); t && u->recipients[0] == "alice")
+        seen.push_back(t->status);
     }
   }
-  EXPECT_EQ(seen, (std::vector<polymarket::TradeStatus>{polymarket::TradeStatus::kMined, polymarket::TradeStatus::kConfirmed}));
+  EXPECT_EQ(seen, (std::vector<polymarket::TradeStatus>{polymarket::TradeStatus::kMined,
+                                                        polymarket::TradeStatus::kConfirmed}));
 }
 
 TEST_F(ExchangeTest, HeartbeatDeadManSwitch) {
@@ -232,8 +265,14 @@ TEST_F(ExchangeTest, ScoringFollowsTheRewardsBand) {
 }
 
 TEST_F(ExchangeTest, GtdExpiresAMinuteEarly) {
-  NewOrder gtd{.id = Id(500), .owner = "alice", .maker = "0xalice", .token = "YES", .side = Side::kBuy,
-               .price = Price(4000), .size = Size::FromWhole(10), .type = OrderType::kGtd,
+  NewOrder gtd{.id = Id(500),
+               .owner = "alice",
+               .maker = "0xalice",
+               .token = "YES",
+               .side = Side::kBuy,
+               .price = Price(4000),
+               .size = Size::FromWhole(10),
+               .type = OrderType::kGtd,
                .expiration_s = kT0 / kNanosPerSecond + 90};
   ASSERT_TRUE(ex_.Place(gtd, kT0).success);
   ex_.Advance(kT0 + 29 * kNanosPerSecond);
@@ -263,7 +302,7 @@ TEST_F(ExchangeTest, EventsDescribeEverythingObservable) {
   EXPECT_EQ(placements, 1);
   EXPECT_EQ(price_changes, 1);
   EXPECT_TRUE(ex_.SetTickSize("YES", *model::TickSize::Parse("0.001"), kT0));
-  EXPECT_EQ(ex_.TakeEvents().size(), 2u);  // tick_size_change on both tokens
+  EXPECT_EQ(ex_.TakeEvents().size(), 2u);                            // tick_size_change on both tokens
   EXPECT_TRUE(Place("alice", "YES", Side::kBuy, 4990, 10).success);  // the new grid
 }
 
@@ -281,9 +320,13 @@ TEST(ExchangeDeterminism, SameSeedSameInputsSameOutputs) {
     std::string log;
     for (int i = 0; i < 2000; ++i) {
       const std::string who = "k" + std::to_string(flow.Below(4));
-      NewOrder o{.id = Id(static_cast<uint64_t>(i + 1)), .owner = who, .maker = "0x" + who,
-                 .token = flow.Chance(0.5) ? "YES" : "NO", .side = flow.Chance(0.5) ? Side::kBuy : Side::kSell,
-                 .price = Price(100 * flow.Between(30, 70)), .size = Size::FromWhole(flow.Between(5, 50))};
+      NewOrder o{.id = Id(static_cast<uint64_t>(i + 1)),
+                 .owner = who,
+                 .maker = "0x" + who,
+                 .token = flow.Chance(0.5) ? "YES" : "NO",
+                 .side = flow.Chance(0.5) ? Side::kBuy : Side::kSell,
+                 .price = Price(100 * flow.Between(30, 70)),
+                 .size = Size::FromWhole(flow.Between(5, 50))};
       const auto r = ex.Place(o, kT0 + i * kNanosPerMilli * 50);
       log += r.status + r.error + std::to_string(r.trade_ids.size()) + ";";
       for (const auto& id : r.trade_ids) log += id;

@@ -10,7 +10,8 @@ constexpr char kTakerAddress[] = "0x00000000000000000000000000000000000f10a2";
 constexpr int64_t kHuge = 1'000'000'000LL * model::kQuantityOne;
 }  // namespace
 
-MarketFlow::MarketFlow(Exchange& exchange, FlowConfig config) : exchange_(exchange), config_(config), rng_(config.seed) {}
+MarketFlow::MarketFlow(Exchange& exchange, FlowConfig config)
+    : exchange_(exchange), config_(config), rng_(config.seed) {}
 
 void MarketFlow::Init(Nanos now, const std::map<std::string, double>& start) {
   exchange_.OpenAccount(kMakerAddress, kFlowMakerKey);
@@ -82,13 +83,25 @@ void MarketFlow::Requote(const MarketConfig& market, Nanos now) {
     const int64_t ask = (center + offset) * tick;
     const Size size = Size::FromWhole(config_.maker_size_shares * (level + 1));
     if (bid >= tick) {
-      exchange_.Place({.id = NextId(), .owner = kFlowMakerKey, .maker = kMakerAddress, .token = market.yes_token,
-                       .side = Side::kBuy, .price = Price(bid), .size = size, .version = exchange_.config().order_version},
+      exchange_.Place({.id = NextId(),
+                       .owner = kFlowMakerKey,
+                       .maker = kMakerAddress,
+                       .token = market.yes_token,
+                       .side = Side::kBuy,
+                       .price = Price(bid),
+                       .size = size,
+                       .version = exchange_.config().order_version},
                       now);
     }
     if (ask <= model::kPriceOne - tick) {
-      exchange_.Place({.id = NextId(), .owner = kFlowMakerKey, .maker = kMakerAddress, .token = market.yes_token,
-                       .side = Side::kSell, .price = Price(ask), .size = size, .version = exchange_.config().order_version},
+      exchange_.Place({.id = NextId(),
+                       .owner = kFlowMakerKey,
+                       .maker = kMakerAddress,
+                       .token = market.yes_token,
+                       .side = Side::kSell,
+                       .price = Price(ask),
+                       .size = size,
+                       .version = exchange_.config().order_version},
                       now);
     }
   }
@@ -101,13 +114,19 @@ void MarketFlow::Take(const MarketConfig& market, Nanos now) {
   const bool yes = rng_.Chance(0.5);
   const Side side = rng_.Chance(0.5) ? Side::kBuy : Side::kSell;
   const double token_fair = yes ? fv : 1.0 - fv;
-  const double aggressiveness = (1 + static_cast<int64_t>(rng_.Below(4))) * static_cast<double>(tick) / model::kPriceOne;
+  const double aggressiveness =
+      (1 + static_cast<int64_t>(rng_.Below(4))) * static_cast<double>(tick) / model::kPriceOne;
   const double limit = side == Side::kBuy ? token_fair + aggressiveness : token_fair - aggressiveness;
   int64_t units = static_cast<int64_t>(std::llround(limit * model::kPriceOne)) / tick * tick;
   units = std::clamp<int64_t>(units, tick, model::kPriceOne - tick);
-  exchange_.Place({.id = NextId(), .owner = kFlowTakerKey, .maker = kTakerAddress,
-                   .token = yes ? market.yes_token : market.no_token, .side = side, .price = Price(units),
-                   .size = Size::FromWhole(rng_.Between(5, config_.taker_max_shares)), .type = OrderType::kFak,
+  exchange_.Place({.id = NextId(),
+                   .owner = kFlowTakerKey,
+                   .maker = kTakerAddress,
+                   .token = yes ? market.yes_token : market.no_token,
+                   .side = side,
+                   .price = Price(units),
+                   .size = Size::FromWhole(rng_.Between(5, config_.taker_max_shares)),
+                   .type = OrderType::kFak,
                    .version = exchange_.config().order_version},
                   now);
 }

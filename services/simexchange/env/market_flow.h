@@ -15,14 +15,14 @@ namespace clobmaker::simexchange {
 
 struct FlowConfig {
   uint64_t seed = 1;
-  double volatility_per_sqrt_s = 0.004;   // fair-value move per sqrt(second), in price units of 1
+  double volatility_per_sqrt_s = 0.004;  // fair-value move per sqrt(second), in price units of 1
   double jump_probability_per_s = 0.01;
   double jump_size = 0.05;
   Nanos maker_refresh = 500 * kNanosPerMilli;
   int maker_levels = 5;
   int64_t maker_half_spread_ticks = 2;
   int64_t maker_size_shares = 100;
-  double taker_orders_per_s = 1.0;        // per market
+  double taker_orders_per_s = 1.0;  // per market
   int64_t taker_max_shares = 50;
 };
 

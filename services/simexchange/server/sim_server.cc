@@ -1,12 +1,12 @@
 #include "services/simexchange/server/sim_server.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 #include <future>
 #include <mutex>
 #include <set>
-
-#include <fmt/core.h>
 
 #include "common/core/hex.h"
 #include "common/core/ids.h"
@@ -120,9 +120,9 @@ struct MarketSession {
 
 struct UserSession {
   std::shared_ptr<net::WsSession> session;
-  std::string api_key;                 // empty until authenticated
-  std::set<std::string> markets;       // empty = all
-  std::optional<std::string> held;     // a frame held back (reorder fault)
+  std::string api_key;              // empty until authenticated
+  std::set<std::string> markets;    // empty = all
+  std::optional<std::string> held;  // a frame held back (reorder fault)
 };
 
 }  // namespace
@@ -155,9 +155,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   Rng fault_rng;
   Rng key_rng;
   Faults faults;
-  std::map<std::string, KeyRecord> keys;                      // api key -> record
+  std::map<std::string, KeyRecord> keys;                            // api key -> record
   std::map<std::pair<std::string, uint64_t>, std::string> derived;  // (address, nonce) -> api key
-  std::set<std::string> funded;                               // addresses credited once
+  std::set<std::string> funded;                                     // addresses credited once
   std::map<uint64_t, MarketSession> market_sessions;
   std::map<uint64_t, UserSession> user_sessions;
   std::map<uint64_t, std::shared_ptr<net::WsSession>> reference_sessions;
@@ -263,8 +263,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     const auto contracts = *signing::ContractsForChain(options.chain_id);
     const auto domain_for = [&](int version) {
       const auto v = static_cast<signing::OrderVersion>(version);
-      return signing::HashDomain(
-          {.version = v, .chain_id = options.chain_id, .exchange = signing::ExchangeFor(contracts, v, market->neg_risk)});
+      return signing::HashDomain({.version = v,
+                                  .chain_id = options.chain_id,
+                                  .exchange = signing::ExchangeFor(contracts, v, market->neg_risk)});
     };
     signing::SignedOrder order = posted.order;
     const auto verify = [&](int version) -> absl::StatusOr<crypto::Address> {
@@ -351,8 +352,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     out.associate_trades = o.trades;
     out.created_at_s = o.created / kNanosPerSecond;
     out.expiration_s = o.spec.expiration_s;
-    out.order_type = o.spec.type == OrderType::kGtd ? "GTD" : o.spec.type == OrderType::kFok ? "FOK"
-                     : o.spec.type == OrderType::kFak ? "FAK" : "GTC";
+    out.order_type = o.spec.type == OrderType::kGtd   ? "GTD"
+                     : o.spec.type == OrderType::kFok ? "FOK"
+                     : o.spec.type == OrderType::kFak ? "FAK"
+                                                      : "GTC";
     return out;
   }
 
@@ -380,7 +383,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token,
         mid_yes ? mid_yes->ToString() : fmt::format("{:.4f}", fv), m.no_token,
         mid_yes ? mid_yes->Complement().ToString() : fmt::format("{:.4f}", 1 - fv), TickJson(m.tick),
-        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
+        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", IsoDate(m.end_time_s),
+        m.rewards_min_size.ToString(),
         // rewards max spread is quoted in cents on the wire
         model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
   }
@@ -390,9 +394,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         R"({{"conditionId":"{}","questionID":"{}","slug":"{}","question":"Simulated market {}","clobTokenIds":"[\"{}\", \"{}\"]",)"
         R"("outcomes":"[\"Yes\", \"No\"]","orderPriceMinTickSize":{},"orderMinSize":{},"negRisk":{},"enableOrderBook":true,)"
         R"("acceptingOrders":true,"active":true,"closed":false,"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{}}})",
-        m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token, m.no_token, TickJson(m.tick), m.min_order_size.ToString(),
-        m.neg_risk ? "true" : "false", IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
-        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
+        m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token, m.no_token, TickJson(m.tick),
+        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", IsoDate(m.end_time_s),
+        m.rewards_min_size.ToString(), model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
   }
 
   static std::string IsoDate(int64_t seconds) {
@@ -423,9 +427,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     };
     if (now < faults.burst_until) {
       Count(&SimStats::faults_injected);
-      return send(Json(faults.burst_status, pm::EncodeErrorBody({.error = faults.burst_status == 429 ? "Too Many Requests"
-                                                                                                     : "service unavailable",
-                                                                 .retry_after_seconds = 1})));
+      return send(
+          Json(faults.burst_status,
+               pm::EncodeErrorBody({.error = faults.burst_status == 429 ? "Too Many Requests" : "service unavailable",
+                                    .retry_after_seconds = 1})));
     }
     if (fault_rng.Chance(faults.http_429)) {
       Count(&SimStats::faults_injected);
@@ -459,11 +464,14 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     const std::string& p = t.path;
     const std::string& m = r.method;
     // Public
-    if (m == "GET" && (p == "/ok" || p == "/")) return HttpResponse{.status = 200, .headers = {{"Content-Type", "text/plain"}}, .body = "OK"};
+    if (m == "GET" && (p == "/ok" || p == "/"))
+      return HttpResponse{.status = 200, .headers = {{"Content-Type", "text/plain"}}, .body = "OK"};
     if (m == "GET" && p == "/time") return Json(200, std::to_string(now / kNanosPerSecond));
-    if (m == "GET" && p == "/version") return Json(200, fmt::format(R"({{"version":{}}})", exchange.config().order_version));
+    if (m == "GET" && p == "/version")
+      return Json(200, fmt::format(R"({{"version":{}}})", exchange.config().order_version));
     if (m == "GET" && (p == "/markets" || p == "/sampling-markets")) {
-      std::string body = R"({"limit":100,"count":)" + std::to_string(exchange.Markets().size()) + R"(,"next_cursor":"LTE=","data":[)";
+      std::string body =
+          R"({"limit":100,"count":)" + std::to_string(exchange.Markets().size()) + R"(,"next_cursor":"LTE=","data":[)";
       bool first = true;
       for (const MarketConfig& mk : exchange.Markets()) {
         body += (first ? "" : ",") + MarketJson(mk);
@@ -493,11 +501,14 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (m == "GET" && p.rfind("/clob-markets/", 0) == 0) {
       for (const MarketConfig& mk : exchange.Markets()) {
         if (mk.condition_id != p.substr(14)) continue;
-        return Json(200, fmt::format(R"({{"c":"{}","t":[{{"t":"{}","o":"Yes"}},{{"t":"{}","o":"No"}}],"mts":{},"nr":{},)"
-                                     R"("fd":{{"r":0,"e":0,"to":true}},"mos":{},"mbf":0,"tbf":0,"r":{{"mi":{},"ma":{}}},"ao":true,"sd":0}})",
-                                     mk.condition_id, mk.yes_token, mk.no_token, TickJson(mk.tick), mk.neg_risk ? "true" : "false",
-                                     mk.min_order_size.ToString(), mk.rewards_min_size.ToString(),
-                                     model::FormatScaled(mk.rewards_max_spread.units() * 100, model::kPriceScale)));
+        return Json(
+            200,
+            fmt::format(
+                R"({{"c":"{}","t":[{{"t":"{}","o":"Yes"}},{{"t":"{}","o":"No"}}],"mts":{},"nr":{},)"
+                R"("fd":{{"r":0,"e":0,"to":true}},"mos":{},"mbf":0,"tbf":0,"r":{{"mi":{},"ma":{}}},"ao":true,"sd":0}})",
+                mk.condition_id, mk.yes_token, mk.no_token, TickJson(mk.tick), mk.neg_risk ? "true" : "false",
+                mk.min_order_size.ToString(), mk.rewards_min_size.ToString(),
+                model::FormatScaled(mk.rewards_max_spread.units() * 100, model::kPriceScale)));
       }
       return Error(404, "market not found");
     }
@@ -528,7 +539,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       return Json(200, R"({"base_fee":0})");
     }
     if (m == "GET" && p == "/book") {
-      if (exchange.MarketOf(t.Get("token_id")) == nullptr) return Error(404, "No orderbook exists for the requested token id");
+      if (exchange.MarketOf(t.Get("token_id")) == nullptr)
+        return Error(404, "No orderbook exists for the requested token id");
       return Json(200, pm::EncodeRestBook(exchange.Book(t.Get("token_id"), now)));
     }
     if (m == "POST" && p == "/books") {
@@ -547,8 +559,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       if (exchange.MarketOf(t.Get("token_id")) == nullptr) return Error(404, "market not found");
       const Price bid = book.bids.empty() ? Price(0) : book.bids.front().price;
       const Price ask = book.asks.empty() ? Price(model::kPriceOne) : book.asks.front().price;
-      if (p == "/midpoint") return Json(200, fmt::format(R"({{"mid":"{}"}})", Price((bid.units() + ask.units()) / 2).ToString()));
-      if (p == "/spread") return Json(200, fmt::format(R"({{"spread":"{}"}})", Price(ask.units() - bid.units()).ToString()));
+      if (p == "/midpoint")
+        return Json(200, fmt::format(R"({{"mid":"{}"}})", Price((bid.units() + ask.units()) / 2).ToString()));
+      if (p == "/spread")
+        return Json(200, fmt::format(R"({{"spread":"{}"}})", Price(ask.units() - bid.units()).ToString()));
       if (p == "/last-trade-price") {
         return Json(200, fmt::format(R"({{"price":"{}","side":"BUY"}})",
                                      book.last_trade_price ? book.last_trade_price->ToString() : "0.5"));
@@ -596,7 +610,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     const std::string& m = r.method;
     const bool order_endpoint = p == "/order" || p == "/orders" || p == "/cancel-all" || p == "/cancel-market-orders";
     if (order_endpoint && exchange.EngineDown(now)) {
-      return Json(425, pm::EncodeErrorBody({.error = "Too Early: the matching engine is restarting", .retry_after_seconds = 2}));
+      return Json(425, pm::EncodeErrorBody(
+                           {.error = "Too Early: the matching engine is restarting", .retry_after_seconds = 2}));
     }
     if (m == "POST" && p == "/order") {
       auto posted = signing::ParsePostOrderJson(r.body);
@@ -644,7 +659,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     }
     if (m == "DELETE" && p == "/cancel-all") return cancel_response(exchange.CancelAll(key.key, now));
     if (m == "DELETE" && p == "/cancel-market-orders") {
-      auto body = pm::ParseSubscribeRequest(R"({"type":"x",)" + (r.body.size() > 2 ? r.body.substr(1) : std::string("}")));
+      auto body =
+          pm::ParseSubscribeRequest(R"({"type":"x",)" + (r.body.size() > 2 ? r.body.substr(1) : std::string("}")));
       const auto field = [&](const char* name) {
         const size_t at = r.body.find(std::string("\"") + name + "\"");
         if (at == std::string::npos) return std::string();
@@ -708,7 +724,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       if (!ids.ok()) return Error(400, "Invalid payload");
       std::string body = "{";
       for (size_t i = 0; i < ids->asset_ids.size(); ++i) {
-        body += fmt::format(R"({}"{}":{})", i ? "," : "", ids->asset_ids[i], exchange.IsScoring(ids->asset_ids[i]) ? "true" : "false");
+        body += fmt::format(R"({}"{}":{})", i ? "," : "", ids->asset_ids[i],
+                            exchange.IsScoring(ids->asset_ids[i]) ? "true" : "false");
       }
       return Json(200, body + "}");
     }
@@ -751,9 +768,12 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
 
   void OnWsOpen(const std::shared_ptr<net::WsSession>& s) {
     Count(&SimStats::ws_sessions);
-    if (s->path().rfind("/ws/market", 0) == 0) market_sessions[s->id()] = {s, {}};
-    else if (s->path().rfind("/ws/user", 0) == 0) user_sessions[s->id()] = {s, "", {}, std::nullopt};
-    else reference_sessions[s->id()] = s;
+    if (s->path().rfind("/ws/market", 0) == 0)
+      market_sessions[s->id()] = {s, {}};
+    else if (s->path().rfind("/ws/user", 0) == 0)
+      user_sessions[s->id()] = {s, "", {}, std::nullopt};
+    else
+      reference_sessions[s->id()] = s;
   }
 
   void OnWsClose(const std::shared_ptr<net::WsSession>& s) {
@@ -790,7 +810,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (auto it = user_sessions.find(s->id()); it != user_sessions.end()) {
       if (!req->auth) return;
       auto key = keys.find(req->auth->api_key);
-      if (key == keys.end() || key->second.secret != req->auth->secret || key->second.passphrase != req->auth->passphrase) {
+      if (key == keys.end() || key->second.secret != req->auth->secret ||
+          key->second.passphrase != req->auth->passphrase) {
         Count(&SimStats::auth_failures);
         s->Close();
         return;
@@ -836,7 +857,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
                              std::get<pm::UserOrderEvent>(user_event.event).type == pm::OrderEventType::kPlacement;
       for (auto& [id, u] : user_sessions) {
         if (u.api_key.empty()) continue;
-        if (std::find(user_event.recipients.begin(), user_event.recipients.end(), u.api_key) == user_event.recipients.end()) continue;
+        if (std::find(user_event.recipients.begin(), user_event.recipients.end(), u.api_key) ==
+            user_event.recipients.end())
+          continue;
         if (!u.markets.empty() && !u.markets.contains(market)) continue;
         if (placement && faults.placement_delay_max > 0) {
           const auto delay = static_cast<Nanos>(fault_rng.Unit() * static_cast<double>(faults.placement_delay_max));
@@ -845,7 +868,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
           io.PostAfter(delay, [weak, session_id, frame] {
             auto self = weak.lock();
             if (!self) return;
-            if (auto it = self->user_sessions.find(session_id); it != self->user_sessions.end()) it->second.session->Send(frame);
+            if (auto it = self->user_sessions.find(session_id); it != self->user_sessions.end())
+              it->second.session->Send(frame);
           });
           continue;
         }
@@ -985,8 +1009,12 @@ uint16_t SimServer::port() const { return impl_->http->port(); }
 std::string SimServer::base_url() const { return impl_->http->base_url(); }
 std::string SimServer::ws_url() const { return impl_->http->ws_url(); }
 
-void SimServer::SetFaults(const Faults& faults) { impl_->OnLoop([&] { impl_->faults = faults; }); }
-Faults SimServer::faults() const { return impl_->OnLoop([&] { return impl_->faults; }); }
+void SimServer::SetFaults(const Faults& faults) {
+  impl_->OnLoop([&] { impl_->faults = faults; });
+}
+Faults SimServer::faults() const {
+  return impl_->OnLoop([&] { return impl_->faults; });
+}
 void SimServer::Burst(int status, Nanos duration) {
   impl_->OnLoop([&] {
     impl_->faults.burst_status = status;
@@ -1024,8 +1052,12 @@ size_t SimServer::DropConnections(bool market, bool user) {
     return n;
   });
 }
-void SimServer::SetTradeFailProbability(double p) { impl_->OnLoop([&] { impl_->exchange.SetTradeFailProbability(p); }); }
-void SimServer::SetOrderVersion(int version) { impl_->OnLoop([&] { impl_->exchange.SetOrderVersion(version); }); }
+void SimServer::SetTradeFailProbability(double p) {
+  impl_->OnLoop([&] { impl_->exchange.SetTradeFailProbability(p); });
+}
+void SimServer::SetOrderVersion(int version) {
+  impl_->OnLoop([&] { impl_->exchange.SetOrderVersion(version); });
+}
 
 std::vector<Order> SimServer::OpenOrders(const std::string& address) const {
   return impl_->OnLoop([&] {
@@ -1057,7 +1089,9 @@ std::vector<polymarket::UserTradeEvent> SimServer::Trades(const std::string& add
 polymarket::BookEvent SimServer::Book(const std::string& token) const {
   return impl_->OnLoop([&] { return impl_->exchange.Book(token, impl_->Now()); });
 }
-std::vector<MarketConfig> SimServer::Markets() const { return impl_->OnLoop([&] { return impl_->exchange.Markets(); }); }
+std::vector<MarketConfig> SimServer::Markets() const {
+  return impl_->OnLoop([&] { return impl_->exchange.Markets(); });
+}
 SimStats SimServer::stats() const {
   std::lock_guard lock(impl_->stats_mu);
   return impl_->stats;

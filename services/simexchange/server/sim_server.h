@@ -7,13 +7,13 @@
 // thread; the control/truth methods below post to it and wait.
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <absl/status/statusor.h>
 
 #include "common/net/io_thread.h"
 #include "services/simexchange/core/exchange.h"
@@ -25,15 +25,15 @@ struct Faults {
   std::map<std::string, Nanos> latency_median;  // "POST /order" or "*" -> median added latency
   double http_429 = 0;
   double http_5xx = 0;
-  double timeout_after_accept = 0;   // the order is processed, no answer is sent
-  double connection_reset = 0;       // the order is processed, the connection is dropped
-  double batch_leg_reject = 0;       // a batch leg is refused ("could not insert order")
-  double empty_id_leg = 0;           // a refused leg comes back success:true with an empty id
-  double ws_drop = 0;                // per frame: the connection is dropped (no replay)
-  double ws_duplicate = 0;           // per user frame: sent twice
-  double ws_reorder = 0;             // per user frame: held back and sent after the next one
-  Nanos placement_delay_max = 0;     // PLACEMENT events delayed up to this long
-  Nanos burst_until = 0;             // all requests answered with burst_status until then
+  double timeout_after_accept = 0;  // the order is processed, no answer is sent
+  double connection_reset = 0;      // the order is processed, the connection is dropped
+  double batch_leg_reject = 0;      // a batch leg is refused ("could not insert order")
+  double empty_id_leg = 0;          // a refused leg comes back success:true with an empty id
+  double ws_drop = 0;               // per frame: the connection is dropped (no replay)
+  double ws_duplicate = 0;          // per user frame: sent twice
+  double ws_reorder = 0;            // per user frame: held back and sent after the next one
+  Nanos placement_delay_max = 0;    // PLACEMENT events delayed up to this long
+  Nanos burst_until = 0;            // all requests answered with burst_status until then
   int burst_status = 429;
 };
 
@@ -47,12 +47,12 @@ struct SimServerOptions {
   int64_t starting_collateral = 10'000 * model::kQuantityOne;  // credited to a new account
   int64_t starting_tokens = 1'000 * model::kQuantityOne;       // of every outcome token
   Nanos auth_max_skew = 300 * kNanosPerSecond;
-  Nanos tick = 50 * kNanosPerMilli;                             // timer and environment step
-  bool flow = true;                                             // background makers/takers
-  std::vector<MarketConfig> markets;                            // empty: DefaultMarkets(seed, 3)
+  Nanos tick = 50 * kNanosPerMilli;   // timer and environment step
+  bool flow = true;                   // background makers/takers
+  std::vector<MarketConfig> markets;  // empty: DefaultMarkets(seed, 3)
   ExchangeConfig exchange;
   FlowConfig flow_config;
-  const Clock* clock = nullptr;                                 // wall clock; SystemClock if null
+  const Clock* clock = nullptr;  // wall clock; SystemClock if null
 };
 
 // N binary markets with deterministic ids and token ids.

@@ -36,7 +36,8 @@ class SimServerTest : public ::testing::Test {
     server_ = std::move(*server);
     market_ = server_->Markets().at(0);
     key_ = std::make_unique<crypto::PrivateKey>(std::move(*crypto::PrivateKey::FromHex(kKey)));
-    auto l1 = clob::ClobRestClient::Create(io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_}, key_.get(), nullptr);
+    auto l1 = clob::ClobRestClient::Create(io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_},
+                                           key_.get(), nullptr);
     ASSERT_TRUE(l1.ok());
     auto creds = Wait<pm::ApiKeyCreds>([&](auto cb) { (*l1)->DeriveApiKey(0, cb); });
     ASSERT_TRUE(creds.ok()) << creds.error.error;
@@ -61,12 +62,14 @@ class SimServerTest : public ::testing::Test {
     o.timestamp_ms = static_cast<uint64_t>(SystemClock::Instance().WallMillis());
     const auto contracts = *signing::ContractsForChain(137);
     return *signing::SignOrder(
-        o, signing::HashDomain({.version = version, .chain_id = 137, .exchange = signing::ExchangeFor(contracts, version, false)}),
+        o,
+        signing::HashDomain(
+            {.version = version, .chain_id = 137, .exchange = signing::ExchangeFor(contracts, version, false)}),
         key);
   }
 
   clob::Result<pm::PostOrderResult> Post(const signing::SignedOrder& o, bool post_only = true,
-                                          signing::OrderType type = signing::OrderType::kGtc) {
+                                         signing::OrderType type = signing::OrderType::kGtc) {
     return Wait<pm::PostOrderResult>([&](auto cb) { client_->PostOrder(o, type, post_only, cb); });
   }
 
@@ -133,7 +136,8 @@ TEST_F(SimServerTest, ForeignSignaturesBadAuthAndVersionMismatchAreRefused) {
   tampered.order.maker_amount += 10'000;
   EXPECT_EQ(Post(tampered).error.error, "invalid signature");
   signing::ApiCredentials wrong(api_.api_key, api_.secret, "wrong-passphrase");
-  auto bad = clob::ClobRestClient::Create(io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_}, key_.get(), &wrong);
+  auto bad = clob::ClobRestClient::Create(io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_},
+                                          key_.get(), &wrong);
   auto unauth = Wait<pm::CancelResult>([&](auto cb) { (*bad)->CancelAll(cb); });
   EXPECT_EQ(unauth.http_status, 401);
   server_->SetOrderVersion(3);
@@ -159,8 +163,9 @@ TEST_F(SimServerTest, HeartbeatChainAndBalances) {
 TEST_F(SimServerTest, BatchesAreStructuredPerLeg) {
   const auto a = Sign(*key_, Side::kBuy, 3000, 10);
   const auto b = Sign(*key_, Side::kBuy, 3000, 2);  // below the minimum order size
-  auto batch = Wait<std::vector<pm::PostOrderResult>>(
-      [&](auto cb) { client_->PostOrders({&a, &b}, signing::OrderType::kGtc, true, cb); });
+  auto batch = Wait<std::vector<pm::PostOrderResult>>([&](auto cb) {
+    client_->PostOrders({&a, &b}, signing::OrderType::kGtc, true, cb);
+  });
   ASSERT_TRUE(batch.ok()) << batch.error.error;
   EXPECT_TRUE((*batch.value)[0].accepted());
   EXPECT_FALSE((*batch.value)[1].accepted());
@@ -225,7 +230,8 @@ TEST_F(SimServerTest, MarketAndUserChannels) {
     bool placement = false, change = false;
     for (const auto& f : user_frames) {
       for (const auto& e : ud.Decode(f).events) {
-        if (auto* o = std::get_if<pm::UserOrderEvent>(&e)) placement |= o->type == pm::OrderEventType::kPlacement && o->id == order.id.ToString();
+        if (auto* o = std::get_if<pm::UserOrderEvent>(&e))
+          placement |= o->type == pm::OrderEventType::kPlacement && o->id == order.id.ToString();
       }
     }
     for (const auto& f : market_frames) {

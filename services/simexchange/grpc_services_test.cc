@@ -1,0 +1,113 @@
+// The control and truth gRPC services over a running simulator, through a real gRPC channel.
+#include "services/simexchange/grpc_services.h"
+
+#include <gtest/gtest.h>
+#include <grpcpp/create_channel.h>
+
+namespace clobmaker::simexchange {
+namespace {
+
+namespace pb = clobmaker::sim::v1;
+
+class GrpcServicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto sim = SimServer::Start({.seed = 9, .flow = false});
+    ASSERT_TRUE(sim.ok());
+    sim_ = std::move(*sim);
+    control_ = std::make_unique<ControlService>(*sim_, nullptr);
+    truth_ = std::make_unique<TruthService>(*sim_);
+    auto server = grpcserver::GrpcServer::Start({.listen = "127.0.0.1:0"}, {control_.get(), truth_.get()});
+    ASSERT_TRUE(server.ok());
+    server_ = std::move(*server);
+    control_->set_authorizer(&server_->authorizer());
+    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    control_stub_ = pb::SimControl::NewStub(channel);
+    truth_stub_ = pb::SimTruth::NewStub(channel);
+  }
+
+  std::unique_ptr<SimServer> sim_;
+  std::unique_ptr<ControlService> control_;
+  std::unique_ptr<TruthService> truth_;
+  std::unique_ptr<grpcserver::GrpcServer> server_;
+  std::unique_ptr<pb::SimControl::Stub> control_stub_;
+  std::unique_ptr<pb::SimTruth::Stub> truth_stub_;
+};
+
+TEST_F(GrpcServicesTest, TruthShowsMarketsBooksAndTheEnvironmentsOrders) {
+  grpc::ClientContext ctx;
+  pb::MarketsResponse markets;
+  ASSERT_TRUE(truth_stub_->Markets(&ctx, pb::MarketsRequest(), &markets).ok());
+  ASSERT_EQ(markets.markets_size(), 3);
+  grpc::ClientContext book_ctx;
+  pb::BookRequest book_req;
+  book_req.set_token_id(markets.markets(0).yes_token_id());
+  pb::BookResponse book;
+  ASSERT_TRUE(truth_stub_->Book(&book_ctx, book_req, &book).ok());
+  EXPECT_GT(book.bids_size(), 0);
+  EXPECT_EQ(book.tick_units(), 100);
+  grpc::ClientContext orders_ctx;
+  pb::OpenOrdersResponse orders;
+  ASSERT_TRUE(truth_stub_->OpenOrders(&orders_ctx, pb::OpenOrdersRequest(), &orders).ok());
+  EXPECT_GT(orders.orders_size(), 0);  // the background maker's ladder
+}
+
+TEST_F(GrpcServicesTest, ControlValidatesAndApplies) {
+  {
+    grpc::ClientContext ctx;
+    pb::SetFaultsRequest req;
+    req.mutable_faults()->set_http_429_probability(1.5);
+    pb::SetFaultsResponse res;
+    EXPECT_EQ(control_stub_->SetFaults(&ctx, req, &res).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    pb::SetFaultsRequest req;
+    req.mutable_faults()->set_timeout_after_accept_probability(0.25);
+    auto* latency = req.mutable_faults()->add_latency();
+    latency->set_endpoint("POST /order");
+    latency->set_median_us(500);
+    pb::SetFaultsResponse res;
+    ASSERT_TRUE(control_stub_->SetFaults(&ctx, req, &res).ok());
+    const Faults f = sim_->faults();
+    EXPECT_DOUBLE_EQ(f.timeout_after_accept, 0.25);
+    EXPECT_EQ(f.latency_median.at("POST /order"), 500 * kNanosPerMicro);
+  }
+  {
+    grpc::ClientContext ctx;
+    pb::SetTickSizeRequest req;
+    req.set_token_id(sim_->Markets().at(0).yes_token);
+    req.set_tick_units(7);
+    pb::SetTickSizeResponse res;
+    EXPECT_EQ(control_stub_->SetTickSize(&ctx, req, &res).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    pb::SetTickSizeRequest req;
+    req.set_token_id(sim_->Markets().at(0).yes_token);
+    req.set_tick_units(10);
+    pb::SetTickSizeResponse res;
+    ASSERT_TRUE(control_stub_->SetTickSize(&ctx, req, &res).ok());
+    EXPECT_EQ(sim_->Book(sim_->Markets().at(0).yes_token).tick_size->units(), 10);
+  }
+  {
+    grpc::ClientContext ctx;
+    pb::BurstRequest req;
+    req.set_http_status(418);
+    pb::BurstResponse res;
+    EXPECT_EQ(control_stub_->Burst(&ctx, req, &res).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    pb::SetOrderVersionRequest req;
+    req.set_version(3);
+    pb::SetOrderVersionResponse res;
+    ASSERT_TRUE(control_stub_->SetOrderVersion(&ctx, req, &res).ok());
+    int version = 0;
+    sim_->WithExchange([&](Exchange& ex) { version = ex.config().order_version; });
+    EXPECT_EQ(version, 3);
+  }
+}
+
+}  // namespace
+}  // namespace clobmaker::simexchange
