@@ -1,10 +1,13 @@
 // Internal to common/net: the Asio types behind IoThread. Included only by net's .cc files.
 #pragma once
 
+// clang-format off
+#include <utility>  // before any Asio header with GCC 12 (toolchain.md)
+// clang-format on
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <thread>
-#include <utility>  // before Asio with GCC 12 (toolchain.md)
 
 #include "common/net/io_thread.h"
 

@@ -1,5 +1,9 @@
 // HTTP and websocket clients. All Beast client code lives in this one translation unit
 // (Beast templates are expensive to compile: toolchain.md).
+// clang-format off
+#include <utility>  // before any Asio header with GCC 12 (toolchain.md)
+// clang-format on
+
 #include <fmt/core.h>
 #include <sys/socket.h>
 
@@ -22,7 +26,6 @@
 #include <deque>
 #include <future>
 #include <mutex>
-#include <utility>  // before Asio with GCC 12 (toolchain.md)
 
 #include "common/core/rng.h"
 #include "common/net/asio_internal.h"

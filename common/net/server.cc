@@ -1,4 +1,8 @@
 // HTTP + websocket server. All Beast server code lives in this one translation unit.
+// clang-format off
+#include <utility>  // before any Asio header with GCC 12 (toolchain.md)
+// clang-format on
+
 #include <fmt/core.h>
 
 #include <atomic>
@@ -21,7 +25,6 @@
 #include <future>
 #include <list>
 #include <mutex>
-#include <utility>  // before Asio with GCC 12 (toolchain.md)
 
 #include "common/net/asio_internal.h"
 #include "common/net/http_server.h"

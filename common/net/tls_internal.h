@@ -1,11 +1,14 @@
 // Internal to common/net: TLS context construction shared by the client and server.
 #pragma once
 
+// clang-format off
+#include <utility>  // before any Asio header with GCC 12 (toolchain.md)
+// clang-format on
+
 #include <absl/status/statusor.h>
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
-#include <utility>
 
 #include "common/net/http_client.h"
 
