@@ -1,8 +1,8 @@
 // The control and truth gRPC services over a running simulator, through a real gRPC channel.
 #include "services/simexchange/grpc_services.h"
 
-#include <gtest/gtest.h>
 #include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
 
 namespace clobmaker::simexchange {
 namespace {
