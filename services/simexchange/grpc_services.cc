@@ -98,8 +98,9 @@ grpc::Status ControlService::SetOrderVersion(grpc::ServerContext* ctx, const pb:
   return grpc::Status::OK;
 }
 
-grpc::Status TruthService::OpenOrders(grpc::ServerContext*, const pb::OpenOrdersRequest* req,
+grpc::Status TruthService::OpenOrders(grpc::ServerContext* ctx, const pb::OpenOrdersRequest* req,
                                       pb::OpenOrdersResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
   for (const Order& o : server_.OpenOrders(req->address())) {
     auto* out = res->add_orders();
     out->set_order_id(o.spec.id.ToString());
@@ -115,7 +116,9 @@ grpc::Status TruthService::OpenOrders(grpc::ServerContext*, const pb::OpenOrders
   return grpc::Status::OK;
 }
 
-grpc::Status TruthService::Balances(grpc::ServerContext*, const pb::BalancesRequest* req, pb::BalancesResponse* res) {
+grpc::Status TruthService::Balances(grpc::ServerContext* ctx, const pb::BalancesRequest* req,
+                                    pb::BalancesResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
   for (const Account& a : server_.Balances(req->address())) {
     auto* out = res->add_balances();
     out->set_address(a.address);
@@ -125,7 +128,8 @@ grpc::Status TruthService::Balances(grpc::ServerContext*, const pb::BalancesRequ
   return grpc::Status::OK;
 }
 
-grpc::Status TruthService::Trades(grpc::ServerContext*, const pb::TradesRequest* req, pb::TradesResponse* res) {
+grpc::Status TruthService::Trades(grpc::ServerContext* ctx, const pb::TradesRequest* req, pb::TradesResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
   for (const auto& t : server_.Trades(req->address())) {
     auto* out = res->add_trades();
     out->set_trade_id(t.id);
@@ -139,7 +143,8 @@ grpc::Status TruthService::Trades(grpc::ServerContext*, const pb::TradesRequest*
   return grpc::Status::OK;
 }
 
-grpc::Status TruthService::Book(grpc::ServerContext*, const pb::BookRequest* req, pb::BookResponse* res) {
+grpc::Status TruthService::Book(grpc::ServerContext* ctx, const pb::BookRequest* req, pb::BookResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
   const auto book = server_.Book(req->token_id());
   for (const auto& l : book.bids) {
     auto* level = res->add_bids();
@@ -155,7 +160,8 @@ grpc::Status TruthService::Book(grpc::ServerContext*, const pb::BookRequest* req
   return grpc::Status::OK;
 }
 
-grpc::Status TruthService::Markets(grpc::ServerContext*, const pb::MarketsRequest*, pb::MarketsResponse* res) {
+grpc::Status TruthService::Markets(grpc::ServerContext* ctx, const pb::MarketsRequest*, pb::MarketsResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
   for (const MarketConfig& m : server_.Markets()) {
     auto* out = res->add_markets();
     out->set_condition_id(m.condition_id);

@@ -37,7 +37,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
 
 class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
  public:
-  explicit TruthService(SimServer& server) : server_(server) {}
+  TruthService(SimServer& server, const grpcserver::AdminAuthorizer* auth = nullptr) : server_(server), auth_(auth) {}
+  void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
   grpc::Status OpenOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::OpenOrdersRequest* req,
                           clobmaker::sim::v1::OpenOrdersResponse* res) override;
   grpc::Status Balances(grpc::ServerContext* ctx, const clobmaker::sim::v1::BalancesRequest* req,
@@ -50,7 +51,9 @@ class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
                        clobmaker::sim::v1::MarketsResponse* res) override;
 
  private:
+  grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }
   SimServer& server_;
+  const grpcserver::AdminAuthorizer* auth_;
 };
 
 }  // namespace clobmaker::simexchange

@@ -21,6 +21,7 @@ class GrpcServicesTest : public ::testing::Test {
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
     control_->set_authorizer(&server_->authorizer());
+    truth_->set_authorizer(&server_->authorizer());
     auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     control_stub_ = pb::SimControl::NewStub(channel);
     truth_stub_ = pb::SimTruth::NewStub(channel);

@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   control.set_authorizer(&(*grpc)->authorizer());
+  truth.set_authorizer(&(*grpc)->authorizer());
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::printf(
