@@ -32,6 +32,7 @@
 #include "common/net/http_client.h"
 #include "common/net/tls_internal.h"
 #include "common/net/ws_client.h"
+#include "common/net/ws_internal.h"
 
 namespace clobmaker::net {
 namespace {
@@ -349,7 +350,8 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
       outbox_.push_back(std::move(text));
       if (!writing_) {
         writing_ = true;
-        asio::co_spawn(owner_->io, WriteLoop(this->shared_from_this()), asio::detached);
+        asio::co_spawn(owner_->io, DrainTextFrames(this->shared_from_this(), *ws_, outbox_, closed_, writing_),
+                       asio::detached);
       }
     }
     void Close() override {
@@ -387,18 +389,6 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
     }
 
    private:
-    static asio::awaitable<void> WriteLoop(std::shared_ptr<Conn> self) {
-      while (!self->outbox_.empty() && !self->closed_) {
-        std::string text = std::move(self->outbox_.front());
-        self->outbox_.pop_front();
-        boost::system::error_code ec;
-        self->ws_->text(true);
-        co_await self->ws_->async_write(asio::buffer(text), asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-      }
-      self->writing_ = false;
-    }
-
     static asio::awaitable<void> PingLoop(std::shared_ptr<Conn> self) {
       asio::steady_timer timer(self->owner_->io);
       const auto interval = std::chrono::nanoseconds(std::min(

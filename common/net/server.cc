@@ -29,6 +29,7 @@
 #include "common/net/asio_internal.h"
 #include "common/net/http_server.h"
 #include "common/net/tls_internal.h"
+#include "common/net/ws_internal.h"
 
 namespace clobmaker::net {
 namespace {
@@ -72,7 +73,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         self->outbox_.push_back(std::move(t));
         if (!self->writing_) {
           self->writing_ = true;
-          asio::co_spawn(self->server_->io, WriteLoop(self), asio::detached);
+          asio::co_spawn(self->server_->io,
+                         DrainTextFrames(self, *self->ws_, self->outbox_, self->closed_, self->writing_),
+                         asio::detached);
         }
       });
     }
@@ -135,18 +138,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
 
    private:
-    static asio::awaitable<void> WriteLoop(std::shared_ptr<Session> self) {
-      while (!self->outbox_.empty() && !self->closed_) {
-        std::string text = std::move(self->outbox_.front());
-        self->outbox_.pop_front();
-        boost::system::error_code ec;
-        self->ws_->text(true);
-        co_await self->ws_->async_write(asio::buffer(text), asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-      }
-      self->writing_ = false;
-    }
-
     std::shared_ptr<Impl> server_;
     std::unique_ptr<WsStream> ws_;
     std::string path_;
