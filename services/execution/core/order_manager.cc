@@ -1,0 +1,1147 @@
+#include "services/execution/core/order_manager.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace clobmaker::execution {
+namespace {
+
+bool Contains(std::string_view text, std::string_view what) { return text.find(what) != std::string_view::npos; }
+
+bool IsVersionMismatch(std::string_view error) { return Contains(error, "order_version_mismatch"); }
+
+// The exchange already has an order with this hash: it exists, whatever else is true.
+bool IsDuplicate(std::string_view error) {
+  return Contains(error, "Duplicated") || Contains(error, "already been placed") || Contains(error, "already exists");
+}
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view ActionKindName(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kPost:
+      return "post";
+    case ActionKind::kCancel:
+      return "cancel";
+    case ActionKind::kCancelMarket:
+      return "cancel_market";
+    case ActionKind::kCancelAll:
+      return "cancel_all";
+    case ActionKind::kQueryOrder:
+      return "query_order";
+    case ActionKind::kListOpenOrders:
+      return "list_open_orders";
+    case ActionKind::kHeartbeat:
+      return "heartbeat";
+    case ActionKind::kGetVersion:
+      return "get_version";
+  }
+  return "?";
+}
+
+std::string_view PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kIdle:
+      return "IDLE";
+    case Phase::kStarting:
+      return "STARTING";
+    case Phase::kCancelingAll:
+      return "CANCELING_ALL";
+    case Phase::kVerifying:
+      return "VERIFYING";
+    case Phase::kAdopting:
+      return "ADOPTING";
+    case Phase::kReady:
+      return "READY";
+    case Phase::kHalted:
+      return "HALTED";
+  }
+  return "?";
+}
+
+OrderManager::OrderManager(OrderManagerConfig config, OrderFactory* factory)
+    : config_(config),
+      factory_(factory),
+      post_budget_(config.post_budget),
+      cancel_budget_(config.cancel_budget),
+      query_budget_(config.query_budget) {}
+
+// --- lifecycle -----------------------------------------------------------------------------------
+
+void OrderManager::Start(bool adopt, Nanos now) {
+  phase_ = Phase::kStarting;
+  adopt_ = adopt;
+  startup_attempts_ = 0;
+  halt_reason_.clear();
+  next_heartbeat_ = now;
+  next_version_try_ = now;
+  Step(now);
+}
+
+void OrderManager::StartupStep(Nanos now) {
+  if (phase_ != Phase::kStarting || !heartbeat_ok_ || now < startup_not_before_) return;
+  if (adopt_) {
+    phase_ = Phase::kAdopting;
+    StartListing(now, /*startup=*/true);
+  } else {
+    phase_ = Phase::kCancelingAll;
+    cancel_all_in_flight_ = true;
+    counters_.cancel_all_requests++;
+    Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = true}, now);
+  }
+}
+
+void OrderManager::Halt(const std::string& reason, Nanos now) {
+  if (phase_ == Phase::kHalted) return;
+  counters_.halts++;
+  phase_ = Phase::kHalted;
+  halt_reason_ = reason;
+  (void)now;  // the caller steps: everything is cancelled by the diff while halted
+  for (auto& [id, market] : markets_) market.dirty = true;
+}
+
+// --- requests ------------------------------------------------------------------------------------
+
+uint64_t OrderManager::Issue(Action action, Request request, Nanos now) {
+  const uint64_t id = next_request_++;
+  action.request_id = id;
+  request.kind = action.kind;
+  request.sent = now;
+  for (const model::OrderId& order : request.orders) {
+    if (Record* r = FindRecord(order)) r->requests_in_flight++;
+  }
+  requests_.emplace(id, std::move(request));
+  actions_.push_back(std::move(action));
+  return id;
+}
+
+void OrderManager::ReleaseRequest(const Request& req, Nanos /*now*/) {
+  for (const model::OrderId& order : req.orders) {
+    if (Record* r = FindRecord(order)) r->requests_in_flight--;
+  }
+}
+
+OrderManager::Record* OrderManager::FindRecord(const model::OrderId& id) {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+// --- transitions ---------------------------------------------------------------------------------
+
+void OrderManager::Emit(const Record& r, OrderState previous, bool created, std::string_view cause) {
+  events_.push_back({.order = r.view, .previous = previous, .created = created, .cause = std::string(cause)});
+}
+
+void OrderManager::MarkDirty(const std::string& market) {
+  auto it = markets_.find(market);
+  if (it != markets_.end()) it->second.dirty = true;
+}
+
+void OrderManager::Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason) {
+  const std::optional<OrderState> next = NextState(r.view.state, input);
+  if (!next) {
+    counters_.illegal_transitions++;
+    return;
+  }
+  const OrderState previous = r.view.state;
+  if (*next == previous) return;
+  r.view.state = *next;
+  r.view.updated = now;
+  if (!reason.empty()) r.view.reason = std::move(reason);
+  if (*next == OrderState::kUnknown) r.next_query = now + config_.query_after;
+  if (IsTerminal(*next)) r.needs_send = false;
+  Emit(r, previous, false, cause);
+  MarkDirty(r.view.market);
+}
+
+void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause) {
+  bool overfill = false;
+  const bool rose = r.fill.Report(total, &overfill);
+  if (overfill) counters_.overfills++;
+  if (!rose) return;
+  r.view.matched = r.fill.matched;
+  const OrderState previous = r.view.state;
+  const OrderInput input = r.fill.complete() ? OrderInput::kFullFill : OrderInput::kPartialFill;
+  const std::optional<OrderState> next = NextState(previous, input);
+  if (!next) {
+    counters_.illegal_transitions++;  // e.g. a fill for a REJECTED order: the size is kept, the state not
+    return;
+  }
+  r.view.state = *next;
+  r.view.updated = now;
+  if (IsTerminal(*next)) r.needs_send = false;
+  Emit(r, previous, false, cause);  // matched size rose even if the state did not change
+  MarkDirty(r.view.market);
+}
+
+void OrderManager::OnProvenAbsent(Record& r, Nanos now, std::string_view cause) {
+  if (r.view.state == OrderState::kPendingSubmit) return;  // never processed: it is (re)sent as is
+  counters_.proven_absent++;
+  Apply(r, OrderInput::kProvenAbsent, now, cause, "not open at the exchange");
+}
+
+bool OrderManager::AbsentProvable(const Record& r, Nanos as_of) const {
+  return !r.post_in_flight && (r.last_sent == 0 || r.last_sent + config_.absent_grace <= as_of);
+}
+
+// --- inputs --------------------------------------------------------------------------------------
+
+void OrderManager::OnLadder(const MarketLadder& ladder, Nanos now) {
+  counters_.ladders++;
+  Market& market = markets_[ladder.market];
+  if (market.ladder && ladder.sequence <= market.ladder->sequence) {
+    counters_.ladders_stale++;
+    return;
+  }
+  if (ladder.valid_until != 0 && now > ladder.valid_until) {
+    counters_.ladders_expired++;
+    return;
+  }
+  for (const DesiredQuote& q : ladder.quotes) {
+    if (std::find(ladder.tokens.begin(), ladder.tokens.end(), q.intent.token) == ladder.tokens.end() ||
+        q.intent.level == kAdoptedLevel) {
+      counters_.ladders_refused++;  // a quote for a token the market does not have
+      return;
+    }
+  }
+  market.ladder = ladder;
+  for (const std::string& token : ladder.tokens) {
+    market.tokens.insert(token);
+    token_market_[token] = ladder.market;
+  }
+  market.lead_sent = false;
+  market.dirty = true;
+  Step(now);
+}
+
+void OrderManager::OnTickSize(const std::string& token, model::TickSize tick, Nanos now) {
+  auto it = token_market_.find(token);
+  if (it == token_market_.end()) return;
+  Market& market = markets_[it->second];
+  if (market.ladder && market.ladder->tick != tick) {
+    // The ladder was computed on the old grid: nothing of it is wanted until a new one comes.
+    market.ladder->quotes.clear();
+    market.lead_sent = false;
+  }
+  market.dirty = true;
+  Step(now);
+}
+
+void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  const Request req = std::move(it->second);
+  requests_.erase(it);
+  ReleaseRequest(req, now);
+  std::vector<Record*> records;
+  for (const model::OrderId& id : req.orders) {
+    Record* r = FindRecord(id);
+    if (r != nullptr) r->post_in_flight = false;
+    records.push_back(r);
+  }
+  const auto mismatch = [&] {
+    counters_.version_mismatches++;
+    version_.reset();
+    next_version_try_ = now;
+  };
+  const auto resend_later = [&] {
+    for (Record* r : records) {
+      if (r != nullptr && r->view.state == OrderState::kPendingSubmit) {
+        r->needs_send = true;
+        MarkDirty(r->view.market);
+      }
+    }
+  };
+  const auto all = [&](OrderInput input, const std::string& reason) {
+    for (Record* r : records) {
+      if (r != nullptr) Apply(*r, input, now, OrderInputName(input), reason);
+    }
+  };
+  switch (reply.outcome) {
+    case net::Outcome::kOk: {
+      if (reply.legs.size() != records.size()) {
+        counters_.ambiguous += records.size();
+        all(OrderInput::kSubmitAmbiguous, "batch answer with the wrong number of legs");
+        break;
+      }
+      bool any_accepted = false;
+      for (size_t i = 0; i < records.size(); ++i) {
+        Record* r = records[i];
+        const polymarket::PostOrderResult& leg = reply.legs[i];
+        if (r == nullptr) continue;
+        if (leg.accepted()) {
+          auto id = model::OrderId::Parse(leg.order_id);
+          if (!id.ok() || *id != r->view.id) {
+            counters_.ambiguous++;
+            Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "accepted under another order id");
+            continue;
+          }
+          counters_.accepted++;
+          any_accepted = true;
+          Apply(*r, OrderInput::kSubmitAccepted, now, "submit_accepted");
+          continue;
+        }
+        const std::string reason = leg.error_msg.empty() ? (leg.success ? "success with an empty order id"
+                                                                        : "refused without a reason")
+                                                         : leg.error_msg;
+        if (IsDuplicate(leg.error_msg)) {
+          counters_.duplicates++;
+          Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_duplicate", reason);
+          continue;
+        }
+        if (IsVersionMismatch(leg.error_msg)) mismatch();
+        counters_.rejected++;
+        Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
+      }
+      if (any_accepted) post_backoff_ = 0;
+      break;
+    }
+    case net::Outcome::kRejected:
+      if (IsDuplicate(reply.error)) {
+        counters_.duplicates++;
+        all(OrderInput::kSubmitAmbiguous, reply.error);
+        break;
+      }
+      if (IsVersionMismatch(reply.error)) mismatch();
+      counters_.rejected += records.size();
+      all(OrderInput::kSubmitRejected, reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error);
+      PostBackoff(std::nullopt, now);
+      break;
+    case net::Outcome::kThrottled:
+      counters_.throttled++;
+      resend_later();
+      PostBackoff(reply.retry_after, now);
+      break;
+    case net::Outcome::kNotSent:
+      resend_later();
+      PostBackoff(std::nullopt, now);
+      break;
+    case net::Outcome::kAmbiguous:
+      if (reply.http_status == 425) {  // the matching engine is restarting: not processed
+        counters_.throttled++;
+        resend_later();
+        PostBackoff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(2 * kNanosPerSecond), now);
+        break;
+      }
+      counters_.ambiguous += records.size();
+      all(OrderInput::kSubmitAmbiguous, reply.error.empty() ? "no trustworthy answer" : reply.error);
+      PostBackoff(std::nullopt, now);
+      break;
+  }
+  Step(now);
+}
+
+void OrderManager::PostBackoff(std::optional<Nanos> hint, Nanos now) {
+  post_backoff_ = post_backoff_ == 0 ? config_.post_backoff_initial
+                                     : std::min(config_.post_backoff_max, post_backoff_ * 2);
+  const Nanos wait = hint ? std::max(*hint, post_backoff_) : post_backoff_;
+  post_backoff_until_ = std::max(post_backoff_until_, now + wait);
+}
+
+void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  const Request req = std::move(it->second);
+  requests_.erase(it);
+  ReleaseRequest(req, now);
+  const bool ok = reply.outcome == net::Outcome::kOk;
+  std::set<model::OrderId> answered;
+  if (ok) {
+    for (const std::string& raw : reply.result.canceled) {
+      auto id = model::OrderId::Parse(raw);
+      if (!id.ok()) {
+        counters_.malformed_events++;
+        continue;
+      }
+      answered.insert(*id);
+      if (Record* r = FindRecord(*id)) {
+        Apply(*r, OrderInput::kCancelConfirmed, now, "cancel_confirmed", "canceled");
+      } else if (req.kind != ActionKind::kCancel) {
+        counters_.orphans_canceled++;  // an order we did not know, gone now
+      }
+    }
+    for (const auto& [raw, why] : reply.result.not_canceled) {
+      auto id = model::OrderId::Parse(raw);
+      if (!id.ok()) continue;
+      answered.insert(*id);
+      if (Record* r = FindRecord(*id); r != nullptr && MayBeLive(r->view.state)) {
+        // "already canceled or matched" / "not found": only a query can tell which.
+        Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
+        r->next_query = now;
+      }
+    }
+  }
+  if (req.kind == ActionKind::kCancel) {
+    for (const model::OrderId& id : req.orders) {
+      Record* r = FindRecord(id);
+      if (r == nullptr) continue;
+      r->cancel_in_flight = false;
+      if (!answered.contains(id)) Apply(*r, OrderInput::kCancelAmbiguous, now, "cancel_ambiguous");
+    }
+  } else if (req.kind == ActionKind::kCancelAll) {
+    cancel_all_in_flight_ = false;
+    if (req.startup && phase_ == Phase::kCancelingAll) {
+      if (ok) {
+        phase_ = Phase::kVerifying;
+        StartListing(now, /*startup=*/true);
+      } else if (++startup_attempts_ >= config_.startup_attempts) {
+        Halt(fmt::format("start-up cancel-all failed {} times ({})", startup_attempts_,
+                         net::OutcomeName(reply.outcome)),
+             now);
+      } else {
+        phase_ = Phase::kStarting;  // StartupStep sends it again
+        startup_not_before_ = now + config_.request_retry;
+      }
+    } else {
+      listing_wanted_ = true;  // verify by listing
+    }
+  }
+  Step(now);
+}
+
+void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  const Request req = std::move(it->second);
+  requests_.erase(it);
+  ReleaseRequest(req, now);
+  if (req.orders.empty()) return;
+  Record* r = FindRecord(req.orders.front());
+  if (r == nullptr) return;
+  r->query_in_flight = false;
+  if (reply.outcome == net::Outcome::kOk && reply.order) {
+    const polymarket::OpenOrder& o = *reply.order;
+    const std::string status = Upper(o.status);
+    if (status == "MATCHED" || status == "FILLED") {
+      ReportMatched(*r, std::max(o.size_matched, r->view.original), now, "query");
+    } else {
+      ReportMatched(*r, o.size_matched, now, "query");
+    }
+    if (status == "LIVE" || status == "OPEN" || status == "DELAYED") {
+      Apply(*r, OrderInput::kPlacementSeen, now, "query:live");
+    } else if (status.rfind("CANCELED", 0) == 0 || status == "EXPIRED" || status == "INVALID") {
+      Apply(*r, OrderInput::kCancelConfirmed, now, "query:" + status, o.status);
+    } else if (!IsTerminal(r->view.state)) {
+      r->next_query = now + config_.query_after;  // a status we do not act on: ask again
+    }
+  } else if (reply.http_status == 404) {
+    if (AbsentProvable(*r, req.sent)) {
+      OnProvenAbsent(*r, now, "query:absent");
+    } else {
+      r->next_query = std::max(now + config_.query_after, r->last_sent + config_.absent_grace);
+    }
+  } else {
+    r->next_query = now + config_.query_after;
+  }
+  Step(now);
+}
+
+void OrderManager::AdoptOrder(const polymarket::OpenOrder& open, Nanos now) {
+  auto id = model::OrderId::Parse(open.id);
+  if (!id.ok()) {
+    counters_.malformed_events++;
+    return;
+  }
+  if (orders_.contains(*id)) return;
+  Record r;
+  r.view.id = *id;
+  r.view.market = open.market;
+  r.view.intent = {.token = open.asset_id, .side = open.side, .level = kAdoptedLevel};
+  r.view.price = open.price;
+  r.view.original = open.original_size;
+  r.view.adopted = true;
+  r.view.created = now;
+  r.view.updated = now;
+  r.fill = {.original = open.original_size, .matched = model::Size(0)};
+  auto [slot, inserted] = orders_.emplace(*id, std::move(r));
+  Record& rec = slot->second;
+  Market& market = markets_[open.market];
+  market.orders.insert(*id);
+  market.tokens.insert(open.asset_id);
+  token_market_[open.asset_id] = open.market;
+  if (!market.ladder) market.diff_not_before = now + config_.adopt_grace;
+  Emit(rec, OrderState::kPendingSubmit, true, "adopted");
+  ReportMatched(rec, open.size_matched, now, "adopted");
+  Apply(rec, OrderInput::kPlacementSeen, now, "adopted");
+}
+
+void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  const Request req = std::move(it->second);
+  requests_.erase(it);
+  listing_in_flight_ = false;
+  if (reply.outcome != net::Outcome::kOk) {
+    next_listing_try_ = now + config_.request_retry;
+    if (req.startup) {
+      if (++startup_attempts_ >= config_.startup_attempts) {
+        Halt(fmt::format("start-up listing of open orders failed {} times", startup_attempts_), now);
+      } else {
+        StartListing(now, true);
+      }
+    } else {
+      listing_wanted_ = true;
+    }
+    Step(now);
+    return;
+  }
+  counters_.reconciles++;
+  std::map<model::OrderId, const polymarket::OpenOrder*> open;
+  for (const polymarket::OpenOrder& o : reply.orders) {
+    auto id = model::OrderId::Parse(o.id);
+    if (!id.ok()) {
+      counters_.malformed_events++;
+      continue;
+    }
+    open.emplace(*id, &o);
+  }
+  if (req.startup && phase_ == Phase::kAdopting) {
+    for (const auto& [id, o] : open) AdoptOrder(*o, now);
+    phase_ = Phase::kReady;
+    next_reconcile_ = now + config_.reconcile_interval;
+    Step(now);
+    return;
+  }
+  if (req.startup && phase_ == Phase::kVerifying) {
+    if (open.empty()) {
+      // Nothing is open: whatever the cache still holds from before (after a halt) is dead.
+      for (auto& [id, r] : orders_) {
+        if (MayBeLive(r.view.state) && AbsentProvable(r, req.sent)) OnProvenAbsent(r, now, "start-up:absent");
+      }
+      phase_ = Phase::kReady;
+      resync_pending_ = false;
+      next_reconcile_ = now + config_.reconcile_interval;
+      for (auto& [id, market] : markets_) market.dirty = true;
+    } else if (++startup_attempts_ >= config_.startup_attempts) {
+      Halt(fmt::format("start-up cancel-all could not be verified: {} orders still open after {} attempts", open.size(),
+                       startup_attempts_),
+           now);
+    } else {
+      phase_ = Phase::kStarting;  // cancel-all again
+      startup_not_before_ = now + config_.request_retry;
+    }
+    Step(now);
+    return;
+  }
+  // Reconciliation: the listing is the exchange's truth as of when it was asked for.
+  std::vector<model::OrderId> strays;
+  for (const auto& [id, o] : open) {
+    Record* r = FindRecord(id);
+    if (r == nullptr) {
+      strays.push_back(id);  // not ours from this incarnation: an orphan
+      counters_.orphans_canceled++;
+      continue;
+    }
+    if (IsTerminal(r->view.state)) {
+      // Never revived (invariant 2), but it is open: cancel it like an orphan.
+      counters_.terminal_seen_open++;
+      strays.push_back(id);
+      continue;
+    }
+    ReportMatched(*r, o->size_matched, now, "listing");
+    Apply(*r, OrderInput::kPlacementSeen, now, "listing");
+  }
+  for (auto& [id, r] : orders_) {
+    if (!MayBeLive(r.view.state) || open.contains(id)) continue;
+    if (AbsentProvable(r, req.sent)) OnProvenAbsent(r, now, "listing:absent");
+  }
+  if (!strays.empty()) SendCancels(strays, now, "reconcile");
+  for (auto& [market_id, market] : markets_) {
+    if (market.escalation < 3) continue;
+    size_t stuck = 0;
+    for (const model::OrderId& id : market.orders) {
+      const Record& r = orders_.at(id);
+      if (r.view.state == OrderState::kPendingCancel && open.contains(id)) stuck++;
+    }
+    if (stuck > 0) {
+      Halt(fmt::format("cancel escalation exhausted in market {}: {} orders still open after cancel-all", market_id,
+                       stuck),
+           now);
+      RestartCancelLadder(market);
+    }
+  }
+  if (heartbeat_ok_) resync_pending_ = false;
+  next_reconcile_ = now + config_.reconcile_interval;
+  if (killed() && !open.empty()) {
+    // A kill is verified by an empty listing: cancel again and look again shortly.
+    if (!cancel_all_in_flight_) {
+      cancel_all_in_flight_ = true;
+      counters_.cancel_all_requests++;
+      Issue({.kind = ActionKind::kCancelAll}, {}, now);
+    }
+  }
+  Step(now);
+}
+
+void OrderManager::OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  requests_.erase(it);
+  heartbeat_in_flight_ = false;
+  if (reply.outcome == net::Outcome::kOk && reply.error.empty() && !reply.heartbeat_id.empty()) {
+    counters_.heartbeats_ok++;
+    heartbeat_id_ = reply.heartbeat_id;
+    heartbeat_ok_ = true;
+    last_heartbeat_ok_ = now;
+    next_heartbeat_ = now + config_.heartbeat_interval;
+    StartupStep(now);
+  } else if (!reply.error.empty() &&
+             (reply.outcome == net::Outcome::kOk || reply.outcome == net::Outcome::kRejected)) {
+    counters_.heartbeat_failures++;
+    ChainBroken("the exchange refused the heartbeat: " + reply.error, now);
+  } else {
+    counters_.heartbeat_failures++;
+    next_heartbeat_ = now + config_.heartbeat_retry;
+    if (phase_ == Phase::kStarting && ++startup_attempts_ >= config_.startup_attempts * 4) {
+      Halt(fmt::format("start-up: no heartbeat acknowledged after {} attempts", startup_attempts_), now);
+    }
+  }
+  Step(now);
+}
+
+void OrderManager::ChainBroken(const std::string& why, Nanos now) {
+  counters_.heartbeat_chain_breaks++;
+  const bool was_ok = heartbeat_ok_;
+  heartbeat_ok_ = false;
+  heartbeat_id_.clear();
+  next_heartbeat_ = now;
+  if (phase_ == Phase::kIdle || phase_ == Phase::kStarting) return;
+  // The exchange cancels everything when the chain lapses; make sure and resync before posting.
+  resync_pending_ = true;
+  listing_wanted_ = true;
+  std::vector<model::OrderId> ids;
+  for (auto& [id, r] : orders_) {
+    if (MayBeLive(r.view.state)) ids.push_back(id);
+  }
+  SendCancels(ids, now, "heartbeat");
+  if (was_ok && !cancel_all_in_flight_) {
+    cancel_all_in_flight_ = true;
+    counters_.cancel_all_requests++;
+    Issue({.kind = ActionKind::kCancelAll}, {}, now);
+  }
+  (void)why;
+}
+
+void OrderManager::OnVersionReply(uint64_t request_id, const VersionReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  requests_.erase(it);
+  version_in_flight_ = false;
+  if (reply.outcome == net::Outcome::kOk && reply.version >= 1 && reply.version <= 3) {
+    version_ = reply.version;
+    for (auto& [id, market] : markets_) market.dirty = true;
+  } else {
+    next_version_try_ = now + config_.request_retry;
+  }
+  Step(now);
+}
+
+void OrderManager::OnUserOrder(const polymarket::UserOrderEvent& event, Nanos now) {
+  auto id = model::OrderId::Parse(event.id);
+  if (!id.ok()) {
+    counters_.malformed_events++;
+    return;
+  }
+  Record* r = FindRecord(*id);
+  if (r == nullptr) {
+    counters_.unknown_order_events++;
+    if (event.type != polymarket::OrderEventType::kCancellation) listing_wanted_ = true;  // a possible orphan
+    Step(now);
+    return;
+  }
+  const std::string cause = fmt::format("user:{}", polymarket::OrderEventTypeName(event.type));
+  if (r->view.original.micros() == 0) r->view.original = event.original_size;
+  ReportMatched(*r, event.size_matched, now, cause);
+  switch (event.type) {
+    case polymarket::OrderEventType::kPlacement:
+    case polymarket::OrderEventType::kUpdate:
+      if (event.status_base == "CANCELED" || event.status_base == "INVALID") {
+        Apply(*r, OrderInput::kCancelConfirmed, now, cause, event.status);
+      } else {
+        Apply(*r, OrderInput::kPlacementSeen, now, cause);
+      }
+      break;
+    case polymarket::OrderEventType::kCancellation:
+      Apply(*r, OrderInput::kCancelConfirmed, now, cause,
+            event.status_reason.empty() ? std::string("canceled") : event.status_reason);
+      break;
+  }
+  Step(now);
+}
+
+void OrderManager::OnUserTrade(const polymarket::UserTradeEvent& event, Nanos now) {
+  const auto add_leg = [&](const std::string& raw_id, const std::string& leg_key, model::Size size) {
+    auto id = model::OrderId::Parse(raw_id);
+    if (!id.ok()) return;
+    Record* r = FindRecord(*id);
+    if (r == nullptr) return;
+    if (event.status == polymarket::TradeStatus::kFailed) return;  // settlement, not matching: positions' concern
+    const std::string key = event.id + ":" + leg_key;
+    if (!r->trade_legs.emplace(key, size.micros()).second) {
+      counters_.duplicate_trade_legs++;
+      return;
+    }
+    counters_.fills_from_trades++;
+    int64_t total = 0;
+    for (const auto& [k, micros] : r->trade_legs) total += micros;
+    ReportMatched(*r, model::Size(total), now, "user:TRADE");
+  };
+  add_leg(event.taker_order_id, "taker", event.size);
+  for (size_t i = 0; i < event.maker_orders.size(); ++i) {
+    const polymarket::MakerOrderLeg& leg = event.maker_orders[i];
+    add_leg(leg.order_id, "maker:" + leg.order_id, leg.matched_amount);
+  }
+  Step(now);
+}
+
+void OrderManager::OnUserStreamReconnected(Nanos now) {
+  listing_wanted_ = true;
+  Step(now);
+}
+
+void OrderManager::OnTimer(Nanos now) { Step(now); }
+
+// --- admin ---------------------------------------------------------------------------------------
+
+void OrderManager::Kill(const std::string& reason, Nanos now) {
+  counters_.kills++;
+  kill_reason_ = reason.empty() ? "killed" : reason;
+  CancelAll(kill_reason_, now);
+}
+
+void OrderManager::Reset(Nanos now) {
+  kill_reason_.clear();
+  if (phase_ == Phase::kHalted) {
+    Start(false, now);
+    return;
+  }
+  for (auto& [id, market] : markets_) market.dirty = true;
+  Step(now);
+}
+
+void OrderManager::PauseMarket(const std::string& market, Nanos now) {
+  paused_.insert(market);
+  MarkDirty(market);
+  Step(now);
+}
+
+void OrderManager::ResumeMarket(const std::string& market, Nanos now) {
+  paused_.erase(market);
+  MarkDirty(market);
+  Step(now);
+}
+
+void OrderManager::CancelAll(const std::string& reason, Nanos now) {
+  std::vector<model::OrderId> ids;
+  for (auto& [id, r] : orders_) {
+    if (MayBeLive(r.view.state)) ids.push_back(id);
+  }
+  SendCancels(ids, now, reason);
+  if (!cancel_all_in_flight_) {
+    cancel_all_in_flight_ = true;
+    counters_.cancel_all_requests++;
+    Issue({.kind = ActionKind::kCancelAll}, {}, now);
+  }
+  for (auto& [id, market] : markets_) market.dirty = true;
+  Step(now);
+}
+
+void OrderManager::ReconcileNow(Nanos now) {
+  listing_wanted_ = true;
+  Step(now);
+}
+
+// --- the step --------------------------------------------------------------------------------------
+
+bool OrderManager::posting_allowed(Nanos now) const {
+  return phase_ == Phase::kReady && !killed() && heartbeat_ok_ && version_.has_value() && !resync_pending_ &&
+         now >= post_backoff_until_;
+}
+
+void OrderManager::StartListing(Nanos now, bool startup) {
+  if (listing_in_flight_) return;
+  listing_in_flight_ = true;
+  listing_wanted_ = false;
+  counters_.listings++;
+  query_budget_.TakeForCancel(1, now);
+  Issue({.kind = ActionKind::kListOpenOrders}, {.startup = startup}, now);
+}
+
+void OrderManager::Step(Nanos now) {
+  pending_work_ = false;
+  StepHeartbeat(now);
+  StartupStep(now);
+  if (phase_ != Phase::kIdle && !version_ && !version_in_flight_ && now >= next_version_try_) {
+    version_in_flight_ = true;
+    Issue({.kind = ActionKind::kGetVersion}, {}, now);
+  }
+  if (phase_ == Phase::kReady || phase_ == Phase::kHalted) {
+    if (now >= next_reconcile_) listing_wanted_ = true;
+    if (listing_wanted_ && !listing_in_flight_ && now >= next_listing_try_) StartListing(now, false);
+  }
+  StepCancels(now);
+  StepQueries(now);
+  bool signed_batch = false;
+  for (auto& [id, market] : markets_) StepMarket(id, market, now, signed_batch);
+  if (now >= next_collect_) Collect(now);
+}
+
+void OrderManager::StepHeartbeat(Nanos now) {
+  if (phase_ == Phase::kIdle) return;
+  if (heartbeat_ok_ && now - last_heartbeat_ok_ > config_.heartbeat_timeout) {
+    ChainBroken("no heartbeat acknowledged within the exchange's timeout", now);
+  }
+  if (!heartbeat_in_flight_ && now >= next_heartbeat_) {
+    heartbeat_in_flight_ = true;
+    Issue({.kind = ActionKind::kHeartbeat, .heartbeat_id = heartbeat_id_}, {}, now);
+  }
+}
+
+void OrderManager::SendCancels(std::vector<model::OrderId> ids, Nanos now, std::string_view cause) {
+  std::vector<model::OrderId> send;
+  for (const model::OrderId& id : ids) {
+    Record* r = FindRecord(id);
+    if (r == nullptr) {
+      send.push_back(id);  // an orphan: cancel by id all the same
+      continue;
+    }
+    if (r->view.state == OrderState::kPendingSubmit && !r->post_in_flight && r->last_sent == 0) {
+      // Signed but never sent: nothing at the exchange to cancel.
+      Apply(*r, OrderInput::kCancelConfirmed, now, cause, "withdrawn before it was sent");
+      continue;
+    }
+    if (IsTerminal(r->view.state)) {
+      send.push_back(id);  // seen open although terminal: the cancel is sent, the state stays
+      continue;
+    }
+    if (r->view.state == OrderState::kUnknown && now < r->last_cancel_sent + config_.cancel_retry_after) {
+      MarkDirty(r->view.market);  // just refused as not found: the query settles it, then a retry
+      continue;
+    }
+    if (r->view.state != OrderState::kPendingCancel) Apply(*r, OrderInput::kCancelRequested, now, cause);
+    if (r->cancel_in_flight) continue;
+    r->cancel_in_flight = true;
+    r->cancel_attempts++;
+    r->last_cancel_sent = now;
+    send.push_back(id);
+  }
+  for (size_t at = 0; at < send.size(); at += 1000) {
+    const size_t end = std::min(send.size(), at + 1000);
+    std::vector<model::OrderId> chunk(send.begin() + static_cast<std::ptrdiff_t>(at),
+                                      send.begin() + static_cast<std::ptrdiff_t>(end));
+    cancel_budget_.TakeForCancel(1, now);  // spends, never waits
+    counters_.cancel_requests++;
+    counters_.cancels_sent += chunk.size();
+    Issue({.kind = ActionKind::kCancel, .order_ids = chunk}, {.orders = chunk}, now);
+  }
+}
+
+void OrderManager::StepCancels(Nanos now) {
+  std::vector<model::OrderId> retry;
+  for (auto& [market_id, market] : markets_) {
+    bool stuck = false;
+    bool escalate = false;
+    for (const model::OrderId& id : market.orders) {
+      Record& r = orders_.at(id);
+      if (r.view.state != OrderState::kPendingCancel) continue;
+      stuck = true;
+      if (r.cancel_in_flight || now < r.last_cancel_sent + config_.cancel_retry_after) continue;
+      if (r.cancel_attempts < config_.cancel_by_id_attempts) {
+        retry.push_back(id);
+      } else {
+        escalate = true;
+      }
+    }
+    if (!stuck) {
+      market.escalation = 0;
+    } else if (escalate && now >= market.next_escalation) {
+      Escalate(market_id, market, now);
+    }
+  }
+  for (const model::OrderId& id : retry) orders_.at(id).cancel_in_flight = false;
+  if (!retry.empty()) SendCancels(retry, now, "cancel_retry");
+}
+
+void OrderManager::Escalate(const std::string& market_id, Market& market, Nanos now) {
+  counters_.escalations++;
+  market.escalation++;
+  market.next_escalation = now + config_.escalation_step;
+  switch (market.escalation) {
+    case 1:
+      counters_.cancel_market_requests++;
+      Issue({.kind = ActionKind::kCancelMarket, .market = market_id}, {.market = market_id}, now);
+      break;
+    case 2:
+      if (!cancel_all_in_flight_) {
+        cancel_all_in_flight_ = true;
+        counters_.cancel_all_requests++;
+        Issue({.kind = ActionKind::kCancelAll}, {}, now);
+      }
+      break;
+    case 3:
+      listing_wanted_ = true;
+      if (!listing_in_flight_) StartListing(now, false);
+      break;
+    default: {
+      // The listing after cancel-all did not clear them (or could not be had): stop and alert.
+      size_t stuck = 0;
+      for (const model::OrderId& id : market.orders) stuck += orders_.at(id).view.state == OrderState::kPendingCancel;
+      Halt(fmt::format("cancel escalation exhausted in market {}: {} orders not proven canceled", market_id, stuck),
+           now);
+      RestartCancelLadder(market);
+      break;
+    }
+  }
+}
+
+void OrderManager::RestartCancelLadder(Market& market) {
+  // Halted, execution keeps trying: by id at the base cadence, escalating again.
+  for (const model::OrderId& id : market.orders) orders_.at(id).cancel_attempts = 0;
+  market.escalation = 0;
+}
+
+void OrderManager::StepQueries(Nanos now) {
+  for (auto& [id, r] : orders_) {
+    if (r.view.state != OrderState::kUnknown || r.query_in_flight || now < r.next_query) continue;
+    if (!query_budget_.TryTake(1, now)) break;
+    r.query_in_flight = true;
+    counters_.queries++;
+    Issue({.kind = ActionKind::kQueryOrder, .order_ids = {id}}, {.orders = {id}}, now);
+  }
+}
+
+void OrderManager::StepMarket(const std::string& market_id, Market& market, Nanos now, bool& signed_batch) {
+  if (!market.dirty) return;
+  if (!market.ladder && now < market.diff_not_before) return;  // adopted orders wait for their ladder
+  const bool quoting = phase_ == Phase::kReady && !killed() && !paused_.contains(market_id) && market.ladder &&
+                       (market.ladder->valid_until == 0 || now <= market.ladder->valid_until);
+  static const std::vector<DesiredQuote> kNothing;
+  const std::vector<DesiredQuote>& desired = quoting ? market.ladder->quotes : kNothing;
+  const model::TickSize tick = market.ladder ? market.ladder->tick : model::TickSize::Cent();
+
+  // Adopted orders take over the intents of desired quotes at their exact prices -- all the
+  // adopted orders of a token and side at once, or none of them: a partial claim could bind an
+  // order to the level another, still live, adopted order was made for (invariant 4).
+  if (quoting) {
+    std::map<std::pair<std::string, model::Side>, std::vector<Record*>> groups;
+    for (const model::OrderId& id : market.orders) {
+      Record& r = orders_.at(id);
+      if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
+        groups[{r.view.intent.token, r.view.intent.side}].push_back(&r);
+      }
+    }
+    for (auto& [key, group] : groups) {
+      std::set<Intent> held;
+      for (const model::OrderId& id : market.orders) {
+        const Record& o = orders_.at(id);
+        if (o.view.intent.level != kAdoptedLevel && MayBeLive(o.view.state)) held.insert(o.view.intent);
+      }
+      std::vector<const DesiredQuote*> claims;
+      for (Record* r : group) {
+        const DesiredQuote* claim = nullptr;
+        for (const DesiredQuote& q : desired) {
+          if (q.intent.token == key.first && q.intent.side == key.second && q.price == r->view.price &&
+              !held.contains(q.intent)) {
+            claim = &q;
+            break;
+          }
+        }
+        if (claim == nullptr) break;
+        held.insert(claim->intent);
+        claims.push_back(claim);
+      }
+      if (claims.size() != group.size()) continue;
+      for (size_t i = 0; i < group.size(); ++i) {
+        group[i]->view.intent = claims[i]->intent;
+        group[i]->view.tick = tick;
+        group[i]->view.updated = now;
+        Emit(*group[i], group[i]->view.state, false, "adopted:claimed");
+      }
+    }
+  }
+
+  std::vector<WorkingOrder> working;
+  working.reserve(market.orders.size());
+  for (const model::OrderId& id : market.orders) {
+    const Record& r = orders_.at(id);
+    if (!MayBeLive(r.view.state)) continue;
+    working.push_back({.id = id,
+                       .intent = r.view.intent,
+                       .price = r.view.price,
+                       .original = r.view.original,
+                       .matched = r.view.matched,
+                       .state = r.view.state,
+                       .tick = r.view.tick});
+  }
+  LadderDiff diff = DiffLadder(desired, tick, working, {.refill_below = config_.refill_below});
+  market.dirty = false;
+  if (!diff.cancels.empty()) SendCancels(std::move(diff.cancels), now, "diff");
+  // An adopted order no ladder claimed may have been made for any level of its token and side:
+  // nothing new goes on that side until it is dead (invariant 4 across restarts).
+  std::set<std::pair<std::string, model::Side>> blocked;
+  for (const model::OrderId& id : market.orders) {
+    const Record& r = orders_.at(id);
+    if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
+      blocked.emplace(r.view.intent.token, r.view.intent.side);
+    }
+  }
+  if (!blocked.empty()) {
+    std::erase_if(diff.posts, [&](const DesiredQuote& q) {
+      if (!blocked.contains({q.intent.token, q.intent.side})) return false;
+      diff.waiting.push_back(q.intent);
+      return true;
+    });
+  }
+
+  // Posts: re-sends of kept orders that were never processed, then new intents.
+  std::vector<Record*> resend;
+  for (const model::OrderId& id : market.orders) {
+    Record& r = orders_.at(id);
+    if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order) {
+      resend.push_back(&r);
+    }
+  }
+  const size_t want = resend.size() + diff.posts.size();
+  if (want == 0) return;
+  if (!posting_allowed(now)) {
+    market.dirty = true;  // looked at again on the next step
+    return;
+  }
+  if (signed_batch) {
+    market.dirty = true;
+    pending_work_ = true;
+    return;
+  }
+  const size_t limit = static_cast<size_t>(market.lead_sent ? config_.max_batch : config_.lead_batch);
+  const size_t take = std::min(want, limit);
+  if (!post_budget_.TryTake(static_cast<double>(take), now)) {
+    counters_.posts_shed += want;
+    market.dirty = true;
+    return;
+  }
+  std::vector<Record*> batch;
+  for (Record* r : resend) {
+    if (batch.size() >= take) break;
+    counters_.posts_resent++;
+    batch.push_back(r);
+  }
+  // Top of the ladder first: lowest level of each side.
+  std::stable_sort(diff.posts.begin(), diff.posts.end(),
+                   [](const DesiredQuote& a, const DesiredQuote& b) { return a.intent.level < b.intent.level; });
+  for (const DesiredQuote& q : diff.posts) {
+    if (batch.size() >= take) break;
+    OrderSpec spec{.market = market_id,
+                   .intent = q.intent,
+                   .price = q.price,
+                   .size = q.size,
+                   .tick = tick,
+                   .neg_risk = market.ladder ? market.ladder->neg_risk : false,
+                   .version = *version_,
+                   .now = now};
+    absl::StatusOr<signing::SignedOrder> made = factory_->Make(spec);
+    if (!made.ok()) {
+      counters_.sign_failures++;
+      continue;
+    }
+    counters_.orders_created++;
+    auto signed_order = std::make_shared<const signing::SignedOrder>(*std::move(made));
+    Record r;
+    r.signed_order = signed_order;
+    r.view.id = signed_order->id;
+    r.view.market = market_id;
+    r.view.intent = q.intent;
+    r.view.price = q.price;
+    r.view.original = q.size;
+    r.view.tick = tick;
+    r.view.version = *version_;
+    r.view.created = now;
+    r.view.updated = now;
+    r.fill = {.original = q.size, .matched = model::Size(0)};
+    auto [slot, inserted] = orders_.emplace(signed_order->id, std::move(r));
+    if (!inserted) {
+      counters_.sign_failures++;  // the same hash twice: refuse rather than track two intents on it
+      continue;
+    }
+    market.orders.insert(signed_order->id);
+    Emit(slot->second, OrderState::kPendingSubmit, true, "created");
+    batch.push_back(&slot->second);
+  }
+  if (want > batch.size()) {
+    market.dirty = true;
+    pending_work_ = true;
+  }
+  if (batch.empty()) return;
+  signed_batch = true;
+  SendPosts(market, std::move(batch), now);
+}
+
+void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos now) {
+  Action action{.kind = ActionKind::kPost, .post_only = true};
+  Request request;
+  for (Record* r : batch) {
+    action.orders.push_back(r->signed_order);
+    request.orders.push_back(r->view.id);
+    r->post_in_flight = true;
+    r->needs_send = false;
+    r->last_sent = now;
+  }
+  counters_.post_requests++;
+  counters_.posts_sent += batch.size();
+  market.lead_sent = true;
+  Issue(std::move(action), std::move(request), now);
+}
+
+void OrderManager::Collect(Nanos now) {
+  next_collect_ = now + 10 * kNanosPerSecond;
+  for (auto it = orders_.begin(); it != orders_.end();) {
+    const Record& r = it->second;
+    if (IsTerminal(r.view.state) && r.requests_in_flight == 0 && r.view.updated + config_.retain_terminal < now) {
+      auto m = markets_.find(r.view.market);
+      if (m != markets_.end()) m->second.orders.erase(it->first);
+      it = orders_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// --- outputs and observation ---------------------------------------------------------------------
+
+std::vector<Action> OrderManager::TakeActions() { return std::exchange(actions_, {}); }
+std::vector<OrderEvent> OrderManager::TakeEvents() { return std::exchange(events_, {}); }
+
+double OrderManager::budget_available(ActionKind kind, Nanos now) {
+  switch (kind) {
+    case ActionKind::kPost:
+      return post_budget_.available(now);
+    case ActionKind::kQueryOrder:
+    case ActionKind::kListOpenOrders:
+      return query_budget_.available(now);
+    default:
+      return cancel_budget_.available(now);
+  }
+}
+
+std::vector<OrderView> OrderManager::Orders() const {
+  std::vector<OrderView> out;
+  out.reserve(orders_.size());
+  for (const auto& [id, r] : orders_) out.push_back(r.view);
+  return out;
+}
+
+std::optional<OrderView> OrderManager::Find(const model::OrderId& id) const {
+  auto it = orders_.find(id);
+  if (it == orders_.end()) return std::nullopt;
+  return it->second.view;
+}
+
+}  // namespace clobmaker::execution
