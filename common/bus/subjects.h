@@ -1,0 +1,34 @@
+// NATS subjects, JetStream streams and KV buckets: the bus contract of design.md s1, in one place.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace clobmaker::bus {
+
+// JetStream streams (everything that must not be lost).
+inline constexpr std::string_view kUserStream = "CM_USER";      // cm.user.>
+inline constexpr std::string_view kOrdersStream = "CM_ORDERS";  // cm.orders.>
+// KV buckets.
+inline constexpr std::string_view kExecutionBucket = "CM_EXECUTION";  // lease and kill switch per shard
+inline constexpr std::string_view kPositionsBucket = "CM_POSITIONS";
+
+inline std::string UserOrderSubject(std::string_view token) { return "cm.user.order." + std::string(token); }
+inline std::string UserTradeSubject(std::string_view token) { return "cm.user.trade." + std::string(token); }
+// Announced by userstream on every (re)connect, inside CM_USER so it is ordered with the events.
+inline constexpr std::string_view kUserConnectedSubject = "cm.user.connected";
+inline std::string OrdersSubject(std::string_view market, std::string_view token) {
+  return "cm.orders." + std::string(market) + "." + std::string(token);
+}
+// Latest-wins core NATS subjects.
+inline std::string DesiredSubject(std::string_view market) { return "cm.strategy.desired." + std::string(market); }
+inline constexpr std::string_view kDesiredWildcard = "cm.strategy.desired.>";
+inline std::string BookSubject(std::string_view token) { return "cm.md.book." + std::string(token); }
+inline std::string TickSubject(std::string_view token) { return "cm.md.tick." + std::string(token); }
+inline constexpr std::string_view kTickWildcard = "cm.md.tick.>";
+inline std::string TradeSubject(std::string_view token) { return "cm.md.trade." + std::string(token); }
+inline std::string ReferenceSubject(std::string_view symbol) { return "cm.ref." + std::string(symbol); }
+inline constexpr std::string_view kMarketStatusSubject = "cm.md.status";
+inline std::string PositionsSubject(std::string_view token) { return "cm.positions." + std::string(token); }
+
+}  // namespace clobmaker::bus

@@ -1,0 +1,140 @@
+// execution: the order authority (design.md s1, s3-5). See services/execution/service/.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include "common/clob/rest_client.h"
+#include "common/core/status.h"
+#include "common/grpcserver/grpc_server.h"
+#include "common/net/io_thread.h"
+#include "common/signing/keys.h"
+#include "services/execution/service/execution_service.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+using clobmaker::StatusText;
+namespace execution = clobmaker::execution;
+
+// API credentials: from the environment (live), or derived from the wallet key through L1 (what
+// the official clients do; the simulator answers it too).
+absl::StatusOr<clobmaker::signing::ApiCredentials> LoadCredentials(const clobmaker::crypto::PrivateKey& key,
+                                                                   const execution::ExecutionOptions& options) {
+  const char* api_key = std::getenv("CLOBMAKER_API_KEY");
+  const char* secret = std::getenv("CLOBMAKER_API_SECRET");
+  const char* passphrase = std::getenv("CLOBMAKER_API_PASSPHRASE");
+  if (api_key != nullptr && secret != nullptr && passphrase != nullptr) {
+    return clobmaker::signing::ApiCredentials(api_key, secret, passphrase);
+  }
+  clobmaker::net::IoThread io;
+  clobmaker::ThreadExecutor loop;
+  clobmaker::clob::ClobClientOptions rest_options;
+  rest_options.http.base_url = options.clob_url;
+  rest_options.chain_id = options.signing.chain_id;
+  rest_options.executor = &loop;
+  auto client = clobmaker::clob::ClobRestClient::Create(io, rest_options, &key, nullptr);
+  if (!client.ok()) return client.status();
+  for (int attempt = 1; attempt <= 20 && !g_stop; ++attempt) {
+    std::promise<clobmaker::clob::Result<clobmaker::polymarket::ApiKeyCreds>> done;
+    (*client)->DeriveApiKey(0, [&](auto r) { done.set_value(std::move(r)); });
+    auto r = done.get_future().get();
+    if (r.ok()) return clobmaker::signing::ApiCredentials(r.value->api_key, r.value->secret, r.value->passphrase);
+    spdlog::warn("execution: deriving the API key failed ({}), attempt {}", r.error.error, attempt);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return absl::UnavailableError("could not derive API credentials from " + options.clob_url);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"execution: clobmaker's order authority"};
+  execution::ExecutionOptions options;
+  std::string key_file;
+  std::string key_env = "CLOBMAKER_PRIVATE_KEY";
+  std::string admin_token_file;
+  std::string funder;
+  int signature_type = 0;
+  int64_t lease_ttl_ms = 6000;
+  int64_t startup_timeout_s = 60;
+  app.add_option("--nats", options.nats_url, "NATS server URL")->capture_default_str();
+  app.add_option("--clob-url", options.clob_url, "CLOB REST base URL (the simulator by default)")
+      ->capture_default_str();
+  app.add_option("--shard", options.shard, "shard name: lease, kill switch and consumer are per shard")
+      ->capture_default_str();
+  app.add_option("--instance", options.instance, "lease holder name (default host:pid)");
+  app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
+  app.add_option("--admin-token-file", admin_token_file,
+                 "admin bearer token file (owner-only); else CLOBMAKER_ADMIN_TOKEN");
+  app.add_option("--admin-tls-cert", options.admin_tls_cert, "admin API certificate (PEM) for mTLS");
+  app.add_option("--admin-tls-key", options.admin_tls_key, "admin API key (PEM) for mTLS");
+  app.add_option("--admin-tls-client-ca", options.admin_tls_client_ca, "CA of admin client certificates");
+  app.add_flag("--adopt", options.adopt, "seed the cache from the open orders instead of cancelling them");
+  app.add_option("--key-file", key_file, "wallet key file (64 hex digits, owner-only permissions)");
+  app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();
+  app.add_option("--chain-id", options.signing.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
+  app.add_option("--signature-type", signature_type, "0 EOA, 1 POLY_PROXY, 2 POLY_GNOSIS_SAFE, 3 POLY_1271")
+      ->check(CLI::Range(0, 3));
+  app.add_option("--funder", funder, "maker (funder) address when it is not the key's own");
+  app.add_option("--lease-ttl-ms", lease_ttl_ms, "single-writer lease time to live")->check(CLI::Range(1000, 600000));
+  app.add_option("--startup-timeout-s", startup_timeout_s, "give up start-up after this long")
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--max-batch", options.core.max_batch, "orders per POST /orders")->check(CLI::Range(1, 15));
+  CLI11_PARSE(app, argc, argv);
+
+  auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
+                              : clobmaker::signing::LoadPrivateKeyFile(key_file);
+  if (!key.ok()) {
+    std::fprintf(stderr, "execution: wallet key: %s\n", std::string(StatusText(key.status())).c_str());
+    return 2;
+  }
+  auto type = clobmaker::signing::SignatureTypeFromInt(signature_type);
+  if (!type.ok()) {
+    std::fprintf(stderr, "execution: %s\n", std::string(StatusText(type.status())).c_str());
+    return 2;
+  }
+  options.signing.signature_type = *type;
+  if (!funder.empty()) {
+    auto address = clobmaker::crypto::Address::Parse(funder);
+    if (!address.ok()) {
+      std::fprintf(stderr, "execution: --funder: %s\n", std::string(StatusText(address.status())).c_str());
+      return 2;
+    }
+    options.signing.funder = *address;
+  }
+  auto token = clobmaker::grpcserver::LoadAdminToken(admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
+  if (!token.ok()) {
+    std::fprintf(stderr, "execution: %s\n", std::string(StatusText(token.status())).c_str());
+    return 2;
+  }
+  options.admin_token = *token;
+  options.lease_ttl = lease_ttl_ms * clobmaker::kNanosPerMilli;
+  options.startup_timeout = startup_timeout_s * clobmaker::kNanosPerSecond;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  auto credentials = LoadCredentials(*key, options);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "execution: %s\n", std::string(StatusText(credentials.status())).c_str());
+    return 1;
+  }
+  auto service = execution::ExecutionService::Create(options, *key, *credentials);
+  if (!service.ok()) {
+    std::fprintf(stderr, "execution: %s\n", std::string(StatusText(service.status())).c_str());
+    return 1;
+  }
+  absl::Status run = (*service)->Run(g_stop);
+  if (!run.ok()) {
+    spdlog::error("execution: {}", StatusText(run));
+    return 3;
+  }
+  spdlog::info("execution: stopped");
+  return 0;
+}

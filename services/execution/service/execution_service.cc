@@ -1,0 +1,711 @@
+#include "services/execution/service/execution_service.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "clobmaker/orders/v1/orders.grpc.pb.h"
+#include "clobmaker/strategy/v1/strategy.pb.h"
+#include "clobmaker/marketdata/v1/marketdata.pb.h"
+#include "common/bus/convert.h"
+#include "common/bus/subjects.h"
+#include "common/clob/rest_client.h"
+#include "common/core/executor.h"
+#include "common/core/status.h"
+#include "common/grpcserver/grpc_server.h"
+#include "common/nats/nats.h"
+#include "common/net/io_thread.h"
+#include "services/execution/service/lease.h"
+
+namespace clobmaker::execution {
+namespace {
+
+namespace opb = clobmaker::orders::v1;
+
+opb::OrderState ToProto(OrderState s) {
+  switch (s) {
+    case OrderState::kPendingSubmit:
+      return opb::ORDER_STATE_PENDING_SUBMIT;
+    case OrderState::kLive:
+      return opb::ORDER_STATE_LIVE;
+    case OrderState::kPartiallyFilled:
+      return opb::ORDER_STATE_PARTIALLY_FILLED;
+    case OrderState::kFilled:
+      return opb::ORDER_STATE_FILLED;
+    case OrderState::kPendingCancel:
+      return opb::ORDER_STATE_PENDING_CANCEL;
+    case OrderState::kCanceled:
+      return opb::ORDER_STATE_CANCELED;
+    case OrderState::kRejected:
+      return opb::ORDER_STATE_REJECTED;
+    case OrderState::kUnknown:
+      return opb::ORDER_STATE_UNKNOWN;
+  }
+  return opb::ORDER_STATE_UNSPECIFIED;
+}
+
+void ToProto(const OrderView& v, opb::Order* out) {
+  out->set_order_id(v.id.ToString());
+  out->set_condition_id(v.market);
+  out->set_token_id(v.intent.token);
+  out->set_side(bus::ToProto(v.intent.side));
+  out->set_level(v.intent.level);
+  out->set_price_units(v.price.units());
+  out->set_tick_units(v.tick.units());
+  out->set_original_size_micros(v.original.micros());
+  out->set_matched_size_micros(v.matched.micros());
+  out->set_state(ToProto(v.state));
+  out->set_reject_reason(v.reason);
+  out->set_created_ns(v.created);
+  out->set_updated_ns(v.updated);
+  out->set_order_version(static_cast<uint32_t>(v.version));
+  out->set_post_only(v.post_only);
+}
+
+absl::StatusOr<MarketLadder> FromProto(const strategy::v1::DesiredLadder& in) {
+  auto tick = model::TickSize::FromUnits(in.tick_units());
+  if (!tick.ok()) return tick.status();
+  if (in.condition_id().empty()) return absl::InvalidArgumentError("ladder without a condition id");
+  MarketLadder out{.market = in.condition_id(),
+                   .tick = *tick,
+                   .neg_risk = in.neg_risk(),
+                   .sequence = in.ladder_sequence(),
+                   .valid_until = in.valid_until_ns()};
+  for (const strategy::v1::DesiredOrder& o : in.orders()) {
+    auto side = bus::FromProto(o.side());
+    if (!side.ok()) return side.status();
+    if (o.token_id().empty()) return absl::InvalidArgumentError("desired order without a token");
+    out.quotes.push_back({.intent = {.token = o.token_id(), .side = *side, .level = o.level()},
+                          .price = model::Price(o.price_units()),
+                          .size = model::Size(o.size_micros())});
+    if (std::find(out.tokens.begin(), out.tokens.end(), o.token_id()) == out.tokens.end()) {
+      out.tokens.push_back(o.token_id());
+    }
+  }
+  return out;
+}
+
+std::string DefaultInstance() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return fmt::format("{}:{}", host, getpid());
+}
+
+}  // namespace
+
+class AdminService;
+
+struct ExecutionService::Impl {
+  ExecutionOptions options;
+  const crypto::PrivateKey* key = nullptr;
+  const signing::ApiCredentials* credentials = nullptr;
+  const Clock& clock = SystemClock::Instance();
+
+  // Declared in destruction-safe order: the loop outlives everything that posts to it... and
+  // is stopped explicitly in Shutdown() before members go.
+  ThreadExecutor loop;
+  ThreadExecutor publisher_loop;
+  std::unique_ptr<net::IoThread> io;
+  std::unique_ptr<clob::ClobRestClient> rest;
+  std::unique_ptr<nats::Connection> nats;
+  std::unique_ptr<nats::JetStream> js;
+  std::unique_ptr<nats::KeyValue> kv;
+  std::unique_ptr<Lease> lease;
+  std::unique_ptr<SigningOrderFactory> factory;
+  std::unique_ptr<OrderManager> core;
+  std::unique_ptr<nats::Subscription> ladder_sub;
+  std::unique_ptr<nats::Subscription> tick_sub;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<grpcserver::GrpcServer> grpc;
+  std::atomic<bool> threads_stop{false};
+  std::atomic<bool> lease_lost{false};
+  std::vector<std::thread> threads;
+  uint64_t publish_sequence = 0;  // publisher_loop only
+  std::atomic<uint64_t> publish_failures{0}, bad_bus_messages{0};
+  std::string kill_key() const { return "kill." + options.shard; }
+
+  Nanos Now() const { return clock.WallNanos(); }
+
+  // --- the loop side ---------------------------------------------------------------------------
+
+  void Drain() {
+    for (int round = 0; round < 64; ++round) {
+      for (Action& a : core->TakeActions()) Dispatch(std::move(a));
+      std::vector<OrderEvent> events = core->TakeEvents();
+      if (!events.empty()) {
+        publisher_loop.Post([this, events = std::move(events)] {
+          for (const OrderEvent& e : events) Publish(e);
+        });
+      }
+      if (!core->HasPendingWork()) return;
+      core->OnTimer(Now());  // the next batch: each step signs one, so the first goes out first
+    }
+  }
+
+  template <typename F>
+  void Input(F&& f) {
+    f();
+    Drain();
+  }
+
+  void Dispatch(Action a) {
+    const uint64_t id = a.request_id;
+    switch (a.kind) {
+      case ActionKind::kPost: {
+        std::vector<const signing::SignedOrder*> orders;
+        for (const auto& o : a.orders) orders.push_back(o.get());
+        // The shared pointers keep the signed orders alive until the answer.
+        rest->PostOrders(orders, signing::OrderType::kGtc, a.post_only,
+                         [this, id, keep = std::move(a.orders)](clob::Result<std::vector<polymarket::PostOrderResult>> r) {
+                           PostReply reply{.outcome = r.outcome,
+                                           .http_status = r.http_status,
+                                           .error = r.error.error,
+                                           .retry_after = r.retry_after};
+                           if (r.value) reply.legs = std::move(*r.value);
+                           Input([&] { core->OnPostReply(id, reply, Now()); });
+                         });
+        break;
+      }
+      case ActionKind::kCancel: {
+        std::vector<std::string> ids;
+        for (const auto& o : a.order_ids) ids.push_back(o.ToString());
+        rest->CancelOrders(ids, [this, id](clob::Result<polymarket::CancelResult> r) { OnCancel(id, r); });
+        break;
+      }
+      case ActionKind::kCancelMarket:
+        rest->CancelMarketOrders(a.market, a.token,
+                                 [this, id](clob::Result<polymarket::CancelResult> r) { OnCancel(id, r); });
+        break;
+      case ActionKind::kCancelAll:
+        rest->CancelAll([this, id](clob::Result<polymarket::CancelResult> r) { OnCancel(id, r); });
+        break;
+      case ActionKind::kQueryOrder:
+        rest->GetOrder(a.order_ids.front().ToString(), [this, id](clob::Result<polymarket::OpenOrder> r) {
+          QueryReply reply{.outcome = r.outcome, .http_status = r.http_status, .order = r.value};
+          Input([&] { core->OnQueryReply(id, reply, Now()); });
+        });
+        break;
+      case ActionKind::kListOpenOrders:
+        ListPage(id, std::string(polymarket::kFirstCursor), std::make_shared<std::vector<polymarket::OpenOrder>>());
+        break;
+      case ActionKind::kHeartbeat:
+        rest->PostHeartbeat(a.heartbeat_id, [this, id](clob::Result<polymarket::HeartbeatResult> r) {
+          HeartbeatReply reply{.outcome = r.outcome};
+          if (r.value) {
+            reply.heartbeat_id = r.value->heartbeat_id;
+            reply.error = r.value->error;
+          } else {
+            reply.error = r.outcome == net::Outcome::kRejected ? r.error.error : "";
+          }
+          if (!reply.error.empty()) spdlog::warn("execution: heartbeat refused: {}", reply.error);
+          Input([&] { core->OnHeartbeatReply(id, reply, Now()); });
+        });
+        break;
+      case ActionKind::kGetVersion:
+        rest->GetVersion([this, id](clob::Result<int> r) {
+          VersionReply reply{.outcome = r.outcome, .version = r.value.value_or(0)};
+          if (r.value) spdlog::info("execution: the exchange wants order version {}", *r.value);
+          Input([&] { core->OnVersionReply(id, reply, Now()); });
+        });
+        break;
+    }
+  }
+
+  void OnCancel(uint64_t id, const clob::Result<polymarket::CancelResult>& r) {
+    CancelReply reply{.outcome = r.outcome, .http_status = r.http_status, .retry_after = r.retry_after};
+    if (r.value) reply.result = *r.value;
+    Input([&] { core->OnCancelReply(id, reply, Now()); });
+  }
+
+  void ListPage(uint64_t id, std::string cursor, std::shared_ptr<std::vector<polymarket::OpenOrder>> all) {
+    rest->GetOpenOrders({.cursor = cursor}, [this, id, all](clob::Result<polymarket::Page<polymarket::OpenOrder>> r) {
+      if (!r.ok()) {
+        ListReply reply{.outcome = r.outcome == net::Outcome::kOk ? net::Outcome::kAmbiguous : r.outcome};
+        Input([&] { core->OnListReply(id, reply, Now()); });
+        return;
+      }
+      for (auto& o : r.value->data) all->push_back(std::move(o));
+      if (!r.value->last() && all->size() < 1'000'000) {
+        ListPage(id, r.value->next_cursor, all);
+        return;
+      }
+      ListReply reply{.outcome = net::Outcome::kOk, .orders = std::move(*all)};
+      Input([&] { core->OnListReply(id, reply, Now()); });
+    });
+  }
+
+  // --- CM_ORDERS --------------------------------------------------------------------------------
+
+  void Publish(const OrderEvent& e) {
+    opb::OrderEvent out;
+    ToProto(e.order, out.mutable_order());
+    out.set_previous_state(ToProto(e.previous));
+    out.set_cause(e.cause);
+    auto* h = out.mutable_header();
+    h->set_source("execution/" + options.shard);
+    h->set_sequence(++publish_sequence);
+    h->set_receive_ts_ns(e.order.updated);
+    h->set_publish_ts_ns(Now());
+    const std::string msg_id = fmt::format("{}:{}:{}:{}", e.order.id.ToString(), OrderStateName(e.order.state),
+                                        e.order.matched.micros(), e.order.intent.level);
+    auto ack = js->Publish(bus::OrdersSubject(e.order.market, e.order.intent.token), out.SerializeAsString(), msg_id);
+    if (!ack.ok()) {
+      publish_failures++;
+      spdlog::error("execution: CM_ORDERS publish failed: {}", StatusText(ack.status()));
+    }
+  }
+
+  // --- bus inputs --------------------------------------------------------------------------------
+
+  void OnLadderMessage(const nats::Message& m) {
+    strategy::v1::DesiredLadder ladder;
+    if (!ladder.ParseFromString(m.data)) {
+      bad_bus_messages++;
+      spdlog::warn("execution: unreadable desired ladder on {}", m.subject);
+      return;
+    }
+    auto converted = FromProto(ladder);
+    if (!converted.ok()) {
+      bad_bus_messages++;
+      spdlog::warn("execution: refused desired ladder on {}: {}", m.subject, StatusText(converted.status()));
+      return;
+    }
+    Input([&] { core->OnLadder(*converted, Now()); });
+  }
+
+  void OnTickMessage(const nats::Message& m) {
+    marketdata::v1::TickSizeChange change;
+    if (!change.ParseFromString(m.data)) {
+      bad_bus_messages++;
+      return;
+    }
+    auto tick = model::TickSize::FromUnits(change.new_tick_units());
+    if (!tick.ok()) {
+      bad_bus_messages++;
+      return;
+    }
+    Input([&] { core->OnTickSize(change.token_id(), *tick, Now()); });
+  }
+
+  // Runs on its own thread: the durable consumer of CM_USER. Messages are handed to the loop and
+  // acked; execution's own recovery is reconciliation with the exchange, not replay.
+  void ConsumeUser() {
+    auto consumer = js->Consumer(bus::kUserStream, "execution-" + options.shard,
+                                 {.filter_subject = "cm.user.>", .deliver_new_only = true});
+    if (!consumer.ok()) {
+      spdlog::error("execution: CM_USER consumer: {}", StatusText(consumer.status()));
+      return;
+    }
+    while (!threads_stop) {
+      auto batch = (*consumer)->Fetch(64, 250 * kNanosPerMilli);
+      if (!batch.ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      for (nats::JsMessage& msg : *batch) {
+        HandleUserMessage(std::string(msg.subject()), std::string(msg.data()));
+        (void)msg.Ack();
+      }
+    }
+  }
+
+  void HandleUserMessage(const std::string& subject, const std::string& data) {
+    if (subject.rfind("cm.user.order.", 0) == 0) {
+      user::v1::UserOrderEvent in;
+      auto event = in.ParseFromString(data) ? bus::FromProto(in) : absl::InvalidArgumentError("unreadable");
+      if (!event.ok()) {
+        bad_bus_messages++;
+        return;
+      }
+      loop.Post([this, e = *std::move(event)] { Input([&] { core->OnUserOrder(e, Now()); }); });
+    } else if (subject.rfind("cm.user.trade.", 0) == 0) {
+      user::v1::UserTradeEvent in;
+      auto event = in.ParseFromString(data) ? bus::FromProto(in) : absl::InvalidArgumentError("unreadable");
+      if (!event.ok()) {
+        bad_bus_messages++;
+        return;
+      }
+      loop.Post([this, e = *std::move(event)] { Input([&] { core->OnUserTrade(e, Now()); }); });
+    } else if (subject == bus::kUserConnectedSubject) {
+      loop.Post([this] { Input([&] { core->OnUserStreamReconnected(Now()); }); });
+    }
+  }
+
+  // --- helpers for callers off the loop ------------------------------------------------------------
+
+  template <typename F>
+  auto OnLoop(F&& f) -> decltype(f()) {
+    std::promise<decltype(f())> done;
+    auto result = done.get_future();
+    loop.Post([&] {
+      if constexpr (std::is_void_v<decltype(f())>) {
+        f();
+        done.set_value();
+      } else {
+        done.set_value(f());
+      }
+    });
+    return result.get();
+  }
+
+  void PersistKill(const std::string& reason) {
+    auto put = reason.empty() ? kv->Delete(kill_key()) : kv->Put(kill_key(), reason).status();
+    if (!put.ok()) spdlog::error("execution: could not persist the kill switch: {}", StatusText(put));
+  }
+
+  absl::Status Setup();
+  absl::Status Run(const std::atomic<bool>& stop);
+  void Shutdown();
+};
+
+// --- gRPC admin ------------------------------------------------------------------------------------
+
+class AdminService final : public opb::ExecutionAdmin::Service {
+ public:
+  explicit AdminService(ExecutionService::Impl& s) : s_(s) {}
+  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+
+  grpc::Status Status(grpc::ServerContext* ctx, const opb::StatusRequest*, opb::ExecutionStatus* out) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    s_.OnLoop([&] {
+      OrderManager& c = *s_.core;
+      const Nanos now = s_.Now();
+      auto* svc = out->mutable_service();
+      svc->set_service("execution");
+      svc->set_ready(c.ready());
+      if (!c.ready()) {
+        svc->set_not_ready_reason(c.killed()                      ? "killed: " + c.kill_reason()
+                                  : c.phase() == Phase::kHalted ? "halted: " + c.halt_reason()
+                                                                : std::string(PhaseName(c.phase())));
+      }
+      const Counters& k = c.counters();
+      auto& m = *svc->mutable_counters();
+      m["orders_created"] = static_cast<int64_t>(k.orders_created);
+      m["posts_sent"] = static_cast<int64_t>(k.posts_sent);
+      m["posts_shed"] = static_cast<int64_t>(k.posts_shed);
+      m["accepted"] = static_cast<int64_t>(k.accepted);
+      m["rejected"] = static_cast<int64_t>(k.rejected);
+      m["ambiguous"] = static_cast<int64_t>(k.ambiguous);
+      m["duplicates"] = static_cast<int64_t>(k.duplicates);
+      m["version_mismatches"] = static_cast<int64_t>(k.version_mismatches);
+      m["cancels_sent"] = static_cast<int64_t>(k.cancels_sent);
+      m["cancel_all_requests"] = static_cast<int64_t>(k.cancel_all_requests);
+      m["cancel_market_requests"] = static_cast<int64_t>(k.cancel_market_requests);
+      m["queries"] = static_cast<int64_t>(k.queries);
+      m["reconciles"] = static_cast<int64_t>(k.reconciles);
+      m["illegal_transitions"] = static_cast<int64_t>(k.illegal_transitions);
+      m["orphans_canceled"] = static_cast<int64_t>(k.orphans_canceled);
+      m["terminal_seen_open"] = static_cast<int64_t>(k.terminal_seen_open);
+      m["proven_absent"] = static_cast<int64_t>(k.proven_absent);
+      m["heartbeats_ok"] = static_cast<int64_t>(k.heartbeats_ok);
+      m["heartbeat_failures"] = static_cast<int64_t>(k.heartbeat_failures);
+      m["heartbeat_chain_breaks"] = static_cast<int64_t>(k.heartbeat_chain_breaks);
+      m["throttled"] = static_cast<int64_t>(k.throttled);
+      m["escalations"] = static_cast<int64_t>(k.escalations);
+      m["unknown_order_events"] = static_cast<int64_t>(k.unknown_order_events);
+      m["malformed_events"] = static_cast<int64_t>(k.malformed_events);
+      m["ladders"] = static_cast<int64_t>(k.ladders);
+      m["ladders_stale"] = static_cast<int64_t>(k.ladders_stale);
+      m["ladders_expired"] = static_cast<int64_t>(k.ladders_expired);
+      m["ladders_refused"] = static_cast<int64_t>(k.ladders_refused);
+      m["bad_bus_messages"] = static_cast<int64_t>(s_.bad_bus_messages.load());
+      m["publish_failures"] = static_cast<int64_t>(s_.publish_failures.load());
+      out->set_halted(c.phase() == Phase::kHalted);
+      out->set_halt_reason(c.halt_reason());
+      out->set_killed(c.killed());
+      out->set_kill_reason(c.kill_reason());
+      out->set_phase(std::string(PhaseName(c.phase())));
+      out->set_lease_held(s_.lease->held());
+      out->set_lease_revision(s_.lease->revision());
+      out->set_lease_holder(s_.lease->holder());
+      out->set_heartbeat_id(c.heartbeat_id());
+      out->set_last_heartbeat_ns(c.last_heartbeat_ok());
+      out->set_order_version(static_cast<uint32_t>(c.order_version().value_or(0)));
+      out->set_inflight_requests(static_cast<uint32_t>(c.inflight_requests()));
+      for (const auto& [name, kind, cfg] :
+           {std::tuple{"post", ActionKind::kPost, s_.options.core.post_budget},
+            std::tuple{"cancel", ActionKind::kCancel, s_.options.core.cancel_budget},
+            std::tuple{"query", ActionKind::kQueryOrder, s_.options.core.query_budget}}) {
+        auto* b = out->add_budgets();
+        b->set_endpoint(name);
+        b->set_capacity(static_cast<int64_t>(cfg.capacity));
+        b->set_available(static_cast<int64_t>(c.budget_available(kind, now)));
+        b->set_reserved_for_cancels(static_cast<int64_t>(cfg.reserve));
+      }
+      for (const std::string& m2 : c.PausedMarkets()) out->add_paused_markets(m2);
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListOrders(grpc::ServerContext* ctx, const opb::ListOrdersRequest* req,
+                          opb::ListOrdersResponse* out) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    std::set<int> states(req->states().begin(), req->states().end());
+    s_.OnLoop([&] {
+      for (const OrderView& v : s_.core->Orders()) {
+        if (!req->condition_id().empty() && v.market != req->condition_id()) continue;
+        if (!req->token_id().empty() && v.intent.token != req->token_id()) continue;
+        if (!states.empty() && !states.contains(ToProto(v.state))) continue;
+        if (states.empty() && !req->include_terminal() && IsTerminal(v.state)) continue;
+        ToProto(v, out->add_orders());
+      }
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CancelAll(grpc::ServerContext* ctx, const opb::CancelAllRequest* req,
+                         opb::CancelAllResponse* out) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    const std::string reason = req->reason().empty() ? "admin cancel-all" : req->reason();
+    spdlog::warn("execution: admin cancel-all ({})", reason);
+    s_.OnLoop([&] {
+      const uint64_t before = s_.core->counters().cancel_requests + s_.core->counters().cancel_all_requests;
+      s_.Input([&] { s_.core->CancelAll(reason, s_.Now()); });
+      out->set_cancel_requests(static_cast<uint32_t>(s_.core->counters().cancel_requests +
+                                                     s_.core->counters().cancel_all_requests - before));
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Kill(grpc::ServerContext* ctx, const opb::KillRequest* req, opb::KillResponse*) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    const std::string reason = req->reason().empty() ? "admin kill" : req->reason();
+    spdlog::warn("execution: KILL ({})", reason);
+    s_.PersistKill(reason);
+    s_.OnLoop([&] { s_.Input([&] { s_.core->Kill(reason, s_.Now()); }); });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Reset(grpc::ServerContext* ctx, const opb::ResetRequest*, opb::ResetResponse*) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    spdlog::warn("execution: reset by admin");
+    s_.PersistKill("");
+    s_.OnLoop([&] { s_.Input([&] { s_.core->Reset(s_.Now()); }); });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status PauseMarket(grpc::ServerContext* ctx, const opb::PauseMarketRequest* req,
+                           opb::PauseMarketResponse*) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    if (req->condition_id().empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "condition_id is required"};
+    s_.OnLoop([&] { s_.Input([&] { s_.core->PauseMarket(req->condition_id(), s_.Now()); }); });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ResumeMarket(grpc::ServerContext* ctx, const opb::ResumeMarketRequest* req,
+                            opb::ResumeMarketResponse*) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    if (req->condition_id().empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "condition_id is required"};
+    s_.OnLoop([&] { s_.Input([&] { s_.core->ResumeMarket(req->condition_id(), s_.Now()); }); });
+    return grpc::Status::OK;
+  }
+
+  // Runs a reconciliation and answers with what it found (waits up to 10 s for the listing).
+  grpc::Status Reconcile(grpc::ServerContext* ctx, const opb::ReconcileRequest*, opb::ReconcileResponse* out) override {
+    if (auto st = Check(ctx); !st.ok()) return st;
+    const auto snapshot = [&] {
+      return s_.OnLoop([&] {
+        const Counters& k = s_.core->counters();
+        return std::tuple{k.reconciles, k.orphans_canceled, k.proven_absent};
+      });
+    };
+    const auto [reconciles, orphans, absent] = snapshot();
+    s_.OnLoop([&] { s_.Input([&] { s_.core->ReconcileNow(s_.Now()); }); });
+    for (int i = 0; i < 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const auto [r2, o2, a2] = snapshot();
+      if (r2 > reconciles) {
+        out->set_adopted(static_cast<uint32_t>(o2 - orphans));
+        out->set_closed(static_cast<uint32_t>(a2 - absent));
+        s_.OnLoop([&] {
+          uint32_t live = 0;
+          for (const OrderView& v : s_.core->Orders()) live += MayBeLive(v.state) ? 1 : 0;
+          out->set_cache_live(live);
+        });
+        return grpc::Status::OK;
+      }
+    }
+    return {grpc::StatusCode::DEADLINE_EXCEEDED, "the exchange did not answer the open-order listing in time"};
+  }
+
+ private:
+  grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }
+  ExecutionService::Impl& s_;
+  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+};
+
+// --- lifecycle -----------------------------------------------------------------------------------
+
+absl::Status ExecutionService::Impl::Setup() {
+  if (options.instance.empty()) options.instance = DefaultInstance();
+  CM_ASSIGN_OR_RETURN(nats, nats::Connection::Connect({.url = options.nats_url,
+                                                       .name = "execution/" + options.shard,
+                                                       .executor = &loop,
+                                                       .retry_on_failed_connect = false}));
+  CM_ASSIGN_OR_RETURN(js, nats::JetStream::Create(*nats));
+  CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kUserStream), .subjects = {"cm.user.>"}}));
+  CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kOrdersStream), .subjects = {"cm.orders.>"}}));
+  CM_ASSIGN_OR_RETURN(kv, js->EnsureKeyValue({.bucket = std::string(bus::kExecutionBucket)}));
+  lease = std::make_unique<Lease>(*kv, "lease." + options.shard, options.instance, options.lease_ttl, clock);
+
+  io = std::make_unique<net::IoThread>();
+  clob::ClobClientOptions rest_options;
+  rest_options.http.base_url = options.clob_url;
+  rest_options.chain_id = options.signing.chain_id;
+  rest_options.executor = &loop;
+  CM_ASSIGN_OR_RETURN(rest, clob::ClobRestClient::Create(*io, rest_options, key, credentials));
+  std::random_device entropy;
+  const uint64_t salt_seed = (uint64_t{entropy()} << 32) ^ entropy();
+  CM_ASSIGN_OR_RETURN(factory, SigningOrderFactory::Create(*key, options.signing, salt_seed));
+  core = std::make_unique<OrderManager>(options.core, factory.get());
+  return absl::OkStatus();
+}
+
+absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
+  // 1. The lease: standby until it is ours.
+  bool announced = false;
+  while (!stop) {
+    auto held = lease->TryAcquire();
+    if (held.ok() && *held) break;
+    if (!held.ok()) spdlog::warn("execution: lease: {}", StatusText(held.status()));
+    if (!announced) {
+      auto current = lease->Current();
+      spdlog::info("execution: standby, the lease of shard {} is held by {}", options.shard,
+                   current.ok() ? current->holder : std::string("?"));
+      announced = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  if (stop) return absl::OkStatus();
+  spdlog::info("execution: lease of shard {} taken (revision {})", options.shard, lease->revision());
+  threads.emplace_back([this] {
+    while (!threads_stop) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(lease->ttl() / 4));
+      if (threads_stop) break;
+      absl::Status renewed = lease->Renew();
+      if (absl::IsFailedPrecondition(renewed)) {
+        spdlog::error("execution: {}; stopping all trading", StatusText(renewed));
+        lease_lost = true;
+        loop.Post([this] { Input([&] { core->Kill("lease lost", Now()); }); });
+        return;
+      }
+      if (!renewed.ok()) spdlog::warn("execution: lease renewal: {}", StatusText(renewed));
+    }
+  });
+
+  // 2. Start-up: heartbeat chain, version, cancel-all verified (or adopt).
+  auto kill = kv->Get(kill_key());
+  OnLoop([&] {
+    Input([&] {
+      core->Start(options.adopt, Now());
+      if (kill.ok()) {
+        spdlog::warn("execution: the kill switch is set ({}); nothing is quoted until reset", kill->value);
+        core->Kill(kill->value, Now());
+      }
+    });
+  });
+  threads.emplace_back([this] {
+    while (!threads_stop) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(options.tick_interval));
+      loop.Post([this] { Input([&] { core->OnTimer(Now()); }); });
+    }
+  });
+  const Nanos deadline = Now() + options.startup_timeout;
+  for (;;) {
+    const auto [phase, reason] = OnLoop([&] { return std::pair{core->phase(), core->halt_reason()}; });
+    if (phase == Phase::kReady) break;
+    if (phase == Phase::kHalted) return absl::FailedPreconditionError("start-up halted: " + reason);
+    if (stop) return absl::OkStatus();
+    if (Now() > deadline) {
+      return absl::DeadlineExceededError(
+          fmt::format("start-up did not finish within {} s (phase {})", options.startup_timeout / kNanosPerSecond,
+                      PhaseName(phase)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  spdlog::info("execution: ready ({})", options.adopt ? "adopted the open orders" : "cancel-all verified");
+
+  // 3. Serve: bus inputs and the admin API.
+  CM_ASSIGN_OR_RETURN(ladder_sub, nats->Subscribe(std::string(bus::kDesiredWildcard),
+                                                  [this](nats::Message m) { OnLadderMessage(m); }));
+  CM_ASSIGN_OR_RETURN(tick_sub,
+                      nats->Subscribe(std::string(bus::kTickWildcard), [this](nats::Message m) { OnTickMessage(m); }));
+  threads.emplace_back([this] { ConsumeUser(); });
+  admin = std::make_unique<AdminService>(*this);
+  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start({.listen = options.admin_listen,
+                                                           .token = options.admin_token,
+                                                           .tls_cert_file = options.admin_tls_cert,
+                                                           .tls_key_file = options.admin_tls_key,
+                                                           .tls_client_ca_file = options.admin_tls_client_ca},
+                                                          {admin.get()}));
+  admin->set_authorizer(&grpc->authorizer());
+  spdlog::info("execution: admin API on {}", grpc->address());
+  while (!stop && !lease_lost) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (lease_lost) return absl::AbortedError("lease lost to another instance");
+
+  // 4. Stop: cancel everything and wait (bounded) for an empty open-order listing.
+  spdlog::info("execution: stopping: cancelling every order");
+  OnLoop([&] { Input([&] { core->Kill("shutdown", Now()); }); });
+  const Nanos give_up = Now() + 10 * kNanosPerSecond;
+  uint64_t listings = OnLoop([&] { return core->counters().reconciles; });
+  while (Now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto [live, reconciles] = OnLoop([&] {
+      size_t n = 0;
+      for (const OrderView& v : core->Orders()) n += MayBeLive(v.state) ? 1 : 0;
+      return std::pair{n, core->counters().reconciles};
+    });
+    if (live == 0 && reconciles > listings) break;
+    if (live == 0) {
+      listings = std::min(listings, reconciles);
+      OnLoop([&] { Input([&] { core->ReconcileNow(Now()); }); });
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ExecutionService::Impl::Shutdown() {
+  threads_stop = true;
+  if (grpc) grpc->Shutdown();
+  for (auto& t : threads) t.join();
+  threads.clear();
+  ladder_sub.reset();
+  tick_sub.reset();
+  if (lease && lease->held()) (void)lease->Release();
+  // Drain the loop so no callback touches what is destroyed next.
+  rest.reset();
+  io.reset();
+  OnLoop([] {});
+  std::promise<void> flushed;
+  publisher_loop.Post([&] { flushed.set_value(); });
+  flushed.get_future().wait();
+}
+
+// --- ExecutionService ------------------------------------------------------------------------------
+
+ExecutionService::ExecutionService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ExecutionService::~ExecutionService() { impl_->Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<ExecutionService>> ExecutionService::Create(const ExecutionOptions& options,
+                                                                           const crypto::PrivateKey& key,
+                                                                           const signing::ApiCredentials& credentials) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->key = &key;
+  impl->credentials = &credentials;
+  CM_RETURN_IF_ERROR(impl->Setup());
+  return std::unique_ptr<ExecutionService>(new ExecutionService(std::move(impl)));
+}
+
+absl::Status ExecutionService::Run(const std::atomic<bool>& stop) { return impl_->Run(stop); }
+
+std::string ExecutionService::admin_address() const { return impl_->grpc ? impl_->grpc->address() : ""; }
+
+}  // namespace clobmaker::execution

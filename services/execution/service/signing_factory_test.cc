@@ -1,0 +1,48 @@
+#include "services/execution/service/signing_factory.h"
+
+#include <gtest/gtest.h>
+
+namespace clobmaker::execution {
+namespace {
+
+TEST(SigningOrderFactory, SignsVerifiableOrdersWithFreshSaltsForTheRequestedVersion) {
+  auto key = crypto::PrivateKey::FromHex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+  ASSERT_TRUE(key.ok());
+  auto factory = SigningOrderFactory::Create(*key, {.chain_id = 137}, 7);
+  ASSERT_TRUE(factory.ok()) << factory.status();
+  OrderSpec spec{.market = "0xm",
+                 .intent = {.token = "71321045679252212594626385532706912750332728571942532289631379312455583992563",
+                            .side = model::Side::kBuy,
+                            .level = 0},
+                 .price = model::Price(4800),
+                 .size = model::Size::FromWhole(10),
+                 .tick = model::TickSize::Cent(),
+                 .version = 2,
+                 .now = 1'700'000'000'000'000'000};
+  auto a = (*factory)->Make(spec);
+  auto b = (*factory)->Make(spec);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->id, b->id) << "a new salt per order";
+  EXPECT_EQ(a->order.maker_amount, 4'800'000);
+  EXPECT_EQ(a->order.taker_amount, 10'000'000);
+  EXPECT_EQ(a->version, signing::OrderVersion::kV2);
+  auto contracts = signing::ContractsForChain(137);
+  const auto domain = signing::HashDomain(
+      {.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts->exchange_v2});
+  auto signer = signing::VerifyOrderSignature(*a, domain);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  EXPECT_EQ(*signer, key->address());
+  spec.version = 3;
+  spec.neg_risk = true;
+  auto v3 = (*factory)->Make(spec);
+  ASSERT_TRUE(v3.ok());
+  EXPECT_EQ(v3->version, signing::OrderVersion::kV3);
+  spec.version = 9;
+  EXPECT_FALSE((*factory)->Make(spec).ok());
+  spec.version = 2;
+  spec.price = model::Price(4850);  // off the cent grid
+  EXPECT_FALSE((*factory)->Make(spec).ok());
+}
+
+}  // namespace
+}  // namespace clobmaker::execution
