@@ -287,6 +287,7 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           }
           counters_.accepted++;
           any_accepted = true;
+          reject_memo_.erase(r->view.intent);
           Apply(*r, OrderInput::kSubmitAccepted, now, "submit_accepted");
           continue;
         }
@@ -298,7 +299,11 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_duplicate", reason);
           continue;
         }
-        if (IsVersionMismatch(leg.error_msg)) mismatch();
+        if (IsVersionMismatch(leg.error_msg)) {
+          mismatch();
+        } else {
+          RememberRejection(*r, now);
+        }
         counters_.rejected++;
         Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
       }
@@ -311,7 +316,13 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         all(OrderInput::kSubmitAmbiguous, reply.error);
         break;
       }
-      if (IsVersionMismatch(reply.error)) mismatch();
+      if (IsVersionMismatch(reply.error)) {
+        mismatch();
+      } else {
+        for (Record* r : records) {
+          if (r != nullptr) RememberRejection(*r, now);
+        }
+      }
       counters_.rejected += records.size();
       all(OrderInput::kSubmitRejected, reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error);
       PostBackoff(std::nullopt, now);
@@ -338,6 +349,15 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
       break;
   }
   Step(now);
+}
+
+void OrderManager::RememberRejection(const Record& r, Nanos now) {
+  RejectMemo& memo = reject_memo_[r.view.intent];
+  memo.backoff = memo.backoff == 0 || memo.price != r.view.price
+                     ? config_.reject_backoff_initial
+                     : std::min(config_.reject_backoff_max, memo.backoff * 2);
+  memo.price = r.view.price;
+  memo.retry_at = now + memo.backoff;
 }
 
 void OrderManager::PostBackoff(std::optional<Nanos> hint, Nanos now) {
@@ -994,10 +1014,14 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
       blocked.emplace(r.view.intent.token, r.view.intent.side);
     }
   }
-  if (!blocked.empty()) {
+  if (!blocked.empty() || !reject_memo_.empty()) {
     std::erase_if(diff.posts, [&](const DesiredQuote& q) {
-      if (!blocked.contains({q.intent.token, q.intent.side})) return false;
+      auto memo = reject_memo_.find(q.intent);
+      const bool held = memo != reject_memo_.end() && memo->second.price == q.price && now < memo->second.retry_at;
+      if (held) counters_.posts_held_after_reject++;
+      if (!held && !blocked.contains({q.intent.token, q.intent.side})) return false;
       diff.waiting.push_back(q.intent);
+      market.dirty = true;  // looked at again when the hold ends
       return true;
     });
   }

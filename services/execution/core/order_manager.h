@@ -175,6 +175,10 @@ struct OrderManagerConfig {
   Nanos post_backoff_max = 30 * kNanosPerSecond;
   int startup_attempts = 5;
   Nanos adopt_grace = 30 * kNanosPerSecond;  // adopted orders wait this long for their ladder
+  // A refused quote is not posted again at the same price before this (doubling per refusal):
+  // no churn loop on a post-only cross or a balance refusal.
+  Nanos reject_backoff_initial = 1 * kNanosPerSecond;
+  Nanos reject_backoff_max = 60 * kNanosPerSecond;
   Nanos retain_terminal = 10 * 60 * kNanosPerSecond;
   double refill_below = 0.5;
   RateBudgetConfig post_budget{.capacity = 350, .refill_per_second = 35, .reserve = 0};
@@ -193,7 +197,7 @@ struct Counters {
   uint64_t orphans_canceled = 0, terminal_seen_open = 0, proven_absent = 0;
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
-  uint64_t fills_from_trades = 0, duplicate_trade_legs = 0;
+  uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;
 };
 
 class OrderManager {
@@ -313,6 +317,7 @@ class OrderManager {
   void OnProvenAbsent(Record& r, Nanos now, std::string_view cause);
   bool AbsentProvable(const Record& r, Nanos as_of) const;
   void PostBackoff(std::optional<Nanos> hint, Nanos now);
+  void RememberRejection(const Record& r, Nanos now);
   void AdoptOrder(const polymarket::OpenOrder& open, Nanos now);
 
   OrderManagerConfig config_;
@@ -327,6 +332,12 @@ class OrderManager {
   std::unordered_map<model::OrderId, Record> orders_;
   std::map<std::string, Market> markets_;
   std::map<std::string, std::string> token_market_;
+  struct RejectMemo {
+    model::Price price;
+    Nanos retry_at = 0;
+    Nanos backoff = 0;
+  };
+  std::map<Intent, RejectMemo> reject_memo_;
   std::set<std::string> paused_;
   std::map<uint64_t, Request> requests_;
   uint64_t next_request_ = 1;

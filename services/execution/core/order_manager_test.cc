@@ -551,3 +551,37 @@ TEST_F(OrderManagerTest, IllegalTransitionsAreCountedNotApplied) {
 
 }  // namespace
 }  // namespace clobmaker::execution
+
+namespace clobmaker::execution {
+namespace {
+
+TEST_F(OrderManagerTest, ARefusedQuoteIsHeldBackNotChurned) {
+  StartReady();
+  om_.OnLadder(Ladder(1, 1), now_);
+  size_t posted = 0;
+  for (int i = 0; i < 50; ++i) {  // the exchange refuses every post (a post-only cross)
+    for (const Action& a : Take()) {
+      if (a.kind != ActionKind::kPost) {
+        Answer(a);
+        continue;
+      }
+      posted += a.orders.size();
+      PostReply r{.outcome = net::Outcome::kOk};
+      for (size_t j = 0; j < a.orders.size(); ++j) {
+        r.legs.push_back({.success = false, .error_msg = "invalid post-only order: order crosses book"});
+      }
+      om_.OnPostReply(a.request_id, r, now_);
+    }
+    now_ += 20 * kNanosPerMilli;
+    om_.OnTimer(now_);
+  }
+  EXPECT_EQ(posted, 2u) << "one try per intent in the first second, not one per step";
+  // A new price is tried at once; the same price only after the (doubling) hold.
+  om_.OnLadder(Ladder(2, 1, 4700), now_);
+  size_t repriced = 0;
+  for (const Action& a : Only(Take(), ActionKind::kPost)) repriced += a.orders.size();
+  EXPECT_EQ(repriced, 2u);
+}
+
+}  // namespace
+}  // namespace clobmaker::execution
