@@ -169,9 +169,16 @@ struct std::hash<clobmaker::model::TokenId> {
 };
 template <>
 struct std::hash<clobmaker::model::OrderId> {
+  // Every byte counts: ids are keccak digests in production, but tests and tools make
+  // counter-like ids, and those must not all collide.
   size_t operator()(const clobmaker::model::OrderId& id) const {
-    size_t h = 0;
-    for (int i = 0; i < 8; ++i) h = (h << 8) | id.bytes()[static_cast<size_t>(i)];
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (size_t word = 0; word < 4; ++word) {
+      uint64_t w = 0;
+      for (size_t i = 0; i < 8; ++i) w = (w << 8) | id.bytes()[word * 8 + i];
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 31;
+    }
+    return static_cast<size_t>(h);
   }
 };

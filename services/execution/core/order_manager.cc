@@ -158,9 +158,17 @@ void OrderManager::Apply(Record& r, OrderInput input, Nanos now, std::string_vie
   r.view.updated = now;
   if (!reason.empty()) r.view.reason = std::move(reason);
   if (*next == OrderState::kUnknown) r.next_query = now + config_.query_after;
-  if (IsTerminal(*next)) r.needs_send = false;
+  if (IsTerminal(*next)) Retire(r);
   Emit(r, previous, false, cause);
   MarkDirty(r.view.market);
+}
+
+void OrderManager::Retire(Record& r) {
+  // Terminal for good: out of the market's working set (kept in orders_ for late reports until
+  // Collect), so diffs never scan the dead.
+  r.needs_send = false;
+  auto m = markets_.find(r.view.market);
+  if (m != markets_.end()) m->second.orders.erase(r.view.id);
 }
 
 void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause) {
@@ -178,7 +186,7 @@ void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::s
   }
   r.view.state = *next;
   r.view.updated = now;
-  if (IsTerminal(*next)) r.needs_send = false;
+  if (IsTerminal(*next)) Retire(r);
   Emit(r, previous, false, cause);  // matched size rose even if the state did not change
   MarkDirty(r.view.market);
 }
@@ -930,10 +938,16 @@ void OrderManager::RestartCancelLadder(Market& market) {
 }
 
 void OrderManager::StepQueries(Nanos now) {
-  for (auto& [id, r] : orders_) {
-    if (r.view.state != OrderState::kUnknown || r.query_in_flight || now < r.next_query) continue;
+  std::vector<model::OrderId> due;
+  for (auto& [market_id, market] : markets_) {
+    for (const model::OrderId& id : market.orders) {
+      const Record& r = orders_.at(id);
+      if (r.view.state == OrderState::kUnknown && !r.query_in_flight && now >= r.next_query) due.push_back(id);
+    }
+  }
+  for (const model::OrderId& id : due) {
     if (!query_budget_.TryTake(1, now)) break;
-    r.query_in_flight = true;
+    orders_.at(id).query_in_flight = true;
     counters_.queries++;
     Issue({.kind = ActionKind::kQueryOrder, .order_ids = {id}}, {.orders = {id}}, now);
   }

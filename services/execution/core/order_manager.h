@@ -276,7 +276,7 @@ class OrderManager {
   };
   struct Market {
     std::optional<MarketLadder> ladder;
-    std::set<model::OrderId> orders;  // every order of this market we still hold
+    std::set<model::OrderId> orders;  // the market's orders that may still be live
     int escalation = 0;               // 0 by id, 1 market, 2 all, 3 verify, 4 halt
     Nanos next_escalation = 0;
     Nanos diff_not_before = 0;
@@ -298,6 +298,7 @@ class OrderManager {
   void ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause);
   void Emit(const Record& r, OrderState previous, bool created, std::string_view cause);
   void MarkDirty(const std::string& market);
+  void Retire(Record& r);
   void ReleaseRequest(const Request& req, Nanos now);
 
   void Step(Nanos now);
