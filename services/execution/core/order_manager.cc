@@ -158,17 +158,18 @@ void OrderManager::Apply(Record& r, OrderInput input, Nanos now, std::string_vie
   r.view.updated = now;
   if (!reason.empty()) r.view.reason = std::move(reason);
   if (*next == OrderState::kUnknown) r.next_query = now + config_.query_after;
-  if (IsTerminal(*next)) Retire(r);
+  if (IsTerminal(*next) && !IsTerminal(previous)) Retire(r, now);
   Emit(r, previous, false, cause);
   MarkDirty(r.view.market);
 }
 
-void OrderManager::Retire(Record& r) {
+void OrderManager::Retire(Record& r, Nanos now) {
   // Terminal for good: out of the market's working set (kept in orders_ for late reports until
   // Collect), so diffs never scan the dead.
   r.needs_send = false;
   auto m = markets_.find(r.view.market);
   if (m != markets_.end()) m->second.orders.erase(r.view.id);
+  graveyard_.emplace_back(now, r.view.id);
 }
 
 void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause) {
@@ -186,7 +187,7 @@ void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::s
   }
   r.view.state = *next;
   r.view.updated = now;
-  if (IsTerminal(*next)) Retire(r);
+  if (IsTerminal(*next) && !IsTerminal(previous)) Retire(r, now);
   Emit(r, previous, false, cause);  // matched size rose even if the state did not change
   MarkDirty(r.view.market);
 }
@@ -493,7 +494,7 @@ void OrderManager::AdoptOrder(const polymarket::OpenOrder& open, Nanos now) {
   auto [slot, inserted] = orders_.emplace(*id, std::move(r));
   Record& rec = slot->second;
   Market& market = markets_[open.market];
-  market.orders.insert(*id);
+  market.orders.emplace(*id, &rec);
   market.tokens.insert(open.asset_id);
   token_market_[open.asset_id] = open.market;
   if (!market.ladder) market.diff_not_before = now + config_.adopt_grace;
@@ -586,8 +587,8 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   for (auto& [market_id, market] : markets_) {
     if (market.escalation < 3) continue;
     size_t stuck = 0;
-    for (const model::OrderId& id : market.orders) {
-      const Record& r = orders_.at(id);
+    for (const auto& [id, rp] : market.orders) {
+      const Record& r = *rp;
       if (r.view.state == OrderState::kPendingCancel && open.contains(id)) stuck++;
     }
     if (stuck > 0) {
@@ -736,7 +737,10 @@ void OrderManager::OnUserStreamReconnected(Nanos now) {
   Step(now);
 }
 
-void OrderManager::OnTimer(Nanos now) { Step(now); }
+void OrderManager::OnTimer(Nanos now) {
+  Collect(now);  // housekeeping on the timer, off the path of ladders and answers
+  Step(now);
+}
 
 // --- admin ---------------------------------------------------------------------------------------
 
@@ -820,7 +824,6 @@ void OrderManager::Step(Nanos now) {
   StepQueries(now);
   bool signed_batch = false;
   for (auto& [id, market] : markets_) StepMarket(id, market, now, signed_batch);
-  if (now >= next_collect_) Collect(now);
 }
 
 void OrderManager::StepHeartbeat(Nanos now) {
@@ -878,8 +881,8 @@ void OrderManager::StepCancels(Nanos now) {
   for (auto& [market_id, market] : markets_) {
     bool stuck = false;
     bool escalate = false;
-    for (const model::OrderId& id : market.orders) {
-      Record& r = orders_.at(id);
+    for (const auto& [id, rp] : market.orders) {
+      Record& r = *rp;
       if (r.view.state != OrderState::kPendingCancel) continue;
       stuck = true;
       if (r.cancel_in_flight || now < r.last_cancel_sent + config_.cancel_retry_after) continue;
@@ -922,7 +925,7 @@ void OrderManager::Escalate(const std::string& market_id, Market& market, Nanos 
     default: {
       // The listing after cancel-all did not clear them (or could not be had): stop and alert.
       size_t stuck = 0;
-      for (const model::OrderId& id : market.orders) stuck += orders_.at(id).view.state == OrderState::kPendingCancel;
+      for (const auto& [id, rp] : market.orders) stuck += rp->view.state == OrderState::kPendingCancel;
       Halt(fmt::format("cancel escalation exhausted in market {}: {} orders not proven canceled", market_id, stuck),
            now);
       RestartCancelLadder(market);
@@ -933,15 +936,15 @@ void OrderManager::Escalate(const std::string& market_id, Market& market, Nanos 
 
 void OrderManager::RestartCancelLadder(Market& market) {
   // Halted, execution keeps trying: by id at the base cadence, escalating again.
-  for (const model::OrderId& id : market.orders) orders_.at(id).cancel_attempts = 0;
+  for (const auto& [id, rp] : market.orders) rp->cancel_attempts = 0;
   market.escalation = 0;
 }
 
 void OrderManager::StepQueries(Nanos now) {
   std::vector<model::OrderId> due;
   for (auto& [market_id, market] : markets_) {
-    for (const model::OrderId& id : market.orders) {
-      const Record& r = orders_.at(id);
+    for (const auto& [id, rp] : market.orders) {
+      const Record& r = *rp;
       if (r.view.state == OrderState::kUnknown && !r.query_in_flight && now >= r.next_query) due.push_back(id);
     }
   }
@@ -967,16 +970,16 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
   // order to the level another, still live, adopted order was made for (invariant 4).
   if (quoting) {
     std::map<std::pair<std::string, model::Side>, std::vector<Record*>> groups;
-    for (const model::OrderId& id : market.orders) {
-      Record& r = orders_.at(id);
+    for (const auto& [id, rp] : market.orders) {
+      Record& r = *rp;
       if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
         groups[{r.view.intent.token, r.view.intent.side}].push_back(&r);
       }
     }
     for (auto& [key, group] : groups) {
       std::set<Intent> held;
-      for (const model::OrderId& id : market.orders) {
-        const Record& o = orders_.at(id);
+      for (const auto& [other, op] : market.orders) {
+        const Record& o = *op;
         if (o.view.intent.level != kAdoptedLevel && MayBeLive(o.view.state)) held.insert(o.view.intent);
       }
       std::vector<const DesiredQuote*> claims;
@@ -1005,8 +1008,8 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
 
   std::vector<WorkingOrder> working;
   working.reserve(market.orders.size());
-  for (const model::OrderId& id : market.orders) {
-    const Record& r = orders_.at(id);
+  for (const auto& [id, rp] : market.orders) {
+    const Record& r = *rp;
     if (!MayBeLive(r.view.state)) continue;
     working.push_back({.id = id,
                        .intent = r.view.intent,
@@ -1022,8 +1025,8 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
   // An adopted order no ladder claimed may have been made for any level of its token and side:
   // nothing new goes on that side until it is dead (invariant 4 across restarts).
   std::set<std::pair<std::string, model::Side>> blocked;
-  for (const model::OrderId& id : market.orders) {
-    const Record& r = orders_.at(id);
+  for (const auto& [id, rp] : market.orders) {
+    const Record& r = *rp;
     if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
       blocked.emplace(r.view.intent.token, r.view.intent.side);
     }
@@ -1042,8 +1045,8 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
 
   // Posts: re-sends of kept orders that were never processed, then new intents.
   std::vector<Record*> resend;
-  for (const model::OrderId& id : market.orders) {
-    Record& r = orders_.at(id);
+  for (const auto& [id, rp] : market.orders) {
+    Record& r = *rp;
     if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order) {
       resend.push_back(&r);
     }
@@ -1109,7 +1112,7 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
       counters_.sign_failures++;  // the same hash twice: refuse rather than track two intents on it
       continue;
     }
-    market.orders.insert(signed_order->id);
+    market.orders.emplace(signed_order->id, &slot->second);
     Emit(slot->second, OrderState::kPendingSubmit, true, "created");
     batch.push_back(&slot->second);
   }
@@ -1139,23 +1142,32 @@ void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos n
 }
 
 void OrderManager::Collect(Nanos now) {
-  next_collect_ = now + 10 * kNanosPerSecond;
-  for (auto it = orders_.begin(); it != orders_.end();) {
-    const Record& r = it->second;
-    if (IsTerminal(r.view.state) && r.requests_in_flight == 0 && r.view.updated + config_.retain_terminal < now) {
-      auto m = markets_.find(r.view.market);
-      if (m != markets_.end()) m->second.orders.erase(it->first);
-      it = orders_.erase(it);
-    } else {
-      ++it;
+  // Incremental, oldest first, bounded per step: no pause on the hot path however many died.
+  for (int budget = 256; budget > 0 && !graveyard_.empty(); --budget) {
+    const auto& [retired, id] = graveyard_.front();
+    if (retired + config_.retain_terminal >= now) break;
+    auto it = orders_.find(id);
+    if (it != orders_.end() && it->second.requests_in_flight > 0) {
+      graveyard_.emplace_back(now, id);  // an answer is still due: keep it a while longer
+    } else if (it != orders_.end()) {
+      orders_.erase(it);
     }
+    graveyard_.pop_front();
   }
 }
 
 // --- outputs and observation ---------------------------------------------------------------------
 
-std::vector<Action> OrderManager::TakeActions() { return std::exchange(actions_, {}); }
-std::vector<OrderEvent> OrderManager::TakeEvents() { return std::exchange(events_, {}); }
+std::vector<Action> OrderManager::TakeActions() {
+  std::vector<Action> out = std::exchange(actions_, {});
+  actions_.reserve(16);
+  return out;
+}
+std::vector<OrderEvent> OrderManager::TakeEvents() {
+  std::vector<OrderEvent> out = std::exchange(events_, {});
+  events_.reserve(64);  // a ladder update emits one per order: no growth on the hot path
+  return out;
+}
 
 double OrderManager::budget_available(ActionKind kind, Nanos now) {
   switch (kind) {

@@ -23,6 +23,7 @@
 #include <absl/status/statusor.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -276,7 +277,9 @@ class OrderManager {
   };
   struct Market {
     std::optional<MarketLadder> ladder;
-    std::set<model::OrderId> orders;  // the market's orders that may still be live
+    // The market's orders that may still be live, ordered by id (deterministic iteration); the
+    // pointers are stable (unordered_map nodes) and removed before their record is.
+    std::map<model::OrderId, Record*> orders;
     int escalation = 0;               // 0 by id, 1 market, 2 all, 3 verify, 4 halt
     Nanos next_escalation = 0;
     Nanos diff_not_before = 0;
@@ -298,7 +301,7 @@ class OrderManager {
   void ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause);
   void Emit(const Record& r, OrderState previous, bool created, std::string_view cause);
   void MarkDirty(const std::string& market);
-  void Retire(Record& r);
+  void Retire(Record& r, Nanos now);
   void ReleaseRequest(const Request& req, Nanos now);
 
   void Step(Nanos now);
@@ -369,7 +372,7 @@ class OrderManager {
   RateBudget post_budget_;
   RateBudget cancel_budget_;
   RateBudget query_budget_;
-  Nanos next_collect_ = 0;
+  std::deque<std::pair<Nanos, model::OrderId>> graveyard_;  // terminal orders, in order of death
 };
 
 }  // namespace clobmaker::execution
