@@ -32,11 +32,19 @@ TEST(BusConvert, OrderEventRoundTrips) {
 
 TEST(BusConvert, TradeKeepsOurLegsApart) {
   polymarket::UserTradeEvent t{.id = "t-1", .status = polymarket::TradeStatus::kMined};
-  std::vector<polymarket::OurFill> ours = {
-      {.order_id = "0xmaker", .asset_id = "1", .side = model::Side::kBuy, .price = model::Price(4700),
-       .size = model::Size(3'000'000), .is_taker = false, .leg = 0},
-      {.order_id = "0xtaker", .asset_id = "1", .side = model::Side::kSell, .price = model::Price(4700),
-       .size = model::Size(5'000'000), .is_taker = true}};
+  std::vector<polymarket::OurFill> ours = {{.order_id = "0xmaker",
+                                            .asset_id = "1",
+                                            .side = model::Side::kBuy,
+                                            .price = model::Price(4700),
+                                            .size = model::Size(3'000'000),
+                                            .is_taker = false,
+                                            .leg = 0},
+                                           {.order_id = "0xtaker",
+                                            .asset_id = "1",
+                                            .side = model::Side::kSell,
+                                            .price = model::Price(4700),
+                                            .size = model::Size(5'000'000),
+                                            .is_taker = true}};
   auto back = FromProto(ToProto(t, ours));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->status, polymarket::TradeStatus::kMined);

@@ -204,7 +204,8 @@ TEST_F(ExecutionProcessTest, QuotesKillsFailsOverAndCancelsOnShutdown) {
     orders::v1::KillResponse resp;
     ASSERT_TRUE(admin->Kill(&ctx, req, &resp).ok());
   }
-  EXPECT_TRUE(testing::Eventually([&] { return OpenAtExchange().empty(); }, std::chrono::seconds(10), std::chrono::milliseconds(200)));
+  EXPECT_TRUE(testing::Eventually([&] { return OpenAtExchange().empty(); }, std::chrono::seconds(10),
+                                  std::chrono::milliseconds(200)));
   PublishLadder(sequence++, 3);
   EXPECT_FALSE(Status(*admin).service().ready());
   EXPECT_TRUE(Status(*admin).killed());

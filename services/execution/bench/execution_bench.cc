@@ -70,7 +70,8 @@ void AnswerAll(OrderManager& om, Nanos now) {
         }
         case ActionKind::kPost: {
           PostReply r{.outcome = net::Outcome::kOk};
-          for (const auto& o : a.orders) r.legs.push_back({.success = true, .order_id = o->id.ToString(), .status = "live"});
+          for (const auto& o : a.orders)
+            r.legs.push_back({.success = true, .order_id = o->id.ToString(), .status = "live"});
           om.OnPostReply(a.request_id, r, now);
           break;
         }
@@ -83,7 +84,10 @@ void AnswerAll(OrderManager& om, Nanos now) {
 }
 
 MarketLadder Ladder(uint64_t seq, int levels, int64_t shift, Nanos now) {
-  MarketLadder l{.market = "0xmarket", .tokens = {kYes}, .tick = model::TickSize::Cent(), .sequence = seq,
+  MarketLadder l{.market = "0xmarket",
+                 .tokens = {kYes},
+                 .tick = model::TickSize::Cent(),
+                 .sequence = seq,
                  .valid_until = now + 3600 * kNanosPerSecond};
   for (int i = 0; i < levels; ++i) {
     l.quotes.push_back({.intent = {.token = kYes, .side = model::Side::kBuy, .level = static_cast<uint32_t>(i)},
@@ -98,7 +102,9 @@ MarketLadder Ladder(uint64_t seq, int levels, int64_t shift, Nanos now) {
 
 void Percentiles(benchmark::State& state, std::vector<double>& us) {
   std::sort(us.begin(), us.end());
-  const auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+  const auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))];
+  };
   state.counters["p50_us"] = at(0.50);
   state.counters["p90_us"] = at(0.90);
   state.counters["p99_us"] = at(0.99);

@@ -300,9 +300,9 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           Apply(*r, OrderInput::kSubmitAccepted, now, "submit_accepted");
           continue;
         }
-        const std::string reason = leg.error_msg.empty() ? (leg.success ? "success with an empty order id"
-                                                                        : "refused without a reason")
-                                                         : leg.error_msg;
+        const std::string reason = leg.error_msg.empty()
+                                       ? (leg.success ? "success with an empty order id" : "refused without a reason")
+                                       : leg.error_msg;
         if (IsDuplicate(leg.error_msg)) {
           counters_.duplicates++;
           Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_duplicate", reason);
@@ -370,8 +370,8 @@ void OrderManager::RememberRejection(const Record& r, Nanos now) {
 }
 
 void OrderManager::PostBackoff(std::optional<Nanos> hint, Nanos now) {
-  post_backoff_ = post_backoff_ == 0 ? config_.post_backoff_initial
-                                     : std::min(config_.post_backoff_max, post_backoff_ * 2);
+  post_backoff_ =
+      post_backoff_ == 0 ? config_.post_backoff_initial : std::min(config_.post_backoff_max, post_backoff_ * 2);
   const Nanos wait = hint ? std::max(*hint, post_backoff_) : post_backoff_;
   post_backoff_until_ = std::max(post_backoff_until_, now + wait);
 }
@@ -423,9 +423,9 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
         phase_ = Phase::kVerifying;
         StartListing(now, /*startup=*/true);
       } else if (++startup_attempts_ >= config_.startup_attempts) {
-        Halt(fmt::format("start-up cancel-all failed {} times ({})", startup_attempts_,
-                         net::OutcomeName(reply.outcome)),
-             now);
+        Halt(
+            fmt::format("start-up cancel-all failed {} times ({})", startup_attempts_, net::OutcomeName(reply.outcome)),
+            now);
       } else {
         phase_ = Phase::kStarting;  // StartupStep sends it again
         startup_not_before_ = now + config_.request_retry;
@@ -623,8 +623,7 @@ void OrderManager::OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& r
     last_heartbeat_ok_ = now;
     next_heartbeat_ = now + config_.heartbeat_interval;
     StartupStep(now);
-  } else if (!reply.error.empty() &&
-             (reply.outcome == net::Outcome::kOk || reply.outcome == net::Outcome::kRejected)) {
+  } else if (!reply.error.empty() && (reply.outcome == net::Outcome::kOk || reply.outcome == net::Outcome::kRejected)) {
     counters_.heartbeat_failures++;
     ChainBroken("the exchange refused the heartbeat: " + reply.error, now);
   } else {

@@ -161,8 +161,8 @@ std::string_view PhaseName(Phase phase);
 
 struct OrderManagerConfig {
   int max_batch = 15;
-  int lead_batch = 2;  // the first post batch after a change: top of the ladder out first
-  Nanos query_after = 1 * kNanosPerSecond;  // UNKNOWN waits this long for the stream first
+  int lead_batch = 2;                        // the first post batch after a change: top of the ladder out first
+  Nanos query_after = 1 * kNanosPerSecond;   // UNKNOWN waits this long for the stream first
   Nanos absent_grace = 3 * kNanosPerSecond;  // a request may land this long after it was sent
   Nanos cancel_retry_after = 1 * kNanosPerSecond;
   int cancel_by_id_attempts = 3;
@@ -280,7 +280,7 @@ class OrderManager {
     // The market's orders that may still be live, ordered by id (deterministic iteration); the
     // pointers are stable (unordered_map nodes) and removed before their record is.
     std::map<model::OrderId, Record*> orders;
-    int escalation = 0;               // 0 by id, 1 market, 2 all, 3 verify, 4 halt
+    int escalation = 0;  // 0 by id, 1 market, 2 all, 3 verify, 4 halt
     Nanos next_escalation = 0;
     Nanos diff_not_before = 0;
     bool dirty = false;

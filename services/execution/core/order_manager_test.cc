@@ -64,7 +64,8 @@ class OrderManagerTest : public ::testing::Test {
   void Answer(const Action& a) {
     switch (a.kind) {
       case ActionKind::kHeartbeat:
-        om_.OnHeartbeatReply(a.request_id, {.outcome = net::Outcome::kOk, .heartbeat_id = "hb-" + std::to_string(a.request_id)}, now_);
+        om_.OnHeartbeatReply(
+            a.request_id, {.outcome = net::Outcome::kOk, .heartbeat_id = "hb-" + std::to_string(a.request_id)}, now_);
         break;
       case ActionKind::kGetVersion:
         om_.OnVersionReply(a.request_id, {.outcome = net::Outcome::kOk, .version = version_}, now_);
@@ -98,13 +99,18 @@ class OrderManagerTest : public ::testing::Test {
   }
 
   MarketLadder Ladder(uint64_t seq, int levels, int64_t bid_top = 4800, int64_t tick = 100) {
-    MarketLadder l{.market = "0xmarket", .tokens = {"111", "222"}, .tick = *model::TickSize::FromUnits(tick),
-                   .sequence = seq, .valid_until = now_ + 60 * kSec};
+    MarketLadder l{.market = "0xmarket",
+                   .tokens = {"111", "222"},
+                   .tick = *model::TickSize::FromUnits(tick),
+                   .sequence = seq,
+                   .valid_until = now_ + 60 * kSec};
     for (int i = 0; i < levels; ++i) {
       l.quotes.push_back({.intent = {.token = "111", .side = Side::kBuy, .level = static_cast<uint32_t>(i)},
-                          .price = Price(bid_top - tick * i), .size = Size::FromWhole(10)});
+                          .price = Price(bid_top - tick * i),
+                          .size = Size::FromWhole(10)});
       l.quotes.push_back({.intent = {.token = "111", .side = Side::kSell, .level = static_cast<uint32_t>(i)},
-                          .price = Price(bid_top + 2 * tick + tick * i), .size = Size::FromWhole(10)});
+                          .price = Price(bid_top + 2 * tick + tick * i),
+                          .size = Size::FromWhole(10)});
     }
     return l;
   }
@@ -158,7 +164,8 @@ TEST_F(OrderManagerTest, StartupCancelsAllAndVerifiesBeforeAnyPost) {
 }
 
 TEST_F(OrderManagerTest, StartupHaltsWhenOpenOrdersSurviveCancelAll) {
-  open_.push_back({.id = model::OrderId(std::array<uint8_t, 32>{9}).ToString(), .market = "0xmarket", .asset_id = "111"});
+  open_.push_back(
+      {.id = model::OrderId(std::array<uint8_t, 32>{9}).ToString(), .market = "0xmarket", .asset_id = "111"});
   om_.Start(false, now_);
   for (int i = 0; i < 40 && om_.phase() != Phase::kHalted; ++i) {
     for (const Action& a : Take()) {
@@ -175,8 +182,14 @@ TEST_F(OrderManagerTest, StartupHaltsWhenOpenOrdersSurviveCancelAll) {
 
 TEST_F(OrderManagerTest, AdoptSeedsTheCacheFromTheListing) {
   const model::OrderId id(std::array<uint8_t, 32>{7});
-  open_.push_back({.id = id.ToString(), .status = "LIVE", .market = "0xmarket", .asset_id = "111", .side = Side::kBuy,
-                   .original_size = Size::FromWhole(10), .size_matched = Size::FromWhole(3), .price = Price(4800)});
+  open_.push_back({.id = id.ToString(),
+                   .status = "LIVE",
+                   .market = "0xmarket",
+                   .asset_id = "111",
+                   .side = Side::kBuy,
+                   .original_size = Size::FromWhole(10),
+                   .size_matched = Size::FromWhole(3),
+                   .price = Price(4800)});
   om_.Start(true, now_);
   for (int i = 0; i < 3; ++i) {
     for (const Action& a : Take()) {
@@ -432,12 +445,16 @@ TEST_F(OrderManagerTest, TerminalOrdersAreNeverRevivedButMatchedSizeRises) {
   StartReady();
   auto live = QuoteAndAccept(Ladder(1, 1));
   const auto id = live[0];
-  polymarket::UserOrderEvent cancel{.type = polymarket::OrderEventType::kCancellation, .id = id.ToString(),
-                                    .original_size = Size::FromWhole(10), .size_matched = Size::FromWhole(2)};
+  polymarket::UserOrderEvent cancel{.type = polymarket::OrderEventType::kCancellation,
+                                    .id = id.ToString(),
+                                    .original_size = Size::FromWhole(10),
+                                    .size_matched = Size::FromWhole(2)};
   om_.OnUserOrder(cancel, now_);
   EXPECT_EQ(om_.Find(id)->state, OrderState::kCanceled);
-  polymarket::UserOrderEvent late{.type = polymarket::OrderEventType::kPlacement, .id = id.ToString(),
-                                  .original_size = Size::FromWhole(10), .size_matched = Size::FromWhole(4),
+  polymarket::UserOrderEvent late{.type = polymarket::OrderEventType::kPlacement,
+                                  .id = id.ToString(),
+                                  .original_size = Size::FromWhole(10),
+                                  .size_matched = Size::FromWhole(4),
                                   .status_base = "LIVE"};
   om_.OnUserOrder(late, now_);
   EXPECT_EQ(om_.Find(id)->state, OrderState::kCanceled);

@@ -1,9 +1,9 @@
 // clobmaker-racesim: runs seeded schedules of the execution race simulator.
 //   clobmaker-racesim --seed-start S --count N   one line per violation, then `schedules=N violations=V`
 //   clobmaker-racesim --seed S --trace           replays one schedule step by step
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <cstdio>

@@ -308,8 +308,8 @@ class Schedule {
             continue;
           }
           const sim::PlaceResult placed = exchange_.Place(ToNewOrder(*s), now_);
-          polymarket::PostOrderResult leg{.success = placed.success, .status = placed.status,
-                                          .error_msg = placed.error};
+          polymarket::PostOrderResult leg{
+              .success = placed.success, .status = placed.status, .error_msg = placed.error};
           if (placed.success) leg.order_id = s->id.ToString();
           p.legs.push_back(leg);
         }
@@ -330,8 +330,9 @@ class Schedule {
                              .result = ToCancelResult(exchange_.CancelMarket(kOurKey, a.market, "", now_))};
         break;
       case ActionKind::kCancelAll:
-        answer = CancelReply{
-            .outcome = net::Outcome::kOk, .http_status = 200, .result = ToCancelResult(exchange_.CancelAll(kOurKey, now_))};
+        answer = CancelReply{.outcome = net::Outcome::kOk,
+                             .http_status = 200,
+                             .result = ToCancelResult(exchange_.CancelAll(kOurKey, now_))};
         break;
       case ActionKind::kQueryOrder: {
         const sim::Order* o = exchange_.Find(a.order_ids.front().ToString());
@@ -354,8 +355,8 @@ class Schedule {
         if (next) {
           answer = HeartbeatReply{.outcome = net::Outcome::kOk, .heartbeat_id = *next};
         } else {
-          answer = HeartbeatReply{.outcome = net::Outcome::kRejected, .heartbeat_id = expected,
-                                  .error = "Invalid Heartbeat ID"};
+          answer = HeartbeatReply{
+              .outcome = net::Outcome::kRejected, .heartbeat_id = expected, .error = "Invalid Heartbeat ID"};
         }
         break;
       }
@@ -380,7 +381,8 @@ class Schedule {
   static Reply Refusal(ActionKind kind, net::Outcome outcome, int status) {
     switch (kind) {
       case ActionKind::kPost:
-        return PostReply{.outcome = outcome, .http_status = status,
+        return PostReply{.outcome = outcome,
+                         .http_status = status,
                          .retry_after = status == 429 ? std::optional<Nanos>(1 * kSec) : std::nullopt};
       case ActionKind::kCancel:
       case ActionKind::kCancelMarket:
@@ -744,7 +746,8 @@ class Schedule {
       std::string detail;
       for (const auto& id : ours) {
         if (!theirs.contains(id)) {
-          detail += fmt::format(" cache-only {} {};", id.ToString().substr(0, 12), OrderStateName(om_->Find(id)->state));
+          detail +=
+              fmt::format(" cache-only {} {};", id.ToString().substr(0, 12), OrderStateName(om_->Find(id)->state));
         }
       }
       for (const auto& id : theirs) {

@@ -10,9 +10,9 @@
 #include <random>
 #include <thread>
 
+#include "clobmaker/marketdata/v1/marketdata.pb.h"
 #include "clobmaker/orders/v1/orders.grpc.pb.h"
 #include "clobmaker/strategy/v1/strategy.pb.h"
-#include "clobmaker/marketdata/v1/marketdata.pb.h"
 #include "common/bus/convert.h"
 #include "common/bus/subjects.h"
 #include "common/clob/rest_client.h"
@@ -161,15 +161,16 @@ struct ExecutionService::Impl {
         std::vector<const signing::SignedOrder*> orders;
         for (const auto& o : a.orders) orders.push_back(o.get());
         // The shared pointers keep the signed orders alive until the answer.
-        rest->PostOrders(orders, signing::OrderType::kGtc, a.post_only,
-                         [this, id, keep = std::move(a.orders)](clob::Result<std::vector<polymarket::PostOrderResult>> r) {
-                           PostReply reply{.outcome = r.outcome,
-                                           .http_status = r.http_status,
-                                           .error = r.error.error,
-                                           .retry_after = r.retry_after};
-                           if (r.value) reply.legs = std::move(*r.value);
-                           Input([&] { core->OnPostReply(id, reply, Now()); });
-                         });
+        rest->PostOrders(
+            orders, signing::OrderType::kGtc, a.post_only,
+            [this, id, keep = std::move(a.orders)](clob::Result<std::vector<polymarket::PostOrderResult>> r) {
+              PostReply reply{.outcome = r.outcome,
+                              .http_status = r.http_status,
+                              .error = r.error.error,
+                              .retry_after = r.retry_after};
+              if (r.value) reply.legs = std::move(*r.value);
+              Input([&] { core->OnPostReply(id, reply, Now()); });
+            });
         break;
       }
       case ActionKind::kCancel: {
@@ -253,7 +254,7 @@ struct ExecutionService::Impl {
     h->set_receive_ts_ns(e.order.updated);
     h->set_publish_ts_ns(Now());
     const std::string msg_id = fmt::format("{}:{}:{}:{}", e.order.id.ToString(), OrderStateName(e.order.state),
-                                        e.order.matched.micros(), e.order.intent.level);
+                                           e.order.matched.micros(), e.order.intent.level);
     auto ack = js->Publish(bus::OrdersSubject(e.order.market, e.order.intent.token), out.SerializeAsString(), msg_id);
     if (!ack.ok()) {
       publish_failures++;
@@ -380,7 +381,7 @@ class AdminService final : public opb::ExecutionAdmin::Service {
       svc->set_service("execution");
       svc->set_ready(c.ready());
       if (!c.ready()) {
-        svc->set_not_ready_reason(c.killed()                      ? "killed: " + c.kill_reason()
+        svc->set_not_ready_reason(c.killed()                    ? "killed: " + c.kill_reason()
                                   : c.phase() == Phase::kHalted ? "halted: " + c.halt_reason()
                                                                 : std::string(PhaseName(c.phase())));
       }
@@ -623,17 +624,16 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
     if (phase == Phase::kHalted) return absl::FailedPreconditionError("start-up halted: " + reason);
     if (stop) return absl::OkStatus();
     if (Now() > deadline) {
-      return absl::DeadlineExceededError(
-          fmt::format("start-up did not finish within {} s (phase {})", options.startup_timeout / kNanosPerSecond,
-                      PhaseName(phase)));
+      return absl::DeadlineExceededError(fmt::format("start-up did not finish within {} s (phase {})",
+                                                     options.startup_timeout / kNanosPerSecond, PhaseName(phase)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   spdlog::info("execution: ready ({})", options.adopt ? "adopted the open orders" : "cancel-all verified");
 
   // 3. Serve: bus inputs and the admin API.
-  CM_ASSIGN_OR_RETURN(ladder_sub, nats->Subscribe(std::string(bus::kDesiredWildcard),
-                                                  [this](nats::Message m) { OnLadderMessage(m); }));
+  CM_ASSIGN_OR_RETURN(
+      ladder_sub, nats->Subscribe(std::string(bus::kDesiredWildcard), [this](nats::Message m) { OnLadderMessage(m); }));
   CM_ASSIGN_OR_RETURN(tick_sub,
                       nats->Subscribe(std::string(bus::kTickWildcard), [this](nats::Message m) { OnTickMessage(m); }));
   threads.emplace_back([this] { ConsumeUser(); });

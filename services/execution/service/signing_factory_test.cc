@@ -27,8 +27,8 @@ TEST(SigningOrderFactory, SignsVerifiableOrdersWithFreshSaltsForTheRequestedVers
   EXPECT_EQ(a->order.taker_amount, 10'000'000);
   EXPECT_EQ(a->version, signing::OrderVersion::kV2);
   auto contracts = signing::ContractsForChain(137);
-  const auto domain = signing::HashDomain(
-      {.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts->exchange_v2});
+  const auto domain =
+      signing::HashDomain({.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts->exchange_v2});
   auto signer = signing::VerifyOrderSignature(*a, domain);
   ASSERT_TRUE(signer.ok()) << signer.status();
   EXPECT_EQ(*signer, key->address());
