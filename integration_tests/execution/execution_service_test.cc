@@ -17,6 +17,7 @@
 #include "clobmaker/orders/v1/orders.grpc.pb.h"
 #include "clobmaker/sim/v1/sim.grpc.pb.h"
 #include "clobmaker/strategy/v1/strategy.pb.h"
+#include "clobmaker/user/v1/user.pb.h"
 #include "common/bus/subjects.h"
 #include "common/core/executor.h"
 #include "common/crypto/crypto.h"
@@ -195,6 +196,51 @@ TEST_F(ExecutionProcessTest, QuotesKillsFailsOverAndCancelsOnShutdown) {
     }
   }
   EXPECT_GE(events, 8u) << "created and LIVE for each of the four orders";
+
+  // CM_USER through the durable consumer: an order event moves the order, a reconnect notice
+  // makes execution reconcile with the exchange.
+  {
+    grpc::ClientContext ctx;
+    orders::v1::ListOrdersResponse live;
+    ASSERT_TRUE(admin->ListOrders(&ctx, {}, &live).ok());
+    ASSERT_FALSE(live.orders().empty());
+    const orders::v1::Order& target = live.orders(0);
+    user::v1::UserOrderEvent update;
+    update.set_type(user::v1::ORDER_EVENT_TYPE_UPDATE);
+    update.set_order_id(target.order_id());
+    update.set_token_id(target.token_id());
+    update.set_condition_id(target.condition_id());
+    update.set_side(target.side());
+    update.set_price_units(target.price_units());
+    update.set_original_size_micros(target.original_size_micros());
+    update.set_size_matched_micros(1'000'000);
+    update.set_status("LIVE");
+    ASSERT_TRUE((*js)->Publish(bus::UserOrderSubject(target.token_id()), update.SerializeAsString(), "t:1").ok());
+    const uint64_t reconciles_before = Status(*admin).service().counters().at("reconciles");
+    ASSERT_TRUE((*js)->Publish(std::string(bus::kUserConnectedSubject), "", "t:2").ok());
+    EXPECT_TRUE(testing::Eventually(
+        [&] {
+          grpc::ClientContext c;
+          orders::v1::ListOrdersRequest req;
+          req.set_include_terminal(true);
+          orders::v1::ListOrdersResponse all;
+          if (!admin->ListOrders(&c, req, &all).ok()) return false;
+          for (const auto& o : all.orders()) {
+            if (o.order_id() == target.order_id()) return o.matched_size_micros() == 1'000'000;
+          }
+          return false;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(50)));
+    EXPECT_TRUE(testing::Eventually(
+        [&] { return Status(*admin).service().counters().at("reconciles") > static_cast<int64_t>(reconciles_before); },
+        std::chrono::seconds(10), std::chrono::milliseconds(50)));
+    user::v1::UserOrderEvent garbage;  // no type: refused and counted, never a crash
+    garbage.set_order_id("0x01");
+    ASSERT_TRUE((*js)->Publish(bus::UserOrderSubject("1"), garbage.SerializeAsString(), "t:3").ok());
+    ASSERT_TRUE((*js)->Publish(bus::UserTradeSubject("1"), "not a protobuf \xff\xff", "t:4").ok());
+    EXPECT_TRUE(testing::Eventually([&] { return Status(*admin).service().counters().at("bad_bus_messages") >= 1; },
+                                    std::chrono::seconds(10), std::chrono::milliseconds(50)));
+  }
 
   // Kill: nothing live, and no post until reset.
   {
