@@ -1,6 +1,7 @@
 // NATS subjects, JetStream streams and KV buckets: the bus contract of design.md s1, in one place.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,9 @@ namespace clobmaker::bus {
 // JetStream streams (everything that must not be lost).
 inline constexpr std::string_view kUserStream = "CM_USER";      // cm.user.>
 inline constexpr std::string_view kOrdersStream = "CM_ORDERS";  // cm.orders.>
+// CM_USER's duplicate window: longer than userstream's start-up backfill lookback, so a replayed
+// exchange event is dropped by the server (consumers also dedupe on the same keys).
+inline constexpr int64_t kUserDuplicateWindowSeconds = 10 * 60;
 // KV buckets.
 inline constexpr std::string_view kExecutionBucket = "CM_EXECUTION";  // lease and kill switch per shard
 inline constexpr std::string_view kPositionsBucket = "CM_POSITIONS";

@@ -550,7 +550,9 @@ absl::Status ExecutionService::Impl::Setup() {
                                                        .executor = &loop,
                                                        .retry_on_failed_connect = false}));
   CM_ASSIGN_OR_RETURN(js, nats::JetStream::Create(*nats));
-  CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kUserStream), .subjects = {"cm.user.>"}}));
+  CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kUserStream),
+                                       .subjects = {"cm.user.>"},
+                                       .duplicate_window = bus::kUserDuplicateWindowSeconds * kNanosPerSecond}));
   CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kOrdersStream), .subjects = {"cm.orders.>"}}));
   CM_ASSIGN_OR_RETURN(kv, js->EnsureKeyValue({.bucket = std::string(bus::kExecutionBucket)}));
   lease = std::make_unique<Lease>(*kv, "lease." + options.shard, options.instance, options.lease_ttl, clock);

@@ -1,0 +1,114 @@
+#include "services/userstream/core/user_normalizer.h"
+
+#include <algorithm>
+
+#include "clobmaker/user/v1/user.pb.h"
+#include "common/bus/convert.h"
+#include "common/bus/subjects.h"
+
+namespace clobmaker::userstream {
+
+UserNormalizer::UserNormalizer(NormalizerConfig config) : config_(std::move(config)) {}
+
+bool UserNormalizer::Fresh(const std::string& key) {
+  if (!seen_.insert(key).second) {
+    counters_.duplicates++;
+    return false;
+  }
+  seen_order_.push_back(key);
+  if (seen_order_.size() > config_.dedupe_window) {
+    seen_.erase(seen_order_.front());
+    seen_order_.pop_front();
+  }
+  return true;
+}
+
+void UserNormalizer::OnFrame(std::string_view frame, Nanos now) {
+  counters_.frames++;
+  decoder_.Decode(frame, frame_);
+  for (const polymarket::CodecError& e : frame_.errors) {
+    switch (e.kind) {
+      case polymarket::CodecErrorKind::kMalformedJson:
+        counters_.malformed++;
+        break;
+      case polymarket::CodecErrorKind::kUnknownEventType:
+        counters_.unknown_types++;
+        break;
+      case polymarket::CodecErrorKind::kMissingField:
+        counters_.missing_fields++;
+        break;
+      case polymarket::CodecErrorKind::kBadValue:
+        counters_.bad_values++;
+        break;
+    }
+  }
+  for (const polymarket::UserEvent& event : frame_.events) {
+    if (const auto* order = std::get_if<polymarket::UserOrderEvent>(&event)) {
+      Order(*order, now);
+    } else if (const auto* trade = std::get_if<polymarket::UserTradeEvent>(&event)) {
+      Trade(*trade, now, false);
+    }
+  }
+}
+
+void UserNormalizer::Order(const polymarket::UserOrderEvent& event, Nanos now) {
+  counters_.order_events++;
+  const std::string key = bus::DedupeKey(event);
+  if (!Fresh(key)) return;
+  user::v1::UserOrderEvent out = bus::ToProto(event);
+  auto* h = out.mutable_header();
+  h->set_source(config_.source);
+  h->set_sequence(NextSequence());
+  h->set_receive_ts_ns(now);
+  out_.push_back({bus::UserOrderSubject(event.asset_id), out.SerializeAsString(), key});
+  counters_.published++;
+}
+
+void UserNormalizer::Trade(const polymarket::UserTradeEvent& event, Nanos now, bool backfill) {
+  counters_.trade_events++;
+  const std::vector<polymarket::OurFill> ours = polymarket::AttributeFills(event, config_.identity);
+  if (ours.empty()) {
+    counters_.not_ours++;
+    return;
+  }
+  last_trade_ms_ = std::max({last_trade_ms_, event.match_time_ms, event.last_update_ms});
+  const std::string key = bus::DedupeKey(event);
+  if (!Fresh(key)) return;
+  user::v1::UserTradeEvent out = bus::ToProto(event, ours);
+  out.set_from_backfill(backfill);
+  auto* h = out.mutable_header();
+  h->set_source(config_.source);
+  h->set_sequence(NextSequence());
+  h->set_receive_ts_ns(now);
+  out_.push_back({bus::UserTradeSubject(ours.front().asset_id), out.SerializeAsString(), key});
+  counters_.published++;
+  if (backfill) counters_.backfilled++;
+}
+
+int64_t UserNormalizer::OnConnected(bool reconnect, Nanos now) {
+  ++epoch_;
+  counters_.connects++;
+  if (reconnect) counters_.reconnects++;
+  user::v1::UserStreamConnected notice;
+  auto* h = notice.mutable_header();
+  h->set_source(config_.source);
+  h->set_sequence(NextSequence());
+  h->set_receive_ts_ns(now);
+  notice.set_connection_epoch(epoch_);
+  notice.set_is_reconnect(reconnect);
+  out_.push_back({std::string(bus::kUserConnectedSubject), notice.SerializeAsString(),
+                  config_.source + ":connected:" + std::to_string(now)});
+  // Since the last trade seen, minus a margin; after a (re)start, a lookback window. The stream's
+  // duplicate window covers the overlap.
+  const Nanos since = last_trade_ms_ > 0 ? last_trade_ms_ * kNanosPerMilli - config_.backfill_margin
+                                         : now - config_.startup_lookback;
+  return std::max<int64_t>(0, since / kNanosPerSecond);
+}
+
+void UserNormalizer::OnBackfill(const std::vector<polymarket::UserTradeEvent>& trades, Nanos now) {
+  for (const polymarket::UserTradeEvent& t : trades) Trade(t, now, true);
+}
+
+std::vector<Publication> UserNormalizer::TakePublications() { return std::exchange(out_, {}); }
+
+}  // namespace clobmaker::userstream
