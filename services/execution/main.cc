@@ -5,13 +5,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <future>
-#include <thread>
 
-#include "common/clob/rest_client.h"
+#include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
-#include "common/net/io_thread.h"
 #include "common/signing/keys.h"
 #include "services/execution/service/execution_service.h"
 
@@ -22,35 +19,6 @@ void OnSignal(int) { g_stop = true; }
 
 using clobmaker::StatusText;
 namespace execution = clobmaker::execution;
-
-// API credentials: from the environment (live), or derived from the wallet key through L1 (what
-// the official clients do; the simulator answers it too).
-absl::StatusOr<clobmaker::signing::ApiCredentials> LoadCredentials(const clobmaker::crypto::PrivateKey& key,
-                                                                   const execution::ExecutionOptions& options) {
-  const char* api_key = std::getenv("CLOBMAKER_API_KEY");
-  const char* secret = std::getenv("CLOBMAKER_API_SECRET");
-  const char* passphrase = std::getenv("CLOBMAKER_API_PASSPHRASE");
-  if (api_key != nullptr && secret != nullptr && passphrase != nullptr) {
-    return clobmaker::signing::ApiCredentials(api_key, secret, passphrase);
-  }
-  clobmaker::net::IoThread io;
-  clobmaker::ThreadExecutor loop;
-  clobmaker::clob::ClobClientOptions rest_options;
-  rest_options.http.base_url = options.clob_url;
-  rest_options.chain_id = options.signing.chain_id;
-  rest_options.executor = &loop;
-  auto client = clobmaker::clob::ClobRestClient::Create(io, rest_options, &key, nullptr);
-  if (!client.ok()) return client.status();
-  for (int attempt = 1; attempt <= 20 && !g_stop; ++attempt) {
-    std::promise<clobmaker::clob::Result<clobmaker::polymarket::ApiKeyCreds>> done;
-    (*client)->DeriveApiKey(0, [&](auto r) { done.set_value(std::move(r)); });
-    auto r = done.get_future().get();
-    if (r.ok()) return clobmaker::signing::ApiCredentials(r.value->api_key, r.value->secret, r.value->passphrase);
-    spdlog::warn("execution: deriving the API key failed ({}), attempt {}", r.error.error, attempt);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return absl::UnavailableError("could not derive API credentials from " + options.clob_url);
-}
 
 }  // namespace
 
@@ -120,7 +88,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 
-  auto credentials = LoadCredentials(*key, options);
+  auto credentials = clobmaker::clob::LoadOrDeriveCredentials(*key, options.clob_url, options.signing.chain_id, g_stop);
   if (!credentials.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(StatusText(credentials.status())).c_str());
     return 1;

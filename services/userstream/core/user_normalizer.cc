@@ -100,8 +100,8 @@ int64_t UserNormalizer::OnConnected(bool reconnect, Nanos now) {
                   config_.source + ":connected:" + std::to_string(now)});
   // Since the last trade seen, minus a margin; after a (re)start, a lookback window. The stream's
   // duplicate window covers the overlap.
-  const Nanos since = last_trade_ms_ > 0 ? last_trade_ms_ * kNanosPerMilli - config_.backfill_margin
-                                         : now - config_.startup_lookback;
+  const Nanos since =
+      last_trade_ms_ > 0 ? last_trade_ms_ * kNanosPerMilli - config_.backfill_margin : now - config_.startup_lookback;
   return std::max<int64_t>(0, since / kNanosPerSecond);
 }
 

@@ -34,9 +34,9 @@ struct Publication {
 struct NormalizerConfig {
   polymarket::Identity identity;  // our API key(s) and address(es)
   std::string source = "userstream";
-  size_t dedupe_window = 100'000;            // recent keys remembered locally
-  Nanos backfill_margin = 60 * kNanosPerSecond;        // asked for again before the last trade seen
-  Nanos startup_lookback = 5 * 60 * kNanosPerSecond;   // nothing seen yet (a fresh process): this far back
+  size_t dedupe_window = 100'000;                     // recent keys remembered locally
+  Nanos backfill_margin = 60 * kNanosPerSecond;       // asked for again before the last trade seen
+  Nanos startup_lookback = 5 * 60 * kNanosPerSecond;  // nothing seen yet (a fresh process): this far back
 };
 
 struct NormalizerCounters {
