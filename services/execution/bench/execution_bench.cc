@@ -134,9 +134,9 @@ void BM_DecisionLadderUpdate(benchmark::State& state) {
   int64_t shift = 0;
   for (auto _ : state) {
     shift = shift == 0 ? 100 : 0;
-    const MarketLadder ladder = Ladder(seq++, 10, shift, now);
+    MarketLadder ladder = Ladder(seq++, 10, shift, now);
     const auto t0 = Clock::now();
-    om.OnLadder(ladder, now);
+    om.OnLadder(std::move(ladder), now);
     std::vector<Action> actions = om.TakeActions();
     std::vector<OrderEvent> events = om.TakeEvents();
     const auto t1 = Clock::now();
@@ -171,9 +171,9 @@ void BM_DecisionUnchanged(benchmark::State& state) {
   AnswerAll(om, now);
   std::vector<double> us;
   for (auto _ : state) {
-    const MarketLadder ladder = Ladder(seq++, 10, 0, now);
+    MarketLadder ladder = Ladder(seq++, 10, 0, now);
     const auto t0 = Clock::now();
-    om.OnLadder(ladder, now);
+    om.OnLadder(std::move(ladder), now);
     std::vector<Action> actions = om.TakeActions();
     const auto t1 = Clock::now();
     benchmark::DoNotOptimize(actions);
@@ -193,10 +193,10 @@ void BM_LadderToFirstSignedPost(benchmark::State& state) {
     OrderManager om(BenchConfig(), factory->get());
     om.Start(false, now);
     AnswerAll(om, now);
-    const MarketLadder ladder = Ladder(1, 5, 0, now);  // 10 new orders
+    MarketLadder ladder = Ladder(1, 5, 0, now);  // 10 new orders
     state.ResumeTiming();
     const auto t0 = Clock::now();
-    om.OnLadder(ladder, now);
+    om.OnLadder(std::move(ladder), now);
     std::vector<Action> actions = om.TakeActions();
     std::string body;
     for (const Action& a : actions) {

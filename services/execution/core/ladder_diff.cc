@@ -58,7 +58,7 @@ LadderDiff DiffLadder(const std::vector<DesiredQuote>& desired, model::TickSize 
   for (size_t i = 0; i < wanted.size(); ++i) {
     if (cover[i] == kNone) {
       diff.posts.push_back(*wanted[i]);
-    } else if (cover[i] == kWaiting) {
+    } else if (cover[i] == kWaiting && options.collect_waiting) {
       diff.waiting.push_back(wanted[i]->intent);
     }
   }

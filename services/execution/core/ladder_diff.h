@@ -40,6 +40,8 @@ struct WorkingOrder {
 struct DiffOptions {
   // Re-top a partially filled order when less than this share of the desired size remains.
   double refill_below = 0.5;
+  // Fill LadderDiff::waiting (for callers that report it; the OrderManager does not need it).
+  bool collect_waiting = true;
 };
 
 struct LadderDiff {

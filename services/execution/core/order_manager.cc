@@ -204,7 +204,7 @@ bool OrderManager::AbsentProvable(const Record& r, Nanos as_of) const {
 
 // --- inputs --------------------------------------------------------------------------------------
 
-void OrderManager::OnLadder(const MarketLadder& ladder, Nanos now) {
+void OrderManager::OnLadder(MarketLadder ladder, Nanos now) {
   counters_.ladders++;
   Market& market = markets_[ladder.market];
   if (market.ladder && ladder.sequence <= market.ladder->sequence) {
@@ -222,11 +222,10 @@ void OrderManager::OnLadder(const MarketLadder& ladder, Nanos now) {
       return;
     }
   }
-  market.ladder = ladder;
   for (const std::string& token : ladder.tokens) {
-    market.tokens.insert(token);
-    token_market_[token] = ladder.market;
+    if (market.tokens.insert(token).second) token_market_[token] = ladder.market;
   }
+  market.ladder = std::move(ladder);
   market.lead_sent = false;
   market.dirty = true;
   Step(now);
@@ -1018,7 +1017,8 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
                        .state = r.view.state,
                        .tick = r.view.tick});
   }
-  LadderDiff diff = DiffLadder(desired, tick, working, {.refill_below = config_.refill_below});
+  LadderDiff diff =
+      DiffLadder(desired, tick, working, {.refill_below = config_.refill_below, .collect_waiting = false});
   market.dirty = false;
   if (!diff.cancels.empty()) SendCancels(std::move(diff.cancels), now, "diff");
   // An adopted order no ladder claimed may have been made for any level of its token and side:
@@ -1036,7 +1036,6 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
       const bool held = memo != reject_memo_.end() && memo->second.price == q.price && now < memo->second.retry_at;
       if (held) counters_.posts_held_after_reject++;
       if (!held && !blocked.contains({q.intent.token, q.intent.side})) return false;
-      diff.waiting.push_back(q.intent);
       market.dirty = true;  // looked at again when the hold ends
       return true;
     });

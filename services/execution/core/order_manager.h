@@ -211,7 +211,8 @@ class OrderManager {
   void Start(bool adopt, Nanos now);
 
   // --- inputs ----------------------------------------------------------------------------------
-  void OnLadder(const MarketLadder& ladder, Nanos now);
+  // By value: callers hand their ladder over (std::move) and nothing is copied.
+  void OnLadder(MarketLadder ladder, Nanos now);
   // The market data's tick for a token changed: orders on the old grid are cancelled now.
   void OnTickSize(const std::string& token, model::TickSize tick, Nanos now);
   void OnPostReply(uint64_t request_id, const PostReply& reply, Nanos now);

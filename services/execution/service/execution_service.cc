@@ -277,7 +277,7 @@ struct ExecutionService::Impl {
       spdlog::warn("execution: refused desired ladder on {}: {}", m.subject, StatusText(converted.status()));
       return;
     }
-    Input([&] { core->OnLadder(*converted, Now()); });
+    Input([&] { core->OnLadder(*std::move(converted), Now()); });
   }
 
   void OnTickMessage(const nats::Message& m) {
