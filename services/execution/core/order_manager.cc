@@ -111,13 +111,15 @@ void OrderManager::Halt(const std::string& reason, Nanos now) {
 
 // --- requests ------------------------------------------------------------------------------------
 
-uint64_t OrderManager::Issue(Action action, Request request, Nanos now) {
+uint64_t OrderManager::Issue(Action action, Request request, Nanos now, bool counted) {
   const uint64_t id = next_request_++;
   action.request_id = id;
   request.kind = action.kind;
   request.sent = now;
-  for (const model::OrderId& order : request.orders) {
-    if (Record* r = FindRecord(order)) r->requests_in_flight++;
+  if (!counted) {
+    for (const model::OrderId& order : request.orders) {
+      if (Record* r = FindRecord(order)) r->requests_in_flight++;
+    }
   }
   requests_.emplace(id, std::move(request));
   actions_.push_back(std::move(action));
@@ -836,20 +838,29 @@ void OrderManager::StepHeartbeat(Nanos now) {
 }
 
 void OrderManager::SendCancels(std::vector<model::OrderId> ids, Nanos now, std::string_view cause) {
+  std::vector<std::pair<model::OrderId, Record*>> targets;
+  targets.reserve(ids.size());
+  for (const model::OrderId& id : ids) targets.emplace_back(id, FindRecord(id));
+  SendCancels(targets, now, cause);
+}
+
+// The records are passed in (the diff's callers have them at hand): no lookups on the hot path.
+void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Record*>>& targets, Nanos now,
+                               std::string_view cause) {
   std::vector<model::OrderId> send;
-  for (const model::OrderId& id : ids) {
-    Record* r = FindRecord(id);
-    if (r == nullptr) {
-      send.push_back(id);  // an orphan: cancel by id all the same
+  std::vector<Record*> sent_records;
+  send.reserve(targets.size());
+  sent_records.reserve(targets.size());
+  for (const auto& [id, r] : targets) {
+    if (r == nullptr || IsTerminal(r->view.state)) {
+      // An orphan, or seen open although terminal: the cancel is sent by id, the state stays.
+      send.push_back(id);
+      sent_records.push_back(r);
       continue;
     }
     if (r->view.state == OrderState::kPendingSubmit && !r->post_in_flight && r->last_sent == 0) {
       // Signed but never sent: nothing at the exchange to cancel.
       Apply(*r, OrderInput::kCancelConfirmed, now, cause, "withdrawn before it was sent");
-      continue;
-    }
-    if (IsTerminal(r->view.state)) {
-      send.push_back(id);  // seen open although terminal: the cancel is sent, the state stays
       continue;
     }
     if (r->view.state == OrderState::kUnknown && now < r->last_cancel_sent + config_.cancel_retry_after) {
@@ -862,15 +873,20 @@ void OrderManager::SendCancels(std::vector<model::OrderId> ids, Nanos now, std::
     r->cancel_attempts++;
     r->last_cancel_sent = now;
     send.push_back(id);
+    sent_records.push_back(r);
   }
   for (size_t at = 0; at < send.size(); at += 1000) {
     const size_t end = std::min(send.size(), at + 1000);
     std::vector<model::OrderId> chunk(send.begin() + static_cast<std::ptrdiff_t>(at),
                                       send.begin() + static_cast<std::ptrdiff_t>(end));
+    for (size_t i = at; i < end; ++i) {
+      if (sent_records[i] != nullptr) sent_records[i]->requests_in_flight++;
+    }
     cancel_budget_.TakeForCancel(1, now);  // spends, never waits
     counters_.cancel_requests++;
     counters_.cancels_sent += chunk.size();
-    Issue({.kind = ActionKind::kCancel, .order_ids = chunk}, {.orders = chunk}, now);
+    Request request{.orders = chunk};
+    Issue({.kind = ActionKind::kCancel, .order_ids = std::move(chunk)}, std::move(request), now, /*counted=*/true);
   }
 }
 
@@ -1020,7 +1036,12 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
   LadderDiff diff =
       DiffLadder(desired, tick, working, {.refill_below = config_.refill_below, .collect_waiting = false});
   market.dirty = false;
-  if (!diff.cancels.empty()) SendCancels(std::move(diff.cancels), now, "diff");
+  if (!diff.cancels.empty()) {
+    std::vector<std::pair<model::OrderId, Record*>> targets;
+    targets.reserve(diff.cancels.size());
+    for (const model::OrderId& id : diff.cancels) targets.emplace_back(id, market.orders.at(id));
+    SendCancels(targets, now, "diff");
+  }
   // An adopted order no ladder claimed may have been made for any level of its token and side:
   // nothing new goes on that side until it is dead (invariant 4 across restarts).
   std::set<std::pair<std::string, model::Side>> blocked;
@@ -1129,6 +1150,7 @@ void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos n
   for (Record* r : batch) {
     action.orders.push_back(r->signed_order);
     request.orders.push_back(r->view.id);
+    r->requests_in_flight++;
     r->post_in_flight = true;
     r->needs_send = false;
     r->last_sent = now;
@@ -1136,7 +1158,7 @@ void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos n
   counters_.post_requests++;
   counters_.posts_sent += batch.size();
   market.lead_sent = true;
-  Issue(std::move(action), std::move(request), now);
+  Issue(std::move(action), std::move(request), now, /*counted=*/true);
 }
 
 void OrderManager::Collect(Nanos now) {

@@ -296,7 +296,8 @@ class OrderManager {
     bool startup = false;
   };
 
-  uint64_t Issue(Action action, Request request, Nanos now);
+  // `counted`: the caller already raised the records' requests_in_flight (it had them at hand).
+  uint64_t Issue(Action action, Request request, Nanos now, bool counted = false);
   Record* FindRecord(const model::OrderId& id);
   void Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason = {});
   void ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause);
@@ -311,6 +312,7 @@ class OrderManager {
   void StepCancels(Nanos now);
   void StepMarket(const std::string& market_id, Market& market, Nanos now, bool& signed_batch);
   void SendCancels(std::vector<model::OrderId> ids, Nanos now, std::string_view cause);
+  void SendCancels(const std::vector<std::pair<model::OrderId, Record*>>& targets, Nanos now, std::string_view cause);
   void SendPosts(Market& market, std::vector<Record*> batch, Nanos now);
   void Escalate(const std::string& market_id, Market& market, Nanos now);
   void RestartCancelLadder(Market& market);
