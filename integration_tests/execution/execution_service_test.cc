@@ -13,7 +13,6 @@ namespace clobmaker {
 namespace {
 
 using itest::ChildProcess;
-using itest::kTestKey;
 constexpr Nanos kSec = kNanosPerSecond;
 
 class ExecutionProcessTest : public itest::StackTest {};
@@ -179,7 +178,7 @@ TEST_F(ExecutionProcessTest, RefusesAKeyFileOthersCanRead) {
   EXPECT_EQ(*code, 2);
   const std::string log = p->log();
   EXPECT_NE(log.find("chmod"), std::string::npos) << log;
-  EXPECT_EQ(log.find(kTestKey), std::string::npos) << "the key is never printed";
+  EXPECT_EQ(log.find(key_hex_), std::string::npos) << "the key is never printed";
 }
 
 }  // namespace

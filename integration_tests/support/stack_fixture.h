@@ -3,6 +3,7 @@
 // binaries, publish desired ladders and read the simulator's truth.
 #pragma once
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
 
 #include "clobmaker/orders/v1/orders.grpc.pb.h"
@@ -25,8 +27,13 @@
 namespace clobmaker::itest {
 
 using testing::ChildProcess;
-// A throwaway test key (never funded anywhere real).
-inline constexpr char kTestKey[] = "8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+// A fresh throwaway wallet key per test run: no key is ever committed.
+inline std::string RandomKeyHex() {
+  std::random_device entropy;
+  std::string hex;
+  for (int i = 0; i < 8; ++i) hex += fmt::format("{:08x}", entropy());
+  return hex;
+}
 
 class StackTest : public ::testing::Test {
  protected:
@@ -65,10 +72,12 @@ class StackTest : public ::testing::Test {
     key_file_ = (dir_ / "wallet.key").string();
     {
       std::ofstream out(key_file_);
-      out << kTestKey << "\n";
+      out << key_hex_ << "\n";
     }
     chmod(key_file_.c_str(), 0600);
-    address_ = crypto::PrivateKey::FromHex(kTestKey)->address().ToLower();
+    auto key = crypto::PrivateKey::FromHex(key_hex_);
+    ASSERT_TRUE(key.ok());
+    address_ = key->address().ToLower();
 
     auto conn = nats::Connection::Connect({.url = nats_.url(), .executor = &loop_});
     ASSERT_TRUE(conn.ok());
@@ -159,6 +168,7 @@ class StackTest : public ::testing::Test {
   common::v1::MarketRef market_;
   std::filesystem::path dir_;
   std::string key_file_;
+  std::string key_hex_ = RandomKeyHex();
   std::string address_;
   int64_t best_bid_ = 0;
   int64_t best_ask_ = 0;
