@@ -81,7 +81,7 @@ IntegrityResult BookTracker::Resync(std::string reason) {
   return {Verdict::kResync, std::move(reason)};
 }
 
-IntegrityResult BookTracker::OnSnapshot(const polymarket::BookEvent& snapshot) {
+IntegrityResult BookTracker::OnSnapshot(const polymarket::BookEvent& snapshot, bool in_stream) {
   if (has_snapshot_ && snapshot.timestamp_ms != 0 && snapshot.timestamp_ms < last_timestamp_ms_ && !needs_snapshot_) {
     // An older snapshot than what we applied: ignore it rather than go back in time.
     return {Verdict::kOk, "stale snapshot ignored"};
@@ -94,7 +94,14 @@ IntegrityResult BookTracker::OnSnapshot(const polymarket::BookEvent& snapshot) {
   has_snapshot_ = true;
   needs_snapshot_ = false;
   ++sequence_;
-  if (snapshot.timestamp_ms != 0) last_timestamp_ms_ = snapshot.timestamp_ms;
+  if (snapshot.timestamp_ms != 0) {
+    last_timestamp_ms_ = snapshot.timestamp_ms;
+    if (in_stream) {
+      stream_timestamp_ms_ = snapshot.timestamp_ms;
+    } else {
+      snapshot_floor_ms_ = snapshot.timestamp_ms;
+    }
+  }
   if (book_.Crossed()) return Resync("snapshot is crossed");
   if (const size_t off = book_.OffGridLevels(); off > 0) {
     return Resync(fmt::format("snapshot has {} levels off the {} grid", off, book_.tick().ToString()));
@@ -105,15 +112,19 @@ IntegrityResult BookTracker::OnSnapshot(const polymarket::BookEvent& snapshot) {
 IntegrityResult BookTracker::OnPriceChange(const polymarket::PriceChange& change, int64_t timestamp_ms) {
   if (!has_snapshot_) return Resync("price change before any snapshot");
   if (needs_snapshot_) return Resync("waiting for a snapshot");
-  if (timestamp_ms != 0 && timestamp_ms < last_timestamp_ms_) {
-    return Resync(fmt::format("out-of-order event: {} ms after {} ms", timestamp_ms, last_timestamp_ms_));
+  if (timestamp_ms != 0 && timestamp_ms < stream_timestamp_ms_) {
+    return Resync(fmt::format("out-of-order event: {} ms after {} ms", timestamp_ms, stream_timestamp_ms_));
   }
+  if (timestamp_ms != 0 && timestamp_ms < snapshot_floor_ms_) return {Verdict::kSuperseded, "older than the snapshot"};
   if (!book_.tick().IsOnGrid(change.price)) {
     return Resync(fmt::format("level {} is off the {} grid", change.price.ToString(), book_.tick().ToString()));
   }
   book_.SetLevel(change.side, change.price, change.size);
   ++sequence_;
-  if (timestamp_ms != 0) last_timestamp_ms_ = timestamp_ms;
+  if (timestamp_ms != 0) {
+    last_timestamp_ms_ = std::max(last_timestamp_ms_, timestamp_ms);
+    stream_timestamp_ms_ = timestamp_ms;
+  }
   if (book_.Crossed()) return Resync("book crossed");
   // The exchange states its best prices after each change: "0" / "1" mean an empty side.
   if (change.best_bid) {

@@ -54,12 +54,14 @@ class L2Book {
   std::vector<Level> asks_;  // ascending price
 };
 
-enum class Verdict : uint8_t { kOk, kResync };
+// kSuperseded: the change is older than the last out-of-stream snapshot (GET /book answers can
+// overtake websocket frames): it is already in the book and was not applied.
+enum class Verdict : uint8_t { kOk, kResync, kSuperseded };
 
 struct IntegrityResult {
   Verdict verdict = Verdict::kOk;
   std::string reason;
-  bool ok() const { return verdict == Verdict::kOk; }
+  bool ok() const { return verdict != Verdict::kResync; }
 };
 
 // Tracks one token's feed and judges whether its book can still be trusted:
@@ -72,11 +74,16 @@ class BookTracker {
  public:
   explicit BookTracker(model::TickSize tick = model::TickSize::Cent()) : book_(tick) {}
 
-  IntegrityResult OnSnapshot(const polymarket::BookEvent& snapshot);
+  // `in_stream`: the snapshot came on the websocket, in order with the changes (its timestamp
+  // orders later changes); otherwise (GET /book) changes older than it are superseded.
+  IntegrityResult OnSnapshot(const polymarket::BookEvent& snapshot, bool in_stream = true);
   // One change for this token (from a price_change event with timestamp `timestamp_ms`).
   IntegrityResult OnPriceChange(const polymarket::PriceChange& change, int64_t timestamp_ms);
   // Starts a new epoch on the new grid; the book needs a snapshot before it is trusted again.
   void OnTickSizeChange(model::TickSize new_tick);
+  // Distrusts the book until the next snapshot (feed lost, or a snapshot must replace it even if
+  // it is older than the last change applied).
+  void RequireSnapshot() { needs_snapshot_ = true; }
 
   const L2Book& book() const { return book_; }
   bool trusted() const { return has_snapshot_ && !needs_snapshot_; }
@@ -91,7 +98,9 @@ class BookTracker {
   bool needs_snapshot_ = false;
   uint64_t epoch_ = 0;
   uint64_t sequence_ = 0;
-  int64_t last_timestamp_ms_ = 0;
+  int64_t last_timestamp_ms_ = 0;  // the newest timestamp the book reflects
+  int64_t stream_timestamp_ms_ = 0;  // the last in-stream timestamp applied (ordering check)
+  int64_t snapshot_floor_ms_ = 0;    // changes older than this are in the book already
 };
 
 }  // namespace clobmaker::book

@@ -122,6 +122,23 @@ TEST(BookTracker, OutOfOrderCrossedAndOffGrid) {
             Verdict::kResync);  // off the 0.01 grid
 }
 
+TEST(BookTracker, ChangesOlderThanARestSnapshotAreSupersededNotOutOfOrder) {
+  BookTracker t;
+  ASSERT_TRUE(t.OnSnapshot(Snapshot(10)).ok());
+  ASSERT_TRUE(t.OnPriceChange({"1", Price(4800), Size(5), Side::kBuy, "", std::nullopt, std::nullopt}, 12).ok());
+  // A GET /book answer stamped 20 overtakes frames stamped 15 and 20 that are still in flight.
+  t.RequireSnapshot();
+  ASSERT_TRUE(t.OnSnapshot(Snapshot(20), /*in_stream=*/false).ok());
+  const auto before = t.book();
+  EXPECT_EQ(t.OnPriceChange({"1", Price(4800), Size(7), Side::kBuy, "", std::nullopt, std::nullopt}, 15).verdict,
+            Verdict::kSuperseded);
+  EXPECT_TRUE(t.book() == before);
+  EXPECT_TRUE(t.OnPriceChange({"1", Price(4800), Size(9), Side::kBuy, "", std::nullopt, std::nullopt}, 20).ok());
+  // The stream's own order is still checked.
+  EXPECT_EQ(t.OnPriceChange({"1", Price(4800), Size(9), Side::kBuy, "", std::nullopt, std::nullopt}, 19).verdict,
+            Verdict::kResync);
+}
+
 TEST(BookTracker, TickSizeChangeStartsANewEpochAndNeedsASnapshot) {
   BookTracker t;
   ASSERT_TRUE(t.OnSnapshot(Snapshot(10)).ok());

@@ -16,6 +16,7 @@ inline constexpr int64_t kUserDuplicateWindowSeconds = 10 * 60;
 // KV buckets.
 inline constexpr std::string_view kExecutionBucket = "CM_EXECUTION";  // lease and kill switch per shard
 inline constexpr std::string_view kPositionsBucket = "CM_POSITIONS";
+inline constexpr std::string_view kMarketsBucket = "CM_MARKETS";  // MarketInfo per condition id
 
 inline std::string UserOrderSubject(std::string_view token) { return "cm.user.order." + std::string(token); }
 inline std::string UserTradeSubject(std::string_view token) { return "cm.user.trade." + std::string(token); }
@@ -31,7 +32,19 @@ inline std::string BookSubject(std::string_view token) { return "cm.md.book." + 
 inline std::string TickSubject(std::string_view token) { return "cm.md.tick." + std::string(token); }
 inline constexpr std::string_view kTickWildcard = "cm.md.tick.>";
 inline std::string TradeSubject(std::string_view token) { return "cm.md.trade." + std::string(token); }
-inline std::string ReferenceSubject(std::string_view symbol) { return "cm.ref." + std::string(symbol); }
+inline std::string MarketInfoSubject(std::string_view condition) { return "cm.md.market." + std::string(condition); }
+inline constexpr std::string_view kBookWildcard = "cm.md.book.>";
+inline constexpr std::string_view kMarketInfoWildcard = "cm.md.market.>";
+inline constexpr std::string_view kReferenceWildcard = "cm.ref.>";
+// A reference symbol as one subject token ('.', '*', '>' and whitespace would change the subject).
+inline std::string SubjectToken(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '.' || c == '*' || c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n') c = '_';
+  }
+  return out;
+}
+inline std::string ReferenceSubject(std::string_view symbol) { return "cm.ref." + SubjectToken(symbol); }
 inline constexpr std::string_view kMarketStatusSubject = "cm.md.status";
 inline std::string PositionsSubject(std::string_view token) { return "cm.positions." + std::string(token); }
 

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cmath>
 #include <ctime>
 
 #include "common/core/status.h"
@@ -890,6 +891,145 @@ absl::StatusOr<SubscribeRequest> ParseSubscribeRequest(std::string_view message)
   if (out.type.empty() && out.operation.empty()) {
     return absl::InvalidArgumentError("subscription message has neither 'type' nor 'operation'");
   }
+  return out;
+}
+
+namespace {
+
+thread_local simdjson::dom::parser nested_parser;
+
+// Gamma writes some arrays as JSON text inside a string ("[\"1\", \"2\"]"); accept both forms.
+std::vector<std::string> StringList(Reader& r, const char* key) {
+  std::vector<std::string> out = r.Strings(key);
+  if (!out.empty()) return out;
+  auto text = r.Text(key);
+  if (!text || text->empty()) return out;
+  array arr;
+  if (nested_parser.parse(text->data(), text->size()).get(arr) != simdjson::SUCCESS) {
+    r.Fail(CodecErrorKind::kBadValue, fmt::format("field '{}' is not a list", key));
+    return out;
+  }
+  for (element e : arr) {
+    std::string_view s;
+    if (e.get(s) == simdjson::SUCCESS) out.emplace_back(s);
+  }
+  return out;
+}
+
+bool Flag(Reader& r, const char* key) { return r.Text(key).value_or("false") == "true"; }
+
+absl::StatusOr<MarketMetadata> ReadGammaMarket(object obj) {
+  Reader r(obj, "market");
+  MarketMetadata m;
+  m.condition_id = r.Str("conditionId");
+  m.slug = r.Str("slug", false);
+  m.question = r.Str("question", false);
+  m.token_ids = StringList(r, "clobTokenIds");
+  m.outcomes = StringList(r, "outcomes");
+  if (r.Has("orderPriceMinTickSize")) m.tick = r.Tick("orderPriceMinTickSize");
+  m.min_order_size = r.Size("orderMinSize", false);
+  m.neg_risk = Flag(r, "negRisk");
+  m.active = Flag(r, "active");
+  m.closed = Flag(r, "closed");
+  m.accepting_orders = Flag(r, "acceptingOrders");
+  m.end_time_ms = r.TimestampMs("endDate");
+  m.rewards_min_size = r.Size("rewardsMinSize", false);
+  if (auto cents = r.Text("rewardsMaxSpread"); cents && !cents->empty()) {
+    // Cents with up to two decimals: units of 10^-4 are cents x 100.
+    auto units = model::ParseScaled(*cents, 2);
+    if (!units.ok()) {
+      r.Fail(CodecErrorKind::kBadValue, fmt::format("field 'rewardsMaxSpread': {}", StatusText(units.status())));
+    } else {
+      m.rewards_max_spread = model::Price(*units);
+    }
+  }
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  if (m.token_ids.empty()) return absl::InvalidArgumentError(fmt::format("market {} has no token ids", m.condition_id));
+  return m;
+}
+
+absl::StatusOr<int64_t> PriceNanos(element e) {
+  double value = 0;
+  std::string_view text;
+  if (e.get(text) == simdjson::SUCCESS) {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return absl::InvalidArgumentError(fmt::format("price '{}' is not a number", text));
+    }
+  } else if (e.get(value) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("price is neither a number nor a string");
+  }
+  if (!std::isfinite(value) || value < 0 || value > 9.2e9) {
+    return absl::InvalidArgumentError(fmt::format("price {} is out of range", value));
+  }
+  return static_cast<int64_t>(value * 1e9);
+}
+
+absl::StatusOr<ReferenceTick> ReadReferenceTick(object obj, const char* price_key) {
+  Reader r(obj, "reference");
+  ReferenceTick t;
+  t.symbol = r.Str("symbol");
+  t.timestamp_ms = r.TimestampMs("timestamp");
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  element price;
+  if (obj[price_key].get(price) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(fmt::format("missing field '{}'", price_key));
+  }
+  CM_ASSIGN_OR_RETURN(t.price_nanos, PriceNanos(price));
+  if (t.symbol.empty()) return absl::InvalidArgumentError("empty symbol");
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<MarketMetadata>> ParseGammaMarkets(std::string_view body) {
+  CM_ASSIGN_OR_RETURN(element root, ParseRoot(rest_parser, body));
+  std::vector<MarketMetadata> out;
+  array arr;
+  object obj;
+  if (root.get(arr) == simdjson::SUCCESS) {
+    for (element e : arr) {
+      if (e.get(obj) != simdjson::SUCCESS) return absl::InvalidArgumentError("market list holds a non-object");
+      CM_ASSIGN_OR_RETURN(MarketMetadata m, ReadGammaMarket(obj));
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+  if (root.get(obj) != simdjson::SUCCESS) return absl::InvalidArgumentError("market list is neither array nor object");
+  CM_ASSIGN_OR_RETURN(MarketMetadata m, ReadGammaMarket(obj));
+  out.push_back(std::move(m));
+  return out;
+}
+
+absl::StatusOr<std::vector<ReferenceTick>> ParseReferenceFrame(std::string_view frame) {
+  std::vector<ReferenceTick> out;
+  const std::string_view trimmed = Trim(frame);
+  if (trimmed.empty() || IsControlText(trimmed) || trimmed == "PONG") return out;
+  CM_ASSIGN_OR_RETURN(element root, ParseRoot(rest_parser, trimmed));
+  array arr;
+  object obj;
+  if (root.get(arr) == simdjson::SUCCESS) {
+    for (element e : arr) {
+      if (e.get(obj) != simdjson::SUCCESS) return absl::InvalidArgumentError("reference list holds a non-object");
+      CM_ASSIGN_OR_RETURN(ReferenceTick t, ReadReferenceTick(obj, "price"));
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+  if (root.get(obj) != simdjson::SUCCESS) return absl::InvalidArgumentError("reference frame is not JSON object/array");
+  std::string_view topic;
+  if (obj["topic"].get(topic) == simdjson::SUCCESS) {
+    // Real-time data stream: only price updates carry a price; everything else is ignored.
+    object payload;
+    if (topic != "crypto_prices" && topic != "crypto_prices_chainlink") return out;
+    if (obj["payload"].get(payload) != simdjson::SUCCESS) return absl::InvalidArgumentError("update without payload");
+    if (payload["value"].error() != simdjson::SUCCESS) return out;  // e.g. a subscription snapshot header
+    CM_ASSIGN_OR_RETURN(ReferenceTick t, ReadReferenceTick(payload, "value"));
+    out.push_back(std::move(t));
+    return out;
+  }
+  CM_ASSIGN_OR_RETURN(ReferenceTick t, ReadReferenceTick(obj, "price"));
+  out.push_back(std::move(t));
   return out;
 }
 

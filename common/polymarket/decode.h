@@ -88,6 +88,18 @@ absl::StatusOr<bool> ParseOrderScoringResponse(std::string_view body);
 absl::StatusOr<std::map<std::string, bool>> ParseOrdersScoringResponse(std::string_view body);
 absl::StatusOr<BalanceAllowance> ParseBalanceAllowanceResponse(std::string_view body);
 absl::StatusOr<ApiKeyCreds> ParseApiKeyResponse(std::string_view body);
+// The metadata API's market list (Gamma `GET /markets?slug=...|clob_token_ids=...`): an array of
+// markets, or one market object. `clobTokenIds` and `outcomes` are JSON arrays encoded as strings
+// there; both forms are accepted. The rewards spread is in cents, as Gamma writes it.
+absl::StatusOr<std::vector<MarketMetadata>> ParseGammaMarkets(std::string_view body);
+// Reference-price frames. Two formats are recognised:
+//  - the simulator's: [{"symbol":"s","price":"0.5","timestamp":ms}, ...] (or one object);
+//  - Polymarket's real-time data stream: {"topic":"crypto_prices","type":"update",
+//    "payload":{"symbol":"btcusdt","value":67234.5,"timestamp":ms}}.
+// Other topics, pongs and subscription acknowledgements give an empty list; malformed input is
+// InvalidArgument. Prices are truncated to 10^-9 (reference prices are not order prices).
+absl::StatusOr<std::vector<ReferenceTick>> ParseReferenceFrame(std::string_view frame);
+
 // Never fails: an unparseable body becomes ErrorBody{error = the raw text (truncated)}.
 ErrorBody ParseErrorBody(std::string_view body);
 

@@ -300,5 +300,58 @@ TEST(ParseTimestampMs, AllFormats) {
   EXPECT_FALSE(ParseTimestampMs("-5").ok());
 }
 
+TEST(ParseGammaMarkets, EncodedListsCentsAndDates) {
+  const std::string body =
+      R"([{"conditionId":"0xabc","slug":"will-it-rain","question":"Rain?","clobTokenIds":"[\"111\", \"222\"]",)"
+      R"("outcomes":"[\"Yes\", \"No\"]","orderPriceMinTickSize":0.001,"orderMinSize":5,"negRisk":true,)"
+      R"("active":true,"closed":false,"acceptingOrders":true,"endDate":"2026-12-31T12:00:00Z",)"
+      R"("rewardsMinSize":50,"rewardsMaxSpread":4.5}])";
+  auto markets = ParseGammaMarkets(body);
+  ASSERT_TRUE(markets.ok()) << markets.status();
+  ASSERT_EQ(markets->size(), 1u);
+  const MarketMetadata& m = markets->front();
+  EXPECT_EQ(m.condition_id, "0xabc");
+  EXPECT_EQ(m.token_ids, (std::vector<std::string>{"111", "222"}));
+  EXPECT_EQ(m.outcomes, (std::vector<std::string>{"Yes", "No"}));
+  EXPECT_EQ(m.tick.units(), 10);
+  EXPECT_EQ(m.min_order_size.micros(), 5'000'000);
+  EXPECT_TRUE(m.neg_risk);
+  EXPECT_TRUE(m.accepting_orders);
+  EXPECT_EQ(m.end_time_ms, 1798718400000);
+  EXPECT_EQ(m.rewards_min_size.micros(), 50'000'000);
+  EXPECT_EQ(m.rewards_max_spread.units(), 450);  // 4.5 cents
+  // Plain arrays are accepted too; a market without tokens is refused.
+  auto plain = ParseGammaMarkets(R"({"conditionId":"0x1","clobTokenIds":["7","8"]})");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->front().token_ids.size(), 2u);
+  EXPECT_FALSE(ParseGammaMarkets(R"([{"conditionId":"0x1"}])").ok());
+  EXPECT_FALSE(ParseGammaMarkets(R"([{"conditionId":"0x1","clobTokenIds":"[oops"}])").ok());
+  EXPECT_FALSE(ParseGammaMarkets("not json").ok());
+}
+
+TEST(ParseReferenceFrame, SimulatorAndRealTimeStreamFormats) {
+  auto sim = ParseReferenceFrame(R"([{"symbol":"a","price":"0.512345","timestamp":1700000000123},)"
+                                 R"({"symbol":"b","price":"0.25","timestamp":1700000000124}])");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  ASSERT_EQ(sim->size(), 2u);
+  EXPECT_EQ((*sim)[0].symbol, "a");
+  EXPECT_EQ((*sim)[0].price_nanos, 512'345'000);
+  EXPECT_EQ((*sim)[0].timestamp_ms, 1700000000123);
+  auto rtds = ParseReferenceFrame(R"({"topic":"crypto_prices","type":"update","timestamp":1753314064237,)"
+                                  R"("payload":{"symbol":"solusdt","timestamp":1753314064213,"value":189.55}})");
+  ASSERT_TRUE(rtds.ok()) << rtds.status();
+  ASSERT_EQ(rtds->size(), 1u);
+  EXPECT_EQ(rtds->front().symbol, "solusdt");
+  EXPECT_EQ(rtds->front().price_nanos, 189'550'000'000);
+  EXPECT_EQ(rtds->front().timestamp_ms, 1753314064213);
+  // Other topics and control text carry nothing; garbage and bad prices are errors.
+  EXPECT_TRUE(ParseReferenceFrame(R"({"topic":"comments","type":"comment_created","payload":{}})")->empty());
+  EXPECT_TRUE(ParseReferenceFrame("PONG")->empty());
+  EXPECT_FALSE(ParseReferenceFrame("{").ok());
+  EXPECT_FALSE(ParseReferenceFrame(R"([{"symbol":"a","price":"-1","timestamp":1}])").ok());
+  EXPECT_FALSE(ParseReferenceFrame(R"([{"symbol":"a","price":"abc","timestamp":1}])").ok());
+  EXPECT_FALSE(ParseReferenceFrame(R"([{"price":"1","timestamp":1}])").ok());
+}
+
 }  // namespace
 }  // namespace clobmaker::polymarket

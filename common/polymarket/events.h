@@ -254,6 +254,32 @@ struct BalanceAllowance {
   std::map<std::string, std::string> allowances;  // spender -> amount as sent (may exceed int64)
 };
 
+// A market as the metadata API (Gamma) describes it: what marketdata resolves a slug or a token
+// into. Prices in units of 10^-4, sizes in 10^-6.
+struct MarketMetadata {
+  std::string condition_id;
+  std::string slug;
+  std::string question;
+  std::vector<std::string> token_ids;  // in outcome order (YES first for binary markets)
+  std::vector<std::string> outcomes;
+  model::TickSize tick;
+  model::Size min_order_size;
+  bool neg_risk = false;
+  bool active = false;
+  bool closed = false;
+  bool accepting_orders = false;
+  int64_t end_time_ms = 0;  // 0 = none given
+  model::Size rewards_min_size;
+  model::Price rewards_max_spread;  // the band around the mid within which quotes score
+};
+
+// One reference price (an external price a market is quoted around), from whichever feed.
+struct ReferenceTick {
+  std::string symbol;
+  int64_t price_nanos = 0;  // price x 10^9: reference assets are not on the exchange's tick grid
+  int64_t timestamp_ms = 0;
+};
+
 struct ApiKeyCreds {
   std::string api_key;
   std::string secret;

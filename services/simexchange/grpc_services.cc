@@ -98,6 +98,12 @@ grpc::Status ControlService::SetOrderVersion(grpc::ServerContext* ctx, const pb:
   return grpc::Status::OK;
 }
 
+grpc::Status ControlService::SetFlow(grpc::ServerContext* ctx, const pb::SetFlowRequest* req, pb::SetFlowResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  server_.SetFlow(req->enabled());
+  return grpc::Status::OK;
+}
+
 grpc::Status TruthService::OpenOrders(grpc::ServerContext* ctx, const pb::OpenOrdersRequest* req,
                                       pb::OpenOrdersResponse* res) {
   if (auto s = Check(ctx); !s.ok()) return s;

@@ -27,6 +27,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                                        clobmaker::sim::v1::SetTradeFailProbabilityResponse* res) override;
   grpc::Status SetOrderVersion(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetOrderVersionRequest* req,
                                clobmaker::sim::v1::SetOrderVersionResponse* res) override;
+  grpc::Status SetFlow(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetFlowRequest* req,
+                       clobmaker::sim::v1::SetFlowResponse* res) override;
   void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
 
  private:

@@ -455,7 +455,7 @@ void Exchange::Rest(Order& order) {
   EmitLevel(order.spec.token, order.spec.side, price, order.created);
 }
 
-void Exchange::Unrest(const Order& order) {
+void Exchange::Unrest(const Order& order, Nanos now) {
   TokenBook& book = books_[order.spec.token];
   const int64_t price = order.spec.price.units();
   auto remove = [&](auto& side_map) {
@@ -479,12 +479,13 @@ void Exchange::Unrest(const Order& order) {
   } else {
     account.reserved_tokens[order.spec.token] -= reserve;
   }
-  EmitLevel(order.spec.token, order.spec.side, price, order.created);
+  // Stamped with the time of the removal: feeds order events by their timestamps.
+  EmitLevel(order.spec.token, order.spec.side, price, now);
 }
 
 void Exchange::Close(Order& order, OrderStatus status, const std::string& reason, Nanos now) {
   if (order.status != OrderStatus::kLive) return;
-  Unrest(order);
+  Unrest(order, now);
   order.status = status;
   EmitOrderEvent(order, polymarket::OrderEventType::kCancellation, now,
                  reason.empty() ? "CANCELED" : "CANCELED_" + reason);

@@ -212,7 +212,7 @@ class Exchange {
   void Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, PlaceResult& result);
   void Rest(Order& order);
   void ReduceResting(Order& maker, Size filled, Nanos now);
-  void Unrest(const Order& order);
+  void Unrest(const Order& order, Nanos now);
   void Close(Order& order, OrderStatus status, const std::string& reason, Nanos now);
   int64_t Reservation(const NewOrder& order, Size remaining) const;
   bool CanAfford(const Account& account, const NewOrder& order) const;

@@ -116,6 +116,7 @@ struct KeyRecord {
 struct MarketSession {
   std::shared_ptr<net::WsSession> session;
   std::set<std::string> assets;
+  std::optional<std::string> held;  // a frame held back to be sent after the next one (reorder fault)
 };
 
 struct UserSession {
@@ -164,6 +165,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   SimStats stats;
   mutable std::mutex stats_mu;
   Nanos last_reference = 0;
+  bool flow_paused = false;
   bool stopping = false;
 
   explicit Impl(SimServerOptions o)
@@ -904,7 +906,20 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         continue;
       }
       if (frame.empty()) frame = pm::EncodeMarketEvent(event);
+      if (fault_rng.Chance(faults.ws_reorder) && !s.held) {
+        Count(&SimStats::faults_injected);
+        s.held = frame;
+        continue;
+      }
       s.session->Send(frame);
+      if (fault_rng.Chance(faults.ws_duplicate)) {
+        Count(&SimStats::faults_injected);
+        s.session->Send(frame);
+      }
+      if (s.held) {
+        s.session->Send(*s.held);
+        s.held.reset();
+      }
     }
   }
 
@@ -929,7 +944,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (stopping) return;
     const Nanos now = Now();
     exchange.Advance(now);
-    if (options.flow) flow.Step(now);
+    if (options.flow && !flow_paused) flow.Step(now);
     Dispatch(now);
     if (now - last_reference >= 200 * kNanosPerMilli) {
       last_reference = now;
@@ -1051,6 +1066,9 @@ size_t SimServer::DropConnections(bool market, bool user) {
     }
     return n;
   });
+}
+void SimServer::SetFlow(bool enabled) {
+  impl_->OnLoop([&] { impl_->flow_paused = !enabled; });
 }
 void SimServer::SetTradeFailProbability(double p) {
   impl_->OnLoop([&] { impl_->exchange.SetTradeFailProbability(p); });

@@ -85,6 +85,7 @@ class SimServer {
   size_t DropConnections(bool market, bool user);
   void SetTradeFailProbability(double p);
   void SetOrderVersion(int version);
+  void SetFlow(bool enabled);
 
   // Truth (thread-safe snapshots of the exchange's own view).
   std::vector<Order> OpenOrders(const std::string& address) const;
