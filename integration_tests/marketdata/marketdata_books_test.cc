@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-
 #include <map>
 #include <mutex>
 #include <thread>
@@ -93,13 +92,13 @@ TEST_F(MarketDataBooksTest, AfterQuietEveryBookEqualsTheSimulatorsDespiteFaults)
   });
   ASSERT_TRUE(ticks_sub.ok());
 
-  ChildProcess md(testing::BinDir() + "/marketdata",
-                  {"--nats", nats_.url(), "--clob-url", clob_url_, "--all-markets", "--admin-listen", "127.0.0.1:0",
-                   "--verify-quiet-ms", "500"});
+  ChildProcess md(testing::BinDir() + "/marketdata", {"--nats", nats_.url(), "--clob-url", clob_url_, "--all-markets",
+                                                      "--admin-listen", "127.0.0.1:0", "--verify-quiet-ms", "500"});
   ASSERT_TRUE(md.Start().ok());
   const std::string address = AdminAddress(md);
   ASSERT_FALSE(address.empty());
-  auto admin = marketdata::v1::MarketDataAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto admin =
+      marketdata::v1::MarketDataAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   const auto markets = Markets();
   ASSERT_EQ(markets.size(), 3u);
 
@@ -144,7 +143,8 @@ TEST_F(MarketDataBooksTest, AfterQuietEveryBookEqualsTheSimulatorsDespiteFaults)
       }
       const bool same = !ours.resyncing() && ToLevels(ours.bids()) == ToLevels(truth.bids()) &&
                         ToLevels(ours.asks()) == ToLevels(truth.asks()) &&
-                        ToLevels(seen.bids()) == ToLevels(truth.bids()) && ToLevels(seen.asks()) == ToLevels(truth.asks());
+                        ToLevels(seen.bids()) == ToLevels(truth.bids()) &&
+                        ToLevels(seen.asks()) == ToLevels(truth.asks());
       if (!same) {
         equal = false;
         last_difference = fmt::format("token {}: ours {}x{} levels (resyncing {}), published {}x{}, truth {}x{}", token,
@@ -158,15 +158,15 @@ TEST_F(MarketDataBooksTest, AfterQuietEveryBookEqualsTheSimulatorsDespiteFaults)
   common::v1::ServiceStatus status;
   ASSERT_TRUE(admin->Status(&ctx, {}, &status).ok());
   std::string counters;
-  for (const char* name : {"frames", "price_changes", "ws_snapshots", "rest_snapshots", "resyncs", "verifications",
-                           "verify_mismatches", "verify_overtaken", "superseded", "tick_changes", "market_ws_reconnects",
-                           "books_published"}) {
+  for (const char* name :
+       {"frames", "price_changes", "ws_snapshots", "rest_snapshots", "resyncs", "verifications", "verify_mismatches",
+        "verify_overtaken", "superseded", "tick_changes", "market_ws_reconnects", "books_published"}) {
     counters += fmt::format("{}={} ", name, status.counters().at(name));
   }
   std::printf("marketdata after the faults: %s\n", counters.c_str());
   EXPECT_TRUE(equal) << last_difference << "\n" << counters;
   EXPECT_TRUE(status.ready()) << status.not_ready_reason();
-  EXPECT_EQ(status.counters().at("tick_changes"), 4);  // both tokens of each market
+  EXPECT_EQ(status.counters().at("tick_changes"), 4);          // both tokens of each market
   EXPECT_GT(status.counters().at("market_ws_reconnects"), 0);  // the drop fault cut the connection
   std::lock_guard lock(mu);
   EXPECT_EQ(ticks.size(), 4u);
@@ -176,11 +176,12 @@ TEST_F(MarketDataBooksTest, AfterQuietEveryBookEqualsTheSimulatorsDespiteFaults)
 TEST_F(MarketDataBooksTest, SubscribesBySlugOrTokenAndRefusesUnknownMarkets) {
   const auto markets = Markets();
   ChildProcess md(testing::BinDir() + "/marketdata", {"--nats", nats_.url(), "--clob-url", clob_url_, "--market",
-                                                       markets[0].slug(), "--admin-listen", "127.0.0.1:0"});
+                                                      markets[0].slug(), "--admin-listen", "127.0.0.1:0"});
   ASSERT_TRUE(md.Start().ok());
   const std::string address = AdminAddress(md);
   ASSERT_FALSE(address.empty());
-  auto admin = marketdata::v1::MarketDataAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto admin =
+      marketdata::v1::MarketDataAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   // By token id at run time.
   {
     grpc::ClientContext ctx;

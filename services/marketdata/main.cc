@@ -17,8 +17,8 @@ void OnSignal(int) { g_stop = true; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  using clobmaker::StatusText;
   using clobmaker::kNanosPerMilli;
+  using clobmaker::StatusText;
   CLI::App app{"marketdata: books, tick sizes, trades and reference prices onto NATS"};
   clobmaker::marketdata::MarketDataOptions options;
   std::string admin_token_file;

@@ -439,11 +439,11 @@ void BookKeeper::OnSnapshot(uint64_t id, const absl::StatusOr<polymarket::BookEv
       return;
     }
     counters_.verify_mismatches++;
-    notices_.push_back(fmt::format("verification of {} found a different book (ours {}x{} levels, exchange {}x{}); "
-                                   "replaced",
-                                   token->token_id, token->tracker.book().bid_levels(),
-                                   token->tracker.book().ask_levels(), candidate.bid_levels(),
-                                   candidate.ask_levels()));
+    notices_.push_back(
+        fmt::format("verification of {} found a different book (ours {}x{} levels, exchange {}x{}); "
+                    "replaced",
+                    token->token_id, token->tracker.book().bid_levels(), token->tracker.book().ask_levels(),
+                    candidate.bid_levels(), candidate.ask_levels()));
   }
   Adopt(*token, candidate, latest_ms, snap.hash);
   if (token->resync_queued && token->tracker.trusted()) {
@@ -472,8 +472,8 @@ void BookKeeper::OnTimer(Nanos now) {
       if (!token.tracker.trusted()) RequestResync(token, "no snapshot after (re)connecting");
     }
     if (token.trusted() && !token.inflight) {
-      const bool quiet_after_change = token.tracker.sequence() != token.verified_sequence &&
-                                      now - token.last_change >= config_.verify_when_quiet;
+      const bool quiet_after_change =
+          token.tracker.sequence() != token.verified_sequence && now - token.last_change >= config_.verify_when_quiet;
       if (quiet_after_change || now - token.last_verify >= config_.verify_every) RequestVerify(token);
     }
     if (now - token.last_publish >= config_.republish_every) MarkDirty(token);

@@ -52,14 +52,14 @@ struct Publication {
 };
 
 struct BookKeeperConfig {
-  Nanos dump_timeout = 3 * kNanosPerSecond;         // after a (re)connect: no snapshot by then -> GET /book
-  Nanos verify_when_quiet = 1 * kNanosPerSecond;    // changed, then quiet this long -> verify
-  Nanos verify_every = 30 * kNanosPerSecond;        // and at least this often while trusted
-  Nanos snapshot_timeout = 5 * kNanosPerSecond;     // an unanswered GET /book is asked again
-  double snapshot_rate_per_s = 20;                  // GET /book budget shared by all tokens
+  Nanos dump_timeout = 3 * kNanosPerSecond;       // after a (re)connect: no snapshot by then -> GET /book
+  Nanos verify_when_quiet = 1 * kNanosPerSecond;  // changed, then quiet this long -> verify
+  Nanos verify_every = 30 * kNanosPerSecond;      // and at least this often while trusted
+  Nanos snapshot_timeout = 5 * kNanosPerSecond;   // an unanswered GET /book is asked again
+  double snapshot_rate_per_s = 20;                // GET /book budget shared by all tokens
   double snapshot_burst = 50;
-  Nanos republish_every = 1 * kNanosPerSecond;      // unchanged books, so consumers see liveness
-  size_t max_buffered_changes = 20'000;             // per token while a snapshot is in flight
+  Nanos republish_every = 1 * kNanosPerSecond;  // unchanged books, so consumers see liveness
+  size_t max_buffered_changes = 20'000;         // per token while a snapshot is in flight
 };
 
 enum class SnapshotPurpose : uint8_t { kResync, kVerify };
@@ -84,8 +84,8 @@ struct TokenBook {
   std::string token_id;
   std::string condition_id;
   book::BookTracker tracker;
-  bool connected = false;        // its websocket shard is up
-  bool awaiting_dump = false;    // (re)connected, initial snapshot not seen yet
+  bool connected = false;      // its websocket shard is up
+  bool awaiting_dump = false;  // (re)connected, initial snapshot not seen yet
   Nanos awaiting_since = 0;
   bool resync_queued = false;
   bool verify_queued = false;

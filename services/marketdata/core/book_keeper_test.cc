@@ -142,7 +142,7 @@ TEST_F(BookKeeperTest, DriftResyncsAndReplaysTheChangesAroundTheSnapshot) {
                      kT0 + 4 * kMs);
   const TokenBook* t = keeper_.FindToken("0xc1yes");
   ASSERT_TRUE(t->trusted());
-  EXPECT_EQ(*t->tracker.book().SizeAt(Side::kSell, Price(5200)), Size(99));   // older change skipped
+  EXPECT_EQ(*t->tracker.book().SizeAt(Side::kSell, Price(5200)), Size(99));      // older change skipped
   EXPECT_FALSE(t->tracker.book().SizeAt(Side::kSell, Price(5300)).has_value());  // newer change replayed
   books = Books(kT0 + 5 * kMs);
   ASSERT_EQ(books.size(), 1u);

@@ -20,8 +20,8 @@
 namespace clobmaker::marketdata {
 
 struct ReferenceConfig {
-  std::string feed = "sim";                    // name carried in every ReferencePrice
-  Nanos stale_after = 5 * kNanosPerSecond;     // no update for this long: stale
+  std::string feed = "sim";                 // name carried in every ReferencePrice
+  Nanos stale_after = 5 * kNanosPerSecond;  // no update for this long: stale
 };
 
 struct ReferenceCounters {

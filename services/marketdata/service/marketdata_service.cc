@@ -201,9 +201,8 @@ struct MarketDataService::Impl {
   // Loop side.
   absl::Status AddMarket(const polymarket::MarketMetadata& m) {
     if (m.token_ids.size() != 2) {
-      return absl::InvalidArgumentError(
-          fmt::format("market {} has {} outcome tokens; only binary markets are quoted", m.condition_id,
-                      m.token_ids.size()));
+      return absl::InvalidArgumentError(fmt::format("market {} has {} outcome tokens; only binary markets are quoted",
+                                                    m.condition_id, m.token_ids.size()));
     }
     const std::vector<std::string> added = keeper->AddMarket(m, Now());
     if (!added.empty()) channel->Subscribe(added);
@@ -352,7 +351,7 @@ class AdminService final : public v1::MarketDataAdmin::Service {
     auto m = future.get();
     if (!m.ok()) {
       return {m.status().code() == absl::StatusCode::kNotFound ? grpc::StatusCode::NOT_FOUND
-                                                                : grpc::StatusCode::UNAVAILABLE,
+                                                               : grpc::StatusCode::UNAVAILABLE,
               std::string(StatusText(m.status()))};
     }
     common::v1::MarketRef* ref = out->mutable_market();

@@ -19,9 +19,9 @@ namespace clobmaker::marketdata {
 struct MarketDataOptions {
   std::string nats_url = "nats://127.0.0.1:4222";
   std::string clob_url = "http://127.0.0.1:8080";
-  std::string market_ws_url;   // default: the CLOB URL's host, ws(s)://, /ws/market
-  std::string gamma_url;       // metadata API; default: <clob_url>/gamma (the simulator's)
-  std::string reference_url;   // default: the CLOB URL's host, /ws/reference; "none" disables
+  std::string market_ws_url;  // default: the CLOB URL's host, ws(s)://, /ws/market
+  std::string gamma_url;      // metadata API; default: <clob_url>/gamma (the simulator's)
+  std::string reference_url;  // default: the CLOB URL's host, /ws/reference; "none" disables
   std::string reference_feed = "sim";
   std::string reference_subscribe;  // text sent on every reference (re)connect (e.g. an RTDS subscription)
   std::string admin_listen = "127.0.0.1:0";
