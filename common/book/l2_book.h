@@ -98,7 +98,7 @@ class BookTracker {
   bool needs_snapshot_ = false;
   uint64_t epoch_ = 0;
   uint64_t sequence_ = 0;
-  int64_t last_timestamp_ms_ = 0;  // the newest timestamp the book reflects
+  int64_t last_timestamp_ms_ = 0;    // the newest timestamp the book reflects
   int64_t stream_timestamp_ms_ = 0;  // the last in-stream timestamp applied (ordering check)
   int64_t snapshot_floor_ms_ = 0;    // changes older than this are in the book already
 };
