@@ -280,6 +280,7 @@ absl::StatusOr<std::unique_ptr<PullConsumer>> JetStream::Consumer(std::string_vi
   so.Config.AckWait = options.ack_wait;
   so.Config.MaxDeliver = options.max_deliver;
   so.Config.DeliverPolicy = options.deliver_new_only ? js_DeliverNew : js_DeliverAll;
+  so.Config.InactiveThreshold = options.inactive_threshold;
   if (!filter.empty()) so.Config.FilterSubject = filter.c_str();
   natsSubscription* sub = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);

@@ -172,6 +172,9 @@ struct ConsumerOptions {
   Nanos ack_wait = 30 * kNanosPerSecond;
   int64_t max_deliver = -1;
   bool deliver_new_only = false;  // default: from the start of the stream
+  // > 0: the server deletes the consumer after this long without a client (per-process readers
+  // that rebuild state from the whole stream on every start).
+  Nanos inactive_threshold = 0;
 };
 
 class PullConsumer {

@@ -243,6 +243,77 @@ struct ExecutionService::Impl {
 
   // --- CM_ORDERS --------------------------------------------------------------------------------
 
+  // Loop side: the status served by the admin API and published on cm.execution.status.<shard>.
+  void FillStatus(opb::ExecutionStatus* out) {
+    OrderManager& c = *core;
+    const Nanos now = Now();
+    auto* svc = out->mutable_service();
+    svc->set_service("execution");
+    svc->set_ready(c.ready());
+    if (!c.ready()) {
+      svc->set_not_ready_reason(c.killed()                    ? "killed: " + c.kill_reason()
+                                : c.phase() == Phase::kHalted ? "halted: " + c.halt_reason()
+                                                              : std::string(PhaseName(c.phase())));
+    }
+    const Counters& k = c.counters();
+    auto& m = *svc->mutable_counters();
+    m["orders_created"] = static_cast<int64_t>(k.orders_created);
+    m["posts_sent"] = static_cast<int64_t>(k.posts_sent);
+    m["posts_shed"] = static_cast<int64_t>(k.posts_shed);
+    m["accepted"] = static_cast<int64_t>(k.accepted);
+    m["rejected"] = static_cast<int64_t>(k.rejected);
+    m["ambiguous"] = static_cast<int64_t>(k.ambiguous);
+    m["duplicates"] = static_cast<int64_t>(k.duplicates);
+    m["version_mismatches"] = static_cast<int64_t>(k.version_mismatches);
+    m["cancels_sent"] = static_cast<int64_t>(k.cancels_sent);
+    m["cancel_all_requests"] = static_cast<int64_t>(k.cancel_all_requests);
+    m["cancel_market_requests"] = static_cast<int64_t>(k.cancel_market_requests);
+    m["queries"] = static_cast<int64_t>(k.queries);
+    m["reconciles"] = static_cast<int64_t>(k.reconciles);
+    m["illegal_transitions"] = static_cast<int64_t>(k.illegal_transitions);
+    m["orphans_canceled"] = static_cast<int64_t>(k.orphans_canceled);
+    m["terminal_seen_open"] = static_cast<int64_t>(k.terminal_seen_open);
+    m["proven_absent"] = static_cast<int64_t>(k.proven_absent);
+    m["heartbeats_ok"] = static_cast<int64_t>(k.heartbeats_ok);
+    m["heartbeat_failures"] = static_cast<int64_t>(k.heartbeat_failures);
+    m["heartbeat_chain_breaks"] = static_cast<int64_t>(k.heartbeat_chain_breaks);
+    m["throttled"] = static_cast<int64_t>(k.throttled);
+    m["escalations"] = static_cast<int64_t>(k.escalations);
+    m["unknown_order_events"] = static_cast<int64_t>(k.unknown_order_events);
+    m["malformed_events"] = static_cast<int64_t>(k.malformed_events);
+    m["ladders"] = static_cast<int64_t>(k.ladders);
+    m["ladders_stale"] = static_cast<int64_t>(k.ladders_stale);
+    m["ladders_expired"] = static_cast<int64_t>(k.ladders_expired);
+    m["ladders_refused"] = static_cast<int64_t>(k.ladders_refused);
+    m["bad_bus_messages"] = static_cast<int64_t>(bad_bus_messages.load());
+    m["publish_failures"] = static_cast<int64_t>(publish_failures.load());
+    out->set_halted(c.phase() == Phase::kHalted);
+    out->set_halt_reason(c.halt_reason());
+    out->set_killed(c.killed());
+    out->set_kill_reason(c.kill_reason());
+    out->set_phase(std::string(PhaseName(c.phase())));
+    out->set_lease_held(lease->held());
+    out->set_lease_revision(lease->revision());
+    out->set_lease_holder(lease->holder());
+    out->set_heartbeat_id(c.heartbeat_id());
+    out->set_last_heartbeat_ns(c.last_heartbeat_ok());
+    out->set_order_version(static_cast<uint32_t>(c.order_version().value_or(0)));
+    out->set_inflight_requests(static_cast<uint32_t>(c.inflight_requests()));
+    for (const auto& [name, kind, cfg] :
+         {std::tuple{"post", ActionKind::kPost, options.core.post_budget},
+          std::tuple{"cancel", ActionKind::kCancel, options.core.cancel_budget},
+          std::tuple{"query", ActionKind::kQueryOrder, options.core.query_budget}}) {
+      auto* b = out->add_budgets();
+      b->set_endpoint(name);
+      b->set_capacity(static_cast<int64_t>(cfg.capacity));
+      b->set_available(static_cast<int64_t>(c.budget_available(kind, now)));
+      b->set_reserved_for_cancels(static_cast<int64_t>(cfg.reserve));
+    }
+    for (const std::string& m2 : c.PausedMarkets()) out->add_paused_markets(m2);
+    out->set_published_ns(now);
+    out->set_shard(options.shard);
+  }
+
   void Publish(const OrderEvent& e) {
     opb::OrderEvent out;
     ToProto(e.order, out.mutable_order());
@@ -374,73 +445,7 @@ class AdminService final : public opb::ExecutionAdmin::Service {
 
   grpc::Status Status(grpc::ServerContext* ctx, const opb::StatusRequest*, opb::ExecutionStatus* out) override {
     if (auto st = Check(ctx); !st.ok()) return st;
-    s_.OnLoop([&] {
-      OrderManager& c = *s_.core;
-      const Nanos now = s_.Now();
-      auto* svc = out->mutable_service();
-      svc->set_service("execution");
-      svc->set_ready(c.ready());
-      if (!c.ready()) {
-        svc->set_not_ready_reason(c.killed()                    ? "killed: " + c.kill_reason()
-                                  : c.phase() == Phase::kHalted ? "halted: " + c.halt_reason()
-                                                                : std::string(PhaseName(c.phase())));
-      }
-      const Counters& k = c.counters();
-      auto& m = *svc->mutable_counters();
-      m["orders_created"] = static_cast<int64_t>(k.orders_created);
-      m["posts_sent"] = static_cast<int64_t>(k.posts_sent);
-      m["posts_shed"] = static_cast<int64_t>(k.posts_shed);
-      m["accepted"] = static_cast<int64_t>(k.accepted);
-      m["rejected"] = static_cast<int64_t>(k.rejected);
-      m["ambiguous"] = static_cast<int64_t>(k.ambiguous);
-      m["duplicates"] = static_cast<int64_t>(k.duplicates);
-      m["version_mismatches"] = static_cast<int64_t>(k.version_mismatches);
-      m["cancels_sent"] = static_cast<int64_t>(k.cancels_sent);
-      m["cancel_all_requests"] = static_cast<int64_t>(k.cancel_all_requests);
-      m["cancel_market_requests"] = static_cast<int64_t>(k.cancel_market_requests);
-      m["queries"] = static_cast<int64_t>(k.queries);
-      m["reconciles"] = static_cast<int64_t>(k.reconciles);
-      m["illegal_transitions"] = static_cast<int64_t>(k.illegal_transitions);
-      m["orphans_canceled"] = static_cast<int64_t>(k.orphans_canceled);
-      m["terminal_seen_open"] = static_cast<int64_t>(k.terminal_seen_open);
-      m["proven_absent"] = static_cast<int64_t>(k.proven_absent);
-      m["heartbeats_ok"] = static_cast<int64_t>(k.heartbeats_ok);
-      m["heartbeat_failures"] = static_cast<int64_t>(k.heartbeat_failures);
-      m["heartbeat_chain_breaks"] = static_cast<int64_t>(k.heartbeat_chain_breaks);
-      m["throttled"] = static_cast<int64_t>(k.throttled);
-      m["escalations"] = static_cast<int64_t>(k.escalations);
-      m["unknown_order_events"] = static_cast<int64_t>(k.unknown_order_events);
-      m["malformed_events"] = static_cast<int64_t>(k.malformed_events);
-      m["ladders"] = static_cast<int64_t>(k.ladders);
-      m["ladders_stale"] = static_cast<int64_t>(k.ladders_stale);
-      m["ladders_expired"] = static_cast<int64_t>(k.ladders_expired);
-      m["ladders_refused"] = static_cast<int64_t>(k.ladders_refused);
-      m["bad_bus_messages"] = static_cast<int64_t>(s_.bad_bus_messages.load());
-      m["publish_failures"] = static_cast<int64_t>(s_.publish_failures.load());
-      out->set_halted(c.phase() == Phase::kHalted);
-      out->set_halt_reason(c.halt_reason());
-      out->set_killed(c.killed());
-      out->set_kill_reason(c.kill_reason());
-      out->set_phase(std::string(PhaseName(c.phase())));
-      out->set_lease_held(s_.lease->held());
-      out->set_lease_revision(s_.lease->revision());
-      out->set_lease_holder(s_.lease->holder());
-      out->set_heartbeat_id(c.heartbeat_id());
-      out->set_last_heartbeat_ns(c.last_heartbeat_ok());
-      out->set_order_version(static_cast<uint32_t>(c.order_version().value_or(0)));
-      out->set_inflight_requests(static_cast<uint32_t>(c.inflight_requests()));
-      for (const auto& [name, kind, cfg] :
-           {std::tuple{"post", ActionKind::kPost, s_.options.core.post_budget},
-            std::tuple{"cancel", ActionKind::kCancel, s_.options.core.cancel_budget},
-            std::tuple{"query", ActionKind::kQueryOrder, s_.options.core.query_budget}}) {
-        auto* b = out->add_budgets();
-        b->set_endpoint(name);
-        b->set_capacity(static_cast<int64_t>(cfg.capacity));
-        b->set_available(static_cast<int64_t>(c.budget_available(kind, now)));
-        b->set_reserved_for_cancels(static_cast<int64_t>(cfg.reserve));
-      }
-      for (const std::string& m2 : c.PausedMarkets()) out->add_paused_markets(m2);
-    });
+    s_.OnLoop([&] { s_.FillStatus(out); });
     return grpc::Status::OK;
   }
 
@@ -614,9 +619,18 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
     });
   });
   threads.emplace_back([this] {
+    Nanos last_status = 0;
     while (!threads_stop) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(options.tick_interval));
       loop.Post([this] { Input([&] { core->OnTimer(Now()); }); });
+      if (Now() - last_status >= 500 * kNanosPerMilli) {
+        last_status = Now();
+        loop.Post([this] {
+          opb::ExecutionStatus status;
+          FillStatus(&status);
+          (void)nats->PublishProto(bus::ExecutionStatusSubject(options.shard), status);
+        });
+      }
     }
   });
   const Nanos deadline = Now() + options.startup_timeout;
