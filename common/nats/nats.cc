@@ -402,6 +402,17 @@ absl::StatusOr<KvEntry> KeyValue::Get(std::string_view key) {
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> KeyValue::Keys() {
+  kvKeysList list{};
+  natsStatus s = kvStore_Keys(&list, kv_, nullptr);
+  std::vector<std::string> out;
+  if (s == NATS_NOT_FOUND) return out;  // no keys
+  if (s != NATS_OK) return FromNats(s, "kv keys");
+  for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
+  kvKeysList_Destroy(&list);
+  return out;
+}
+
 absl::StatusOr<uint64_t> KeyValue::Put(std::string_view key, std::string_view value) {
   uint64_t rev = 0;
   natsStatus s = kvStore_Put(&rev, kv_, Str(key).c_str(), value.data(), static_cast<int>(value.size()));

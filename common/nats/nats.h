@@ -212,6 +212,8 @@ class KeyValue {
 
   // NotFound when the key does not exist or was deleted.
   absl::StatusOr<KvEntry> Get(std::string_view key);
+  // Every key with a current value (empty when the bucket is empty).
+  absl::StatusOr<std::vector<std::string>> Keys();
   // Unconditional write; returns the new revision.
   absl::StatusOr<uint64_t> Put(std::string_view key, std::string_view value);
   // Writes only if the key does not exist: AlreadyExists otherwise.

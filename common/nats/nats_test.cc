@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -142,6 +144,9 @@ TEST_F(NatsTest, KeyValueBasics) {
   auto kv = (*js)->EnsureKeyValue({.bucket = "CM_KV", .history = 1, .memory_storage = true});
   ASSERT_TRUE(kv.ok()) << kv.status();
   EXPECT_EQ((*kv)->Get("missing").status().code(), absl::StatusCode::kNotFound);
+  auto empty = (*kv)->Keys();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
   auto r1 = (*kv)->Put("k", "v1");
   ASSERT_TRUE(r1.ok());
   auto entry = (*kv)->Get("k");
@@ -152,6 +157,11 @@ TEST_F(NatsTest, KeyValueBasics) {
   ASSERT_TRUE((*kv)->Delete("k").ok());
   EXPECT_EQ((*kv)->Get("k").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE((*kv)->Create("k", "v3").ok());  // a deleted key can be created again
+  ASSERT_TRUE((*kv)->Put("k2", "x").ok());
+  auto keys = (*kv)->Keys();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  std::sort(keys->begin(), keys->end());
+  EXPECT_EQ(*keys, (std::vector<std::string>{"k", "k2"}));
   // Re-opening the bucket finds the same data.
   auto again = (*js)->EnsureKeyValue({.bucket = "CM_KV"});
   ASSERT_TRUE(again.ok());
