@@ -51,6 +51,11 @@ void ThreadExecutor::Post(Task task) {
   cv_.notify_one();
 }
 
+size_t ThreadExecutor::queued() const {
+  std::lock_guard lock(mu_);
+  return tasks_.size();
+}
+
 void ThreadExecutor::Run() {
   for (;;) {
     Task task;

@@ -49,11 +49,13 @@ class ThreadExecutor final : public Executor {
   void Post(Task task) override;
   // True when called from the worker thread.
   bool InWorkerThread() const { return std::this_thread::get_id() == worker_.get_id(); }
+  // Tasks waiting behind the running one (a backlog signal for latest-wins consumers).
+  size_t queued() const;
 
  private:
   void Run();
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Task> tasks_;
   bool stopping_ = false;

@@ -179,7 +179,7 @@ void StrategyCore::Requote(MarketState& m, Nanos now, Nanos source_ns, Nanos exc
   if (!changed) counters_.keepalives++;
   const Quote& quote = m.last_quote;
   v1::DesiredLadder ladder;
-  stamper_.Stamp(ladder.mutable_header(), exchange_ns, now, now);
+  stamper_.Stamp(ladder.mutable_header(), exchange_ns, now, 0);
   ladder.set_condition_id(m.facts.condition_id);
   ladder.set_ladder_sequence(static_cast<uint64_t>(sequence_base_) + ++m.ladder_sequence);
   ladder.set_tick_units(quote.tick_units != 0 ? quote.tick_units : (m.yes_book ? m.yes_book->tick_units : 100));
@@ -203,11 +203,14 @@ void StrategyCore::Requote(MarketState& m, Nanos now, Nanos source_ns, Nanos exc
   m.ladders_published++;
   m.last_publish = now;
   m.published_once = true;
-  out_.push_back({bus::DesiredSubject(m.facts.condition_id), ladder.SerializeAsString()});
+  out_.emplace_back(bus::DesiredSubject(m.facts.condition_id), std::move(ladder));
 }
 
-void StrategyCore::TakePublications(std::vector<Publication>& out) {
-  for (Publication& p : out_) out.push_back(std::move(p));
+void StrategyCore::TakePublications(Nanos publish_ns, std::vector<Publication>& out) {
+  for (auto& [subject, ladder] : out_) {
+    ladder.mutable_header()->set_publish_ts_ns(publish_ns);
+    out.push_back({std::move(subject), ladder.SerializeAsString()});
+  }
   out_.clear();
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "clobmaker/strategy/v1/strategy.pb.h"
 #include "common/bus/header.h"
 #include "services/strategy/core/quote_engine.h"
 #include "services/strategy/core/quote_params.h"
@@ -33,6 +34,10 @@ class ExecutionStatus;
 }  // namespace clobmaker::orders::v1
 
 namespace clobmaker::strategy {
+
+namespace v1 {
+class DesiredLadder;
+}  // namespace v1
 
 struct Publication {
   std::string subject;
@@ -77,7 +82,8 @@ class StrategyCore {
   absl::StatusOr<QuoteParams> SetParams(const std::string& condition_id,
                                         const std::map<std::string, std::string>& changes, Nanos now);
 
-  void TakePublications(std::vector<Publication>& out);
+  // Stamps each ladder's publication time and serializes it.
+  void TakePublications(Nanos publish_ns, std::vector<Publication>& out);
   const std::vector<std::unique_ptr<MarketState>>& markets() const { return markets_; }
   const MarketState* Find(const std::string& condition_id) const;
   const StrategyCounters& counters() const { return counters_; }
@@ -95,7 +101,7 @@ class StrategyCore {
   std::map<std::string, std::pair<MarketState*, bool>> by_token_;  // token -> (market, is YES)
   std::optional<ExecutionFacts> execution_;
   std::vector<std::string> paused_;
-  std::vector<Publication> out_;
+  std::vector<std::pair<std::string, v1::DesiredLadder>> out_;  // subject, ladder (publish time unset)
   StrategyCounters counters_;
 };
 

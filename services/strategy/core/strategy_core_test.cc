@@ -63,7 +63,7 @@ class StrategyCoreTest : public ::testing::Test {
   }
   std::vector<v1::DesiredLadder> Ladders() {
     std::vector<Publication> pubs;
-    core_.TakePublications(pubs);
+    core_.TakePublications(kT0, pubs);
     std::vector<v1::DesiredLadder> out;
     for (const Publication& p : pubs) {
       EXPECT_EQ(p.subject, "cm.strategy.desired.0xc");

@@ -47,7 +47,11 @@ struct StrategyService::Impl {
   std::atomic<bool> threads_stop{false};
   Nanos started_at = 0;
   // Loop-owned: the latest message per subject not yet given to the core.
-  std::map<std::string, std::string> pending_books, pending_refs;
+  struct Pending {
+    std::string data;
+    Nanos received = 0;  // when the loop took the message off the bus
+  };
+  std::map<std::string, Pending> pending_books, pending_refs;
   bool drain_scheduled = false;
   bool scoring_inflight = false;
   uint64_t bad_messages = 0, publish_failures = 0, coalesced = 0, scoring_polls = 0, scoring_failures = 0;
@@ -57,7 +61,7 @@ struct StrategyService::Impl {
 
   void Flush() {
     std::vector<Publication> out;
-    core->TakePublications(out);
+    core->TakePublications(Now(), out);
     for (const Publication& p : out) {
       if (auto st = nats->Publish(p.subject, p.data); !st.ok() && publish_failures++ % 100 == 0) {
         spdlog::warn("strategy: publish failed: {}", StatusText(st));
@@ -65,22 +69,27 @@ struct StrategyService::Impl {
     }
   }
 
-  // Books and reference prices: keep the latest per subject, hand them over once the loop is free.
-  void Coalesce(std::map<std::string, std::string>& pending, nats::Message m) {
-    auto [it, fresh] = pending.insert_or_assign(std::move(m.subject), std::move(m.data));
+  // Books and reference prices: at once when the loop is idle; behind a backlog, the latest per
+  // subject once the backlog is through.
+  void Coalesce(std::map<std::string, Pending>& pending, nats::Message m) {
+    auto [it, fresh] = pending.insert_or_assign(std::move(m.subject), Pending{std::move(m.data), Now()});
     (void)it;
     if (!fresh) coalesced++;
     if (drain_scheduled) return;
+    if (loop.queued() == 0) {
+      Drain();  // nothing behind us: act on it now
+      return;
+    }
+    // A backlog: act once it is drained, on the latest message per subject.
     drain_scheduled = true;
     loop.Post([this] { Drain(); });
   }
 
   void Drain() {
     drain_scheduled = false;
-    const Nanos now = Now();
-    for (auto& [subject, data] : pending_books) {
+    for (auto& [subject, pending] : pending_books) {
       marketdata::v1::Book book;
-      if (!book.ParseFromString(data)) {
+      if (!book.ParseFromString(pending.data)) {
         bad_messages++;
         continue;
       }
@@ -88,16 +97,16 @@ struct StrategyService::Impl {
           m != nullptr && book.token_id() == m->facts.yes_token) {
         rewards.OnBook(m->facts.condition_id, book);
       }
-      core->OnBook(book, now);
+      core->OnBook(book, pending.received);
     }
     pending_books.clear();
-    for (auto& [subject, data] : pending_refs) {
+    for (auto& [subject, pending] : pending_refs) {
       marketdata::v1::ReferencePrice ref;
-      if (!ref.ParseFromString(data)) {
+      if (!ref.ParseFromString(pending.data)) {
         bad_messages++;
         continue;
       }
-      core->OnReference(ref, now);
+      core->OnReference(ref, pending.received);
     }
     pending_refs.clear();
     Flush();
