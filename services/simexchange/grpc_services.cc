@@ -104,6 +104,13 @@ grpc::Status ControlService::SetFlow(grpc::ServerContext* ctx, const pb::SetFlow
   return grpc::Status::OK;
 }
 
+grpc::Status ControlService::Credit(grpc::ServerContext* ctx, const pb::CreditRequest* req, pb::CreditResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->address().empty()) return Invalid("address required");
+  server_.Credit(req->address(), req->collateral_micros(), req->token_id(), req->token_micros());
+  return grpc::Status::OK;
+}
+
 grpc::Status TruthService::OpenOrders(grpc::ServerContext* ctx, const pb::OpenOrdersRequest* req,
                                       pb::OpenOrdersResponse* res) {
   if (auto s = Check(ctx); !s.ok()) return s;
@@ -130,6 +137,8 @@ grpc::Status TruthService::Balances(grpc::ServerContext* ctx, const pb::Balances
     out->set_address(a.address);
     out->set_collateral_micros(a.collateral);
     for (const auto& [token, amount] : a.tokens) (*out->mutable_tokens_micros())[token] = amount;
+    out->set_chain_collateral_micros(a.chain_collateral);
+    for (const auto& [token, amount] : a.chain_tokens) (*out->mutable_chain_tokens_micros())[token] = amount;
   }
   return grpc::Status::OK;
 }

@@ -29,6 +29,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                                clobmaker::sim::v1::SetOrderVersionResponse* res) override;
   grpc::Status SetFlow(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetFlowRequest* req,
                        clobmaker::sim::v1::SetFlowResponse* res) override;
+  grpc::Status Credit(grpc::ServerContext* ctx, const clobmaker::sim::v1::CreditRequest* req,
+                      clobmaker::sim::v1::CreditResponse* res) override;
   void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
 
  private:

@@ -103,7 +103,11 @@ void Exchange::Credit(const std::string& address, int64_t collateral, const std:
   Account& account = accounts_[Lower(address)];
   account.address = Lower(address);
   account.collateral += collateral;
-  if (!token.empty()) account.tokens[token] += tokens;
+  account.chain_collateral += collateral;
+  if (!token.empty()) {
+    account.tokens[token] += tokens;
+    account.chain_tokens[token] += tokens;
+  }
 }
 
 const Account* Exchange::AccountOf(const std::string& address) const {
@@ -626,6 +630,16 @@ void Exchange::Advance(Nanos now) {
     for (polymarket::TradeStatus status : steps) {
       t.event.status = status;
       t.event.last_update_ms = now / kNanosPerMilli;
+      if (status == polymarket::TradeStatus::kMined) {
+        for (const auto& [address, token, delta] : t.transfers) {
+          Account& account = accounts_[address];
+          if (token.empty()) {
+            account.chain_collateral += delta;
+          } else {
+            account.chain_tokens[token] += delta;
+          }
+        }
+      }
       if (status == polymarket::TradeStatus::kMined && t.event.transaction_hash.empty()) {
         // A stand-in transaction hash, deterministic per trade, once the trade is "on chain".
         t.event.transaction_hash = HexEncode(crypto_free_hash(t.event.id));

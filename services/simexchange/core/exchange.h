@@ -68,6 +68,10 @@ struct Account {
   std::map<std::string, int64_t> tokens;  // token -> micros
   int64_t reserved_collateral = 0;
   std::map<std::string, int64_t> reserved_tokens;
+  // The chain's view (what balanceOf returns): credits, and trades once MINED. A trade that
+  // fails never reaches it.
+  int64_t chain_collateral = 0;
+  std::map<std::string, int64_t> chain_tokens;
 };
 
 struct NewOrder {

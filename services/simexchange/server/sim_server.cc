@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/chain/json_rpc.h"
 #include "common/core/hex.h"
 #include "common/core/ids.h"
 #include "common/core/int128.h"
@@ -401,6 +402,40 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         m.rewards_min_size.ToString(), model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
   }
 
+  // A minimal Ethereum JSON-RPC node: chain id, block number, and balanceOf reads of the
+  // conditional tokens (ERC-1155) and the collateral (ERC-20) from the chain's view of each account.
+  HttpResponse ChainRpc(const std::string& body, Nanos now) {
+    auto call = chain::ParseRpcCall(body);
+    if (!call.ok()) return Json(200, chain::RpcError("null", -32700, std::string(call.status().message())));
+    if (call->method == "eth_chainId") {
+      return Json(200, chain::RpcResult(call->id_json, fmt::format("\"0x{:x}\"", options.chain_id)));
+    }
+    if (call->method == "eth_blockNumber") {
+      return Json(200, chain::RpcResult(call->id_json, fmt::format("\"0x{:x}\"", now / (2 * kNanosPerSecond))));
+    }
+    if (call->method != "eth_call") {
+      return Json(200, chain::RpcError(call->id_json, -32601, "method not supported: " + call->method));
+    }
+    auto q = chain::DecodeBalanceQuery(call->data);
+    if (!q.ok()) return Json(200, chain::RpcError(call->id_json, -32000, std::string(q.status().message())));
+    const auto contracts = *signing::ContractsForChain(options.chain_id);
+    const std::string expected = q->erc1155 ? contracts.conditional_tokens.ToLower() : contracts.collateral.ToLower();
+    if (call->to != expected) return Json(200, chain::RpcError(call->id_json, -32000, "execution reverted"));
+    int64_t balance = 0;
+    if (const Account* account = exchange.AccountOf(q->owner); account != nullptr) {
+      if (q->erc1155) {
+        auto it = account->chain_tokens.find(q->token_id.ToDecimal());
+        balance = it == account->chain_tokens.end() ? 0 : it->second;
+      } else {
+        balance = account->chain_collateral;
+      }
+    }
+    return Json(200,
+                chain::RpcResult(
+                    call->id_json,
+                    "\"" + chain::Uint256Word(Uint256(static_cast<uint64_t>(std::max<int64_t>(balance, 0)))) + "\""));
+  }
+
   static std::string IsoDate(int64_t seconds) {
     const time_t t = static_cast<time_t>(seconds);
     std::tm tm{};
@@ -469,6 +504,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (m == "GET" && (p == "/ok" || p == "/"))
       return HttpResponse{.status = 200, .headers = {{"Content-Type", "text/plain"}}, .body = "OK"};
     if (m == "GET" && p == "/time") return Json(200, std::to_string(now / kNanosPerSecond));
+    if (m == "POST" && p == "/rpc") return ChainRpc(r.body, now);
     if (m == "GET" && p == "/version")
       return Json(200, fmt::format(R"({{"version":{}}})", exchange.config().order_version));
     if (m == "GET" && (p == "/markets" || p == "/sampling-markets")) {
@@ -1066,6 +1102,9 @@ size_t SimServer::DropConnections(bool market, bool user) {
     }
     return n;
   });
+}
+void SimServer::Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens) {
+  impl_->OnLoop([&] { impl_->exchange.Credit(address, collateral, token, tokens); });
 }
 void SimServer::SetFlow(bool enabled) {
   impl_->OnLoop([&] { impl_->flow_paused = !enabled; });

@@ -86,6 +86,7 @@ class SimServer {
   void SetTradeFailProbability(double p);
   void SetOrderVersion(int version);
   void SetFlow(bool enabled);
+  void Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens);
 
   // Truth (thread-safe snapshots of the exchange's own view).
   std::vector<Order> OpenOrders(const std::string& address) const;

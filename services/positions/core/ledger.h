@@ -1,0 +1,134 @@
+// positions' functional core: the inventory ledger (design.md s1: the only authority on inventory).
+//
+// Trades come as our legs (one per order of ours in a trade), each through the exchange's status
+// lifecycle MATCHED -> MINED -> CONFIRMED, or MATCHED -> RETRYING -> FAILED:
+//  - provisional bucket: every leg not FAILED (MATCHED, MINED, RETRYING, CONFIRMED) — exposure;
+//  - settled bucket: CONFIRMED legs only — what can be sold, merged or redeemed;
+//  - FAILED reverses exactly what the leg had applied (inventory, collateral, cost, realised P&L);
+//  - a leg is applied once per bucket whatever the order or repetition of its status messages
+//    (dedupe on trade id + our order id), and a status after a terminal one is counted, not applied.
+// Seeding: balances from the exchange (provisional) and the chain (settled), and the status of
+// recent legs already inside those balances, so that replayed events are not counted twice.
+// Reconciliation: a difference from a source is a *suspect* until it persists unchanged across two
+// comparisons with no ledger change in between; then it is a Discrepancy, published and counted,
+// and our number is kept (never silently overwritten).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/core/clock.h"
+#include "common/model/types.h"
+
+namespace clobmaker::positions {
+
+enum class LegStatus : uint8_t { kMatched, kMined, kRetrying, kConfirmed, kFailed };
+
+struct TradeLeg {
+  std::string trade_id;
+  std::string order_id;  // ours
+  std::string token_id;
+  std::string condition_id;
+  model::Side side = model::Side::kBuy;
+  int64_t price_units = 0;
+  int64_t size_micros = 0;
+  LegStatus status = LegStatus::kMatched;
+};
+
+struct TokenPosition {
+  std::string token_id;
+  std::string condition_id;
+  int64_t provisional_micros = 0;
+  int64_t settled_micros = 0;
+  int64_t cost_micros = 0;  // pUSD paid for the provisional holding (average-cost basis)
+  int64_t realized_pnl_micros = 0;
+  std::optional<int64_t> mark_units;  // mid of the token's book
+  uint64_t version = 0;               // bumps on every change
+  int64_t AvgCostUnitsX1e6() const;   // average entry price x 10^6, in price units
+  int64_t UnrealizedMicros() const;   // at the mark; 0 without one
+};
+
+struct Collateral {
+  int64_t provisional_micros = 0;
+  int64_t settled_micros = 0;
+  uint64_t version = 0;
+};
+
+enum class Source : uint8_t { kExchange, kChain };
+std::string_view SourceName(Source s);
+
+struct Discrepancy {
+  Source source = Source::kExchange;
+  std::string token_id;  // empty: collateral
+  int64_t ours_micros = 0;
+  int64_t theirs_micros = 0;
+  Nanos at = 0;
+  std::string detail;
+};
+
+struct LedgerCounters {
+  uint64_t legs = 0, applied = 0, settled = 0, reversed = 0, duplicates = 0, after_terminal = 0,
+           confirmed_then_failed = 0, seeded_legs_skipped = 0, comparisons = 0, suspects = 0, discrepancies = 0;
+};
+
+class Ledger {
+ public:
+  // --- seeding (start-up) ---
+  void SeedToken(const std::string& token_id, const std::string& condition_id, int64_t provisional_micros,
+                 int64_t settled_micros);
+  void SeedCollateral(int64_t provisional_micros, int64_t settled_micros);
+  // A leg whose effects are already inside the seeded balances, at `status`.
+  void SeedLeg(const TradeLeg& leg);
+
+  // --- trades ---
+  // Returns true when the ledger changed.
+  bool OnLeg(const TradeLeg& leg);
+  void SetMark(const std::string& token_id, int64_t mark_units);
+
+  // --- reconciliation ---
+  // Compares a source's balance with ours (exchange: provisional; chain: settled). Returns the
+  // discrepancy when a difference has persisted; nullopt otherwise.
+  std::optional<Discrepancy> Compare(Source source, const std::string& token_id, int64_t theirs_micros, Nanos now);
+
+  const std::map<std::string, TokenPosition>& positions() const { return positions_; }
+  const TokenPosition* Find(const std::string& token_id) const;
+  const Collateral& collateral() const { return collateral_; }
+  const LedgerCounters& counters() const { return counters_; }
+  const std::vector<Discrepancy>& discrepancies() const { return discrepancies_; }
+  // Tokens changed since the last call (to publish).
+  std::vector<std::string> TakeChanged();
+  int64_t RealizedMicros() const;
+  int64_t UnrealizedMicros() const;
+
+ private:
+  struct Applied {
+    bool provisional = false;
+    bool settled = false;
+    bool failed = false;
+    int64_t token_delta = 0;
+    int64_t collateral_delta = 0;
+    int64_t cost_delta = 0;
+    int64_t realized_delta = 0;
+  };
+  TokenPosition& Position(const std::string& token_id, const std::string& condition_id);
+  void ApplyProvisional(const TradeLeg& leg, Applied& a);
+  void Touch(TokenPosition& p);
+
+  std::map<std::string, TokenPosition> positions_;
+  Collateral collateral_;
+  std::map<std::string, Applied> legs_;  // trade id + ":" + order id
+  struct Suspect {
+    int64_t ours = 0, theirs = 0;
+    uint64_t version = 0;
+    bool reported = false;
+  };
+  std::map<std::string, Suspect> suspects_;  // source + token
+  std::vector<Discrepancy> discrepancies_;
+  std::vector<std::string> changed_;
+  LedgerCounters counters_;
+};
+
+}  // namespace clobmaker::positions

@@ -1,0 +1,77 @@
+// positions: the only authority on inventory (design.md s1): provisional and settled buckets per
+// token, collateral, P&L, reconciled against the exchange and the chain.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include "common/clob/credentials.h"
+#include "common/core/status.h"
+#include "common/grpcserver/grpc_server.h"
+#include "common/signing/keys.h"
+#include "services/positions/service/positions_service.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  using clobmaker::StatusText;
+  CLI::App app{"positions: inventory, collateral and P&L, reconciled with the exchange and the chain"};
+  clobmaker::positions::PositionsOptions options;
+  std::string key_file, key_env = "CLOBMAKER_PRIVATE_KEY", admin_token_file;
+  int64_t reconcile_s = 10;
+  app.add_option("--nats", options.nats_url, "NATS server URL")->capture_default_str();
+  app.add_option("--clob-url", options.clob_url, "CLOB REST base URL (the simulator by default)")
+      ->capture_default_str();
+  app.add_option("--rpc-url", options.rpc_url, "Ethereum JSON-RPC URL (default: the simulator's <clob-url>/rpc)");
+  app.add_option("--key-file", key_file, "wallet key file (owner-only)");
+  app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();
+  app.add_option("--chain-id", options.chain_id, "137 or 80002")->capture_default_str();
+  app.add_option("--signature-type", options.signature_type, "0 EOA, 1 POLY_PROXY, 2 POLY_GNOSIS_SAFE, 3 POLY_1271")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
+  app.add_option("--funder", options.funder, "address holding the funds (default: the key's)");
+  app.add_option("--reconcile-interval-s", reconcile_s, "compare with the exchange and the chain this often")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
+  app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
+  CLI11_PARSE(app, argc, argv);
+  options.reconcile_interval = reconcile_s * clobmaker::kNanosPerSecond;
+
+  auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
+                              : clobmaker::signing::LoadPrivateKeyFile(key_file);
+  if (!key.ok()) {
+    std::fprintf(stderr, "positions: wallet key: %s\n", std::string(StatusText(key.status())).c_str());
+    return 2;
+  }
+  auto token = clobmaker::grpcserver::LoadAdminToken(admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
+  if (!token.ok()) {
+    std::fprintf(stderr, "positions: %s\n", std::string(StatusText(token.status())).c_str());
+    return 2;
+  }
+  options.admin_token = *token;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  auto credentials = clobmaker::clob::LoadOrDeriveCredentials(*key, options.clob_url, options.chain_id, g_stop);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "positions: %s\n", std::string(StatusText(credentials.status())).c_str());
+    return 1;
+  }
+  auto service = clobmaker::positions::PositionsService::Create(options, *key, *credentials);
+  if (!service.ok()) {
+    std::fprintf(stderr, "positions: %s\n", std::string(StatusText(service.status())).c_str());
+    return 1;
+  }
+  absl::Status run = (*service)->Run(g_stop);
+  if (!run.ok()) {
+    spdlog::error("positions: {}", StatusText(run));
+    return 3;
+  }
+  spdlog::info("positions: stopped");
+  return 0;
+}

@@ -1,0 +1,568 @@
+#include "services/positions/service/positions_service.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "clobmaker/marketdata/v1/marketdata.pb.h"
+#include "clobmaker/positions/v1/positions.grpc.pb.h"
+#include "clobmaker/user/v1/user.pb.h"
+#include "common/bus/convert.h"
+#include "common/bus/header.h"
+#include "common/bus/subjects.h"
+#include "common/chain/json_rpc.h"
+#include "common/clob/rest_client.h"
+#include "common/core/executor.h"
+#include "common/core/status.h"
+#include "common/grpcserver/grpc_server.h"
+#include "common/nats/nats.h"
+#include "common/net/http_client.h"
+#include "common/net/io_thread.h"
+#include "common/signing/order.h"
+#include "services/positions/core/ledger.h"
+
+namespace clobmaker::positions {
+
+class AdminService;
+
+namespace {
+
+std::optional<LegStatus> ToLegStatus(polymarket::TradeStatus s) {
+  switch (s) {
+    case polymarket::TradeStatus::kMatched:
+      return LegStatus::kMatched;
+    case polymarket::TradeStatus::kMined:
+      return LegStatus::kMined;
+    case polymarket::TradeStatus::kRetrying:
+      return LegStatus::kRetrying;
+    case polymarket::TradeStatus::kConfirmed:
+      return LegStatus::kConfirmed;
+    case polymarket::TradeStatus::kFailed:
+      return LegStatus::kFailed;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct PositionsService::Impl {
+  PositionsOptions options;
+  const crypto::PrivateKey* key = nullptr;
+  const signing::ApiCredentials* credentials = nullptr;
+  const Clock& clock = SystemClock::Instance();
+  ThreadExecutor loop;       // owns the ledger
+  ThreadExecutor callbacks;  // REST answers land here (never the loop: the worker threads wait on them)
+  ThreadExecutor kv_writer;
+  std::unique_ptr<net::IoThread> io;
+  std::unique_ptr<clob::ClobRestClient> rest;
+  std::unique_ptr<net::HttpClient> rpc;
+  std::unique_ptr<nats::Connection> nats;
+  std::unique_ptr<nats::JetStream> js;
+  std::unique_ptr<nats::KeyValue> positions_kv;
+  std::unique_ptr<nats::KeyValue> markets_kv;
+  std::vector<std::unique_ptr<nats::Subscription>> subs;
+  std::unique_ptr<nats::PullConsumer> consumer;
+  bus::HeaderStamper stamper{"positions"};
+  Ledger ledger;
+  polymarket::Identity identity;
+  crypto::Address funder;
+  signing::ChainContracts contracts;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<grpcserver::GrpcServer> grpc;
+  std::vector<std::thread> threads;
+  std::atomic<bool> threads_stop{false};
+  std::atomic<bool> seeded{false};
+  std::atomic<bool> reconcile_requested{false};
+  std::atomic<uint64_t> source_failures{0}, bad_messages{0}, kv_failures{0}, reconciles{0};
+  // Loop-owned.
+  std::map<std::string, std::string> token_market;  // token -> condition
+  std::set<std::string> seeded_tokens;
+  Nanos last_republish = 0;
+
+  Nanos Now() const { return clock.WallNanos(); }
+
+  template <typename F>
+  auto OnLoop(F&& fn) {
+    using R = decltype(fn());
+    std::promise<R> promise;
+    auto future = promise.get_future();
+    loop.Post([&] {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        promise.set_value();
+      } else {
+        promise.set_value(fn());
+      }
+    });
+    return future.get();
+  }
+
+  // --- sources (called from worker threads, never the loop) ---
+  absl::StatusOr<int64_t> ExchangeBalance(const std::string& token) {
+    std::promise<clob::Result<polymarket::BalanceAllowance>> p;
+    rest->GetBalanceAllowance(token.empty() ? "COLLATERAL" : "CONDITIONAL", token, options.signature_type,
+                              [&](clob::Result<polymarket::BalanceAllowance> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    if (!r.ok()) {
+      source_failures++;
+      return absl::UnavailableError(
+          fmt::format("balance-allowance {}: {}", token.empty() ? "collateral" : token, r.error.error));
+    }
+    return r.value->balance;
+  }
+
+  absl::StatusOr<int64_t> ChainBalance(const std::string& token) {
+    std::string data;
+    crypto::Address to = contracts.collateral;
+    if (token.empty()) {
+      data = chain::Erc20BalanceOfCall(funder);
+    } else {
+      auto id = Uint256::FromDecimal(token);
+      if (!id.ok()) return id.status();
+      data = chain::Erc1155BalanceOfCall(funder, *id);
+      to = contracts.conditional_tokens;
+    }
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "";
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = chain::EthCallRequest(1, to, data);
+    net::HttpResult r = rpc->SendSync(std::move(req), 5 * kNanosPerSecond);
+    if (r.outcome != net::Outcome::kOk || !r.response) {
+      source_failures++;
+      return absl::UnavailableError(fmt::format("chain eth_call: {}", r.error));
+    }
+    auto v = chain::ParseUint256Result(r.response->body);
+    if (!v.ok()) source_failures++;
+    return v;
+  }
+
+  std::vector<std::string> KnownTokens() {
+    return OnLoop([&] {
+      std::vector<std::string> out;
+      for (const auto& [token, market] : token_market) out.push_back(token);
+      return out;
+    });
+  }
+
+  // Start-up: balances from both sources, then the legs already inside them.
+  void Seed(const std::vector<std::string>& tokens) {
+    for (const std::string& token : tokens) {
+      auto ex = ExchangeBalance(token);
+      auto ch = ChainBalance(token);
+      if (!ex.ok() || !ch.ok()) {
+        spdlog::warn("positions: cannot seed {}: {} / {}", token.empty() ? "collateral" : token,
+                     StatusText(ex.status()), StatusText(ch.status()));
+        continue;
+      }
+      OnLoop([&] {
+        if (token.empty()) {
+          ledger.SeedCollateral(*ex, *ch);
+        } else {
+          ledger.SeedToken(token, token_market[token], *ex, *ch);
+          seeded_tokens.insert(token);
+        }
+      });
+    }
+  }
+
+  void SeedRecentLegs() {
+    const int64_t after = (Now() - options.seed_lookback) / kNanosPerSecond;
+    std::string cursor(polymarket::kFirstCursor);
+    size_t legs = 0;
+    for (int page = 0; page < 50; ++page) {
+      std::promise<clob::Result<polymarket::Page<polymarket::UserTradeEvent>>> p;
+      rest->GetTrades({.after_s = after, .cursor = cursor}, [&](auto r) { p.set_value(std::move(r)); });
+      auto r = p.get_future().get();
+      if (!r.ok()) {
+        spdlog::warn("positions: recent trades for the seed: {}", r.error.error);
+        return;
+      }
+      OnLoop([&] {
+        for (const polymarket::UserTradeEvent& t : r.value->data) {
+          auto status = ToLegStatus(t.status);
+          if (!status) continue;
+          for (const polymarket::OurFill& f : polymarket::AttributeFills(t, identity)) {
+            ledger.SeedLeg({.trade_id = t.id,
+                            .order_id = f.order_id,
+                            .token_id = f.asset_id,
+                            .condition_id = t.market,
+                            .side = f.side,
+                            .price_units = f.price.units(),
+                            .size_micros = f.size.micros(),
+                            .status = *status});
+            legs++;
+          }
+        }
+      });
+      if (r.value->last()) break;
+      cursor = r.value->next_cursor;
+    }
+    spdlog::info("positions: {} recent legs are inside the seeded balances", legs);
+  }
+
+  // One round: both sources for collateral and every known token. Returns discrepancies found.
+  uint32_t Reconcile() {
+    reconciles++;
+    uint32_t found = 0;
+    std::vector<std::string> tokens = KnownTokens();
+    tokens.insert(tokens.begin(), "");  // collateral
+    for (const std::string& token : tokens) {
+      for (Source source : {Source::kExchange, Source::kChain}) {
+        auto theirs = source == Source::kExchange ? ExchangeBalance(token) : ChainBalance(token);
+        if (!theirs.ok()) continue;
+        auto d = OnLoop([&] { return ledger.Compare(source, token, *theirs, Now()); });
+        if (!d) continue;
+        found++;
+        spdlog::warn("positions: discrepancy: {}", d->detail);
+        positions::v1::Discrepancy msg;
+        const Nanos now = Now();
+        OnLoop([&] { stamper.Stamp(msg.mutable_header(), 0, now, now); });
+        msg.set_source(std::string(SourceName(d->source)));
+        msg.set_token_id(d->token_id);
+        msg.set_ours_micros(d->ours_micros);
+        msg.set_theirs_micros(d->theirs_micros);
+        msg.set_detail(d->detail);
+        (void)nats->Publish("cm.positions.discrepancy", msg.SerializeAsString());
+      }
+    }
+    return found;
+  }
+
+  // --- loop side ---
+  void FillPosition(const TokenPosition& p, positions::v1::Position& out, Nanos now) {
+    stamper.Stamp(out.mutable_header(), 0, now, now);
+    out.set_token_id(p.token_id);
+    out.set_condition_id(p.condition_id);
+    out.set_provisional_micros(p.provisional_micros);
+    out.set_settled_micros(p.settled_micros);
+    out.set_avg_cost_units_x1e6(p.AvgCostUnitsX1e6());
+    out.set_realized_pnl_micros(p.realized_pnl_micros);
+    out.set_unrealized_pnl_micros(p.UnrealizedMicros());
+    if (p.mark_units) out.set_mark_price_units(*p.mark_units);
+  }
+
+  void Publish(const std::vector<std::string>& tokens) {
+    const Nanos now = Now();
+    for (const std::string& token : tokens) {
+      const TokenPosition* p = ledger.Find(token);
+      if (p == nullptr) continue;
+      positions::v1::Position msg;
+      FillPosition(*p, msg, now);
+      std::string data = msg.SerializeAsString();
+      (void)nats->Publish(bus::PositionsSubject(token), data);
+      kv_writer.Post([this, token, data = std::move(data)] {
+        if (auto put = positions_kv->Put(token, data); !put.ok()) kv_failures++;
+      });
+    }
+  }
+
+  void Flush() {
+    if (!seeded) return;  // nothing leaves before the seed: a partial picture would mislead strategy
+    Publish(ledger.TakeChanged());
+  }
+
+  void OnTradeMessage(const std::string& data) {
+    user::v1::UserTradeEvent e;
+    if (!e.ParseFromString(data)) {
+      bad_messages++;
+      return;
+    }
+    auto status = bus::FromProto(e.status());
+    if (!status.ok()) {
+      bad_messages++;
+      return;
+    }
+    auto leg_status = ToLegStatus(*status);
+    if (!leg_status) return;
+    for (const user::v1::Fill& f : e.fills()) {
+      auto side = bus::FromProto(f.side());
+      if (!side.ok()) {
+        bad_messages++;
+        continue;
+      }
+      ledger.OnLeg({.trade_id = e.trade_id(),
+                    .order_id = f.order_id(),
+                    .token_id = f.token_id(),
+                    .condition_id = e.condition_id().empty() ? token_market[f.token_id()] : e.condition_id(),
+                    .side = *side,
+                    .price_units = f.price_units(),
+                    .size_micros = f.size_micros(),
+                    .status = *leg_status});
+    }
+    Flush();
+  }
+
+  void OnMarketInfo(const std::string& data, std::vector<std::string>* fresh) {
+    marketdata::v1::MarketInfo info;
+    if (!info.ParseFromString(data)) {
+      bad_messages++;
+      return;
+    }
+    for (const std::string& token : {info.market().yes_token_id(), info.market().no_token_id()}) {
+      if (token.empty()) continue;
+      if (token_market.emplace(token, info.market().condition_id()).second && fresh) fresh->push_back(token);
+    }
+  }
+
+  void ConsumeTrades() {
+    while (!threads_stop) {
+      auto batch = consumer->Fetch(64, 250 * kNanosPerMilli);
+      if (!batch.ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      for (nats::JsMessage& msg : *batch) {
+        const std::string subject(msg.subject());
+        std::string data(msg.data());
+        if (subject == bus::kUserConnectedSubject) {
+          reconcile_requested = true;  // the user stream reconnected: compare soon
+        } else if (subject.rfind("cm.user.trade.", 0) == 0) {
+          OnLoop([&] { OnTradeMessage(data); });  // applied before the ack: nothing is lost
+        }
+        (void)msg.Ack();
+      }
+    }
+  }
+
+  void Worker() {
+    Nanos last_reconcile = Now();
+    while (!threads_stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      // Markets that appeared since: seed their tokens before counting on them.
+      std::vector<std::string> unseeded = OnLoop([&] {
+        std::vector<std::string> out;
+        for (const auto& [token, market] : token_market) {
+          if (!seeded_tokens.contains(token)) out.push_back(token);
+        }
+        return out;
+      });
+      if (!unseeded.empty()) {
+        Seed(unseeded);
+        OnLoop([&] { Flush(); });
+      }
+      const Nanos now = Now();
+      if (reconcile_requested.exchange(false) || now - last_reconcile >= options.reconcile_interval) {
+        last_reconcile = now;
+        Reconcile();
+      }
+      OnLoop([&] {
+        if (now - last_republish >= options.republish_interval) {
+          last_republish = now;
+          std::vector<std::string> all;
+          for (const auto& [token, p] : ledger.positions()) all.push_back(token);
+          Publish(all);
+        }
+      });
+    }
+  }
+
+  absl::Status Setup() {
+    CM_ASSIGN_OR_RETURN(contracts, signing::ContractsForChain(options.chain_id));
+    funder = key->address();
+    if (!options.funder.empty()) {
+      CM_ASSIGN_OR_RETURN(funder, crypto::Address::Parse(options.funder));
+    }
+    identity = {.api_keys = {credentials->key()}, .addresses = {key->address().ToLower(), funder.ToLower()}};
+    CM_ASSIGN_OR_RETURN(nats,
+                        nats::Connection::Connect({.url = options.nats_url, .name = "positions", .executor = &loop}));
+    CM_ASSIGN_OR_RETURN(js, nats::JetStream::Create(*nats));
+    CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kUserStream),
+                                         .subjects = {"cm.user.>"},
+                                         .duplicate_window = bus::kUserDuplicateWindowSeconds * kNanosPerSecond}));
+    CM_ASSIGN_OR_RETURN(positions_kv, js->EnsureKeyValue({.bucket = std::string(bus::kPositionsBucket)}));
+    CM_ASSIGN_OR_RETURN(markets_kv, js->EnsureKeyValue({.bucket = std::string(bus::kMarketsBucket)}));
+    io = std::make_unique<net::IoThread>();
+    clob::ClobClientOptions rest_options;
+    rest_options.http.base_url = options.clob_url;
+    rest_options.chain_id = options.chain_id;
+    rest_options.executor = &callbacks;
+    CM_ASSIGN_OR_RETURN(rest, clob::ClobRestClient::Create(*io, rest_options, key, credentials));
+    if (options.rpc_url.empty()) options.rpc_url = options.clob_url + "/rpc";
+    CM_ASSIGN_OR_RETURN(rpc, net::HttpClient::Create(*io, {.base_url = options.rpc_url}));
+    return absl::OkStatus();
+  }
+
+  absl::Status Start();
+
+  void Shutdown() {
+    if (grpc) grpc->Shutdown();
+    threads_stop = true;
+    for (std::thread& t : threads) t.join();
+    subs.clear();
+    OnLoop([] {});
+    rest.reset();
+    rpc.reset();
+    io.reset();
+    std::promise<void> flushed;
+    kv_writer.Post([&] { flushed.set_value(); });
+    flushed.get_future().wait();
+  }
+};
+
+class AdminService final : public v1::PositionsAdmin::Service {
+ public:
+  explicit AdminService(PositionsService::Impl& s) : s_(s) {}
+  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+
+  grpc::Status GetPositions(grpc::ServerContext* ctx, const v1::GetPositionsRequest* in,
+                            v1::GetPositionsResponse* out) override {
+    if (auto st = Authorize(*ctx); !st.ok()) return st;
+    s_.OnLoop([&] {
+      const Nanos now = s_.Now();
+      for (const auto& [token, p] : s_.ledger.positions()) {
+        if (!in->condition_id().empty() && p.condition_id != in->condition_id()) continue;
+        s_.FillPosition(p, *out->add_positions(), now);
+      }
+      out->mutable_collateral()->set_provisional_micros(s_.ledger.collateral().provisional_micros);
+      out->mutable_collateral()->set_settled_micros(s_.ledger.collateral().settled_micros);
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetPnl(grpc::ServerContext* ctx, const v1::GetPnlRequest*, v1::GetPnlResponse* out) override {
+    if (auto st = Authorize(*ctx); !st.ok()) return st;
+    s_.OnLoop([&] {
+      out->set_realized_micros(s_.ledger.RealizedMicros());
+      out->set_unrealized_micros(s_.ledger.UnrealizedMicros());
+      out->set_fees_micros(0);  // makers pay no fee (V2)
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListDiscrepancies(grpc::ServerContext* ctx, const v1::ListDiscrepanciesRequest* in,
+                                 v1::ListDiscrepanciesResponse* out) override {
+    if (auto st = Authorize(*ctx); !st.ok()) return st;
+    s_.OnLoop([&] {
+      const auto& all = s_.ledger.discrepancies();
+      const size_t limit = in->limit() == 0 ? all.size() : std::min<size_t>(in->limit(), all.size());
+      for (size_t i = all.size() - limit; i < all.size(); ++i) {
+        const Discrepancy& d = all[i];
+        v1::Discrepancy* m = out->add_discrepancies();
+        m->mutable_header()->set_publish_ts_ns(d.at);
+        m->set_source(std::string(SourceName(d.source)));
+        m->set_token_id(d.token_id);
+        m->set_ours_micros(d.ours_micros);
+        m->set_theirs_micros(d.theirs_micros);
+        m->set_detail(d.detail);
+      }
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Reconcile(grpc::ServerContext* ctx, const v1::ReconcileRequest*, v1::ReconcileResponse* out) override {
+    if (auto st = Authorize(*ctx); !st.ok()) return st;
+    // Two rounds: a difference becomes a discrepancy only when it persists.
+    uint32_t found = s_.Reconcile();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    found += s_.Reconcile();
+    out->set_discrepancies(found);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest*, common::v1::ServiceStatus* out) override {
+    if (auto st = Authorize(*ctx); !st.ok()) return st;
+    s_.OnLoop([&] {
+      const LedgerCounters& c = s_.ledger.counters();
+      out->set_service("positions");
+      out->set_ready(s_.seeded.load());
+      if (!s_.seeded) out->set_not_ready_reason("seeding from the exchange and the chain");
+      auto& m = *out->mutable_counters();
+      const auto put = [&](const char* name, uint64_t v) { m[name] = static_cast<int64_t>(v); };
+      put("tokens", s_.ledger.positions().size());
+      put("legs", c.legs);
+      put("applied", c.applied);
+      put("settled", c.settled);
+      put("reversed", c.reversed);
+      put("duplicates", c.duplicates);
+      put("after_terminal", c.after_terminal);
+      put("confirmed_then_failed", c.confirmed_then_failed);
+      put("comparisons", c.comparisons);
+      put("suspects", c.suspects);
+      put("discrepancies", c.discrepancies);
+      put("reconciles", s_.reconciles.load());
+      put("source_failures", s_.source_failures.load());
+      put("bad_messages", s_.bad_messages.load());
+      put("kv_failures", s_.kv_failures.load());
+    });
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status Authorize(const grpc::ServerContext& ctx) const {
+    return auth_ == nullptr ? grpc::Status::OK : auth_->Check(ctx);
+  }
+  PositionsService::Impl& s_;
+  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+};
+
+absl::Status PositionsService::Impl::Start() {
+  // 1. The durable consumer first (new ones start at the end of the stream), so that nothing
+  //    published during the seed is missed; replays from before it are deduplicated.
+  CM_ASSIGN_OR_RETURN(
+      consumer, js->Consumer(bus::kUserStream, "positions", {.filter_subject = "cm.user.>", .deliver_new_only = true}));
+  // 2. Markets known so far, and those that appear later.
+  CM_ASSIGN_OR_RETURN(const std::vector<std::string> keys, markets_kv->Keys());
+  for (const std::string& k : keys) {
+    auto entry = markets_kv->Get(k);
+    if (entry.ok()) OnLoop([&] { OnMarketInfo(entry->value, nullptr); });
+  }
+  CM_ASSIGN_OR_RETURN(auto sub, nats->Subscribe(std::string(bus::kMarketInfoWildcard),
+                                                [this](nats::Message m) { OnMarketInfo(m.data, nullptr); }));
+  subs.push_back(std::move(sub));
+  CM_ASSIGN_OR_RETURN(auto books, nats->Subscribe(std::string(bus::kBookWildcard), [this](nats::Message m) {
+    marketdata::v1::Book b;
+    if (!b.ParseFromString(m.data) || b.bids_size() == 0 || b.asks_size() == 0 || b.resyncing()) return;
+    ledger.SetMark(b.token_id(), (b.bids(0).price_units() + b.asks(0).price_units()) / 2);
+  }));
+  subs.push_back(std::move(books));
+  // 3. Seed: collateral and every known token from both sources, then the legs inside them.
+  std::vector<std::string> tokens = KnownTokens();
+  tokens.insert(tokens.begin(), "");
+  Seed(tokens);
+  SeedRecentLegs();
+  seeded = true;
+  OnLoop([&] {
+    std::vector<std::string> all;
+    for (const auto& [token, p] : ledger.positions()) all.push_back(token);
+    Publish(all);
+    (void)ledger.TakeChanged();
+  });
+  spdlog::info("positions: seeded {} tokens and collateral from the exchange and the chain ({})", tokens.size() - 1,
+               options.rpc_url);
+  threads.emplace_back([this] { ConsumeTrades(); });
+  threads.emplace_back([this] { Worker(); });
+  admin = std::make_unique<AdminService>(*this);
+  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
+                                {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
+  admin->set_authorizer(&grpc->authorizer());
+  spdlog::info("positions: admin API on {}", grpc->address());
+  return absl::OkStatus();
+}
+
+PositionsService::PositionsService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PositionsService::~PositionsService() { impl_->Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<PositionsService>> PositionsService::Create(const PositionsOptions& options,
+                                                                           const crypto::PrivateKey& key,
+                                                                           const signing::ApiCredentials& credentials) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->key = &key;
+  impl->credentials = &credentials;
+  CM_RETURN_IF_ERROR(impl->Setup());
+  return std::unique_ptr<PositionsService>(new PositionsService(std::move(impl)));
+}
+
+absl::Status PositionsService::Run(const std::atomic<bool>& stop) {
+  CM_RETURN_IF_ERROR(impl_->Start());
+  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return absl::OkStatus();
+}
+
+}  // namespace clobmaker::positions

@@ -1,0 +1,47 @@
+// positions' shell: seeds the Ledger from the exchange (GET /balance-allowance) and the chain
+// (JSON-RPC balanceOf), then consumes CM_USER trades through the durable consumer "positions";
+// reconciles periodically against both sources; publishes positions to KV CM_POSITIONS and
+// cm.positions.<token>, discrepancies to cm.positions.discrepancy; serves gRPC PositionsAdmin.
+#pragma once
+
+#include <absl/status/statusor.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/core/clock.h"
+#include "common/crypto/crypto.h"
+#include "common/signing/auth.h"
+
+namespace clobmaker::positions {
+
+struct PositionsOptions {
+  std::string nats_url = "nats://127.0.0.1:4222";
+  std::string clob_url = "http://127.0.0.1:8080";
+  std::string rpc_url;  // Ethereum JSON-RPC; default <clob_url>/rpc (the simulator's node)
+  std::string admin_listen = "127.0.0.1:0";
+  std::string admin_token;
+  uint64_t chain_id = 137;
+  int signature_type = 0;
+  std::string funder;  // the address holding the funds (default: the key's)
+  Nanos reconcile_interval = 10 * kNanosPerSecond;
+  Nanos republish_interval = 5 * kNanosPerSecond;
+  Nanos seed_lookback = 10 * 60 * kNanosPerSecond;  // recent trades already inside the seeded balances
+};
+
+class PositionsService {
+ public:
+  static absl::StatusOr<std::unique_ptr<PositionsService>> Create(const PositionsOptions& options,
+                                                                  const crypto::PrivateKey& key,
+                                                                  const signing::ApiCredentials& credentials);
+  ~PositionsService();
+  absl::Status Run(const std::atomic<bool>& stop);
+  struct Impl;
+
+ private:
+  explicit PositionsService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace clobmaker::positions
