@@ -58,7 +58,7 @@ MarketChannel::Shard& MarketChannel::NewShard() {
   return *raw;
 }
 
-void MarketChannel::Subscribe(const std::vector<std::string>& asset_ids) {
+std::vector<std::string> MarketChannel::Subscribe(const std::vector<std::string>& asset_ids) {
   std::vector<std::vector<std::string>> added(shards_.size());
   for (const std::string& asset : asset_ids) {
     const bool known = std::any_of(shards_.begin(), shards_.end(), [&](const auto& s) {
@@ -79,12 +79,15 @@ void MarketChannel::Subscribe(const std::vector<std::string>& asset_ids) {
     target->assets.push_back(asset);
     added[target->index].push_back(asset);
   }
+  std::vector<std::string> live;
   for (auto& s : shards_) {
     // Connected shards learn new assets by an update; unconnected ones will send them all.
     if (s->connected && !added[s->index].empty()) {
       s->client->Send(polymarket::MarketSubscriptionUpdate(added[s->index], true));
+      live.insert(live.end(), added[s->index].begin(), added[s->index].end());
     }
   }
+  return live;
 }
 
 void MarketChannel::Unsubscribe(const std::vector<std::string>& asset_ids) {

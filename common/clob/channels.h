@@ -35,7 +35,9 @@ class MarketChannel {
   ~MarketChannel();
 
   // Adds assets (duplicates ignored), filling existing shards first, opening new ones as needed.
-  void Subscribe(const std::vector<std::string>& asset_ids);
+  // Returns the assets subscribed on connections that are already up (their initial dump is on its
+  // way now; on_connected will not be called for them); the others follow on_connected.
+  std::vector<std::string> Subscribe(const std::vector<std::string>& asset_ids);
   void Unsubscribe(const std::vector<std::string>& asset_ids);
   void Stop();
 

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "execution: wallet key: %s\n", std::string(StatusText(key.status())).c_str());
     return 2;
   }
+  spdlog::info("execution: wallet address {}", key->address().ToChecksum());  // public; the key never is
   auto type = clobmaker::signing::SignatureTypeFromInt(signature_type);
   if (!type.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(StatusText(type.status())).c_str());

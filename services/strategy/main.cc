@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   clobmaker::strategy::StrategyOptions options;
   std::string config_file, admin_token_file, key_file, key_env;
   bool all_markets = false;
-  int64_t scoring_interval_s = 10;
+  int64_t scoring_interval_s = 3;
   app.add_option("--nats", options.nats_url, "NATS server URL")->capture_default_str();
   app.add_option("--clob-url", options.clob_url, "CLOB REST base URL (for /orders-scoring)")->capture_default_str();
   app.add_option("--config", config_file, "YAML file of markets and parameters (docs/strategy.md)");

@@ -205,7 +205,11 @@ struct MarketDataService::Impl {
                                                     m.condition_id, m.token_ids.size()));
     }
     const std::vector<std::string> added = keeper->AddMarket(m, Now());
-    if (!added.empty()) channel->Subscribe(added);
+    if (!added.empty()) {
+      // Assets added to a connection that is already up: their dump is coming on it now.
+      const std::vector<std::string> live = channel->Subscribe(added);
+      if (!live.empty()) keeper->OnConnected(live, Now());
+    }
     spdlog::info("marketdata: market {} ({}) tick {}{}: tokens {} / {}", m.condition_id, m.slug, m.tick.ToString(),
                  m.neg_risk ? " neg-risk" : "", m.token_ids[0], m.token_ids[1]);
     Flush();

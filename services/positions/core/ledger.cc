@@ -48,7 +48,8 @@ void Ledger::SeedToken(const std::string& token_id, const std::string& condition
   TokenPosition& p = Position(token_id, condition_id);
   p.provisional_micros = provisional_micros;
   p.settled_micros = settled_micros;
-  p.cost_micros = 0;  // unknown history: the seed is the basis (P&L counts from here)
+  p.cost_micros = 0;  // unknown history: valued at the first mark (P&L counts from there)
+  p.unvalued_seed_micros = std::max<int64_t>(provisional_micros, 0);
   Touch(p);
 }
 
@@ -175,6 +176,10 @@ void Ledger::SetMark(const std::string& token_id, int64_t mark_units) {
   // Not a change to publish by itself (marks move with every book): the periodic republication
   // carries it.
   it->second.mark_units = mark_units;
+  if (it->second.unvalued_seed_micros > 0) {
+    it->second.cost_micros += Notional(it->second.unvalued_seed_micros, mark_units);
+    it->second.unvalued_seed_micros = 0;
+  }
 }
 
 std::optional<Discrepancy> Ledger::Compare(Source source, const std::string& token_id, int64_t theirs_micros,

@@ -46,6 +46,7 @@ struct TokenPosition {
   int64_t cost_micros = 0;  // pUSD paid for the provisional holding (average-cost basis)
   int64_t realized_pnl_micros = 0;
   std::optional<int64_t> mark_units;  // mid of the token's book
+  int64_t unvalued_seed_micros = 0;   // seeded holdings with no cost yet: valued at the first mark
   uint64_t version = 0;               // bumps on every change
   int64_t AvgCostUnitsX1e6() const;   // average entry price x 10^6, in price units
   int64_t UnrealizedMicros() const;   // at the mark; 0 without one

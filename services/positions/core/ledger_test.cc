@@ -79,6 +79,17 @@ TEST(Ledger, SeededLegsAreNotCountedTwice) {
   EXPECT_EQ(l.Find("yes")->settled_micros, 10'000'000);
 }
 
+TEST(Ledger, SeededHoldingsAreValuedAtTheFirstMark) {
+  Ledger l;
+  l.SeedToken("yes", "0xc", 100'000'000, 100'000'000);
+  l.OnLeg(Leg("t1", model::Side::kBuy, 4000, 10'000'000, LegStatus::kMatched));
+  l.SetMark("yes", 5000);  // the 100 seeded shares cost 50 pUSD from here; the 10 bought cost 4
+  EXPECT_EQ(l.Find("yes")->cost_micros, 54'000'000);
+  EXPECT_EQ(l.Find("yes")->UnrealizedMicros(), 1'000'000);
+  l.SetMark("yes", 5100);
+  EXPECT_EQ(l.Find("yes")->UnrealizedMicros(), 1'000'000 + 110 * 10'000);
+}
+
 TEST(Ledger, DiscrepancyOnlyWhenADifferencePersists) {
   Ledger l;
   l.SeedToken("yes", "0xc", 10'000'000, 10'000'000);

@@ -32,13 +32,16 @@ void RewardEngine::OnOrderEvent(const orders::v1::OrderEvent& event) {
     return;
   }
   LiveOrder& l = live_[o.order_id()];
-  const bool was_scoring = l.scoring && l.price_units == o.price_units();
+  const bool same_price = l.price_units == o.price_units();
+  const bool was_scoring = l.scoring && same_price;
+  const bool was_checked = l.checked && same_price;
   l.condition_id = o.condition_id();
   l.token_id = o.token_id();
   l.buy = o.side() == common::v1::SIDE_BUY;
   l.price_units = o.price_units();
   l.remaining_micros = std::max<int64_t>(0, o.original_size_micros() - o.matched_size_micros());
   l.scoring = was_scoring;
+  l.checked = was_checked;
 }
 
 void RewardEngine::OnBook(const std::string& condition_id, const marketdata::v1::Book& book) {
@@ -68,7 +71,9 @@ void RewardEngine::OnScoring(const std::map<std::string, bool>& scoring, Nanos n
   OnTimer(now);
   for (auto& [id, o] : live_) {
     auto it = scoring.find(id);
-    o.scoring = it != scoring.end() && it->second;
+    if (it == scoring.end()) continue;  // not asked this time
+    o.scoring = it->second;
+    o.checked = true;
   }
 }
 
@@ -108,13 +113,14 @@ RewardReport RewardEngine::Report(const std::string& condition_id) const {
     if (o.condition_id != condition_id) continue;
     r.live_orders++;
     r.live_size_micros += o.remaining_micros;
+    if (o.checked) r.checked_size_micros += o.remaining_micros;
     if (o.scoring) {
       r.scoring_size_micros += o.remaining_micros;
       r.our_score += Score(condition_id, o);
     }
   }
-  if (r.live_size_micros > 0) {
-    r.scoring_share = static_cast<double>(r.scoring_size_micros) / static_cast<double>(r.live_size_micros);
+  if (r.checked_size_micros > 0) {
+    r.scoring_share = static_cast<double>(r.scoring_size_micros) / static_cast<double>(r.checked_size_micros);
   }
   if (auto b = books_.find(condition_id); b != books_.end()) r.book_score = b->second.book_score;
   if (auto a = accrued_.find(condition_id); a != accrued_.end()) r.estimated_reward_micros = a->second;

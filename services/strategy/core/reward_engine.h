@@ -36,7 +36,8 @@ struct RewardReport {
   int64_t live_orders = 0;
   int64_t live_size_micros = 0;
   int64_t scoring_size_micros = 0;
-  double scoring_share = 0;  // scoring size / live size
+  int64_t checked_size_micros = 0;  // live size whose scoring the exchange has answered for
+  double scoring_share = 0;         // scoring size / checked size (orders newer than the last poll wait)
   double our_score = 0;
   double book_score = 0;
   double estimated_reward_micros = 0;  // accrued since start
@@ -65,6 +66,7 @@ class RewardEngine {
     int64_t price_units = 0;
     int64_t remaining_micros = 0;
     bool scoring = false;
+    bool checked = false;  // the exchange answered for this order at its current price
   };
   struct MarketBook {
     std::optional<int64_t> mid2;  // twice the YES mid

@@ -201,9 +201,12 @@ TEST(RewardEngine, LiveSetFromOrderEventsScoringShareAndEstimate) {
   event("c2", "yes", 4700, orders::v1::ORDER_STATE_LIVE);
   event("c2", "yes", 4700, orders::v1::ORDER_STATE_CANCELED);
   EXPECT_EQ(r.LiveOrderIds(), (std::vector<std::string>{"a", "b", "c"}));
+
   r.OnScoring({{"a", true}, {"b", true}, {"c", false}}, kT0);
+  event("e", "yes", 4900, orders::v1::ORDER_STATE_LIVE);  // newer than the poll: not counted yet
   RewardReport rep = r.Report("0xc");
-  EXPECT_EQ(rep.live_orders, 3);
+  EXPECT_EQ(rep.live_orders, 4);
+  EXPECT_EQ(rep.checked_size_micros, 60'000'000);
   EXPECT_NEAR(rep.scoring_share, 2.0 / 3.0, 1e-9);
   // Both scoring orders sit 1 cent from the mid in a 3-cent band: (2/3)^2 x 20 shares each.
   EXPECT_NEAR(rep.our_score, 2 * (4.0 / 9.0) * 20e6, 1.0);

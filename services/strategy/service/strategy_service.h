@@ -28,7 +28,7 @@ struct StrategyOptions {
   std::string instance = "strategy";
   StrategyConfig config;
   Nanos timer_interval = 100 * kNanosPerMilli;
-  Nanos scoring_interval = 10 * kNanosPerSecond;
+  Nanos scoring_interval = 3 * kNanosPerSecond;
   uint64_t chain_id = 137;
 };
 

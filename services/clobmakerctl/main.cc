@@ -1,0 +1,434 @@
+// clobmakerctl: the operator's command line over the services' gRPC admin APIs.
+//
+//   clobmakerctl [--json] [--token-file F] [--execution ADDR] [--marketdata ADDR] [--strategy ADDR]
+//                [--positions ADDR] [--userstream ADDR] [--sim ADDR] COMMAND [ARGS]
+//
+//   status | markets | books | orders [--all] | positions | pnl | discrepancies
+//   kill [REASON] | reset | cancel-all [REASON] | pause CONDITION [REASON] | resume CONDITION
+//   params get CONDITION | params set CONDITION KEY=VALUE... | reconcile
+//   orphans --address A      orders live at the simulator that execution does not know (persisting)
+//   sim-open --address A     our orders open at the simulator; sim-fills --address A: our trades
+//
+// Tables by default, --json (one JSON object per line) for scripts. The admin token comes from
+// --token-file or CLOBMAKER_ADMIN_TOKEN and is sent as a bearer token. Exit codes: 0 done, 1 the
+// service refused or is unreachable, 2 bad usage.
+#include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "clobmaker/marketdata/v1/marketdata.grpc.pb.h"
+#include "clobmaker/orders/v1/orders.grpc.pb.h"
+#include "clobmaker/positions/v1/positions.grpc.pb.h"
+#include "clobmaker/sim/v1/sim.grpc.pb.h"
+#include "clobmaker/strategy/v1/strategy.grpc.pb.h"
+#include "clobmaker/user/v1/user.grpc.pb.h"
+#include "common/core/status.h"
+#include "common/grpcserver/grpc_server.h"
+#include "common/model/decimal.h"
+
+namespace {
+
+using clobmaker::model::FormatScaled;
+
+struct Ctl {
+  bool json = false;
+  std::string token;
+  std::string execution = "127.0.0.1:9101", userstream = "127.0.0.1:9102", marketdata = "127.0.0.1:9103",
+              strategy = "127.0.0.1:9104", positions = "127.0.0.1:9105", sim = "127.0.0.1:9090";
+
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    return ctx;
+  }
+  static std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  }
+  void Json(const google::protobuf::Message& m) const {
+    std::string out;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+    std::printf("%s\n", out.c_str());
+  }
+};
+
+int Fail(const char* what, const grpc::Status& st) {
+  std::fprintf(stderr, "clobmakerctl: %s: %s (%d)\n", what, st.error_message().c_str(),
+               static_cast<int>(st.error_code()));
+  return 1;
+}
+
+std::string Price(int64_t units) { return FormatScaled(units, 4); }
+std::string Qty(int64_t micros) { return FormatScaled(micros, 6); }
+std::string Short(const std::string& s, size_t n = 14) { return s.size() <= n ? s : s.substr(0, n - 1) + "…"; }
+
+int Status(const Ctl& c) {
+  struct Row {
+    std::string name;
+    std::string address;
+  };
+  int rc = 0;
+  if (!c.json) std::printf("%-11s %-21s %-6s %s\n", "SERVICE", "ADDRESS", "READY", "DETAIL");
+  const auto show = [&](const std::string& name, const std::string& address,
+                        const clobmaker::common::v1::ServiceStatus& s, const std::string& extra) {
+    if (c.json) {
+      c.Json(s);
+      return;
+    }
+    std::printf("%-11s %-21s %-6s %s%s\n", name.c_str(), address.c_str(), s.ready() ? "yes" : "no",
+                s.not_ready_reason().c_str(), extra.c_str());
+  };
+  const auto unreachable = [&](const std::string& name, const std::string& address, const grpc::Status& st) {
+    rc = 1;
+    if (c.json) {
+      std::printf("{\"service\":\"%s\",\"error\":\"%s\"}\n", name.c_str(), st.error_message().c_str());
+    } else {
+      std::printf("%-11s %-21s %-6s %s\n", name.c_str(), address.c_str(), "-", st.error_message().c_str());
+    }
+  };
+  {
+    auto stub = clobmaker::orders::v1::ExecutionAdmin::NewStub(Ctl::Channel(c.execution));
+    clobmaker::orders::v1::ExecutionStatus s;
+    auto st = stub->Status(c.Context().get(), {}, &s);
+    if (st.ok()) {
+      if (c.json) {
+        c.Json(s);
+      } else {
+        show("execution", c.execution, s.service(),
+             fmt::format(" phase={} killed={} halted={} lease={} version={} posts={} cancels={}", s.phase(), s.killed(),
+                         s.halted(), s.lease_held(), s.order_version(), s.service().counters().at("posts_sent"),
+                         s.service().counters().at("cancels_sent")));
+      }
+    } else {
+      unreachable("execution", c.execution, st);
+    }
+  }
+  const auto generic = [&](const std::string& name, const std::string& address, auto stub_factory) {
+    auto stub = stub_factory(Ctl::Channel(address));
+    clobmaker::common::v1::ServiceStatus s;
+    auto st = stub->Status(c.Context().get(), {}, &s);
+    if (st.ok()) {
+      show(name, address, s, "");
+    } else {
+      unreachable(name, address, st);
+    }
+  };
+  generic("marketdata", c.marketdata, [](auto ch) { return clobmaker::marketdata::v1::MarketDataAdmin::NewStub(ch); });
+  generic("userstream", c.userstream, [](auto ch) { return clobmaker::user::v1::UserStreamAdmin::NewStub(ch); });
+  generic("strategy", c.strategy, [](auto ch) { return clobmaker::strategy::v1::StrategyAdmin::NewStub(ch); });
+  generic("positions", c.positions, [](auto ch) { return clobmaker::positions::v1::PositionsAdmin::NewStub(ch); });
+  return rc;
+}
+
+int Markets(const Ctl& c) {
+  auto stub = clobmaker::strategy::v1::StrategyAdmin::NewStub(Ctl::Channel(c.strategy));
+  clobmaker::strategy::v1::ListMarketsResponse r;
+  if (auto st = stub->ListMarkets(c.Context().get(), {}, &r); !st.ok()) return Fail("strategy", st);
+  if (c.json) {
+    for (const auto& m : r.markets()) c.Json(m);
+    return 0;
+  }
+  std::printf("%-16s %-14s %-7s %-15s %-6s %-10s %-8s %s\n", "MARKET", "SLUG", "FAIR", "BID / ASK", "BAND", "NET",
+              "SCORING", "GATES");
+  for (const auto& m : r.markets()) {
+    int64_t bid = 0, ask = 0;
+    for (const auto& o : m.ladder().orders()) {
+      const bool yes = o.token_id() == m.market().yes_token_id();
+      const bool is_bid = (o.side() == clobmaker::common::v1::SIDE_BUY) == yes;
+      const int64_t p = yes ? o.price_units() : 10'000 - o.price_units();
+      if (is_bid) bid = std::max(bid, p);
+      if (!is_bid && (ask == 0 || p < ask)) ask = p;
+    }
+    std::string gates;
+    for (const auto& g : m.gates_closed()) gates += (gates.empty() ? "" : "; ") + g;
+    std::printf("%-16s %-14s %-7s %-15s %-6s %-10s %-8s %s\n", Short(m.market().condition_id(), 16).c_str(),
+                Short(m.market().slug()).c_str(), Price(m.fair_value_units()).c_str(),
+                (bid ? Price(bid) + " / " + Price(ask) : std::string("-")).c_str(), m.in_reward_band() ? "in" : "-",
+                Qty(m.net_position_micros()).c_str(), fmt::format("{:.0f}%", 100 * m.scoring_share()).c_str(),
+                gates.empty() ? "quoting" : gates.c_str());
+  }
+  return 0;
+}
+
+int Books(const Ctl& c) {
+  auto stub = clobmaker::marketdata::v1::MarketDataAdmin::NewStub(Ctl::Channel(c.marketdata));
+  clobmaker::marketdata::v1::ListBooksResponse r;
+  if (auto st = stub->ListBooks(c.Context().get(), {}, &r); !st.ok()) return Fail("marketdata", st);
+  if (c.json) {
+    for (const auto& b : r.books()) c.Json(b);
+    return 0;
+  }
+  std::printf("%-16s %-8s %-8s %-7s %-10s %s\n", "TOKEN", "BID", "ASK", "TICK", "AGE", "STATE");
+  for (const auto& b : r.books()) {
+    std::printf("%-16s %-8s %-8s %-7s %-10s %s\n", Short(b.token_id(), 16).c_str(), Price(b.best_bid_units()).c_str(),
+                Price(b.best_ask_units()).c_str(), Price(b.tick_units()).c_str(),
+                fmt::format("{:.1f}s", static_cast<double>(b.age_ns()) / 1e9).c_str(),
+                b.resyncing() ? "resyncing" : "trusted");
+  }
+  return 0;
+}
+
+int Orders(const Ctl& c, bool all) {
+  auto stub = clobmaker::orders::v1::ExecutionAdmin::NewStub(Ctl::Channel(c.execution));
+  clobmaker::orders::v1::ListOrdersRequest req;
+  req.set_include_terminal(all);
+  clobmaker::orders::v1::ListOrdersResponse r;
+  if (auto st = stub->ListOrders(c.Context().get(), req, &r); !st.ok()) return Fail("execution", st);
+  if (c.json) {
+    for (const auto& o : r.orders()) c.Json(o);
+    return 0;
+  }
+  std::printf("%-16s %-16s %-5s %-3s %-7s %-10s %-10s %s\n", "ORDER", "TOKEN", "SIDE", "LVL", "PRICE", "SIZE",
+              "MATCHED", "STATE");
+  for (const auto& o : r.orders()) {
+    std::printf("%-16s %-16s %-5s %-3u %-7s %-10s %-10s %s\n", Short(o.order_id(), 16).c_str(),
+                Short(o.token_id(), 16).c_str(), o.side() == clobmaker::common::v1::SIDE_BUY ? "BUY" : "SELL",
+                o.level(), Price(o.price_units()).c_str(), Qty(o.original_size_micros()).c_str(),
+                Qty(o.matched_size_micros()).c_str(), clobmaker::orders::v1::OrderState_Name(o.state()).c_str());
+  }
+  return 0;
+}
+
+int Positions(const Ctl& c) {
+  auto stub = clobmaker::positions::v1::PositionsAdmin::NewStub(Ctl::Channel(c.positions));
+  clobmaker::positions::v1::GetPositionsResponse r;
+  if (auto st = stub->GetPositions(c.Context().get(), {}, &r); !st.ok()) return Fail("positions", st);
+  if (c.json) {
+    c.Json(r);
+    return 0;
+  }
+  std::printf("%-16s %-12s %-12s %-9s %-10s %s\n", "TOKEN", "PROVISIONAL", "SETTLED", "AVG", "REALISED", "UNREALISED");
+  for (const auto& p : r.positions()) {
+    std::printf("%-16s %-12s %-12s %-9s %-10s %s\n", Short(p.token_id(), 16).c_str(),
+                Qty(p.provisional_micros()).c_str(), Qty(p.settled_micros()).c_str(),
+                FormatScaled(p.avg_cost_units_x1e6(), 10).c_str(), Qty(p.realized_pnl_micros()).c_str(),
+                Qty(p.unrealized_pnl_micros()).c_str());
+  }
+  std::printf("%-16s %-12s %-12s\n", "pUSD", Qty(r.collateral().provisional_micros()).c_str(),
+              Qty(r.collateral().settled_micros()).c_str());
+  return 0;
+}
+
+int Pnl(const Ctl& c) {
+  auto stub = clobmaker::positions::v1::PositionsAdmin::NewStub(Ctl::Channel(c.positions));
+  clobmaker::positions::v1::GetPnlResponse r;
+  if (auto st = stub->GetPnl(c.Context().get(), {}, &r); !st.ok()) return Fail("positions", st);
+  if (c.json) {
+    c.Json(r);
+  } else {
+    std::printf("realised %s  unrealised %s  fees %s pUSD\n", Qty(r.realized_micros()).c_str(),
+                Qty(r.unrealized_micros()).c_str(), Qty(r.fees_micros()).c_str());
+  }
+  return 0;
+}
+
+int Discrepancies(const Ctl& c) {
+  auto stub = clobmaker::positions::v1::PositionsAdmin::NewStub(Ctl::Channel(c.positions));
+  clobmaker::positions::v1::ListDiscrepanciesResponse r;
+  if (auto st = stub->ListDiscrepancies(c.Context().get(), {}, &r); !st.ok()) return Fail("positions", st);
+  for (const auto& d : r.discrepancies()) {
+    if (c.json) {
+      c.Json(d);
+    } else {
+      std::printf("%s\n", d.detail().c_str());
+    }
+  }
+  return 0;
+}
+
+std::vector<clobmaker::sim::v1::TruthOrder> SimOpen(const Ctl& c, const std::string& address, grpc::Status* st) {
+  auto stub = clobmaker::sim::v1::SimTruth::NewStub(Ctl::Channel(c.sim));
+  clobmaker::sim::v1::OpenOrdersRequest req;
+  req.set_address(address);
+  clobmaker::sim::v1::OpenOrdersResponse r;
+  *st = stub->OpenOrders(c.Context().get(), req, &r);
+  return {r.orders().begin(), r.orders().end()};
+}
+
+// Orders open at the simulator that execution does not know, over three looks 500 ms apart (an
+// order in flight is known to execution before it is sent, so a real orphan persists).
+int Orphans(const Ctl& c, const std::string& address) {
+  std::map<std::string, int> seen;
+  for (int look = 0; look < 3; ++look) {
+    if (look > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    grpc::Status st;
+    const auto open = SimOpen(c, address, &st);
+    if (!st.ok()) return Fail("simulator", st);
+    auto stub = clobmaker::orders::v1::ExecutionAdmin::NewStub(Ctl::Channel(c.execution));
+    clobmaker::orders::v1::ListOrdersResponse known;
+    if (auto est = stub->ListOrders(c.Context().get(), {}, &known); !est.ok()) return Fail("execution", est);
+    std::set<std::string> ids;
+    for (const auto& o : known.orders()) ids.insert(o.order_id());
+    for (const auto& o : open) {
+      if (!ids.contains(o.order_id())) seen[o.order_id()]++;
+    }
+  }
+  int orphans = 0;
+  for (const auto& [id, n] : seen) orphans += n == 3 ? 1 : 0;
+  std::printf(c.json ? "{\"orphans\":%d}\n" : "orphans=%d\n", orphans);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Ctl c;
+  CLI::App app{"clobmakerctl: the operator's command line over the admin APIs"};
+  std::string token_file, address, reason;
+  bool all = false;
+  app.add_flag("--json", c.json, "JSON, one object per line");
+  app.add_option("--token-file", token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
+  app.add_option("--execution", c.execution, "execution admin address")->capture_default_str();
+  app.add_option("--marketdata", c.marketdata, "marketdata admin address")->capture_default_str();
+  app.add_option("--strategy", c.strategy, "strategy admin address")->capture_default_str();
+  app.add_option("--positions", c.positions, "positions admin address")->capture_default_str();
+  app.add_option("--userstream", c.userstream, "userstream admin address")->capture_default_str();
+  app.add_option("--sim", c.sim, "simulator control/truth address")->capture_default_str();
+  app.require_subcommand(1);
+  auto* status = app.add_subcommand("status", "every service's readiness and key figures");
+  auto* markets = app.add_subcommand("markets", "markets: fair value, our quote, band, net position, gates");
+  auto* books = app.add_subcommand("books", "books marketdata holds");
+  auto* orders = app.add_subcommand("orders", "execution's orders");
+  orders->add_flag("--all", all, "include terminal orders");
+  auto* positions = app.add_subcommand("positions", "inventory and collateral");
+  auto* pnl = app.add_subcommand("pnl", "realised and unrealised P&L");
+  auto* discrepancies = app.add_subcommand("discrepancies", "reconciliation discrepancies");
+  auto* kill = app.add_subcommand("kill", "kill switch: cancel everything, post nothing until reset");
+  kill->add_option("reason", reason);
+  auto* reset = app.add_subcommand("reset", "clear the kill switch / halt");
+  auto* cancel_all = app.add_subcommand("cancel-all", "cancel every order now");
+  cancel_all->add_option("reason", reason);
+  std::string condition;
+  auto* pause = app.add_subcommand("pause", "stop quoting one market");
+  pause->add_option("condition", condition)->required();
+  pause->add_option("reason", reason);
+  auto* resume = app.add_subcommand("resume", "quote one market again");
+  resume->add_option("condition", condition)->required();
+  auto* params = app.add_subcommand("params", "strategy parameters");
+  params->require_subcommand(1);
+  auto* params_get = params->add_subcommand("get", "show a market's parameters");
+  params_get->add_option("condition", condition)->required();
+  std::vector<std::string> assignments;
+  auto* params_set = params->add_subcommand("set", "change parameters (validated as a whole)");
+  params_set->add_option("condition", condition)->required();
+  params_set->add_option("values", assignments, "KEY=VALUE ...")->required();
+  auto* reconcile = app.add_subcommand("reconcile", "execution and positions reconcile now");
+  auto* orphans = app.add_subcommand("orphans", "orders live at the simulator that execution does not know");
+  orphans->add_option("--address", address, "our funder address")->required();
+  auto* sim_open = app.add_subcommand("sim-open", "our orders open at the simulator");
+  sim_open->add_option("--address", address, "our funder address")->required();
+  auto* sim_fills = app.add_subcommand("sim-fills", "our trades at the simulator");
+  sim_fills->add_option("--address", address, "our funder address")->required();
+  CLI11_PARSE(app, argc, argv);
+
+  auto token = clobmaker::grpcserver::LoadAdminToken(token_file, "CLOBMAKER_ADMIN_TOKEN");
+  if (!token.ok()) {
+    std::fprintf(stderr, "clobmakerctl: %s\n", std::string(clobmaker::StatusText(token.status())).c_str());
+    return 2;
+  }
+  c.token = *token;
+  auto exec = clobmaker::orders::v1::ExecutionAdmin::NewStub(Ctl::Channel(c.execution));
+  const auto done = [&](const char* what, const grpc::Status& st) {
+    if (!st.ok()) return Fail(what, st);
+    std::printf(c.json ? "{\"ok\":true}\n" : "ok\n");
+    return 0;
+  };
+  if (*status) return Status(c);
+  if (*markets) return Markets(c);
+  if (*books) return Books(c);
+  if (*orders) return Orders(c, all);
+  if (*positions) return Positions(c);
+  if (*pnl) return Pnl(c);
+  if (*discrepancies) return Discrepancies(c);
+  if (*kill) {
+    clobmaker::orders::v1::KillRequest req;
+    req.set_reason(reason.empty() ? "clobmakerctl" : reason);
+    clobmaker::orders::v1::KillResponse r;
+    return done("execution", exec->Kill(c.Context().get(), req, &r));
+  }
+  if (*reset) {
+    clobmaker::orders::v1::ResetResponse r;
+    return done("execution", exec->Reset(c.Context().get(), {}, &r));
+  }
+  if (*cancel_all) {
+    clobmaker::orders::v1::CancelAllRequest req;
+    req.set_reason(reason.empty() ? "clobmakerctl" : reason);
+    clobmaker::orders::v1::CancelAllResponse r;
+    return done("execution", exec->CancelAll(c.Context().get(), req, &r));
+  }
+  if (*pause) {
+    clobmaker::orders::v1::PauseMarketRequest req;
+    req.set_condition_id(condition);
+    req.set_reason(reason.empty() ? "clobmakerctl" : reason);
+    clobmaker::orders::v1::PauseMarketResponse r;
+    return done("execution", exec->PauseMarket(c.Context().get(), req, &r));
+  }
+  if (*resume) {
+    clobmaker::orders::v1::ResumeMarketRequest req;
+    req.set_condition_id(condition);
+    clobmaker::orders::v1::ResumeMarketResponse r;
+    return done("execution", exec->ResumeMarket(c.Context().get(), req, &r));
+  }
+  auto strat = clobmaker::strategy::v1::StrategyAdmin::NewStub(Ctl::Channel(c.strategy));
+  if (*params_get) {
+    clobmaker::strategy::v1::GetParamsRequest req;
+    req.set_condition_id(condition);
+    clobmaker::strategy::v1::MarketParams r;
+    if (auto st = strat->GetParams(c.Context().get(), req, &r); !st.ok()) return Fail("strategy", st);
+    c.Json(r);  // parameters read best as JSON in both modes
+    return 0;
+  }
+  if (*params_set) {
+    clobmaker::strategy::v1::SetParamsRequest req;
+    req.set_condition_id(condition);
+    for (const std::string& a : assignments) {
+      const size_t eq = a.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "clobmakerctl: '%s' is not KEY=VALUE\n", a.c_str());
+        return 2;
+      }
+      (*req.mutable_values())[a.substr(0, eq)] = a.substr(eq + 1);
+    }
+    clobmaker::strategy::v1::SetParamsResponse r;
+    if (auto st = strat->SetParams(c.Context().get(), req, &r); !st.ok()) return Fail("strategy", st);
+    c.Json(r.params());
+    return 0;
+  }
+  if (*reconcile) {
+    clobmaker::orders::v1::ReconcileResponse er;
+    if (auto st = exec->Reconcile(c.Context().get(), {}, &er); !st.ok()) return Fail("execution", st);
+    auto pos = clobmaker::positions::v1::PositionsAdmin::NewStub(Ctl::Channel(c.positions));
+    clobmaker::positions::v1::ReconcileResponse pr;
+    if (auto st = pos->Reconcile(c.Context().get(), {}, &pr); !st.ok()) return Fail("positions", st);
+    std::printf(c.json ? "{\"exchange_open\":%u,\"cache_live\":%u,\"position_discrepancies\":%u}\n"
+                       : "execution: %u open at the exchange, %u live in the cache; positions: %u discrepancies\n",
+                er.exchange_open(), er.cache_live(), pr.discrepancies());
+    return 0;
+  }
+  if (*orphans) return Orphans(c, address);
+  if (*sim_open) {
+    grpc::Status st;
+    const auto open = SimOpen(c, address, &st);
+    if (!st.ok()) return Fail("simulator", st);
+    std::printf(c.json ? "{\"open\":%zu}\n" : "open=%zu\n", open.size());
+    return 0;
+  }
+  if (*sim_fills) {
+    auto stub = clobmaker::sim::v1::SimTruth::NewStub(Ctl::Channel(c.sim));
+    clobmaker::sim::v1::TradesRequest req;
+    req.set_address(address);
+    clobmaker::sim::v1::TradesResponse r;
+    if (auto st = stub->Trades(c.Context().get(), req, &r); !st.ok()) return Fail("simulator", st);
+    std::printf(c.json ? "{\"fills\":%d}\n" : "fills=%d\n", r.trades_size());
+    return 0;
+  }
+  return 2;
+}
