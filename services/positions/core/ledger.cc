@@ -48,7 +48,8 @@ void Ledger::SeedToken(const std::string& token_id, const std::string& condition
   TokenPosition& p = Position(token_id, condition_id);
   p.provisional_micros = provisional_micros;
   p.settled_micros = settled_micros;
-  p.cost_micros = 0;  // unknown history: valued at the first mark (P&L counts from there)
+  p.onchain_micros = settled_micros;  // the chain's balance
+  p.cost_micros = 0;                  // unknown history: valued at the first mark (P&L counts from there)
   p.unvalued_seed_micros = std::max<int64_t>(provisional_micros, 0);
   Touch(p);
 }
@@ -56,6 +57,7 @@ void Ledger::SeedToken(const std::string& token_id, const std::string& condition
 void Ledger::SeedCollateral(int64_t provisional_micros, int64_t settled_micros) {
   collateral_.provisional_micros = provisional_micros;
   collateral_.settled_micros = settled_micros;
+  collateral_.onchain_micros = settled_micros;
   collateral_.version++;
 }
 
@@ -66,7 +68,10 @@ void Ledger::SeedLeg(const TradeLeg& leg) {
       a.failed = true;
       break;
     case LegStatus::kConfirmed:
-      a.provisional = a.settled = true;
+      a.provisional = a.settled = a.onchain = true;
+      break;
+    case LegStatus::kMined:
+      a.provisional = a.onchain = true;
       break;
     default:
       a.provisional = true;
@@ -77,6 +82,14 @@ void Ledger::SeedLeg(const TradeLeg& leg) {
   a.collateral_delta = leg.side == model::Side::kBuy ? -Notional(leg.size_micros, leg.price_units)
                                                      : Notional(leg.size_micros, leg.price_units);
   Position(leg.token_id, leg.condition_id);
+}
+
+void Ledger::ApplyOnchain(TokenPosition& p, Applied& a) {
+  if (a.onchain) return;
+  a.onchain = true;
+  p.onchain_micros += a.token_delta;
+  collateral_.onchain_micros += a.collateral_delta;
+  collateral_.version++;
 }
 
 void Ledger::ApplyProvisional(const TradeLeg& leg, Applied& a) {
@@ -121,10 +134,16 @@ bool Ledger::OnLeg(const TradeLeg& leg) {
         return false;
       }
       if (a.provisional) {
+        if (leg.status == LegStatus::kMined && !a.onchain) {
+          ApplyOnchain(p, a);
+          Touch(p);
+          return true;
+        }
         if (known) counters_.duplicates++;
         return false;
       }
       ApplyProvisional(leg, a);
+      if (leg.status == LegStatus::kMined) ApplyOnchain(p, a);
       return true;
     case LegStatus::kConfirmed:
       if (a.failed) {
@@ -136,6 +155,7 @@ bool Ledger::OnLeg(const TradeLeg& leg) {
         return false;
       }
       if (!a.provisional) ApplyProvisional(leg, a);
+      ApplyOnchain(p, a);
       p.settled_micros += a.token_delta;
       collateral_.settled_micros += a.collateral_delta;
       collateral_.version++;
@@ -188,11 +208,11 @@ std::optional<Discrepancy> Ledger::Compare(Source source, const std::string& tok
   int64_t ours = 0;
   uint64_t version = 0;
   if (token_id.empty()) {
-    ours = source == Source::kExchange ? collateral_.provisional_micros : collateral_.settled_micros;
+    ours = source == Source::kExchange ? collateral_.provisional_micros : collateral_.onchain_micros;
     version = collateral_.version;
   } else {
     const TokenPosition* p = Find(token_id);
-    ours = p == nullptr ? 0 : (source == Source::kExchange ? p->provisional_micros : p->settled_micros);
+    ours = p == nullptr ? 0 : (source == Source::kExchange ? p->provisional_micros : p->onchain_micros);
     version = p == nullptr ? 0 : p->version;
   }
   const std::string key = std::string(SourceName(source)) + "/" + token_id;

@@ -43,7 +43,8 @@ struct TokenPosition {
   std::string condition_id;
   int64_t provisional_micros = 0;
   int64_t settled_micros = 0;
-  int64_t cost_micros = 0;  // pUSD paid for the provisional holding (average-cost basis)
+  int64_t onchain_micros = 0;  // what the chain should say: legs MINED or CONFIRMED (reconciliation)
+  int64_t cost_micros = 0;     // pUSD paid for the provisional holding (average-cost basis)
   int64_t realized_pnl_micros = 0;
   std::optional<int64_t> mark_units;  // mid of the token's book
   int64_t unvalued_seed_micros = 0;   // seeded holdings with no cost yet: valued at the first mark
@@ -55,6 +56,7 @@ struct TokenPosition {
 struct Collateral {
   int64_t provisional_micros = 0;
   int64_t settled_micros = 0;
+  int64_t onchain_micros = 0;
   uint64_t version = 0;
 };
 
@@ -90,7 +92,8 @@ class Ledger {
   void SetMark(const std::string& token_id, int64_t mark_units);
 
   // --- reconciliation ---
-  // Compares a source's balance with ours (exchange: provisional; chain: settled). Returns the
+  // Compares a source's balance with ours (exchange: provisional; chain: what is on chain, i.e.
+  // legs MINED or CONFIRMED — the chain moves when a trade is mined, before it is CONFIRMED). Returns the
   // discrepancy when a difference has persisted; nullopt otherwise.
   std::optional<Discrepancy> Compare(Source source, const std::string& token_id, int64_t theirs_micros, Nanos now);
 
@@ -109,6 +112,7 @@ class Ledger {
     bool provisional = false;
     bool settled = false;
     bool failed = false;
+    bool onchain = false;
     int64_t token_delta = 0;
     int64_t collateral_delta = 0;
     int64_t cost_delta = 0;
@@ -116,6 +120,7 @@ class Ledger {
   };
   TokenPosition& Position(const std::string& token_id, const std::string& condition_id);
   void ApplyProvisional(const TradeLeg& leg, Applied& a);
+  void ApplyOnchain(TokenPosition& p, Applied& a);
   void Touch(TokenPosition& p);
 
   std::map<std::string, TokenPosition> positions_;

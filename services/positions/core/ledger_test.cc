@@ -31,8 +31,13 @@ TEST(Ledger, ProvisionalThenSettledAndCollateral) {
   EXPECT_EQ(p->settled_micros, 0);
   EXPECT_EQ(l.collateral().provisional_micros, 1'000'000'000 - 4'000'000);
   EXPECT_EQ(l.collateral().settled_micros, 1'000'000'000);
+  EXPECT_EQ(p->onchain_micros, 0);
+  EXPECT_TRUE(l.OnLeg(Leg("t1", model::Side::kBuy, 4000, 10'000'000, LegStatus::kMined)));  // on chain now
+  EXPECT_EQ(p->onchain_micros, 10'000'000);
+  EXPECT_EQ(l.collateral().onchain_micros, 1'000'000'000 - 4'000'000);
   EXPECT_FALSE(l.OnLeg(Leg("t1", model::Side::kBuy, 4000, 10'000'000, LegStatus::kMined)));
   EXPECT_TRUE(l.OnLeg(Leg("t1", model::Side::kBuy, 4000, 10'000'000, LegStatus::kConfirmed)));
+  EXPECT_EQ(p->onchain_micros, 10'000'000);
   EXPECT_EQ(p->settled_micros, 10'000'000);
   EXPECT_EQ(l.collateral().settled_micros, 1'000'000'000 - 4'000'000);
   EXPECT_EQ(p->AvgCostUnitsX1e6(), 4000LL * 1'000'000);
@@ -119,7 +124,7 @@ TEST(Ledger, ReplaysWithDuplicatesReorderingAndFailuresAgreeWithTheFinalStatuses
     SCOPED_TRACE(testing::Message() << "seed " << seed << " (replay: LEDGER_SEED=" << seed << ")");
     Rng rng(seed);
     std::vector<TradeLeg> messages;
-    std::map<std::string, int64_t> expect_prov, expect_settled;
+    std::map<std::string, int64_t> expect_prov, expect_settled, expect_onchain;
     int64_t expect_coll_prov = 0, expect_coll_settled = 0;
     const int legs = static_cast<int>(rng.Between(1, 30));
     for (int i = 0; i < legs; ++i) {
@@ -143,6 +148,7 @@ TEST(Ledger, ReplaysWithDuplicatesReorderingAndFailuresAgreeWithTheFinalStatuses
         expect_prov[token] += dq;
         expect_coll_prov += dc;
       }
+      if (!fails) expect_onchain[token] += dq;  // MINED is on every path that does not fail
       if (!fails && complete) {
         expect_settled[token] += dq;
         expect_coll_settled += dc;
@@ -166,6 +172,7 @@ TEST(Ledger, ReplaysWithDuplicatesReorderingAndFailuresAgreeWithTheFinalStatuses
       const TokenPosition* p = l.Find(token);
       ASSERT_EQ(p ? p->provisional_micros : 0, expect_prov[token]) << token;
       ASSERT_EQ(p ? p->settled_micros : 0, expect_settled[token]) << token;
+      ASSERT_EQ(p ? p->onchain_micros : 0, expect_onchain[token]) << token;
     }
     ASSERT_EQ(l.collateral().provisional_micros, expect_coll_prov);
     ASSERT_EQ(l.collateral().settled_micros, expect_coll_settled);
