@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--instance", options.instance, "lease holder name (default host:pid)");
   app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file,
                  "admin bearer token file (owner-only); else CLOBMAKER_ADMIN_TOKEN");
   app.add_option("--admin-tls-cert", options.admin_tls_cert, "admin API certificate (PEM) for mTLS");

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
   app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
   CLI11_PARSE(app, argc, argv);
   options.reconcile_interval = reconcile_s * clobmaker::kNanosPerSecond;

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_flag("--all-markets", all_markets, "without --config: quote every market marketdata publishes, defaults");
   app.add_option("--instance", options.instance, "instance name")->capture_default_str();
   app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
   app.add_option("--key-file", key_file, "wallet key file (owner-only): enables the reward scoring poll");
   app.add_option("--key-env", key_env, "environment variable holding the wallet key (instead of --key-file)");

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ws-url", options.ws_url, "user channel URL (default: derived from --clob-url)");
   app.add_option("--admin-listen", options.admin_listen, "gRPC status address")->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
   app.add_option("--key-file", key_file, "wallet key file (owner-only), used to derive the API key");
   app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();

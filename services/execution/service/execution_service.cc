@@ -19,6 +19,8 @@
 #include "common/core/executor.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/service_status.h"
 #include "common/nats/nats.h"
 #include "common/net/io_thread.h"
 #include "services/execution/service/lease.h"
@@ -112,6 +114,17 @@ struct ExecutionService::Impl {
   ThreadExecutor loop;
   ThreadExecutor publisher_loop;
   std::unique_ptr<net::IoThread> io;
+  metrics::Registry registry;
+  metrics::Histogram& post_to_answer =
+      registry.AddHistogram("clobmaker_execution_http_seconds", "request sent -> HTTP answer", "endpoint=\"post\"");
+  metrics::Histogram& cancel_to_answer =
+      registry.AddHistogram("clobmaker_execution_http_seconds", "request sent -> HTTP answer", "endpoint=\"cancel\"");
+  // Tick to trade on one host: the market event's receipt by marketdata (the ladder's
+  // source_event_ts_ns) -> the first signed POST after that ladder handed to the HTTP client.
+  metrics::Histogram& tick_to_post = registry.AddHistogram(
+      "clobmaker_tick_to_trade_seconds", "market event received by marketdata -> signed POST sent by execution");
+  Nanos pending_source_ns = 0;  // loop-owned: the oldest ladder source not yet followed by a post
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::unique_ptr<clob::ClobRestClient> rest;
   std::unique_ptr<nats::Connection> nats;
   std::unique_ptr<nats::JetStream> js;
@@ -160,10 +173,15 @@ struct ExecutionService::Impl {
       case ActionKind::kPost: {
         std::vector<const signing::SignedOrder*> orders;
         for (const auto& o : a.orders) orders.push_back(o.get());
+        if (pending_source_ns > 0) {
+          tick_to_post.Observe(Now() - pending_source_ns);
+          pending_source_ns = 0;
+        }
         // The shared pointers keep the signed orders alive until the answer.
         rest->PostOrders(
             orders, signing::OrderType::kGtc, a.post_only,
             [this, id, keep = std::move(a.orders)](clob::Result<std::vector<polymarket::PostOrderResult>> r) {
+              post_to_answer.Observe(r.elapsed);
               PostReply reply{.outcome = r.outcome,
                               .http_status = r.http_status,
                               .error = r.error.error,
@@ -176,7 +194,10 @@ struct ExecutionService::Impl {
       case ActionKind::kCancel: {
         std::vector<std::string> ids;
         for (const auto& o : a.order_ids) ids.push_back(o.ToString());
-        rest->CancelOrders(ids, [this, id](clob::Result<polymarket::CancelResult> r) { OnCancel(id, r); });
+        rest->CancelOrders(ids, [this, id](clob::Result<polymarket::CancelResult> r) {
+          cancel_to_answer.Observe(r.elapsed);
+          OnCancel(id, r);
+        });
         break;
       }
       case ActionKind::kCancelMarket:
@@ -299,10 +320,9 @@ struct ExecutionService::Impl {
     out->set_last_heartbeat_ns(c.last_heartbeat_ok());
     out->set_order_version(static_cast<uint32_t>(c.order_version().value_or(0)));
     out->set_inflight_requests(static_cast<uint32_t>(c.inflight_requests()));
-    for (const auto& [name, kind, cfg] :
-         {std::tuple{"post", ActionKind::kPost, options.core.post_budget},
-          std::tuple{"cancel", ActionKind::kCancel, options.core.cancel_budget},
-          std::tuple{"query", ActionKind::kQueryOrder, options.core.query_budget}}) {
+    for (const auto& [name, kind, cfg] : {std::tuple{"post", ActionKind::kPost, options.core.post_budget},
+                                          std::tuple{"cancel", ActionKind::kCancel, options.core.cancel_budget},
+                                          std::tuple{"query", ActionKind::kQueryOrder, options.core.query_budget}}) {
       auto* b = out->add_budgets();
       b->set_endpoint(name);
       b->set_capacity(static_cast<int64_t>(cfg.capacity));
@@ -348,6 +368,7 @@ struct ExecutionService::Impl {
       spdlog::warn("execution: refused desired ladder on {}: {}", m.subject, StatusText(converted.status()));
       return;
     }
+    if (ladder.source_event_ts_ns() > 0 && pending_source_ns == 0) pending_source_ns = ladder.source_event_ts_ns();
     Input([&] { core->OnLadder(*std::move(converted), Now()); });
   }
 
@@ -661,6 +682,23 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
                                                            .tls_client_ca_file = options.admin_tls_client_ca},
                                                           {admin.get()}));
   admin->set_authorizer(&grpc->authorizer());
+  metrics::AddServiceStatusCollector(registry, "execution", [this](common::v1::ServiceStatus* st) {
+    OnLoop([&] {
+      opb::ExecutionStatus full;
+      FillStatus(&full);
+      *st = full.service();
+      auto& c = *st->mutable_counters();
+      c["killed"] = full.killed() ? 1 : 0;
+      c["halted"] = full.halted() ? 1 : 0;
+      c["lease_held"] = full.lease_held() ? 1 : 0;
+      c["inflight_requests"] = full.inflight_requests();
+      for (const auto& b : full.budgets()) c["budget_available_" + b.endpoint()] = b.available();
+    });
+  });
+  if (!options.metrics_listen.empty()) {
+    CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*io, options.metrics_listen, registry));
+    spdlog::info("execution: metrics on http://{}/metrics", metrics_server->address());
+  }
   spdlog::info("execution: admin API on {}", grpc->address());
   while (!stop && !lease_lost) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (lease_lost) return absl::AbortedError("lease lost to another instance");
@@ -689,6 +727,7 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
 void ExecutionService::Impl::Shutdown() {
   threads_stop = true;
   if (grpc) grpc->Shutdown();
+  metrics_server.reset();
   for (auto& t : threads) t.join();
   threads.clear();
   ladder_sub.reset();

@@ -28,6 +28,7 @@ struct ExecutionOptions {
   std::string instance = "";      // lease holder name (default: host:pid)
   std::string admin_listen = "127.0.0.1:0";
   std::string admin_token;
+  std::string metrics_listen;  // Prometheus /metrics; empty: off
   std::string admin_tls_cert, admin_tls_key, admin_tls_client_ca;
   bool adopt = false;
   Nanos lease_ttl = 6 * kNanosPerSecond;

@@ -15,6 +15,8 @@
 #include "common/core/executor.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/service_status.h"
 #include "common/nats/nats.h"
 #include "common/net/http.h"
 #include "common/net/http_client.h"
@@ -59,6 +61,9 @@ struct MarketDataService::Impl {
   std::vector<Publication> pubs;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpcserver::GrpcServer> grpc;
+  metrics::Registry registry;
+  metrics::Histogram* frame_to_publish = nullptr;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::thread timer;
   std::atomic<bool> timer_stop{false};
   Nanos started_at = 0;
@@ -110,6 +115,7 @@ struct MarketDataService::Impl {
     }
     keeper->OnFrame(frame, receive);
     Flush();
+    frame_to_publish->Observe(Now() - receive);
   }
 
   void OnReferenceMessage(const std::string& message) {
@@ -247,6 +253,8 @@ struct MarketDataService::Impl {
     if (options.reference_url.empty()) options.reference_url = DeriveWsUrl(url, "/ws/reference");
     CM_ASSIGN_OR_RETURN(gamma, net::HttpClient::Create(*io, {.base_url = options.gamma_url}));
     keeper = std::make_unique<BookKeeper>(options.books, stamper);
+    frame_to_publish = &registry.AddHistogram("clobmaker_marketdata_frame_to_publish_seconds",
+                                              "market websocket frame taken by the loop -> books published");
     options.reference.feed = options.reference_feed;
     reference = std::make_unique<ReferenceTracker>(options.reference, stamper);
     started_at = Now();
@@ -273,6 +281,7 @@ struct MarketDataService::Impl {
 
   void Shutdown() {
     if (grpc) grpc->Shutdown();
+    metrics_server.reset();
     timer_stop = true;
     if (timer.joinable()) timer.join();
     OnLoop([&] {
@@ -381,6 +390,12 @@ class AdminService final : public v1::MarketDataAdmin::Service {
 
   grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest*, common::v1::ServiceStatus* out) override {
     if (auto st = Authorize(*ctx); !st.ok()) return st;
+    FillServiceStatus(out);
+    return grpc::Status::OK;
+  }
+
+  // Also read by the metrics endpoint (no authorization there: it binds loopback by default).
+  void FillServiceStatus(common::v1::ServiceStatus* out) {
     s_.OnLoop([&] {
       const Nanos now = s_.Now();
       const BookKeeperCounters& c = s_.keeper->counters();
@@ -438,7 +453,6 @@ class AdminService final : public v1::MarketDataAdmin::Service {
       put("kv_failures", s_.kv_failures);
       put("resolve_failures", s_.resolve_failures);
     });
-    return grpc::Status::OK;
   }
 
  private:
@@ -508,6 +522,22 @@ absl::Status MarketDataService::Impl::Start() {
   CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
                                 {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
   admin->set_authorizer(&grpc->authorizer());
+  metrics::AddServiceStatusCollector(registry, "marketdata",
+                                     [this](common::v1::ServiceStatus* st) { admin->FillServiceStatus(st); });
+  registry.AddCollector([this](metrics::Samples& s) {
+    OnLoop([&] {
+      const Nanos now = Now();
+      for (const auto& t : keeper->tokens()) {
+        if (t->last_receive == 0) continue;
+        s.Gauge("clobmaker_book_staleness_seconds", "time since the last message for the token's book",
+                static_cast<double>(now - t->last_receive) / 1e9, "token=\"" + t->token_id + "\"");
+      }
+    });
+  });
+  if (!options.metrics_listen.empty()) {
+    CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*io, options.metrics_listen, registry));
+    spdlog::info("marketdata: metrics on http://{}/metrics", metrics_server->address());
+  }
   timer = std::thread([this] {
     while (!timer_stop) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(options.timer_interval));

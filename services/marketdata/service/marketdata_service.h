@@ -26,6 +26,7 @@ struct MarketDataOptions {
   std::string reference_subscribe;  // text sent on every reference (re)connect (e.g. an RTDS subscription)
   std::string admin_listen = "127.0.0.1:0";
   std::string admin_token;
+  std::string metrics_listen;        // Prometheus /metrics; empty: off
   std::vector<std::string> markets;  // slugs or token ids
   bool all_markets = false;          // every market the metadata API lists (first page)
   size_t max_assets_per_connection = 200;

@@ -20,6 +20,8 @@
 #include "common/core/executor.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/service_status.h"
 #include "common/nats/nats.h"
 #include "common/net/http_client.h"
 #include "common/net/io_thread.h"
@@ -74,6 +76,10 @@ struct PositionsService::Impl {
   signing::ChainContracts contracts;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpcserver::GrpcServer> grpc;
+  metrics::Registry registry;
+  metrics::Histogram& matched_to_confirmed = registry.AddHistogram(
+      "clobmaker_positions_matched_to_confirmed_seconds", "a trade's match time -> its CONFIRMED status applied");
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::vector<std::thread> threads;
   std::atomic<bool> threads_stop{false};
   std::atomic<bool> seeded{false};
@@ -286,14 +292,18 @@ struct PositionsService::Impl {
         bad_messages++;
         continue;
       }
-      ledger.OnLeg({.trade_id = e.trade_id(),
-                    .order_id = f.order_id(),
-                    .token_id = f.token_id(),
-                    .condition_id = e.condition_id().empty() ? token_market[f.token_id()] : e.condition_id(),
-                    .side = *side,
-                    .price_units = f.price_units(),
-                    .size_micros = f.size_micros(),
-                    .status = *leg_status});
+      const bool applied =
+          ledger.OnLeg({.trade_id = e.trade_id(),
+                        .order_id = f.order_id(),
+                        .token_id = f.token_id(),
+                        .condition_id = e.condition_id().empty() ? token_market[f.token_id()] : e.condition_id(),
+                        .side = *side,
+                        .price_units = f.price_units(),
+                        .size_micros = f.size_micros(),
+                        .status = *leg_status});
+      if (applied && *leg_status == LegStatus::kConfirmed && e.match_time_ns() > 0) {
+        matched_to_confirmed.Observe(Now() - e.match_time_ns());
+      }
     }
     Flush();
   }
@@ -392,6 +402,7 @@ struct PositionsService::Impl {
 
   void Shutdown() {
     if (grpc) grpc->Shutdown();
+    metrics_server.reset();
     threads_stop = true;
     for (std::thread& t : threads) t.join();
     subs.clear();
@@ -467,6 +478,12 @@ class AdminService final : public v1::PositionsAdmin::Service {
 
   grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest*, common::v1::ServiceStatus* out) override {
     if (auto st = Authorize(*ctx); !st.ok()) return st;
+    FillServiceStatus(out);
+    return grpc::Status::OK;
+  }
+
+  // Also read by the metrics endpoint (no authorization there: it binds loopback by default).
+  void FillServiceStatus(common::v1::ServiceStatus* out) {
     s_.OnLoop([&] {
       const LedgerCounters& c = s_.ledger.counters();
       out->set_service("positions");
@@ -490,7 +507,6 @@ class AdminService final : public v1::PositionsAdmin::Service {
       put("bad_messages", s_.bad_messages.load());
       put("kv_failures", s_.kv_failures.load());
     });
-    return grpc::Status::OK;
   }
 
  private:
@@ -541,6 +557,12 @@ absl::Status PositionsService::Impl::Start() {
   CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
                                 {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
   admin->set_authorizer(&grpc->authorizer());
+  metrics::AddServiceStatusCollector(registry, "positions",
+                                     [this](common::v1::ServiceStatus* st) { admin->FillServiceStatus(st); });
+  if (!options.metrics_listen.empty()) {
+    CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*io, options.metrics_listen, registry));
+    spdlog::info("positions: metrics on http://{}/metrics", metrics_server->address());
+  }
   spdlog::info("positions: admin API on {}", grpc->address());
   return absl::OkStatus();
 }

@@ -22,6 +22,7 @@ struct PositionsOptions {
   std::string rpc_url;  // Ethereum JSON-RPC; default <clob_url>/rpc (the simulator's node)
   std::string admin_listen = "127.0.0.1:0";
   std::string admin_token;
+  std::string metrics_listen;  // Prometheus /metrics; empty: off
   uint64_t chain_id = 137;
   int signature_type = 0;
   std::string funder;  // the address holding the funds (default: the key's)

@@ -209,7 +209,7 @@ void StrategyCore::Requote(MarketState& m, Nanos now, Nanos source_ns, Nanos exc
 void StrategyCore::TakePublications(Nanos publish_ns, std::vector<Publication>& out) {
   for (auto& [subject, ladder] : out_) {
     ladder.mutable_header()->set_publish_ts_ns(publish_ns);
-    out.push_back({std::move(subject), ladder.SerializeAsString()});
+    out.push_back({std::move(subject), ladder.SerializeAsString(), ladder.header().receive_ts_ns()});
   }
   out_.clear();
 }

@@ -42,6 +42,7 @@ class DesiredLadder;
 struct Publication {
   std::string subject;
   std::string data;
+  Nanos input_receive_ns = 0;  // when the input that caused it was taken off the bus
 };
 
 struct MarketState {

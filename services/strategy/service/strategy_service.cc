@@ -18,6 +18,8 @@
 #include "common/core/executor.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/service_status.h"
 #include "common/nats/nats.h"
 #include "common/net/io_thread.h"
 #include "services/strategy/core/reward_engine.h"
@@ -43,6 +45,10 @@ struct StrategyService::Impl {
   RewardEngine rewards;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpcserver::GrpcServer> grpc;
+  metrics::Registry registry;
+  metrics::Histogram* input_to_ladder = nullptr;
+  std::unique_ptr<net::IoThread> metrics_io;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::vector<std::thread> threads;
   std::atomic<bool> threads_stop{false};
   Nanos started_at = 0;
@@ -61,7 +67,11 @@ struct StrategyService::Impl {
 
   void Flush() {
     std::vector<Publication> out;
-    core->TakePublications(Now(), out);
+    const Nanos publish = Now();
+    core->TakePublications(publish, out);
+    for (const Publication& p : out) {
+      if (p.input_receive_ns > 0) input_to_ladder->Observe(publish - p.input_receive_ns);
+    }
     for (const Publication& p : out) {
       if (auto st = nats->Publish(p.subject, p.data); !st.ok() && publish_failures++ % 100 == 0) {
         spdlog::warn("strategy: publish failed: {}", StatusText(st));
@@ -235,6 +245,8 @@ struct StrategyService::Impl {
 
   absl::Status Setup() {
     started_at = Now();
+    input_to_ladder = &registry.AddHistogram("clobmaker_strategy_input_to_ladder_seconds",
+                                             "book/reference/... taken off the bus -> desired ladder published");
     core = std::make_unique<StrategyCore>(options.config, stamper, started_at);
     CM_ASSIGN_OR_RETURN(nats,
                         nats::Connection::Connect(
@@ -256,6 +268,8 @@ struct StrategyService::Impl {
 
   void Shutdown() {
     if (grpc) grpc->Shutdown();
+    metrics_server.reset();
+    metrics_io.reset();
     threads_stop = true;
     for (std::thread& t : threads) t.join();
     subs.clear();
@@ -345,6 +359,12 @@ class AdminService final : public v1::StrategyAdmin::Service {
 
   grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest*, common::v1::ServiceStatus* out) override {
     if (auto st = Authorize(*ctx); !st.ok()) return st;
+    FillServiceStatus(out);
+    return grpc::Status::OK;
+  }
+
+  // Also read by the metrics endpoint (no authorization there: it binds loopback by default).
+  void FillServiceStatus(common::v1::ServiceStatus* out) {
     s_.OnLoop([&] {
       const StrategyCounters& c = s_.core->counters();
       out->set_service("strategy");
@@ -382,7 +402,6 @@ class AdminService final : public v1::StrategyAdmin::Service {
       put("scoring_polls", s_.scoring_polls);
       put("scoring_failures", s_.scoring_failures);
     });
-    return grpc::Status::OK;
   }
 
  private:
@@ -433,6 +452,13 @@ absl::Status StrategyService::Impl::Start() {
   CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
                                 {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
   admin->set_authorizer(&grpc->authorizer());
+  metrics::AddServiceStatusCollector(registry, "strategy",
+                                     [this](common::v1::ServiceStatus* st) { admin->FillServiceStatus(st); });
+  if (!options.metrics_listen.empty()) {
+    metrics_io = std::make_unique<net::IoThread>();
+    CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*metrics_io, options.metrics_listen, registry));
+    spdlog::info("strategy: metrics on http://{}/metrics", metrics_server->address());
+  }
   spdlog::info("strategy: admin API on {}; {} configured markets{}; scoring poll {}", grpc->address(),
                options.config.markets.size(),
                options.config.all_markets ? " (+ every market marketdata publishes)" : "",

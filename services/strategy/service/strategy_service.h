@@ -25,6 +25,7 @@ struct StrategyOptions {
   std::string clob_url = "http://127.0.0.1:8080";
   std::string admin_listen = "127.0.0.1:0";
   std::string admin_token;
+  std::string metrics_listen;  // Prometheus /metrics; empty: off
   std::string instance = "strategy";
   StrategyConfig config;
   Nanos timer_interval = 100 * kNanosPerMilli;

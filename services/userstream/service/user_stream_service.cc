@@ -15,6 +15,8 @@
 #include "common/core/executor.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/service_status.h"
 #include "common/nats/nats.h"
 #include "common/net/http.h"
 #include "common/net/io_thread.h"
@@ -39,6 +41,8 @@ struct UserStreamService::Impl {
   std::unique_ptr<UserNormalizer> core;
   std::unique_ptr<StatusService> status;
   std::unique_ptr<grpcserver::GrpcServer> grpc;
+  metrics::Registry registry;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::atomic<uint64_t> publish_failures{0}, publish_duplicates{0}, backfill_failures{0};
   std::atomic<bool> connected{false};
 
@@ -121,6 +125,7 @@ struct UserStreamService::Impl {
   absl::Status Start();
   void Shutdown() {
     if (grpc) grpc->Shutdown();
+    metrics_server.reset();
     std::promise<void> stopped;
     loop.Post([&] {
       if (channel) channel->Stop();
@@ -147,6 +152,12 @@ class StatusService final : public user::v1::UserStreamAdmin::Service {
     if (auth_ != nullptr) {
       if (auto st = auth_->Check(*ctx); !st.ok()) return st;
     }
+    FillServiceStatus(out);
+    return grpc::Status::OK;
+  }
+
+  // Also read by the metrics endpoint.
+  void FillServiceStatus(common::v1::ServiceStatus* out) {
     std::promise<void> done;
     s_.loop.Post([&] {
       const NormalizerCounters& c = s_.core->counters();
@@ -173,7 +184,6 @@ class StatusService final : public user::v1::UserStreamAdmin::Service {
       done.set_value();
     });
     done.get_future().wait();
-    return grpc::Status::OK;
   }
 
  private:
@@ -203,6 +213,12 @@ absl::Status UserStreamService::Impl::Start() {
   CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
                                 {.listen = options.admin_listen, .token = options.admin_token}, {status.get()}));
   status->set_authorizer(&grpc->authorizer());
+  metrics::AddServiceStatusCollector(registry, "userstream",
+                                     [this](common::v1::ServiceStatus* st) { status->FillServiceStatus(st); });
+  if (!options.metrics_listen.empty()) {
+    CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*io, options.metrics_listen, registry));
+    spdlog::info("userstream: metrics on http://{}/metrics", metrics_server->address());
+  }
   spdlog::info("userstream: admin API on {}; user channel {}", grpc->address(), options.ws_url);
   return absl::OkStatus();
 }

@@ -21,6 +21,7 @@ struct UserStreamOptions {
   std::string ws_url;  // default: the CLOB URL's host with ws:// and /ws/user
   std::string admin_listen = "127.0.0.1:0";
   std::string admin_token;
+  std::string metrics_listen;  // Prometheus /metrics; empty: off
   uint64_t chain_id = 137;
 };
 

@@ -1,0 +1,251 @@
+// No Docker engine or cluster runs here, so the deployment files are checked against the real
+// binaries: every file is well-formed YAML; every flag given to a service is one its --help lists;
+// admin ports agree between the flag, the container port, the probes and the Service (or the
+// published ports of the compose stack); every Secret, ConfigMap and compose secret referenced is
+// defined; images are ours or NATS; the Dockerfile is multi-stage from debian:12 and non-root.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "common/testing/child_process.h"
+
+// (tests below share these helpers)
+
+namespace clobmaker {
+namespace {
+
+const std::filesystem::path kRoot = CLOBMAKER_SOURCE_DIR;
+const std::set<std::string> kServices = {"simexchange", "marketdata", "userstream",  "positions",
+                                         "execution",   "strategy",   "clobmakerctl"};
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The flags a binary accepts, from its --help.
+const std::set<std::string>& Flags(const std::string& binary) {
+  static std::map<std::string, std::set<std::string>> cache;
+  auto it = cache.find(binary);
+  if (it != cache.end()) return it->second;
+  std::set<std::string> flags;
+  const std::string cmd = testing::BinDir() + "/" + binary + " --help 2>&1";
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    std::string out;
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+    pclose(p);
+    const std::regex flag(R"(--[a-z0-9][a-z0-9-]*)");
+    for (auto m = std::sregex_iterator(out.begin(), out.end(), flag); m != std::sregex_iterator(); ++m) {
+      flags.insert(m->str());
+    }
+  }
+  return cache.emplace(binary, std::move(flags)).first->second;
+}
+
+// Checks a command line (binary + args); returns the admin port it listens on, or -1.
+int CheckCommand(const std::string& where, const std::vector<std::string>& argv) {
+  if (argv.empty() || !kServices.contains(argv[0])) return -1;
+  const std::set<std::string>& known = Flags(argv[0]);
+  EXPECT_FALSE(known.empty()) << where << ": cannot read " << argv[0] << " --help";
+  int port = -1;
+  for (size_t i = 1; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.rfind("--", 0) != 0) continue;
+    EXPECT_TRUE(known.contains(a)) << where << ": " << argv[0] << " has no flag " << a;
+    if ((a == "--admin-listen" || a == "--grpc-listen") && i + 1 < argv.size()) {
+      const std::string& v = argv[i + 1];
+      port = std::stoi(v.substr(v.rfind(':') + 1));
+      EXPECT_NE(port, 0) << where << ": a fixed admin port is needed for probes";
+    }
+    if (a == "--key-file" || a == "--admin-token-file") {
+      EXPECT_TRUE(i + 1 < argv.size()) << where;
+    }
+  }
+  return port;
+}
+
+std::vector<std::string> Strings(const YAML::Node& n) {
+  std::vector<std::string> out;
+  if (!n || !n.IsSequence()) return out;
+  for (const auto& e : n) out.push_back(e.as<std::string>());
+  return out;
+}
+
+TEST(Deploy, DockerfileIsMultiStageFromDebian12AndNonRoot) {
+  const std::string d = Slurp(kRoot / "docker/Dockerfile");
+  EXPECT_NE(d.find("FROM debian:12 AS build"), std::string::npos);
+  EXPECT_NE(d.find("FROM debian:12-slim"), std::string::npos);
+  EXPECT_NE(d.find("COPY --from=build"), std::string::npos);
+  EXPECT_NE(d.find("USER 10001"), std::string::npos);
+  // The runtime libraries named are Debian 12 packages the binaries really link (spot checks).
+  for (const char* pkg : {"libgrpc++1.51", "libnats3.4", "libsecp256k1-1", "libsimdjson14", "libyaml-cpp0.7"}) {
+    EXPECT_NE(d.find(pkg), std::string::npos) << pkg;
+  }
+}
+
+TEST(Deploy, ComposeFilesUseRealFlagsPortsAndSecrets) {
+  const YAML::Node base = YAML::LoadFile((kRoot / "docker/docker-compose.yml").string());
+  const YAML::Node live = YAML::LoadFile((kRoot / "docker/docker-compose.live.yml").string());
+  std::set<int> published;
+  for (const auto& p : Strings(base["services"]["stack"]["ports"])) {
+    published.insert(std::stoi(p.substr(p.rfind(':') + 1)));
+  }
+  std::set<std::string> seen;
+  for (const YAML::Node& file : {base, live}) {
+    std::set<std::string> defined_secrets;
+    if (file["secrets"]) {
+      for (const auto& s : file["secrets"]) defined_secrets.insert(s.first.as<std::string>());
+    }
+    for (const auto& svc : file["services"]) {
+      const std::string name = svc.first.as<std::string>();
+      const YAML::Node& spec = svc.second;
+      const std::vector<std::string> cmd = Strings(spec["command"]);
+      const int port = CheckCommand("compose " + name, cmd);
+      if (port > 0 && file == base) {
+        EXPECT_TRUE(published.contains(port)) << "compose " << name << ": admin port " << port << " not published";
+        seen.insert(cmd[0]);
+      }
+      if (spec["secrets"]) {
+        for (const auto& s : spec["secrets"]) {
+          const std::string src = s.IsMap() ? s["source"].as<std::string>() : s.as<std::string>();
+          EXPECT_TRUE(defined_secrets.contains(src)) << "compose " << name << ": undefined secret " << src;
+        }
+      }
+      if (file == base && name != "stack" && spec["network_mode"]) {
+        EXPECT_EQ(spec["network_mode"].as<std::string>(), "service:stack") << name;
+      }
+    }
+  }
+  // The embedded default runs everything.
+  for (const char* s : {"simexchange", "marketdata", "userstream", "positions", "execution", "strategy"}) {
+    EXPECT_TRUE(seen.contains(s)) << s << " missing from the compose file";
+  }
+}
+
+TEST(Deploy, KubernetesManifestsUseRealFlagsConsistentPortsAndDefinedReferences) {
+  const std::filesystem::path dir = kRoot / "k8s/base";
+  const YAML::Node k = YAML::LoadFile((dir / "kustomization.yaml").string());
+  std::set<std::string> secret_names, config_names;
+  std::map<std::string, std::set<std::string>> secret_keys;
+  for (const auto& g : k["secretGenerator"]) {
+    const std::string name = g["name"].as<std::string>();
+    secret_names.insert(name);
+    for (const auto& f : Strings(g["files"])) secret_keys[name].insert(f.substr(0, f.find('=')));
+  }
+  for (const auto& g : k["configMapGenerator"]) {
+    config_names.insert(g["name"].as<std::string>());
+    for (const auto& f : Strings(g["files"])) {
+      const std::string path = f.substr(f.find('=') + 1);
+      EXPECT_TRUE(std::filesystem::exists(dir / path)) << path;
+    }
+  }
+  std::set<std::string> deployed;
+  for (const auto& r : Strings(k["resources"])) {
+    ASSERT_TRUE(std::filesystem::exists(dir / r)) << r;
+    std::map<std::string, int> service_ports;
+    std::map<std::string, int> deployment_ports;
+    for (const YAML::Node& doc : YAML::LoadAllFromFile((dir / r).string())) {
+      const std::string kind = doc["kind"].as<std::string>();
+      std::set<std::string> local_configmaps;
+      if (kind == "ConfigMap") config_names.insert(doc["metadata"]["name"].as<std::string>());
+      if (kind == "Service") {
+        for (const auto& p : doc["spec"]["ports"]) {
+          if (p["name"] && p["name"].as<std::string>() == "admin") {
+            service_ports[doc["metadata"]["name"].as<std::string>()] = p["port"].as<int>();
+          }
+        }
+      }
+      if (kind != "Deployment" && kind != "StatefulSet") continue;
+      const YAML::Node pod = doc["spec"]["template"]["spec"];
+      for (const auto& c : pod["containers"]) {
+        const std::string image = c["image"].as<std::string>();
+        EXPECT_TRUE(image == "clobmaker" || image.rfind("nats:", 0) == 0) << image;
+        std::vector<std::string> argv = Strings(c["command"]);
+        for (const auto& a : Strings(c["args"])) argv.push_back(a);
+        const int port = CheckCommand("k8s " + r, argv);
+        if (port > 0) {
+          deployed.insert(argv[0]);
+          deployment_ports[doc["metadata"]["name"].as<std::string>()] = port;
+          EXPECT_EQ(c["ports"][0]["containerPort"].as<int>(), port) << r;
+          for (const char* probe : {"startupProbe", "readinessProbe", "livenessProbe"}) {
+            ASSERT_TRUE(c[probe]) << r << ": no " << probe;
+            EXPECT_EQ(c[probe]["grpc"]["port"].as<int>(), port) << r << " " << probe;
+          }
+          EXPECT_TRUE(c["resources"]["requests"]) << r;
+          // Off loopback the admin API refuses to start without a token: it must be provided.
+          bool token = false;
+          for (const auto& e : c["env"]) token |= e["name"].as<std::string>() == "CLOBMAKER_ADMIN_TOKEN";
+          EXPECT_TRUE(token) << r << ": admin API off loopback without CLOBMAKER_ADMIN_TOKEN";
+        }
+        for (const auto& e : c["env"]) {
+          const YAML::Node ref = e["valueFrom"]["secretKeyRef"];
+          if (!ref) continue;
+          const std::string name = ref["name"].as<std::string>();
+          EXPECT_TRUE(secret_names.contains(name)) << r << ": undefined Secret " << name;
+          EXPECT_TRUE(secret_keys[name].contains(ref["key"].as<std::string>())) << r << ": no key " << ref["key"];
+        }
+      }
+      for (const auto& v : pod["volumes"]) {
+        if (v["configMap"]) {
+          EXPECT_TRUE(config_names.contains(v["configMap"]["name"].as<std::string>())) << r;
+        }
+      }
+    }
+    for (const auto& [name, port] : deployment_ports) EXPECT_EQ(service_ports[name], port) << r << " Service";
+  }
+  for (const char* s : {"marketdata", "userstream", "positions", "execution", "strategy"}) {
+    EXPECT_TRUE(deployed.contains(s)) << s << " has no Deployment";
+  }
+}
+
+}  // namespace
+}  // namespace clobmaker
+
+namespace clobmaker {
+namespace {
+
+// Every metric the Grafana dashboard queries is one a service exports: histogram names appear in
+// the sources, and clobmaker_<service>_<counter> names are counters that service's status reports.
+TEST(Deploy, DashboardQueriesMetricsTheServicesExport) {
+  const std::string dashboard = Slurp(kRoot / "docker/grafana-dashboard.json");
+  std::string sources;
+  for (const char* f :
+       {"services/execution/service/execution_service.cc", "services/marketdata/service/marketdata_service.cc",
+        "services/strategy/service/strategy_service.cc", "services/positions/service/positions_service.cc",
+        "services/userstream/service/user_stream_service.cc", "common/metrics/service_status.h"}) {
+    sources += Slurp(kRoot / f);
+  }
+  const std::regex metric(R"(clobmaker_[a-z0-9_]+)");
+  std::set<std::string> names;
+  for (auto m = std::sregex_iterator(dashboard.begin(), dashboard.end(), metric); m != std::sregex_iterator(); ++m) {
+    names.insert(m->str());
+  }
+  ASSERT_GT(names.size(), 10u);
+  for (const std::string& n : names) {
+    const std::string base = std::regex_replace(n, std::regex("_bucket$"), "");
+    if (sources.find("\"" + base + "\"") != std::string::npos) continue;  // a histogram or gauge by name
+    bool found = false;
+    for (const char* svc : {"execution", "marketdata", "strategy", "positions", "userstream"}) {
+      const std::string prefix = std::string("clobmaker_") + svc + "_";
+      if (base.rfind(prefix, 0) != 0) continue;
+      const std::string counter = base.substr(prefix.size());
+      found = sources.find("\"" + counter + "\"") != std::string::npos ||
+              (counter.rfind("budget_available_", 0) == 0 && sources.find("budget_available_") != std::string::npos);
+    }
+    EXPECT_TRUE(found) << "the dashboard queries " << n << ", which no service exports";
+  }
+}
+
+}  // namespace
+}  // namespace clobmaker
