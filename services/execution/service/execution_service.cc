@@ -9,6 +9,7 @@
 #include <future>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "clobmaker/marketdata/v1/marketdata.pb.h"
 #include "clobmaker/orders/v1/orders.grpc.pb.h"
@@ -124,6 +125,14 @@ struct ExecutionService::Impl {
   metrics::Histogram& tick_to_post = registry.AddHistogram(
       "clobmaker_tick_to_trade_seconds", "market event received by marketdata -> signed POST sent by execution");
   Nanos pending_source_ns = 0;  // loop-owned: the oldest ladder source not yet followed by a post
+  metrics::Histogram& answer_to_placement = registry.AddHistogram(
+      "clobmaker_execution_answer_to_placement_seconds",
+      "HTTP answer accepting an order -> its PLACEMENT event from CM_USER (0 when the event came first)");
+  metrics::Histogram& cancel_to_cancellation =
+      registry.AddHistogram("clobmaker_execution_cancel_to_cancellation_seconds",
+                            "cancel request sent -> the CANCELLATION event from CM_USER");
+  // Loop-owned, pruned after a minute: order id -> when it was answered / placed / cancel-sent.
+  std::unordered_map<std::string, Nanos> answered_at, placed_first_at, cancel_sent_at;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::unique_ptr<clob::ClobRestClient> rest;
   std::unique_ptr<nats::Connection> nats;
@@ -182,6 +191,17 @@ struct ExecutionService::Impl {
             orders, signing::OrderType::kGtc, a.post_only,
             [this, id, keep = std::move(a.orders)](clob::Result<std::vector<polymarket::PostOrderResult>> r) {
               post_to_answer.Observe(r.elapsed);
+              if (r.value) {
+                const Nanos now = Now();
+                for (const auto& leg : *r.value) {
+                  if (!leg.success || leg.order_id.empty()) continue;
+                  if (placed_first_at.erase(leg.order_id) > 0) {
+                    answer_to_placement.Observe(0);
+                  } else {
+                    answered_at[leg.order_id] = now;
+                  }
+                }
+              }
               PostReply reply{.outcome = r.outcome,
                               .http_status = r.http_status,
                               .error = r.error.error,
@@ -194,6 +214,7 @@ struct ExecutionService::Impl {
       case ActionKind::kCancel: {
         std::vector<std::string> ids;
         for (const auto& o : a.order_ids) ids.push_back(o.ToString());
+        for (const std::string& i : ids) cancel_sent_at.emplace(i, Now());
         rest->CancelOrders(ids, [this, id](clob::Result<polymarket::CancelResult> r) {
           cancel_to_answer.Observe(r.elapsed);
           OnCancel(id, r);
@@ -408,6 +429,31 @@ struct ExecutionService::Impl {
     }
   }
 
+  // Loop side: the answer -> PLACEMENT and cancel -> CANCELLATION latencies.
+  void ObserveOrderEvent(const polymarket::UserOrderEvent& e) {
+    const Nanos now = Now();
+    if (e.type == polymarket::OrderEventType::kPlacement) {
+      if (auto it = answered_at.find(e.id); it != answered_at.end()) {
+        answer_to_placement.Observe(now - it->second);
+        answered_at.erase(it);
+      } else {
+        placed_first_at.emplace(e.id, now);
+      }
+    } else if (e.type == polymarket::OrderEventType::kCancellation) {
+      if (auto it = cancel_sent_at.find(e.id); it != cancel_sent_at.end()) {
+        cancel_to_cancellation.Observe(now - it->second);
+        cancel_sent_at.erase(it);
+      }
+    }
+  }
+
+  void PruneLatencyMaps() {
+    const Nanos cutoff = Now() - 60 * kNanosPerSecond;
+    for (auto* m : {&answered_at, &placed_first_at, &cancel_sent_at}) {
+      std::erase_if(*m, [&](const auto& entry) { return entry.second < cutoff; });
+    }
+  }
+
   void HandleUserMessage(const std::string& subject, const std::string& data) {
     if (subject.rfind("cm.user.order.", 0) == 0) {
       user::v1::UserOrderEvent in;
@@ -416,7 +462,10 @@ struct ExecutionService::Impl {
         bad_bus_messages++;
         return;
       }
-      loop.Post([this, e = *std::move(event)] { Input([&] { core->OnUserOrder(e, Now()); }); });
+      loop.Post([this, e = *std::move(event)] {
+        ObserveOrderEvent(e);
+        Input([&] { core->OnUserOrder(e, Now()); });
+      });
     } else if (subject.rfind("cm.user.trade.", 0) == 0) {
       user::v1::UserTradeEvent in;
       auto event = in.ParseFromString(data) ? bus::FromProto(in) : absl::InvalidArgumentError("unreadable");
@@ -647,6 +696,7 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
       if (Now() - last_status >= 500 * kNanosPerMilli) {
         last_status = Now();
         loop.Post([this] {
+          PruneLatencyMaps();
           opb::ExecutionStatus status;
           FillStatus(&status);
           (void)nats->PublishProto(bus::ExecutionStatusSubject(options.shard), status);
