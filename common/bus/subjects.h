@@ -47,7 +47,9 @@ inline std::string SubjectToken(std::string_view text) {
 inline std::string ReferenceSubject(std::string_view symbol) { return "cm.ref." + SubjectToken(symbol); }
 inline constexpr std::string_view kMarketStatusSubject = "cm.md.status";
 // execution's status (ExecutionStatus), every 500 ms: strategy's "execution ready" gate.
-inline std::string ExecutionStatusSubject(std::string_view shard) { return "cm.execution.status." + std::string(shard); }
+inline std::string ExecutionStatusSubject(std::string_view shard) {
+  return "cm.execution.status." + std::string(shard);
+}
 inline constexpr std::string_view kExecutionStatusWildcard = "cm.execution.status.>";
 inline std::string PositionsSubject(std::string_view token) { return "cm.positions." + std::string(token); }
 

@@ -1033,6 +1033,25 @@ absl::StatusOr<std::vector<ReferenceTick>> ParseReferenceFrame(std::string_view 
   return out;
 }
 
+void CountCodecErrors(const std::vector<CodecError>& errors, const CodecErrorCounters& counters) {
+  for (const CodecError& e : errors) {
+    switch (e.kind) {
+      case CodecErrorKind::kMalformedJson:
+        ++*counters.malformed;
+        break;
+      case CodecErrorKind::kUnknownEventType:
+        ++*counters.unknown_types;
+        break;
+      case CodecErrorKind::kMissingField:
+        ++*counters.missing_fields;
+        break;
+      case CodecErrorKind::kBadValue:
+        ++*counters.bad_values;
+        break;
+    }
+  }
+}
+
 ErrorBody ParseErrorBody(std::string_view body) {
   ErrorBody out;
   auto obj = ParseObject(rest_parser, body);

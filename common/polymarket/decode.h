@@ -26,6 +26,15 @@ struct CodecError {
   std::string detail;
 };
 
+// Adds each error to the counter of its kind (every consumer of the decoders counts them).
+struct CodecErrorCounters {
+  uint64_t* malformed = nullptr;
+  uint64_t* unknown_types = nullptr;
+  uint64_t* missing_fields = nullptr;
+  uint64_t* bad_values = nullptr;
+};
+void CountCodecErrors(const std::vector<CodecError>& errors, const CodecErrorCounters& counters);
+
 struct MarketFrame {
   std::vector<MarketEvent> events;
   std::vector<CodecError> errors;

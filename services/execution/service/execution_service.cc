@@ -18,6 +18,7 @@
 #include "common/bus/subjects.h"
 #include "common/clob/rest_client.h"
 #include "common/core/executor.h"
+#include "common/core/run_and_wait.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/metrics/metrics.h"
@@ -482,18 +483,8 @@ struct ExecutionService::Impl {
   // --- helpers for callers off the loop ------------------------------------------------------------
 
   template <typename F>
-  auto OnLoop(F&& f) -> decltype(f()) {
-    std::promise<decltype(f())> done;
-    auto result = done.get_future();
-    loop.Post([&] {
-      if constexpr (std::is_void_v<decltype(f())>) {
-        f();
-        done.set_value();
-      } else {
-        done.set_value(f());
-      }
-    });
-    return result.get();
+  auto OnLoop(F&& fn) {
+    return RunAndWait(loop, std::forward<F>(fn));
   }
 
   void PersistKill(const std::string& reason) {

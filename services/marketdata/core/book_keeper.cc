@@ -100,22 +100,10 @@ std::vector<std::string> BookKeeper::RemoveMarket(std::string_view condition_id)
 void BookKeeper::OnFrame(const polymarket::MarketFrame& frame, Nanos receive_ns) {
   now_ = std::max(now_, receive_ns);
   counters_.frames++;
-  for (const polymarket::CodecError& e : frame.errors) {
-    switch (e.kind) {
-      case polymarket::CodecErrorKind::kMalformedJson:
-        counters_.malformed++;
-        break;
-      case polymarket::CodecErrorKind::kUnknownEventType:
-        counters_.unknown_types++;
-        break;
-      case polymarket::CodecErrorKind::kMissingField:
-        counters_.missing_fields++;
-        break;
-      case polymarket::CodecErrorKind::kBadValue:
-        counters_.bad_values++;
-        break;
-    }
-  }
+  polymarket::CountCodecErrors(frame.errors, {.malformed = &counters_.malformed,
+                                              .unknown_types = &counters_.unknown_types,
+                                              .missing_fields = &counters_.missing_fields,
+                                              .bad_values = &counters_.bad_values});
   for (const polymarket::MarketEvent& event : frame.events) OnEvent(event, receive_ns);
   Pump(receive_ns);
 }

@@ -13,6 +13,7 @@
 #include "common/clob/channels.h"
 #include "common/clob/rest_client.h"
 #include "common/core/executor.h"
+#include "common/core/run_and_wait.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/metrics/metrics.h"
@@ -265,18 +266,7 @@ struct MarketDataService::Impl {
 
   template <typename F>
   auto OnLoop(F&& fn) {
-    using R = decltype(fn());
-    std::promise<R> promise;
-    auto future = promise.get_future();
-    loop.Post([&] {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-        promise.set_value();
-      } else {
-        promise.set_value(fn());
-      }
-    });
-    return future.get();
+    return RunAndWait(loop, std::forward<F>(fn));
   }
 
   void Shutdown() {

@@ -18,6 +18,7 @@
 #include "common/chain/json_rpc.h"
 #include "common/clob/rest_client.h"
 #include "common/core/executor.h"
+#include "common/core/run_and_wait.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/metrics/metrics.h"
@@ -94,18 +95,7 @@ struct PositionsService::Impl {
 
   template <typename F>
   auto OnLoop(F&& fn) {
-    using R = decltype(fn());
-    std::promise<R> promise;
-    auto future = promise.get_future();
-    loop.Post([&] {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-        promise.set_value();
-      } else {
-        promise.set_value(fn());
-      }
-    });
-    return future.get();
+    return RunAndWait(loop, std::forward<F>(fn));
   }
 
   // --- sources (called from worker threads, never the loop) ---

@@ -26,22 +26,10 @@ bool UserNormalizer::Fresh(const std::string& key) {
 void UserNormalizer::OnFrame(std::string_view frame, Nanos now) {
   counters_.frames++;
   decoder_.Decode(frame, frame_);
-  for (const polymarket::CodecError& e : frame_.errors) {
-    switch (e.kind) {
-      case polymarket::CodecErrorKind::kMalformedJson:
-        counters_.malformed++;
-        break;
-      case polymarket::CodecErrorKind::kUnknownEventType:
-        counters_.unknown_types++;
-        break;
-      case polymarket::CodecErrorKind::kMissingField:
-        counters_.missing_fields++;
-        break;
-      case polymarket::CodecErrorKind::kBadValue:
-        counters_.bad_values++;
-        break;
-    }
-  }
+  polymarket::CountCodecErrors(frame_.errors, {.malformed = &counters_.malformed,
+                                               .unknown_types = &counters_.unknown_types,
+                                               .missing_fields = &counters_.missing_fields,
+                                               .bad_values = &counters_.bad_values});
   for (const polymarket::UserEvent& event : frame_.events) {
     if (const auto* order = std::get_if<polymarket::UserOrderEvent>(&event)) {
       Order(*order, now);
