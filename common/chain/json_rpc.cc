@@ -69,6 +69,64 @@ absl::StatusOr<int64_t> ParseUint256Result(std::string_view body) {
   return static_cast<int64_t>(v->Low64());
 }
 
+std::string RpcRequest(uint64_t id, std::string_view method, std::string_view params_json) {
+  return fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"{}","params":{}}})", id, method, params_json);
+}
+
+namespace {
+
+// The document's result member, or the JSON-RPC error as a status.
+absl::StatusOr<const rapidjson::Value*> ResultOf(const rapidjson::Document& d) {
+  if (d.HasParseError() || !d.IsObject()) return absl::InvalidArgumentError("JSON-RPC answer is not a JSON object");
+  if (d.HasMember("error")) {
+    const auto& e = d["error"];
+    const std::string msg =
+        e.IsObject() && e.HasMember("message") && e["message"].IsString() ? e["message"].GetString() : JsonOf(e);
+    return absl::UnavailableError("JSON-RPC error: " + msg);
+  }
+  if (!d.HasMember("result")) return absl::InvalidArgumentError("JSON-RPC answer has no result");
+  return &d["result"];
+}
+
+absl::StatusOr<uint64_t> Quantity(const rapidjson::Value& v, const char* what) {
+  if (!v.IsString()) return absl::InvalidArgumentError(fmt::format("{} is not a hex quantity", what));
+  auto q = Uint256::FromHex(v.GetString());
+  if (!q.ok() || !q->FitsUint64()) return absl::InvalidArgumentError(fmt::format("{} is not a 64-bit quantity", what));
+  return q->Low64();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ParseStringResult(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  auto result = ResultOf(d);
+  if (!result.ok()) return result.status();
+  if (!(*result)->IsString()) return absl::InvalidArgumentError("JSON-RPC result is not a string");
+  return std::string((*result)->GetString());
+}
+
+absl::StatusOr<Receipt> ParseReceiptResult(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  auto result = ResultOf(d);
+  if (!result.ok()) return result.status();
+  Receipt r;
+  const rapidjson::Value& v = **result;
+  if (v.IsNull()) return r;
+  if (!v.IsObject() || !v.HasMember("status") || !v.HasMember("blockNumber")) {
+    return absl::InvalidArgumentError("receipt without status or blockNumber");
+  }
+  auto status = Quantity(v["status"], "receipt status");
+  if (!status.ok()) return status.status();
+  auto block = Quantity(v["blockNumber"], "receipt blockNumber");
+  if (!block.ok()) return block.status();
+  r.found = true;
+  r.success = *status == 1;
+  r.block = *block;
+  return r;
+}
+
 absl::StatusOr<RpcCall> ParseRpcCall(std::string_view body) {
   rapidjson::Document d;
   d.Parse(body.data(), body.size());
@@ -87,6 +145,10 @@ absl::StatusOr<RpcCall> ParseRpcCall(std::string_view body) {
     if (!p.HasMember(data_key) || !p[data_key].IsString()) return absl::InvalidArgumentError("eth_call without data");
     call.to = Lower(p["to"].GetString());
     call.data = Lower(p[data_key].GetString());
+  } else if (d.HasMember("params") && d["params"].IsArray()) {
+    for (const auto& p : d["params"].GetArray()) {
+      if (p.IsString()) call.string_params.emplace_back(p.GetString());
+    }
   }
   return call;
 }

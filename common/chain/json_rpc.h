@@ -1,6 +1,8 @@
-// The little of Ethereum JSON-RPC that positions needs to read balances from the chain, and the
-// simulator needs to answer: eth_call of ERC-1155 balanceOf(address,uint256) on the conditional
-// tokens contract and ERC-20 balanceOf(address) on the collateral. ABI words are 32-byte big-endian.
+// The little of Ethereum JSON-RPC that positions needs, and the simulator answers: eth_call of
+// ERC-1155 balanceOf(address,uint256) on the conditional tokens contract, ERC-20 balanceOf(address)
+// on the collateral and the CTF's payout reads; and for merge/redeem, eth_getTransactionCount,
+// eth_gasPrice, eth_sendRawTransaction and eth_getTransactionReceipt. ABI words are 32-byte
+// big-endian.
 // RapidJSON (not the hot path; simdjson stays in common/polymarket).
 #pragma once
 
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/core/uint256.h"
 #include "common/crypto/crypto.h"
@@ -26,13 +29,24 @@ std::string EthCallRequest(uint64_t id, const crypto::Address& to, std::string_v
 // The result of an eth_call returning one uint256, as int64 (balances in 10^-6 units fit);
 // the JSON-RPC error's message, a malformed answer or a value past int64 are errors.
 absl::StatusOr<int64_t> ParseUint256Result(std::string_view body);
+// {"jsonrpc":"2.0","id":N,"method":M,"params":PARAMS} with PARAMS already JSON.
+std::string RpcRequest(uint64_t id, std::string_view method, std::string_view params_json);
+// A string result (a transaction hash, a hex quantity); the JSON-RPC error's message is an error.
+absl::StatusOr<std::string> ParseStringResult(std::string_view body);
+struct Receipt {
+  bool found = false;  // false: still pending (result null)
+  bool success = false;
+  uint64_t block = 0;
+};
+absl::StatusOr<Receipt> ParseReceiptResult(std::string_view body);
 
 // Server side (the simulator).
 struct RpcCall {
   std::string id_json = "null";  // the request's id, echoed verbatim
   std::string method;
-  std::string to;    // eth_call: params[0].to, lower case
-  std::string data;  // eth_call: params[0].data, lower case
+  std::string to;                          // eth_call: params[0].to, lower case
+  std::string data;                        // eth_call: params[0].data, lower case
+  std::vector<std::string> string_params;  // the other methods: params that are strings, in order
 };
 absl::StatusOr<RpcCall> ParseRpcCall(std::string_view body);
 struct BalanceQuery {

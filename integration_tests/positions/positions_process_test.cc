@@ -1,13 +1,21 @@
-// positions after a chaos session: the whole quoting stack (marketdata, userstream, execution,
+// positions against real processes.
+//
+// After a chaos session: the whole quoting stack (marketdata, userstream, execution,
 // strategy, positions) against the simulator with background takers filling our quotes, 20% of
 // trades FAILING, duplicated and reordered user frames and forced user-channel drops. Once the
 // quoting stops and every trade has settled, positions' provisional and settled buckets equal the
 // simulator's exchange and chain balances for collateral and every token. Then an external
 // deposit the ledger cannot know about is provoked: reconciliation reports it from both sources,
 // and the ledger's own numbers are kept.
+//
+// Merge and redeem: the overlap of both outcomes is merged back to collateral through the
+// simulator's chain (a signed EIP-1559 transaction to the conditional-tokens contract), across a
+// kill -9 of positions right after it sent one; a resolved market is redeemed; the ledger equals
+// the simulator's exchange and chain balances after each step.
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -32,6 +40,49 @@ class PositionsChaosTest : public StackTest {
     sim::v1::BalancesResponse resp;
     EXPECT_TRUE(truth_->Balances(&ctx, req, &resp).ok());
     return resp.balances_size() > 0 ? resp.balances(0) : sim::v1::TruthBalance{};
+  }
+  // Empty when positions' buckets equal the simulator's balances (provisional = exchange, settled
+  // = chain) for collateral and every token; otherwise the first difference.
+  std::string DifferenceFromTruth(positions::v1::PositionsAdmin::Stub& admin) {
+    const sim::v1::TruthBalance truth = Truth();
+    grpc::ClientContext ctx;
+    positions::v1::GetPositionsResponse ours;
+    if (!admin.GetPositions(&ctx, {}, &ours).ok()) return "GetPositions failed";
+    if (ours.collateral().provisional_micros() != truth.collateral_micros() ||
+        ours.collateral().settled_micros() != truth.chain_collateral_micros()) {
+      return fmt::format("collateral ours {}/{} truth {}/{}", ours.collateral().provisional_micros(),
+                         ours.collateral().settled_micros(), truth.collateral_micros(),
+                         truth.chain_collateral_micros());
+    }
+    for (const auto& [token, amount] : truth.tokens_micros()) {
+      const positions::v1::Position* p = nullptr;
+      for (const auto& candidate : ours.positions()) {
+        if (candidate.token_id() == token) p = &candidate;
+      }
+      const int64_t prov = p ? p->provisional_micros() : 0, settled = p ? p->settled_micros() : 0;
+      const int64_t chain = truth.chain_tokens_micros().count(token) ? truth.chain_tokens_micros().at(token) : 0;
+      if (prov != amount || settled != chain) {
+        return fmt::format("token {} ours {}/{} truth {}/{}", token, prov, settled, amount, chain);
+      }
+    }
+    return "";
+  }
+  // Polls until `done` or ~30 s; returns the last difference from the truth ("" = equal).
+  std::string ConvergeOnTruth(positions::v1::PositionsAdmin::Stub& admin, const std::function<bool()>& done) {
+    std::string difference = "not converged";
+    for (int attempt = 0; attempt < 150; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!done()) continue;
+      difference = DifferenceFromTruth(admin);
+      if (difference.empty()) break;
+    }
+    return difference;
+  }
+  static int64_t Counter(positions::v1::PositionsAdmin::Stub& admin, const std::string& name) {
+    grpc::ClientContext ctx;
+    common::v1::ServiceStatus status;
+    if (!admin.Status(&ctx, {}, &status).ok() || !status.counters().contains(name)) return -1;
+    return status.counters().at(name);
   }
   size_t TradesUnsettled(size_t* total) {
     grpc::ClientContext ctx;
@@ -112,43 +163,24 @@ TEST_F(PositionsChaosTest, AfterChaosPositionsEqualTheSimulatorsTruthAndDiscrepa
 
   // Positions converge on the truth: both buckets, collateral and every token.
   std::string difference;
-  bool equal = false;
-  for (int attempt = 0; attempt < 100 && !equal; ++attempt) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const sim::v1::TruthBalance truth = Truth();
-    grpc::ClientContext ctx;
-    positions::v1::GetPositionsRequest req;
-    positions::v1::GetPositionsResponse ours;
-    ASSERT_TRUE(admin->GetPositions(&ctx, req, &ours).ok());
-    equal = ours.collateral().provisional_micros() == truth.collateral_micros() &&
-            ours.collateral().settled_micros() == truth.chain_collateral_micros();
-    difference =
-        fmt::format("collateral ours {}/{} truth {}/{}", ours.collateral().provisional_micros(),
-                    ours.collateral().settled_micros(), truth.collateral_micros(), truth.chain_collateral_micros());
-    for (const auto& [token, amount] : truth.tokens_micros()) {
-      const positions::v1::Position* p = nullptr;
-      for (const auto& candidate : ours.positions()) {
-        if (candidate.token_id() == token) p = &candidate;
-      }
-      const int64_t prov = p ? p->provisional_micros() : 0, settled = p ? p->settled_micros() : 0;
-      const int64_t chain = truth.chain_tokens_micros().count(token) ? truth.chain_tokens_micros().at(token) : 0;
-      if (prov != amount || settled != chain) {
-        equal = false;
-        difference = fmt::format("token {} ours {}/{} truth {}/{}", token, prov, settled, amount, chain);
-      }
-    }
+    difference = DifferenceFromTruth(*admin);
+    if (difference.empty()) break;
   }
+  const bool equal = difference.empty();
   grpc::ClientContext sctx;
   common::v1::ServiceStatus status;
   ASSERT_TRUE(admin->Status(&sctx, {}, &status).ok());
   std::printf(
       "chaos session: %zu trades; positions legs=%lld applied=%lld settled=%lld reversed=%lld "
-      "duplicates=%lld discrepancies=%lld\n",
+      "duplicates=%lld discrepancies=%lld merges=%lld\n",
       trades, static_cast<long long>(status.counters().at("legs")),
       static_cast<long long>(status.counters().at("applied")), static_cast<long long>(status.counters().at("settled")),
       static_cast<long long>(status.counters().at("reversed")),
       static_cast<long long>(status.counters().at("duplicates")),
-      static_cast<long long>(status.counters().at("discrepancies")));
+      static_cast<long long>(status.counters().at("discrepancies")),
+      static_cast<long long>(status.counters().at("merges")));
   EXPECT_TRUE(equal) << difference;
   EXPECT_EQ(status.counters().at("discrepancies"), 0);  // nothing but trades moved the balances
 
@@ -180,6 +212,88 @@ TEST_F(PositionsChaosTest, AfterChaosPositionsEqualTheSimulatorsTruthAndDiscrepa
   positions::v1::GetPositionsResponse after;
   ASSERT_TRUE(admin->GetPositions(&gctx, {}, &after).ok());
   EXPECT_EQ(after.collateral().provisional_micros(), Truth().collateral_micros() - 25'000'000);
+  EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
+}
+
+class PositionsChainTest : public PositionsChaosTest {
+ protected:
+  std::vector<std::string> SimArgs() const override {
+    return {"--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--markets", "2", "--no-flow", "--seed", "11"};
+  }
+};
+
+TEST_F(PositionsChainTest, MergesTheOverlapAcrossACrashAndRedeemsAResolvedMarket) {
+  auto md = std::make_unique<ChildProcess>(testing::BinDir() + "/marketdata",
+                                           std::vector<std::string>{"--nats", nats_.url(), "--clob-url", clob_url_,
+                                                                    "--all-markets", "--admin-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(md->Start().ok());
+  ASSERT_TRUE(md->WaitForLine("admin API on", 30 * kNanosPerSecond).ok());
+  const std::vector<std::string> chain_flags = {"--merge-keep-shares",    "100", "--merge-min-shares", "10",
+                                                "--reconcile-interval-s", "2"};
+  // The simulator funds a new account with 1,000 of every outcome token: 900 full sets per market
+  // are free above the 100 kept. The first merge is sent right after the seed: kill -9 then.
+  auto first = StartService("positions", chain_flags);
+  auto sent = first->WaitForLine("sent merge", 30 * kNanosPerSecond);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  ASSERT_TRUE(first->Stop(SIGKILL, 5 * kNanosPerSecond).ok());
+  first.reset();
+
+  // A new process finds the pending transaction, lets it land inside the balances it seeds from,
+  // and merges the other market itself: both markets end at 100 + 100, nothing counted twice.
+  auto pos = StartService("positions", chain_flags);
+  const std::string pos_address = AdminAddress(*pos);
+  ASSERT_FALSE(pos_address.empty());
+  auto admin =
+      positions::v1::PositionsAdmin::NewStub(grpc::CreateChannel(pos_address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(pos->WaitForLine("from an earlier run", 5 * kNanosPerSecond).ok());
+  grpc::ClientContext mctx;
+  sim::v1::MarketsResponse markets;
+  ASSERT_TRUE(truth_->Markets(&mctx, {}, &markets).ok());
+  ASSERT_EQ(markets.markets_size(), 2);
+  auto all_merged = [&] {
+    const sim::v1::TruthBalance truth = Truth();
+    for (const auto& m : markets.markets()) {
+      for (const std::string& t : {m.yes_token_id(), m.no_token_id()}) {
+        if (!truth.chain_tokens_micros().contains(t) || truth.chain_tokens_micros().at(t) != 100'000'000) return false;
+      }
+    }
+    return Counter(*admin, "chain_pending") == 0;
+  };
+  std::string difference = ConvergeOnTruth(*admin, all_merged);
+  EXPECT_TRUE(difference.empty()) << difference;
+  const sim::v1::TruthBalance merged = Truth();
+  EXPECT_EQ(Counter(*admin, "merges"), 1);  // the second market; the first was inside the seed
+  EXPECT_EQ(Counter(*admin, "merged_micros"), 900'000'000);
+
+  // Resolution: market 0's YES wins. positions reads the payouts from the chain and redeems.
+  {
+    grpc::ClientContext ctx;
+    sim::v1::ResolveMarketRequest req;
+    req.set_condition_id(markets.markets(0).condition_id());
+    req.set_winning_outcome(0);
+    sim::v1::ResolveMarketResponse resp;
+    ASSERT_TRUE(control_->ResolveMarket(&ctx, req, &resp).ok());
+  }
+  difference =
+      ConvergeOnTruth(*admin, [&] { return Counter(*admin, "redeems") == 1 && Counter(*admin, "chain_pending") == 0; });
+  EXPECT_TRUE(difference.empty()) << difference;
+  const sim::v1::TruthBalance redeemed = Truth();
+  EXPECT_EQ(redeemed.chain_collateral_micros() - merged.chain_collateral_micros(), 100'000'000);  // 100 YES at 1
+  EXPECT_EQ(redeemed.chain_tokens_micros().at(markets.markets(0).yes_token_id()), 0);
+  EXPECT_EQ(redeemed.chain_tokens_micros().at(markets.markets(0).no_token_id()), 0);
+  EXPECT_EQ(Counter(*admin, "redeemed_payout_micros"), 100'000'000);
+  EXPECT_EQ(Counter(*admin, "markets_resolved"), 1);
+  // Nothing else: no second redeem, no merge of the resolved market, no discrepancy.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(Counter(*admin, "chain_tx_sent"), 2);
+  EXPECT_EQ(Counter(*admin, "chain_tx_reverted"), 0);
+  EXPECT_EQ(Counter(*admin, "discrepancies"), 0);
+  std::printf(
+      "merge/redeem: sent=%lld merges=%lld merged=%lld redeems=%lld payout=%lld deferred reconciles=%lld\n",
+      static_cast<long long>(Counter(*admin, "chain_tx_sent")), static_cast<long long>(Counter(*admin, "merges")),
+      static_cast<long long>(Counter(*admin, "merged_micros")), static_cast<long long>(Counter(*admin, "redeems")),
+      static_cast<long long>(Counter(*admin, "redeemed_payout_micros")),
+      static_cast<long long>(Counter(*admin, "reconciles_deferred")));
   EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
 }
 

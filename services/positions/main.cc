@@ -10,6 +10,7 @@
 #include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/logging/logging.h"
 #include "common/signing/keys.h"
 #include "services/positions/service/positions_service.h"
 
@@ -38,11 +39,34 @@ int main(int argc, char** argv) {
   app.add_option("--reconcile-interval-s", reconcile_s, "compare with the exchange and the chain this often")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  int64_t merge_min_shares = options.chain.merge_min_micros / 1'000'000;
+  int64_t merge_keep_shares = options.chain.merge_keep_micros / 1'000'000;
+  bool no_merge = false, no_redeem = false;
+  app.add_option("--merge-min-shares", merge_min_shares,
+                 "merge a market's two outcomes when at least this many full sets are free")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
+  app.add_option("--merge-keep-shares", merge_keep_shares, "of each outcome, never merged (kept for quoting asks)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000}));
+  app.add_flag("--no-merge", no_merge, "never merge");
+  app.add_flag("--no-redeem", no_redeem, "never redeem resolved markets");
+  app.add_option("--chain-gas-limit", options.chain_gas_limit, "gas limit of merge/redeem transactions")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{21'000}, uint64_t{10'000'000}));
   app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
   app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
   CLI11_PARSE(app, argc, argv);
+  if (auto logging = clobmaker::logging::Configure("positions"); !logging.ok()) {
+    std::fprintf(stderr, "positions: %s\n", std::string(logging.message()).c_str());
+    return 2;
+  }
   options.reconcile_interval = reconcile_s * clobmaker::kNanosPerSecond;
+  options.chain.merge = !no_merge;
+  options.chain.redeem = !no_redeem;
+  options.chain.merge_min_micros = merge_min_shares * 1'000'000;
+  options.chain.merge_keep_micros = merge_keep_shares * 1'000'000;
 
   auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
                               : clobmaker::signing::LoadPrivateKeyFile(key_file);

@@ -111,6 +111,16 @@ grpc::Status ControlService::Credit(grpc::ServerContext* ctx, const pb::CreditRe
   return grpc::Status::OK;
 }
 
+grpc::Status ControlService::ResolveMarket(grpc::ServerContext* ctx, const pb::ResolveMarketRequest* req,
+                                           pb::ResolveMarketResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->winning_outcome() != 0 && req->winning_outcome() != 1) return Invalid("winning_outcome must be 0 or 1");
+  if (!server_.ResolveMarket(req->condition_id(), req->winning_outcome())) {
+    return {grpc::StatusCode::FAILED_PRECONDITION, "unknown market or already resolved"};
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status TruthService::OpenOrders(grpc::ServerContext* ctx, const pb::OpenOrdersRequest* req,
                                       pb::OpenOrdersResponse* res) {
   if (auto s = Check(ctx); !s.ok()) return s;

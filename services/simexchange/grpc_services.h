@@ -31,6 +31,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                        clobmaker::sim::v1::SetFlowResponse* res) override;
   grpc::Status Credit(grpc::ServerContext* ctx, const clobmaker::sim::v1::CreditRequest* req,
                       clobmaker::sim::v1::CreditResponse* res) override;
+  grpc::Status ResolveMarket(grpc::ServerContext* ctx, const clobmaker::sim::v1::ResolveMarketRequest* req,
+                             clobmaker::sim::v1::ResolveMarketResponse* res) override;
   void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
 
  private:

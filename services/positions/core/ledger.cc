@@ -81,7 +81,8 @@ void Ledger::SeedLeg(const TradeLeg& leg) {
   a.token_delta = leg.side == model::Side::kBuy ? leg.size_micros : -leg.size_micros;
   a.collateral_delta = leg.side == model::Side::kBuy ? -Notional(leg.size_micros, leg.price_units)
                                                      : Notional(leg.size_micros, leg.price_units);
-  Position(leg.token_id, leg.condition_id);
+  TokenPosition& p = Position(leg.token_id, leg.condition_id);
+  if (a.provisional && !a.settled && a.token_delta < 0) p.unsettled_sell_micros -= a.token_delta;
 }
 
 void Ledger::ApplyOnchain(TokenPosition& p, Applied& a) {
@@ -113,6 +114,7 @@ void Ledger::ApplyProvisional(const TradeLeg& leg, Applied& a) {
   p.provisional_micros += a.token_delta;
   p.cost_micros += a.cost_delta;
   p.realized_pnl_micros += a.realized_delta;
+  if (a.token_delta < 0) p.unsettled_sell_micros -= a.token_delta;
   collateral_.provisional_micros += a.collateral_delta;
   collateral_.version++;
   a.provisional = true;
@@ -157,6 +159,7 @@ bool Ledger::OnLeg(const TradeLeg& leg) {
       if (!a.provisional) ApplyProvisional(leg, a);
       ApplyOnchain(p, a);
       p.settled_micros += a.token_delta;
+      if (a.token_delta < 0) p.unsettled_sell_micros += a.token_delta;
       collateral_.settled_micros += a.collateral_delta;
       collateral_.version++;
       a.settled = true;
@@ -176,6 +179,7 @@ bool Ledger::OnLeg(const TradeLeg& leg) {
       a.failed = true;
       if (a.provisional) {
         p.provisional_micros -= a.token_delta;
+        if (a.token_delta < 0) p.unsettled_sell_micros += a.token_delta;
         p.cost_micros -= a.cost_delta;
         p.realized_pnl_micros -= a.realized_delta;
         collateral_.provisional_micros -= a.collateral_delta;
@@ -200,6 +204,71 @@ void Ledger::SetMark(const std::string& token_id, int64_t mark_units) {
     it->second.cost_micros += Notional(it->second.unvalued_seed_micros, mark_units);
     it->second.unvalued_seed_micros = 0;
   }
+}
+
+bool Ledger::OnChainAction(const ChainAction& action) {
+  if (!chain_actions_.insert(action.tx_hash).second) {
+    counters_.chain_duplicates++;
+    return false;
+  }
+  std::array<TokenPosition*, 2> tokens = {&Position(action.yes_token, action.condition_id),
+                                          &Position(action.no_token, action.condition_id)};
+  // What leaves each token's holding: its share of the cost basis (and of seeded, not yet valued
+  // holdings), and the collateral it brings back.
+  std::array<int64_t, 2> burned{};
+  std::array<int64_t, 2> proceeds{};
+  if (action.kind == ChainAction::Kind::kMerge) {
+    burned = {action.amount_micros, action.amount_micros};
+  } else {
+    for (size_t i = 0; i < 2; ++i) {
+      burned[i] = std::max<int64_t>(tokens[i]->onchain_micros, 0);  // the chain burns what it holds
+      proceeds[i] = action.payout_denominator == 0
+                        ? 0
+                        : static_cast<int64_t>(static_cast<Int128>(burned[i]) * action.payout_numerators[i] /
+                                               action.payout_denominator);
+    }
+  }
+  std::array<int64_t, 2> basis{};
+  for (size_t i = 0; i < 2; ++i) {
+    TokenPosition& p = *tokens[i];
+    const int64_t held = std::max<int64_t>(p.provisional_micros, 0);
+    const int64_t out = std::min(burned[i], held);
+    basis[i] = held > 0 ? static_cast<int64_t>(static_cast<Int128>(p.cost_micros) * out / held) : 0;
+    p.unvalued_seed_micros -=
+        held > 0 ? static_cast<int64_t>(static_cast<Int128>(p.unvalued_seed_micros) * out / held) : 0;
+  }
+  if (action.kind == ChainAction::Kind::kMerge) {
+    // A full set is worth exactly 1: the proceeds are split in proportion to the basis (equally
+    // without one), so both tokens show the same return and the sum is exact.
+    const int64_t total_basis = basis[0] + basis[1];
+    proceeds[0] = total_basis > 0
+                      ? static_cast<int64_t>(static_cast<Int128>(action.amount_micros) * basis[0] / total_basis)
+                      : action.amount_micros / 2;
+    proceeds[1] = action.amount_micros - proceeds[0];
+  }
+  int64_t collateral_in = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    TokenPosition& p = *tokens[i];
+    p.provisional_micros -= burned[i];
+    p.onchain_micros -= burned[i];
+    p.settled_micros -= burned[i];
+    p.cost_micros -= basis[i];
+    p.realized_pnl_micros += proceeds[i] - basis[i];
+    collateral_in += proceeds[i];
+    Touch(p);
+  }
+  collateral_.provisional_micros += collateral_in;
+  collateral_.onchain_micros += collateral_in;
+  collateral_.settled_micros += collateral_in;
+  collateral_.version++;
+  if (action.kind == ChainAction::Kind::kMerge) {
+    counters_.merges++;
+    counters_.merged_micros += action.amount_micros;
+  } else {
+    counters_.redeems++;
+    counters_.redeemed_payout_micros += collateral_in;
+  }
+  return true;
 }
 
 std::optional<Discrepancy> Ledger::Compare(Source source, const std::string& token_id, int64_t theirs_micros,

@@ -14,9 +14,12 @@
 // and our number is kept (never silently overwritten).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,9 +51,13 @@ struct TokenPosition {
   int64_t realized_pnl_micros = 0;
   std::optional<int64_t> mark_units;  // mid of the token's book
   int64_t unvalued_seed_micros = 0;   // seeded holdings with no cost yet: valued at the first mark
-  uint64_t version = 0;               // bumps on every change
-  int64_t AvgCostUnitsX1e6() const;   // average entry price x 10^6, in price units
-  int64_t UnrealizedMicros() const;   // at the mark; 0 without one
+  int64_t unsettled_sell_micros = 0;  // sold, not yet CONFIRMED or FAILED: spoken for
+  // What is certainly ours and not spoken for: settled, less sales still settling (at most what
+  // the chain holds and at most what the exchange holds). What merge and redeem may use.
+  int64_t FreeMicros() const { return std::max<int64_t>(settled_micros - unsettled_sell_micros, 0); }
+  uint64_t version = 0;              // bumps on every change
+  int64_t AvgCostUnitsX1e6() const;  // average entry price x 10^6, in price units
+  int64_t UnrealizedMicros() const;  // at the mark; 0 without one
 };
 
 struct Collateral {
@@ -72,9 +79,24 @@ struct Discrepancy {
   std::string detail;
 };
 
+// A conditional-tokens transaction of ours that was mined successfully: a merge of `amount` full
+// sets back to collateral, or a redemption of every token of a resolved market at its payouts.
+struct ChainAction {
+  enum class Kind : uint8_t { kMerge, kRedeem } kind = Kind::kMerge;
+  std::string tx_hash;
+  std::string condition_id;
+  std::string yes_token;
+  std::string no_token;
+  int64_t amount_micros = 0;                    // merge
+  uint64_t payout_denominator = 0;              // redeem
+  std::array<uint64_t, 2> payout_numerators{};  // redeem: YES, NO
+};
+
 struct LedgerCounters {
   uint64_t legs = 0, applied = 0, settled = 0, reversed = 0, duplicates = 0, after_terminal = 0,
-           confirmed_then_failed = 0, seeded_legs_skipped = 0, comparisons = 0, suspects = 0, discrepancies = 0;
+           confirmed_then_failed = 0, seeded_legs_skipped = 0, comparisons = 0, suspects = 0, discrepancies = 0,
+           merges = 0, redeems = 0, chain_duplicates = 0;
+  int64_t merged_micros = 0, redeemed_payout_micros = 0;
 };
 
 class Ledger {
@@ -90,6 +112,13 @@ class Ledger {
   // Returns true when the ledger changed.
   bool OnLeg(const TradeLeg& leg);
   void SetMark(const std::string& token_id, int64_t mark_units);
+
+  // --- chain actions ---
+  // Applies a mined merge or redemption to every bucket (the chain, hence the exchange, already
+  // moved): merge: both tokens -amount, collateral +amount, the cost basis of what was merged
+  // realised against the proceeds; redeem: every token of the market burned at what the chain
+  // holds, collateral + the payout. Once per transaction hash; returns true when applied.
+  bool OnChainAction(const ChainAction& action);
 
   // --- reconciliation ---
   // Compares a source's balance with ours (exchange: provisional; chain: what is on chain, i.e.
@@ -126,6 +155,7 @@ class Ledger {
   std::map<std::string, TokenPosition> positions_;
   Collateral collateral_;
   std::map<std::string, Applied> legs_;  // trade id + ":" + order id
+  std::set<std::string> chain_actions_;  // transaction hashes applied
   struct Suspect {
     int64_t ours = 0, theirs = 0;
     uint64_t version = 0;

@@ -15,9 +15,12 @@
 #include "common/bus/convert.h"
 #include "common/bus/header.h"
 #include "common/bus/subjects.h"
+#include "common/chain/ctf.h"
 #include "common/chain/json_rpc.h"
+#include "common/chain/transaction.h"
 #include "common/clob/rest_client.h"
 #include "common/core/executor.h"
+#include "common/core/hex.h"
 #include "common/core/run_and_wait.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
@@ -27,7 +30,9 @@
 #include "common/net/http_client.h"
 #include "common/net/io_thread.h"
 #include "common/signing/order.h"
+#include "services/positions/core/chain_planner.h"
 #include "services/positions/core/ledger.h"
+#include "services/positions/service/chain_client.h"
 
 namespace clobmaker::positions {
 
@@ -63,11 +68,12 @@ struct PositionsService::Impl {
   ThreadExecutor kv_writer;
   std::unique_ptr<net::IoThread> io;
   std::unique_ptr<clob::ClobRestClient> rest;
-  std::unique_ptr<net::HttpClient> rpc;
+  std::unique_ptr<ChainClient> rpc;
   std::unique_ptr<nats::Connection> nats;
   std::unique_ptr<nats::JetStream> js;
   std::unique_ptr<nats::KeyValue> positions_kv;
   std::unique_ptr<nats::KeyValue> markets_kv;
+  std::unique_ptr<nats::KeyValue> chain_kv;  // the pending merge/redeem
   std::vector<std::unique_ptr<nats::Subscription>> subs;
   std::unique_ptr<nats::PullConsumer> consumer;
   bus::HeaderStamper stamper{"positions"};
@@ -86,8 +92,18 @@ struct PositionsService::Impl {
   std::atomic<bool> seeded{false};
   std::atomic<bool> reconcile_requested{false};
   std::atomic<uint64_t> source_failures{0}, bad_messages{0}, kv_failures{0}, reconciles{0};
+  std::atomic<uint64_t> chain_sent{0}, chain_reverted{0}, chain_failures{0}, reconciles_deferred{0},
+      markets_resolved{0};
+  std::atomic<bool> chain_pending_flag{false};
+  bool chain_enabled = false;
+  // Chain worker-owned.
+  std::optional<positions::v1::ChainTransaction> chain_pending;
+  std::map<std::string, Resolution> resolutions;  // condition -> payouts, once resolved (final)
+  std::map<std::string, Nanos> chain_retry_at;    // condition -> not before
+  Nanos last_resolution_read = 0;
   // Loop-owned.
   std::map<std::string, std::string> token_market;  // token -> condition
+  std::map<std::string, MarketTokens> markets;      // condition -> its two tokens
   std::set<std::string> seeded_tokens;
   Nanos last_republish = 0;
 
@@ -123,17 +139,7 @@ struct PositionsService::Impl {
       data = chain::Erc1155BalanceOfCall(funder, *id);
       to = contracts.conditional_tokens;
     }
-    net::HttpRequest req;
-    req.method = "POST";
-    req.target = "";
-    req.headers = {{"Content-Type", "application/json"}};
-    req.body = chain::EthCallRequest(1, to, data);
-    net::HttpResult r = rpc->SendSync(std::move(req), 5 * kNanosPerSecond);
-    if (r.outcome != net::Outcome::kOk || !r.response) {
-      source_failures++;
-      return absl::UnavailableError(fmt::format("chain eth_call: {}", r.error));
-    }
-    auto v = chain::ParseUint256Result(r.response->body);
+    auto v = rpc->CallUint(to, data);
     if (!v.ok()) source_failures++;
     return v;
   }
@@ -204,6 +210,11 @@ struct PositionsService::Impl {
 
   // One round: both sources for collateral and every known token. Returns discrepancies found.
   uint32_t Reconcile() {
+    if (chain_pending_flag) {
+      // A merge/redeem in flight moves the chain (and the exchange) before we see its receipt.
+      reconciles_deferred++;
+      return 0;
+    }
     reconciles++;
     uint32_t found = 0;
     std::vector<std::string> tokens = KnownTokens();
@@ -304,6 +315,11 @@ struct PositionsService::Impl {
       bad_messages++;
       return;
     }
+    if (!info.market().yes_token_id().empty() && !info.market().no_token_id().empty()) {
+      markets[info.market().condition_id()] = {.condition_id = info.market().condition_id(),
+                                               .yes_token = info.market().yes_token_id(),
+                                               .no_token = info.market().no_token_id()};
+    }
     for (const std::string& token : {info.market().yes_token_id(), info.market().no_token_id()}) {
       if (token.empty()) continue;
       if (token_market.emplace(token, info.market().condition_id()).second && fresh) fresh->push_back(token);
@@ -362,6 +378,208 @@ struct PositionsService::Impl {
     }
   }
 
+  // --- merge and redeem (the chain worker thread) ---
+  static ChainAction ActionOf(const positions::v1::ChainTransaction& t) {
+    ChainAction a{.kind = t.kind() == "redeem" ? ChainAction::Kind::kRedeem : ChainAction::Kind::kMerge,
+                  .tx_hash = t.tx_hash(),
+                  .condition_id = t.condition_id(),
+                  .yes_token = t.yes_token_id(),
+                  .no_token = t.no_token_id(),
+                  .amount_micros = t.amount_micros(),
+                  .payout_denominator = t.payout_denominator()};
+    for (int i = 0; i < std::min(t.payout_numerators_size(), 2); ++i) {
+      a.payout_numerators[static_cast<size_t>(i)] = t.payout_numerators(i);
+    }
+    return a;
+  }
+
+  void SetPending(std::optional<positions::v1::ChainTransaction> t) {
+    chain_pending = std::move(t);
+    chain_pending_flag = chain_pending.has_value();
+  }
+
+  // Reads the payouts of markets not known to be resolved (resolution is final).
+  void ReadResolutions() {
+    std::vector<MarketTokens> open = OnLoop([&] {
+      std::vector<MarketTokens> out;
+      for (const auto& [condition, m] : markets) {
+        if (!resolutions.contains(condition)) out.push_back(m);
+      }
+      return out;
+    });
+    for (const MarketTokens& m : open) {
+      crypto::Hash32 condition{};
+      if (!HexDecodeInto(m.condition_id, condition).ok()) continue;
+      auto den = rpc->CallUint(contracts.conditional_tokens, chain::PayoutDenominatorCall(condition));
+      if (!den.ok()) {
+        chain_failures++;
+        return;
+      }
+      if (*den <= 0) continue;
+      Resolution r{.denominator = static_cast<uint64_t>(*den)};
+      bool ok = true;
+      for (uint64_t i = 0; i < 2 && ok; ++i) {
+        auto num = rpc->CallUint(contracts.conditional_tokens, chain::PayoutNumeratorsCall(condition, i));
+        ok = num.ok();
+        if (ok) r.numerators[i] = static_cast<uint64_t>(*num);
+      }
+      if (!ok) {
+        chain_failures++;
+        continue;
+      }
+      resolutions[m.condition_id] = r;
+      markets_resolved++;
+      spdlog::info("positions: market {} resolved on chain (payouts {}/{}, {}/{})", m.condition_id, r.numerators[0],
+                   r.denominator, r.numerators[1], r.denominator);
+    }
+  }
+
+  // The receipt of the pending transaction: applied once mined successfully, dropped if reverted.
+  void PollPending() {
+    auto receipt = rpc->Receipt(chain_pending->tx_hash());
+    if (!receipt.ok()) {
+      chain_failures++;
+      return;
+    }
+    if (!receipt->found) return;
+    const positions::v1::ChainTransaction t = *chain_pending;
+    if (receipt->success) {
+      const ChainAction action = ActionOf(t);
+      const bool applied = OnLoop([&] {
+        const bool changed = ledger.OnChainAction(action);
+        Flush();
+        return changed;
+      });
+      spdlog::info("positions: {} {} mined in block {} (market {}, {} micros){}", t.kind(), t.tx_hash(), receipt->block,
+                   t.condition_id(), t.kind() == "merge" ? t.amount_micros() : 0, applied ? "" : " - already applied");
+    } else {
+      chain_reverted++;
+      chain_retry_at[t.condition_id()] = Now() + options.chain_retry_after;
+      spdlog::warn("positions: {} {} reverted (market {}); retrying in {} s", t.kind(), t.tx_hash(), t.condition_id(),
+                   options.chain_retry_after / kNanosPerSecond);
+    }
+    if (auto del = chain_kv->Delete("pending"); !del.ok()) kv_failures++;
+    SetPending(std::nullopt);
+  }
+
+  // Signs and sends one planned action. The record goes to KV before the transaction leaves.
+  void Send(const MarketTokens& m, const PlannedChainAction& plan) {
+    crypto::Hash32 condition{};
+    if (!HexDecodeInto(m.condition_id, condition).ok()) return;
+    auto nonce = rpc->PendingNonce(key->address());
+    auto gas_price = rpc->Quantity("eth_gasPrice");
+    auto tip = rpc->Quantity("eth_maxPriorityFeePerGas");
+    if (!nonce.ok() || !gas_price.ok()) {
+      chain_failures++;
+      spdlog::warn("positions: cannot prepare a transaction: {} / {}", StatusText(nonce.status()),
+                   StatusText(gas_price.status()));
+      return;
+    }
+    const uint64_t priority = tip.ok() ? *tip : *gas_price;
+    chain::Eip1559Transaction tx{.chain_id = options.chain_id,
+                                 .nonce = *nonce,
+                                 .max_priority_fee_per_gas = Uint256(priority),
+                                 .max_fee_per_gas = Uint256(2 * *gas_price + priority),  // survives a base-fee doubling
+                                 .gas_limit = options.chain_gas_limit,
+                                 .to = contracts.conditional_tokens};
+    const bool merge = plan.kind == ChainAction::Kind::kMerge;
+    tx.data = merge ? chain::MergePositionsCall(contracts.collateral, condition,
+                                                Uint256(static_cast<uint64_t>(plan.amount_micros)))
+                    : chain::RedeemPositionsCall(contracts.collateral, condition);
+    const chain::Bytes raw = chain::SignTransaction(tx, *key);
+    positions::v1::ChainTransaction record;
+    record.set_tx_hash(HexEncode(chain::TransactionHash(raw)));
+    record.set_kind(merge ? "merge" : "redeem");
+    record.set_condition_id(m.condition_id);
+    record.set_yes_token_id(m.yes_token);
+    record.set_no_token_id(m.no_token);
+    record.set_amount_micros(merge ? plan.amount_micros : 0);
+    record.set_nonce(*nonce);
+    record.set_sent_ns(Now());
+    if (!merge) {
+      const Resolution& r = resolutions.at(m.condition_id);
+      record.set_payout_denominator(r.denominator);
+      for (uint64_t n : r.numerators) record.add_payout_numerators(n);
+    }
+    if (auto put = chain_kv->Put("pending", record.SerializeAsString()); !put.ok()) {
+      kv_failures++;
+      spdlog::warn("positions: not sending a {}: the pending record could not be stored: {}", record.kind(),
+                   StatusText(put.status()));
+      return;
+    }
+    SetPending(record);
+    auto sent = rpc->SendRawTransaction(HexEncode(raw));
+    if (!sent.ok() && sent.status().message().find("already known") == std::string_view::npos) {
+      // Refused by the node (nonce, funds, ...): nothing is in flight.
+      chain_failures++;
+      chain_retry_at[m.condition_id] = Now() + options.chain_retry_after;
+      spdlog::warn("positions: {} for market {} refused: {}", record.kind(), m.condition_id, StatusText(sent.status()));
+      if (auto del = chain_kv->Delete("pending"); !del.ok()) kv_failures++;
+      SetPending(std::nullopt);
+      return;
+    }
+    chain_sent++;
+    spdlog::info("positions: sent {} {} for market {} ({} micros, nonce {})", record.kind(), record.tx_hash(),
+                 m.condition_id, record.amount_micros(), *nonce);
+  }
+
+  void ChainWorker() {
+    Nanos last_plan = 0;
+    while (!threads_stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      if (chain_pending) {
+        PollPending();
+        continue;
+      }
+      const Nanos now = Now();
+      if (now - last_plan < options.chain_interval) continue;
+      last_plan = now;
+      if (now - last_resolution_read >= options.chain_resolution_interval) {
+        last_resolution_read = now;
+        ReadResolutions();
+      }
+      // One transaction at a time: the first market with something to do.
+      auto next = OnLoop([&]() -> std::optional<std::pair<MarketTokens, PlannedChainAction>> {
+        for (const auto& [condition, m] : markets) {
+          auto retry = chain_retry_at.find(condition);
+          if (retry != chain_retry_at.end() && now < retry->second) continue;
+          auto r = resolutions.find(condition);
+          auto plan = PlanChainAction(ledger, m, r == resolutions.end() ? Resolution{} : r->second, options.chain);
+          if (plan) return std::make_pair(m, *plan);
+        }
+        return std::nullopt;
+      });
+      if (next) Send(next->first, next->second);
+    }
+  }
+
+  // Start-up: a transaction sent by an earlier process. Mined before the seed: the balances
+  // include it (nothing to apply). Still pending: wait (bounded); if it stays pending, it is
+  // applied when mined, on top of the seeded balances.
+  void SettlePendingFromEarlierRun() {
+    auto entry = chain_kv->Get("pending");
+    if (!entry.ok()) return;
+    positions::v1::ChainTransaction t;
+    if (!t.ParseFromString(entry->value)) {
+      bad_messages++;
+      (void)chain_kv->Delete("pending");
+      return;
+    }
+    const Nanos deadline = Now() + options.chain_startup_wait;
+    while (Now() < deadline) {
+      auto receipt = rpc->Receipt(t.tx_hash());
+      if (receipt.ok() && receipt->found) {
+        spdlog::info("positions: {} {} from an earlier run was mined ({}): inside the balances seeded now", t.kind(),
+                     t.tx_hash(), receipt->success ? "success" : "reverted");
+        (void)chain_kv->Delete("pending");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    spdlog::warn("positions: {} {} from an earlier run is still pending: applied when mined", t.kind(), t.tx_hash());
+    SetPending(t);
+  }
+
   absl::Status Setup() {
     CM_ASSIGN_OR_RETURN(contracts, signing::ContractsForChain(options.chain_id));
     funder = key->address();
@@ -377,6 +595,7 @@ struct PositionsService::Impl {
                                          .duplicate_window = bus::kUserDuplicateWindowSeconds * kNanosPerSecond}));
     CM_ASSIGN_OR_RETURN(positions_kv, js->EnsureKeyValue({.bucket = std::string(bus::kPositionsBucket)}));
     CM_ASSIGN_OR_RETURN(markets_kv, js->EnsureKeyValue({.bucket = std::string(bus::kMarketsBucket)}));
+    CM_ASSIGN_OR_RETURN(chain_kv, js->EnsureKeyValue({.bucket = std::string(bus::kPositionsChainBucket)}));
     io = std::make_unique<net::IoThread>();
     clob::ClobClientOptions rest_options;
     rest_options.http.base_url = options.clob_url;
@@ -384,7 +603,14 @@ struct PositionsService::Impl {
     rest_options.executor = &callbacks;
     CM_ASSIGN_OR_RETURN(rest, clob::ClobRestClient::Create(*io, rest_options, key, credentials));
     if (options.rpc_url.empty()) options.rpc_url = options.clob_url + "/rpc";
-    CM_ASSIGN_OR_RETURN(rpc, net::HttpClient::Create(*io, {.base_url = options.rpc_url}));
+    CM_ASSIGN_OR_RETURN(auto rpc_http, net::HttpClient::Create(*io, {.base_url = options.rpc_url}));
+    rpc = std::make_unique<ChainClient>(std::move(rpc_http));
+    chain_enabled = options.chain.merge || options.chain.redeem;
+    if (chain_enabled && (options.signature_type != 0 || funder != key->address())) {
+      // Proxy and Safe wallets merge and redeem through Polymarket's relayer, which is not built.
+      spdlog::warn("positions: merge and redeem are off: they need an EOA wallet (signature type 0, funder = key)");
+      chain_enabled = false;
+    }
     return absl::OkStatus();
   }
 
@@ -496,6 +722,17 @@ class AdminService final : public v1::PositionsAdmin::Service {
       put("source_failures", s_.source_failures.load());
       put("bad_messages", s_.bad_messages.load());
       put("kv_failures", s_.kv_failures.load());
+      put("merges", c.merges);
+      put("merged_micros", static_cast<uint64_t>(c.merged_micros));
+      put("redeems", c.redeems);
+      put("redeemed_payout_micros", static_cast<uint64_t>(c.redeemed_payout_micros));
+      put("chain_tx_sent", s_.chain_sent.load());
+      put("chain_tx_reverted", s_.chain_reverted.load());
+      put("chain_failures", s_.chain_failures.load());
+      put("chain_pending", s_.chain_pending_flag.load() ? 1 : 0);
+      put("chain_duplicates", c.chain_duplicates);
+      put("markets_resolved", s_.markets_resolved.load());
+      put("reconciles_deferred", s_.reconciles_deferred.load());
     });
   }
 
@@ -527,7 +764,9 @@ absl::Status PositionsService::Impl::Start() {
     ledger.SetMark(b.token_id(), (b.bids(0).price_units() + b.asks(0).price_units()) / 2);
   }));
   subs.push_back(std::move(books));
-  // 3. Seed: collateral and every known token from both sources, then the legs inside them.
+  // 3. A merge/redeem an earlier run left in flight, before the balances are read.
+  if (chain_enabled) SettlePendingFromEarlierRun();
+  // 4. Seed: collateral and every known token from both sources, then the legs inside them.
   std::vector<std::string> tokens = KnownTokens();
   tokens.insert(tokens.begin(), "");
   Seed(tokens);
@@ -543,6 +782,7 @@ absl::Status PositionsService::Impl::Start() {
                options.rpc_url);
   threads.emplace_back([this] { ConsumeTrades(); });
   threads.emplace_back([this] { Worker(); });
+  if (chain_enabled) threads.emplace_back([this] { ChainWorker(); });
   admin = std::make_unique<AdminService>(*this);
   CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
                                 {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));

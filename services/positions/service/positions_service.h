@@ -13,6 +13,7 @@
 #include "common/core/clock.h"
 #include "common/crypto/crypto.h"
 #include "common/signing/auth.h"
+#include "services/positions/core/chain_planner.h"
 
 namespace clobmaker::positions {
 
@@ -29,6 +30,13 @@ struct PositionsOptions {
   Nanos reconcile_interval = 10 * kNanosPerSecond;
   Nanos republish_interval = 5 * kNanosPerSecond;
   Nanos seed_lookback = 10 * 60 * kNanosPerSecond;  // recent trades already inside the seeded balances
+  // Merge and redeem through the conditional-tokens contract (EOA wallets: signature type 0).
+  ChainParams chain;
+  uint64_t chain_gas_limit = 300'000;
+  Nanos chain_interval = 1 * kNanosPerSecond;             // plan this often
+  Nanos chain_resolution_interval = 5 * kNanosPerSecond;  // read payouts of unresolved markets this often
+  Nanos chain_startup_wait = 60 * kNanosPerSecond;        // a pending transaction found at start-up
+  Nanos chain_retry_after = 30 * kNanosPerSecond;         // a market whose transaction failed or reverted
 };
 
 class PositionsService {

@@ -6,6 +6,7 @@
 
 #include "common/core/hex.h"
 #include "common/core/ids.h"
+#include "common/core/int128.h"
 #include "common/core/status.h"
 
 namespace clobmaker::simexchange {
@@ -221,6 +222,10 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
   const MarketConfig* market = MarketOf(in.token);
   if (market == nullptr) {
     Reject(result, 400, fmt::format("the market for token {} does not exist", in.token));
+    return result;
+  }
+  if (IsResolved(market->condition_id)) {
+    Reject(result, 400, "the market is resolved: not accepting orders");
     return result;
   }
   const std::string id = in.id.ToString();
@@ -589,6 +594,13 @@ void Exchange::RestartMatchingEngine(Nanos down_until, Nanos post_only_until) {
 }
 
 void Exchange::Advance(Nanos now) {
+  // Chain transactions, in submission order, once a block has passed.
+  while (!chain_pending_.empty()) {
+    ChainTx& tx = chain_txs_.at(chain_pending_.front());
+    if (now - tx.submitted < config_.block_time) break;
+    chain_pending_.pop_front();
+    Mine(tx, now);
+  }
   // Dead-man switch: a started chain without a heartbeat for the timeout cancels everything.
   for (auto& [api_key, key] : keys_) {
     if (key.chain_started && now - key.last_heartbeat > config_.heartbeat_timeout) {
@@ -667,6 +679,120 @@ void Exchange::Advance(Nanos now) {
     } else {
       ++k;
     }
+  }
+}
+
+// --- the chain -----------------------------------------------------------------------------------
+
+bool Exchange::Resolve(const std::string& condition_id, int winning_outcome, Nanos now) {
+  Advance(now);
+  auto m = markets_.find(condition_id);
+  if (m == markets_.end() || IsResolved(condition_id) || (winning_outcome != 0 && winning_outcome != 1)) return false;
+  Payouts& p = payouts_[condition_id];
+  p.denominator = 1;
+  p.numerators[static_cast<size_t>(winning_outcome)] = 1;
+  for (const Order* o : OpenOrders("", condition_id)) {
+    Close(orders_.at(o->spec.id.ToString()), OrderStatus::kCanceled, "MARKET_RESOLVED", now);
+  }
+  const MarketConfig& market = m->second;
+  events_.push_back(MarketEventOut{
+      polymarket::MarketResolvedEvent{.market = condition_id,
+                                      .asset_ids = {market.yes_token, market.no_token},
+                                      .winning_asset_id = winning_outcome == 0 ? market.yes_token : market.no_token,
+                                      .winning_outcome = winning_outcome == 0 ? "Yes" : "No",
+                                      .timestamp_ms = now / kNanosPerMilli}});
+  return true;
+}
+
+Payouts Exchange::PayoutsOf(const std::string& condition_id) const {
+  auto it = payouts_.find(condition_id);
+  return it == payouts_.end() ? Payouts{} : it->second;
+}
+
+uint64_t Exchange::NextNonce(const std::string& address) const {
+  auto it = next_nonce_.find(Lower(address));
+  return it == next_nonce_.end() ? 0 : it->second;
+}
+
+std::optional<std::string> Exchange::SubmitChainTx(const ChainTxSpec& spec, Nanos now) {
+  Advance(now);
+  const std::string hash = Lower(spec.hash);
+  if (chain_txs_.contains(hash)) return "already known";
+  const std::string sender = Lower(spec.sender);
+  const uint64_t expected = NextNonce(sender);
+  if (spec.nonce < expected) return fmt::format("nonce too low: next nonce {}, tx nonce {}", expected, spec.nonce);
+  if (spec.nonce > expected) return fmt::format("nonce too high: next nonce {}, tx nonce {}", expected, spec.nonce);
+  next_nonce_[sender] = expected + 1;
+  ChainTx tx{.spec = spec, .submitted = now};
+  tx.spec.sender = sender;
+  tx.spec.hash = hash;
+  chain_txs_.emplace(hash, tx);
+  chain_pending_.push_back(hash);
+  return std::nullopt;
+}
+
+const ChainTx* Exchange::FindChainTx(const std::string& hash) const {
+  auto it = chain_txs_.find(Lower(hash));
+  return it == chain_txs_.end() ? nullptr : &it->second;
+}
+
+void Exchange::Mine(ChainTx& tx, Nanos now) {
+  tx.mined = true;
+  tx.block = BlockNumber(now);
+  auto revert = [&](std::string reason) { tx.revert_reason = std::move(reason); };
+  auto m = markets_.find(tx.spec.condition_id);
+  if (m == markets_.end()) return revert("condition not prepared");
+  const MarketConfig& market = m->second;
+  Account& account = accounts_[tx.spec.sender];
+  account.address = tx.spec.sender;
+  const std::array<std::string, 2> tokens = {market.yes_token, market.no_token};
+  auto chain_of = [&](const std::string& t) {
+    auto it = account.chain_tokens.find(t);
+    return it == account.chain_tokens.end() ? int64_t{0} : it->second;
+  };
+  auto exchange_of = [&](const std::string& t) {
+    auto it = account.tokens.find(t);
+    return it == account.tokens.end() ? int64_t{0} : it->second;
+  };
+  std::array<int64_t, 2> burn{};
+  if (tx.spec.call == ChainCall::kMerge) {
+    if (tx.spec.amount <= 0) return revert("nothing to merge");
+    for (const std::string& t : tokens) {
+      // The exchange's own ledger must cover it too: tokens sold but not yet mined are spoken for.
+      if (chain_of(t) < tx.spec.amount || exchange_of(t) < tx.spec.amount) {
+        return revert("ERC1155: insufficient balance for transfer");
+      }
+    }
+    burn = {tx.spec.amount, tx.spec.amount};
+    tx.collateral_delta = tx.spec.amount;
+  } else {
+    const Payouts p = PayoutsOf(tx.spec.condition_id);
+    if (p.denominator == 0) return revert("result for condition not received yet");
+    for (size_t i = 0; i < 2; ++i) {
+      burn[i] = chain_of(tokens[i]);
+      tx.collateral_delta += static_cast<int64_t>(static_cast<Int128>(burn[i]) * p.numerators[i] / p.denominator);
+    }
+  }
+  tx.success = true;
+  for (size_t i = 0; i < 2; ++i) {
+    account.chain_tokens[tokens[i]] -= burn[i];
+    account.tokens[tokens[i]] -= burn[i];
+  }
+  account.chain_collateral += tx.collateral_delta;
+  account.collateral += tx.collateral_delta;
+  for (const std::string& t : tokens) CancelUncovered(tx.spec.sender, t, now);
+}
+
+void Exchange::CancelUncovered(const std::string& address, const std::string& token, Nanos now) {
+  Account& account = accounts_[address];
+  std::vector<Order*> sells;  // newest first
+  for (auto it = live_.rbegin(); it != live_.rend(); ++it) {
+    Order& o = orders_.at(it->second);
+    if (o.spec.maker == address && o.spec.token == token && o.spec.side == Side::kSell) sells.push_back(&o);
+  }
+  for (Order* o : sells) {
+    if (account.tokens[token] - account.reserved_tokens[token] >= 0) break;
+    Close(*o, OrderStatus::kCanceled, "INSUFFICIENT_BALANCE", now);
   }
 }
 

@@ -14,6 +14,7 @@
 // appended to an outbox of events that the shell forwards (websocket frames, truth API).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -59,6 +60,7 @@ struct ExchangeConfig {
   double trade_fail_probability = 0.0;          // MATCHED -> (RETRYING ->) FAILED, fill reversed
   int order_version = 2;                        // the version /version reports and orders must use
   Nanos gtd_security_margin = 60 * kNanosPerSecond;
+  Nanos block_time = 2 * kNanosPerSecond;  // a submitted chain transaction is mined after this
 };
 
 // One account: a funder address, its API keys, balances and what open orders reserve.
@@ -111,6 +113,32 @@ struct PlaceResult {
   std::vector<std::string> trade_ids;
 };
 
+// A write to the conditional-tokens contract, already decoded and its signature verified by the
+// shell (the simulator's JSON-RPC node). Binary markets: outcome 0 = YES, 1 = NO.
+enum class ChainCall : uint8_t { kMerge, kRedeem };
+struct ChainTxSpec {
+  std::string hash;    // 0x + 64 hex
+  std::string sender;  // lowercase 0x address
+  uint64_t nonce = 0;
+  ChainCall call = ChainCall::kMerge;
+  std::string condition_id;
+  int64_t amount = 0;  // merge: full sets, micros
+};
+struct ChainTx {
+  ChainTxSpec spec;
+  Nanos submitted = 0;
+  bool mined = false;
+  bool success = false;
+  uint64_t block = 0;
+  std::string revert_reason;
+  int64_t collateral_delta = 0;  // what the call paid out (merge: amount; redeem: the payout)
+};
+// What the chain reports for a condition once resolved (payoutDenominator, payoutNumerators).
+struct Payouts {
+  uint64_t denominator = 0;  // 0: not resolved
+  std::array<uint64_t, 2> numerators{};
+};
+
 struct CancelOutcome {
   std::vector<std::string> canceled;
   std::vector<std::pair<std::string, std::string>> not_canceled;
@@ -158,6 +186,21 @@ class Exchange {
                                        const std::string& token = {}) const;
   std::vector<polymarket::UserTradeEvent> Trades(const std::string& api_key) const;
   bool IsScoring(const std::string& order_id) const;
+
+  // --- the chain (conditional tokens) -------------------------------------------------------
+  // Resolves a market: it stops accepting orders, every open order on it is canceled
+  // (CANCELED_MARKET_RESOLVED), market_resolved is published and the payouts are reported on
+  // chain. `winning_outcome` 0 = YES, 1 = NO. False if unknown or already resolved.
+  bool Resolve(const std::string& condition_id, int winning_outcome, Nanos now);
+  Payouts PayoutsOf(const std::string& condition_id) const;
+  bool IsResolved(const std::string& condition_id) const { return PayoutsOf(condition_id).denominator > 0; }
+  // Queues a transaction to be mined after block_time; the error text ("nonce too low", ...) if
+  // the node refuses it. Mining applies it to the chain view and the exchange's balances, or
+  // reverts it (mined, success false, nothing moved).
+  std::optional<std::string> SubmitChainTx(const ChainTxSpec& tx, Nanos now);
+  const ChainTx* FindChainTx(const std::string& hash) const;
+  uint64_t NextNonce(const std::string& address) const;  // counting pending transactions
+  uint64_t BlockNumber(Nanos now) const { return static_cast<uint64_t>(now / config_.block_time); }
 
   // --- heartbeats and modes --------------------------------------------------------------------
   // `id` empty starts a chain. Returns the new id, or nullopt with `expected` set when `id` is
@@ -230,6 +273,10 @@ class Exchange {
   polymarket::UserOrderEvent ToEvent(const Order& order, polymarket::OrderEventType type, Nanos now,
                                      const std::string& status) const;
   std::string NewTradeId();
+  void Mine(ChainTx& tx, Nanos now);
+  // After a chain debit: cancels the account's SELL orders of `token` (newest first) that its
+  // exchange balance no longer covers.
+  void CancelUncovered(const std::string& address, const std::string& token, Nanos now);
 
   ExchangeConfig config_;
   Rng rng_;
@@ -250,6 +297,10 @@ class Exchange {
   Nanos down_until_ = 0;
   Nanos post_only_until_ = 0;
   std::map<std::string, Price> last_trade_price_;
+  std::map<std::string, Payouts> payouts_;      // condition id -> reported payouts
+  std::map<std::string, ChainTx> chain_txs_;    // hash -> transaction
+  std::deque<std::string> chain_pending_;       // hashes in submission order
+  std::map<std::string, uint64_t> next_nonce_;  // address -> next nonce
 };
 
 std::string_view OrderStatusName(OrderStatus status);

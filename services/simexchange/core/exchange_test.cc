@@ -341,5 +341,124 @@ TEST(ExchangeDeterminism, SameSeedSameInputsSameOutputs) {
   EXPECT_NE(run(5), run(6));  // the seed drives trade outcomes
 }
 
+// --- the chain: merge, redeem, resolution ------------------------------------------------------
+
+int64_t ChainTokens(const Exchange& ex, const std::string& address, const std::string& token) {
+  const auto& t = ex.AccountOf(address)->chain_tokens;
+  auto it = t.find(token);
+  return it == t.end() ? 0 : it->second;
+}
+
+TEST_F(ExchangeTest, MergeIsMinedAfterABlockOnTheChainAndAtTheExchange) {
+  const int64_t ten = 10 * model::kQuantityOne;
+  ChainTxSpec merge{
+      .hash = "0xAA", .sender = "0xalice", .nonce = 0, .call = ChainCall::kMerge, .condition_id = "0xm", .amount = ten};
+  EXPECT_EQ(ex_.SubmitChainTx(merge, kT0), std::nullopt);
+  EXPECT_EQ(ex_.NextNonce("0xalice"), 1u);
+  EXPECT_EQ(*ex_.SubmitChainTx(merge, kT0), "already known");
+  merge.hash = "0xbb";
+  EXPECT_NE(ex_.SubmitChainTx(merge, kT0)->find("nonce too low"), std::string::npos);
+  merge.nonce = 5;
+  EXPECT_NE(ex_.SubmitChainTx(merge, kT0)->find("nonce too high"), std::string::npos);
+  // Pending: nothing moved yet.
+  ex_.Advance(kT0 + kNanosPerSecond);
+  EXPECT_FALSE(ex_.FindChainTx("0xaa")->mined);
+  EXPECT_EQ(ChainTokens(ex_, "0xalice", "YES"), 500 * model::kQuantityOne);
+  ex_.Advance(kT0 + 2 * kNanosPerSecond);
+  const ChainTx* tx = ex_.FindChainTx("0xaa");
+  ASSERT_TRUE(tx->mined);
+  EXPECT_TRUE(tx->success) << tx->revert_reason;
+  EXPECT_EQ(tx->collateral_delta, ten);
+  for (const char* t : {"YES", "NO"}) {
+    EXPECT_EQ(ChainTokens(ex_, "0xalice", t), 490 * model::kQuantityOne);
+    EXPECT_EQ(Tokens("alice", t), 490 * model::kQuantityOne);
+  }
+  EXPECT_EQ(Cash("alice"), 1'010 * model::kQuantityOne);
+  EXPECT_EQ(ex_.AccountOf("0xalice")->chain_collateral, 1'010 * model::kQuantityOne);
+}
+
+TEST_F(ExchangeTest, MergeBeyondTheBalanceReverts) {
+  ASSERT_EQ(ex_.SubmitChainTx({.hash = "0x01",
+                               .sender = "0xbob",
+                               .nonce = 0,
+                               .call = ChainCall::kMerge,
+                               .condition_id = "0xm",
+                               .amount = 501 * model::kQuantityOne},
+                              kT0),
+            std::nullopt);
+  ex_.Advance(kT0 + 3 * kNanosPerSecond);
+  const ChainTx* tx = ex_.FindChainTx("0x01");
+  ASSERT_TRUE(tx->mined);
+  EXPECT_FALSE(tx->success);
+  EXPECT_NE(tx->revert_reason.find("insufficient balance"), std::string::npos);
+  EXPECT_EQ(Tokens("bob", "YES"), 500 * model::kQuantityOne);  // nothing moved
+  EXPECT_EQ(Cash("bob"), 1'000 * model::kQuantityOne);
+}
+
+TEST_F(ExchangeTest, MergeCancelsSellOrdersItNoLongerCovers) {
+  ASSERT_TRUE(Place("alice", "YES", Side::kSell, 9000, 300).success);
+  const std::string sell = last_id_;
+  (void)ex_.TakeEvents();
+  ASSERT_EQ(ex_.SubmitChainTx({.hash = "0x02",
+                               .sender = "0xalice",
+                               .nonce = 0,
+                               .call = ChainCall::kMerge,
+                               .condition_id = "0xm",
+                               .amount = 400 * model::kQuantityOne},
+                              kT0),
+            std::nullopt);
+  ex_.Advance(kT0 + 2 * kNanosPerSecond);
+  ASSERT_TRUE(ex_.FindChainTx("0x02")->success);
+  EXPECT_EQ(ex_.Find(sell)->status, OrderStatus::kCanceled);  // 100 YES left cannot back a 300 sell
+  EXPECT_EQ(ex_.AccountOf("0xalice")->reserved_tokens.at("YES"), 0);
+  bool cancellation = false;
+  for (const Event& e : ex_.TakeEvents()) {
+    if (const auto* u = std::get_if<UserEventOut>(&e)) {
+      if (const auto* o = std::get_if<polymarket::UserOrderEvent>(&u->event)) cancellation |= o->id == sell;
+    }
+  }
+  EXPECT_TRUE(cancellation);
+}
+
+TEST_F(ExchangeTest, ResolutionClosesTheMarketAndRedeemPaysTheWinners) {
+  ASSERT_TRUE(Place("alice", "YES", Side::kBuy, 4000, 10).success);
+  const std::string bid = last_id_;
+  EXPECT_FALSE(
+      ex_.SubmitChainTx(
+             {.hash = "0x03", .sender = "0xcarol", .nonce = 0, .call = ChainCall::kRedeem, .condition_id = "0xm"}, kT0)
+          .has_value());
+  ex_.Advance(kT0 + 2 * kNanosPerSecond);
+  EXPECT_EQ(ex_.FindChainTx("0x03")->revert_reason, "result for condition not received yet");
+  (void)ex_.TakeEvents();
+  ASSERT_TRUE(ex_.Resolve("0xm", /*winning_outcome=*/1, kT0 + 3 * kNanosPerSecond));
+  EXPECT_FALSE(ex_.Resolve("0xm", 0, kT0 + 3 * kNanosPerSecond));  // once
+  EXPECT_EQ(ex_.Find(bid)->status, OrderStatus::kCanceled);
+  EXPECT_EQ(ex_.PayoutsOf("0xm").denominator, 1u);
+  EXPECT_EQ(ex_.PayoutsOf("0xm").numerators[1], 1u);
+  bool resolved_event = false;
+  for (const Event& e : ex_.TakeEvents()) {
+    if (const auto* m = std::get_if<MarketEventOut>(&e)) {
+      if (const auto* r = std::get_if<polymarket::MarketResolvedEvent>(&m->event)) {
+        resolved_event = r->winning_asset_id == "NO";
+      }
+    }
+  }
+  EXPECT_TRUE(resolved_event);
+  auto refused = Place("bob", "YES", Side::kBuy, 4000, 10, OrderType::kGtc, false, kT0 + 3 * kNanosPerSecond);
+  EXPECT_FALSE(refused.success);
+  ASSERT_EQ(ex_.SubmitChainTx(
+                {.hash = "0x04", .sender = "0xcarol", .nonce = 1, .call = ChainCall::kRedeem, .condition_id = "0xm"},
+                kT0 + 3 * kNanosPerSecond),
+            std::nullopt);
+  ex_.Advance(kT0 + 6 * kNanosPerSecond);
+  const ChainTx* tx = ex_.FindChainTx("0x04");
+  ASSERT_TRUE(tx->success) << tx->revert_reason;
+  EXPECT_EQ(tx->collateral_delta, 500 * model::kQuantityOne);  // 500 NO at 1, 500 YES at 0
+  EXPECT_EQ(Cash("carol"), 1'500 * model::kQuantityOne);
+  EXPECT_EQ(ChainTokens(ex_, "0xcarol", "YES"), 0);
+  EXPECT_EQ(ChainTokens(ex_, "0xcarol", "NO"), 0);
+  EXPECT_EQ(Tokens("carol", "NO"), 0);
+}
+
 }  // namespace
 }  // namespace clobmaker::simexchange

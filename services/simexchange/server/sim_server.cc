@@ -8,7 +8,9 @@
 #include <mutex>
 #include <set>
 
+#include "common/chain/ctf.h"
 #include "common/chain/json_rpc.h"
+#include "common/chain/transaction.h"
 #include "common/core/hex.h"
 #include "common/core/ids.h"
 #include "common/core/int128.h"
@@ -378,49 +380,107 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   std::string MarketJson(const MarketConfig& m) const {
     const auto mid_yes = exchange.Midpoint(m.yes_token);
     const double fv = flow.FairValue(m.condition_id);
+    const Payouts payouts = exchange.PayoutsOf(m.condition_id);
+    const bool resolved = payouts.denominator > 0;
     return fmt::format(
         R"({{"condition_id":"{}","question_id":"{}","question":"Simulated market {}","market_slug":"{}",)"
-        R"("tokens":[{{"token_id":"{}","outcome":"Yes","price":{},"winner":false}},{{"token_id":"{}","outcome":"No","price":{},"winner":false}}],)"
-        R"("minimum_tick_size":{},"minimum_order_size":{},"neg_risk":{},"accepting_orders":true,"active":true,"closed":false,)"
+        R"("tokens":[{{"token_id":"{}","outcome":"Yes","price":{},"winner":{}}},{{"token_id":"{}","outcome":"No","price":{},"winner":{}}}],)"
+        R"("minimum_tick_size":{},"minimum_order_size":{},"neg_risk":{},"accepting_orders":{},"active":{},"closed":{},)"
         R"("end_date_iso":"{}","seconds_delay":0,"rewards":{{"min_size":{},"max_spread":{},"rates":null}}}})",
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token,
-        mid_yes ? mid_yes->ToString() : fmt::format("{:.4f}", fv), m.no_token,
-        mid_yes ? mid_yes->Complement().ToString() : fmt::format("{:.4f}", 1 - fv), TickJson(m.tick),
-        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", IsoDate(m.end_time_s),
-        m.rewards_min_size.ToString(),
+        mid_yes ? mid_yes->ToString() : fmt::format("{:.4f}", fv), payouts.numerators[0] > 0, m.no_token,
+        mid_yes ? mid_yes->Complement().ToString() : fmt::format("{:.4f}", 1 - fv), payouts.numerators[1] > 0,
+        TickJson(m.tick), m.min_order_size.ToString(), m.neg_risk ? "true" : "false", !resolved, !resolved, resolved,
+        IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
         // rewards max spread is quoted in cents on the wire
         model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
   }
 
   std::string GammaJson(const MarketConfig& m) const {
+    const bool resolved = exchange.IsResolved(m.condition_id);
     return fmt::format(
         R"({{"conditionId":"{}","questionID":"{}","slug":"{}","question":"Simulated market {}","clobTokenIds":"[\"{}\", \"{}\"]",)"
         R"("outcomes":"[\"Yes\", \"No\"]","orderPriceMinTickSize":{},"orderMinSize":{},"negRisk":{},"enableOrderBook":true,)"
-        R"("acceptingOrders":true,"active":true,"closed":false,"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{}}})",
+        R"("acceptingOrders":{},"active":{},"closed":{},"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{}}})",
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token, m.no_token, TickJson(m.tick),
-        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", IsoDate(m.end_time_s),
-        m.rewards_min_size.ToString(), model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
+        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", !resolved, !resolved, resolved,
+        IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
+        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
   }
 
-  // A minimal Ethereum JSON-RPC node: chain id, block number, and balanceOf reads of the
-  // conditional tokens (ERC-1155) and the collateral (ERC-20) from the chain's view of each account.
+  // A minimal Ethereum JSON-RPC node over the chain view: chain id, block number, balanceOf reads
+  // of the conditional tokens (ERC-1155) and the collateral (ERC-20), the CTF's payout reads, and
+  // signed EIP-1559 transactions to the CTF (mergePositions, redeemPositions) with nonces and
+  // receipts. Gas is not charged (no native balance is modelled).
   HttpResponse ChainRpc(const std::string& body, Nanos now) {
     auto call = chain::ParseRpcCall(body);
     if (!call.ok()) return Json(200, chain::RpcError("null", -32700, std::string(call.status().message())));
-    if (call->method == "eth_chainId") {
-      return Json(200, chain::RpcResult(call->id_json, fmt::format("\"0x{:x}\"", options.chain_id)));
+    const std::string& id = call->id_json;
+    auto quantity = [&](uint64_t v) { return Json(200, chain::RpcResult(id, fmt::format("\"0x{:x}\"", v))); };
+    auto error = [&](int code, std::string_view message) { return Json(200, chain::RpcError(id, code, message)); };
+    const auto contracts = *signing::ContractsForChain(options.chain_id);
+    if (call->method == "eth_chainId") return quantity(options.chain_id);
+    if (call->method == "eth_blockNumber") return quantity(exchange.BlockNumber(now));
+    if (call->method == "eth_gasPrice") return quantity(30'000'000'000ULL);
+    if (call->method == "eth_maxPriorityFeePerGas") return quantity(30'000'000'000ULL);
+    if (call->method == "eth_getTransactionCount") {
+      if (call->string_params.empty()) return error(-32602, "missing address");
+      return quantity(exchange.NextNonce(Lower(call->string_params[0])));
     }
-    if (call->method == "eth_blockNumber") {
-      return Json(200, chain::RpcResult(call->id_json, fmt::format("\"0x{:x}\"", now / (2 * kNanosPerSecond))));
+    if (call->method == "eth_sendRawTransaction") {
+      if (call->string_params.empty()) return error(-32602, "missing raw transaction");
+      auto raw = HexDecode(call->string_params[0]);
+      if (!raw.ok()) return error(-32602, "raw transaction is not hex");
+      auto tx = chain::DecodeSignedTransaction(*raw);
+      if (!tx.ok()) return error(-32000, fmt::format("invalid transaction: {}", std::string(tx.status().message())));
+      if (tx->tx.chain_id != options.chain_id) return error(-32000, "invalid chain id for signer");
+      if (tx->tx.to != contracts.conditional_tokens)
+        return error(-32000, "only the conditional tokens contract is simulated");
+      auto write = chain::DecodeCtfWrite(tx->tx.data);
+      if (!write.ok())
+        return error(-32000, fmt::format("execution reverted: {}", std::string(write.status().message())));
+      if (write->collateral != contracts.collateral ||
+          write->index_sets != std::vector<Uint256>{Uint256(1), Uint256(2)} ||
+          write->parent_collection != crypto::Hash32{}) {
+        return error(-32000, "execution reverted: only binary full-set positions on the collateral are simulated");
+      }
+      if (write->kind == chain::CtfWrite::Kind::kMerge &&
+          (!write->amount.FitsUint64() || write->amount.Low64() > INT64_MAX)) {
+        return error(-32000, "execution reverted: amount too large");
+      }
+      ChainTxSpec spec{.hash = HexEncode(tx->hash),
+                       .sender = tx->sender.ToLower(),
+                       .nonce = tx->tx.nonce,
+                       .call = write->kind == chain::CtfWrite::Kind::kMerge ? ChainCall::kMerge : ChainCall::kRedeem,
+                       .condition_id = HexEncode(write->condition),
+                       .amount = static_cast<int64_t>(write->amount.Low64())};
+      if (auto refused = exchange.SubmitChainTx(spec, now)) return error(-32000, *refused);
+      return Json(200, chain::RpcResult(id, "\"" + spec.hash + "\""));
     }
-    if (call->method != "eth_call") {
-      return Json(200, chain::RpcError(call->id_json, -32601, "method not supported: " + call->method));
+    if (call->method == "eth_getTransactionReceipt") {
+      if (call->string_params.empty()) return error(-32602, "missing transaction hash");
+      const ChainTx* tx = exchange.FindChainTx(call->string_params[0]);
+      if (tx == nullptr || !tx->mined) return Json(200, chain::RpcResult(id, "null"));
+      return Json(200,
+                  chain::RpcResult(id, fmt::format(R"({{"transactionHash":"{}","blockNumber":"0x{:x}","status":"0x{}",)"
+                                                   R"("from":"{}","to":"{}","gasUsed":"0x0","logs":[]}})",
+                                                   tx->spec.hash, tx->block, tx->success ? 1 : 0, tx->spec.sender,
+                                                   contracts.conditional_tokens.ToLower())));
+    }
+    if (call->method != "eth_call") return error(-32601, "method not supported: " + call->method);
+    auto word = [&](uint64_t v) {
+      return Json(200, chain::RpcResult(id, "\"" + chain::Uint256Word(Uint256(v)) + "\""));
+    };
+    if (auto payout = chain::DecodePayoutRead(call->data); payout.ok()) {
+      if (call->to != contracts.conditional_tokens.ToLower()) return error(-32000, "execution reverted");
+      const Payouts p = exchange.PayoutsOf(HexEncode(payout->condition));
+      if (payout->denominator) return word(p.denominator);
+      return word(payout->index < p.numerators.size() ? p.numerators[payout->index] : 0);
     }
     auto q = chain::DecodeBalanceQuery(call->data);
-    if (!q.ok()) return Json(200, chain::RpcError(call->id_json, -32000, std::string(q.status().message())));
-    const auto contracts = *signing::ContractsForChain(options.chain_id);
+    if (!q.ok()) return error(-32000, std::string(q.status().message()));
     const std::string expected = q->erc1155 ? contracts.conditional_tokens.ToLower() : contracts.collateral.ToLower();
-    if (call->to != expected) return Json(200, chain::RpcError(call->id_json, -32000, "execution reverted"));
+    if (call->to != expected) return error(-32000, "execution reverted");
     int64_t balance = 0;
     if (const Account* account = exchange.AccountOf(q->owner); account != nullptr) {
       if (q->erc1155) {
@@ -430,10 +490,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         balance = account->chain_collateral;
       }
     }
-    return Json(200,
-                chain::RpcResult(
-                    call->id_json,
-                    "\"" + chain::Uint256Word(Uint256(static_cast<uint64_t>(std::max<int64_t>(balance, 0)))) + "\""));
+    return word(static_cast<uint64_t>(std::max<int64_t>(balance, 0)));
   }
 
   static std::string IsoDate(int64_t seconds) {
@@ -1105,6 +1162,13 @@ size_t SimServer::DropConnections(bool market, bool user) {
 }
 void SimServer::Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens) {
   impl_->OnLoop([&] { impl_->exchange.Credit(address, collateral, token, tokens); });
+}
+bool SimServer::ResolveMarket(const std::string& condition_id, int winning_outcome) {
+  return impl_->OnLoop([&] {
+    const bool ok = impl_->exchange.Resolve(Lower(condition_id), winning_outcome, impl_->Now());
+    impl_->Dispatch(impl_->Now());
+    return ok;
+  });
 }
 void SimServer::SetFlow(bool enabled) {
   impl_->OnLoop([&] { impl_->flow_paused = !enabled; });

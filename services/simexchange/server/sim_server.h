@@ -86,6 +86,8 @@ class SimServer {
   void SetTradeFailProbability(double p);
   void SetOrderVersion(int version);
   void SetFlow(bool enabled);
+  // Resolves a market (0 = YES wins, 1 = NO): see Exchange::Resolve. False if unknown or done.
+  bool ResolveMarket(const std::string& condition_id, int winning_outcome);
   void Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens);
 
   // Truth (thread-safe snapshots of the exchange's own view).
