@@ -189,6 +189,7 @@ TEST(Deploy, KubernetesManifestsUseRealFlagsConsistentPortsAndDefinedReferences)
           EXPECT_TRUE(token) << r << ": admin API off loopback without CLOBMAKER_ADMIN_TOKEN";
         }
         for (const auto& e : c["env"]) {
+          if (!e["valueFrom"]) continue;  // a plain value
           const YAML::Node ref = e["valueFrom"]["secretKeyRef"];
           if (!ref) continue;
           const std::string name = ref["name"].as<std::string>();

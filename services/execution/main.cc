@@ -9,6 +9,7 @@
 #include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/logging/logging.h"
 #include "common/signing/keys.h"
 #include "services/execution/service/execution_service.h"
 
@@ -57,6 +58,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   app.add_option("--max-batch", options.core.max_batch, "orders per POST /orders")->check(CLI::Range(1, 15));
   CLI11_PARSE(app, argc, argv);
+  if (auto logging = clobmaker::logging::Configure("execution"); !logging.ok()) {
+    std::fprintf(stderr, "execution: %s\n", std::string(logging.message()).c_str());
+    return 2;
+  }
 
   auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
                               : clobmaker::signing::LoadPrivateKeyFile(key_file);

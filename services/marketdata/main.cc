@@ -9,6 +9,7 @@
 
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/logging/logging.h"
 #include "services/marketdata/service/marketdata_service.h"
 
 namespace {
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
   CLI11_PARSE(app, argc, argv);
+  if (auto logging = clobmaker::logging::Configure("marketdata"); !logging.ok()) {
+    std::fprintf(stderr, "marketdata: %s\n", std::string(logging.message()).c_str());
+    return 2;
+  }
   options.reference.stale_after = static_cast<clobmaker::Nanos>(stale_after_s * 1e9);
   options.books.verify_when_quiet = verify_quiet_ms * kNanosPerMilli;
   options.books.verify_every = verify_every_s * 1000 * kNanosPerMilli;

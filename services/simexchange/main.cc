@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/grpcserver/grpc_server.h"
+#include "common/logging/logging.h"
 #include "services/simexchange/grpc_services.h"
 #include "services/simexchange/server/sim_server.h"
 
@@ -59,6 +60,10 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", tls_key, "... and this PEM key");
   app.add_option("--admin-token-file", admin_token_file, "token required on the gRPC control API off loopback");
   CLI11_PARSE(app, argc, argv);
+  if (auto logging = clobmaker::logging::Configure("simexchange"); !logging.ok()) {
+    std::fprintf(stderr, "simexchange: %s\n", std::string(logging.message()).c_str());
+    return 2;
+  }
 
   if (options.chain_id != 137 && options.chain_id != 80002) {
     std::fprintf(stderr, "simexchange: --chain-id must be 137 or 80002\n");

@@ -12,6 +12,7 @@
 #include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/logging/logging.h"
 #include "common/signing/keys.h"
 #include "services/strategy/service/strategy_service.h"
 
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
   CLI11_PARSE(app, argc, argv);
+  if (auto logging = clobmaker::logging::Configure("strategy"); !logging.ok()) {
+    std::fprintf(stderr, "strategy: %s\n", std::string(logging.message()).c_str());
+    return 2;
+  }
   options.scoring_interval = scoring_interval_s * clobmaker::kNanosPerSecond;
 
   if (!config_file.empty()) {

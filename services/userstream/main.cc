@@ -9,6 +9,7 @@
 #include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
+#include "common/logging/logging.h"
 #include "common/signing/keys.h"
 #include "services/userstream/service/user_stream_service.h"
 
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
   app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();
   app.add_option("--chain-id", options.chain_id, "137 or 80002")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (auto logging = clobmaker::logging::Configure("userstream"); !logging.ok()) {
+    std::fprintf(stderr, "userstream: %s\n", std::string(logging.message()).c_str());
+    return 2;
+  }
 
   auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
                               : clobmaker::signing::LoadPrivateKeyFile(key_file);

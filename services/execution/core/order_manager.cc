@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace clobmaker::execution {
 namespace {
@@ -15,6 +16,34 @@ bool IsVersionMismatch(std::string_view error) { return Contains(error, "order_v
 bool IsDuplicate(std::string_view error) {
   return Contains(error, "Duplicated") || Contains(error, "already been placed") || Contains(error, "already exists");
 }
+
+}  // namespace
+
+std::string_view RejectReasonClass(std::string_view error) {
+  struct Rule {
+    std::string_view needle, reason;
+  };
+  static constexpr std::array<Rule, 14> kRules = {{{"post-only", "post_only_cross"},
+                                                   {"crosses book", "post_only_cross"},
+                                                   {"tick size", "tick_size"},
+                                                   {"lower than the minimum", "min_size"},
+                                                   {"balance", "balance"},
+                                                   {"allowance", "balance"},
+                                                   {"expiration", "expiration"},
+                                                   {"order_version_mismatch", "version_mismatch"},
+                                                   {"resolved", "market_closed"},
+                                                   {"not accepting orders", "market_closed"},
+                                                   {"restarting", "engine_unavailable"},
+                                                   {"Unauthorized", "auth"},
+                                                   {"signature", "auth"},
+                                                   {"invalid", "invalid_order"}}};
+  for (const Rule& r : kRules) {
+    if (Contains(error, r.needle)) return r.reason;
+  }
+  return "other";
+}
+
+namespace {
 
 std::string Upper(std::string_view text) {
   std::string out(text);
@@ -315,6 +344,7 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           RememberRejection(*r, now);
         }
         counters_.rejected++;
+        counters_.rejects_by_reason[std::string(RejectReasonClass(reason))]++;
         Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
       }
       if (any_accepted) post_backoff_ = 0;
@@ -334,6 +364,7 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         }
       }
       counters_.rejected += records.size();
+      counters_.rejects_by_reason[std::string(RejectReasonClass(reply.error))] += records.size();
       all(OrderInput::kSubmitRejected, reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error);
       PostBackoff(std::nullopt, now);
       break;

@@ -199,7 +199,13 @@ struct Counters {
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;
+  // Rejections by RejectReasonClass (a fixed, small set: safe as metric labels).
+  std::map<std::string, uint64_t> rejects_by_reason;
 };
+
+// The class of an exchange rejection's text: post_only_cross, tick_size, min_size, balance,
+// expiration, version_mismatch, market_closed, engine_unavailable, auth, invalid_order, other.
+std::string_view RejectReasonClass(std::string_view error);
 
 class OrderManager {
  public:

@@ -593,11 +593,26 @@ TEST_F(OrderManagerTest, ARefusedQuoteIsHeldBackNotChurned) {
     om_.OnTimer(now_);
   }
   EXPECT_EQ(posted, 2u) << "one try per intent in the first second, not one per step";
+  EXPECT_EQ(om_.counters().rejects_by_reason.at("post_only_cross"), 2u);  // counted by class
+  EXPECT_EQ(om_.counters().rejects_by_reason.size(), 1u);
   // A new price is tried at once; the same price only after the (doubling) hold.
   om_.OnLadder(Ladder(2, 1, 4700), now_);
   size_t repriced = 0;
   for (const Action& a : Only(Take(), ActionKind::kPost)) repriced += a.orders.size();
   EXPECT_EQ(repriced, 2u);
+}
+
+TEST(RejectReasonClass, NamesTheExchangesRefusalsInAFixedSet) {
+  EXPECT_EQ(RejectReasonClass("invalid post-only order: order crosses book"), "post_only_cross");
+  EXPECT_EQ(RejectReasonClass("order 0x1 is invalid. Price (0.505) breaks minimum tick size rule: 0.01"), "tick_size");
+  EXPECT_EQ(RejectReasonClass("order 0x1 is invalid. Size (1) lower than the minimum: 5"), "min_size");
+  EXPECT_EQ(RejectReasonClass("not enough balance / allowance"), "balance");
+  EXPECT_EQ(RejectReasonClass("order_version_mismatch"), "version_mismatch");
+  EXPECT_EQ(RejectReasonClass("the market is resolved: not accepting orders"), "market_closed");
+  EXPECT_EQ(RejectReasonClass("the matching engine is restarting, try again later"), "engine_unavailable");
+  EXPECT_EQ(RejectReasonClass("Unauthorized/Invalid api key"), "auth");
+  EXPECT_EQ(RejectReasonClass("invalid expiration"), "expiration");
+  EXPECT_EQ(RejectReasonClass("something new the exchange says"), "other");
 }
 
 }  // namespace

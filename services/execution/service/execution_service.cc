@@ -736,6 +736,13 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
       for (const auto& b : full.budgets()) c["budget_available_" + b.endpoint()] = b.available();
     });
   });
+  registry.AddCollector([this](metrics::Samples& samples) {
+    const auto by_reason = OnLoop([&] { return core->counters().rejects_by_reason; });
+    for (const auto& [reason, n] : by_reason) {
+      samples.Counter("clobmaker_execution_rejects_total", "orders the exchange refused, by class of reason",
+                      static_cast<double>(n), "reason=\"" + reason + "\"");
+    }
+  });
   if (!options.metrics_listen.empty()) {
     CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*io, options.metrics_listen, registry));
     spdlog::info("execution: metrics on http://{}/metrics", metrics_server->address());
