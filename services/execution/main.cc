@@ -57,11 +57,18 @@ int main(int argc, char** argv) {
   app.add_option("--startup-timeout-s", startup_timeout_s, "give up start-up after this long")
       ->check(CLI::Range(1, 3600));
   app.add_option("--max-batch", options.core.max_batch, "orders per POST /orders")->check(CLI::Range(1, 15));
+  double post_rate = options.core.post_budget.refill_per_second;
+  app.add_option("--post-rate", post_rate, "orders posted per second (burst: 10 s worth); the exchange's limit")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 100'000.0));
+
   CLI11_PARSE(app, argc, argv);
   if (auto logging = clobmaker::logging::Configure("execution"); !logging.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  options.core.post_budget.refill_per_second = post_rate;
+  options.core.post_budget.capacity = 10 * post_rate;
 
   auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
                               : clobmaker::signing::LoadPrivateKeyFile(key_file);

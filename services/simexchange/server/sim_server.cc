@@ -506,6 +506,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   void OnRequest(const HttpRequest& r, std::function<void(HttpResponse)> respond) {
     Count(&SimStats::requests);
     const Nanos now = Now();
+    if (options.observe_request) options.observe_request(r, now);
     const Target t = ParseTarget(r.target);
     const std::string route = r.method + " " + t.path;
     Nanos latency = 0;
@@ -1168,6 +1169,14 @@ bool SimServer::ResolveMarket(const std::string& condition_id, int winning_outco
     const bool ok = impl_->exchange.Resolve(Lower(condition_id), winning_outcome, impl_->Now());
     impl_->Dispatch(impl_->Now());
     return ok;
+  });
+}
+Nanos SimServer::Mutate(const std::function<void(Exchange&, Nanos)>& fn) {
+  return impl_->OnLoop([&] {
+    const Nanos now = impl_->Now();
+    fn(impl_->exchange, now);
+    impl_->Dispatch(now);
+    return now;
   });
 }
 void SimServer::SetFlow(bool enabled) {

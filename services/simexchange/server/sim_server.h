@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/net/http.h"
 #include "common/net/io_thread.h"
 #include "services/simexchange/core/exchange.h"
 #include "services/simexchange/env/market_flow.h"
@@ -53,6 +54,8 @@ struct SimServerOptions {
   ExchangeConfig exchange;
   FlowConfig flow_config;
   const Clock* clock = nullptr;  // wall clock; SystemClock if null
+  // Benchmarks: sees every HTTP request as it arrives, on the IO thread, with its arrival time.
+  std::function<void(const net::HttpRequest&, Nanos)> observe_request;
 };
 
 // N binary markets with deterministic ids and token ids.
@@ -99,6 +102,9 @@ class SimServer {
   SimStats stats() const;
   // Runs `fn` on the IO thread with the exchange and waits (tests, benchmarks).
   void WithExchange(const std::function<void(Exchange&)>& fn) const;
+  // Like WithExchange, then sends what it caused (websocket frames) at once; returns the time
+  // `fn` was given, i.e. just before the frames went out.
+  Nanos Mutate(const std::function<void(Exchange&, Nanos)>& fn);
 
   struct Impl;
 
