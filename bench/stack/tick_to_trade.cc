@@ -309,13 +309,14 @@ class Stack {
       return n > 0 ? v[name + "_sum" + labels] / n * 1e6 : 0.0;
     };
     return fmt::format(
-        "execution's view (means): cancel -> answer {:.0f} us, post -> answer {:.0f} us, "
-        "market event at marketdata -> POST sent {:.0f} us",
+        "execution's view (means): cancel -> answer {:.0f} us, cancel answer -> replacement POST sent {:.0f} us, "
+        "post -> answer {:.0f} us, market event at marketdata -> POST sent {:.0f} us",
         mean_us("clobmaker_execution_http_seconds", "{endpoint=\"cancel\"}"),
+        mean_us("clobmaker_execution_cancel_answer_to_post_seconds"),
         mean_us("clobmaker_execution_http_seconds", "{endpoint=\"post\"}"), mean_us("clobmaker_tick_to_trade_seconds"));
   }
 
-  // One book change in market m: the maker's bid at 0.42 appears or goes away.
+  // One book change in market m: the extra maker's bid two ticks above the best bid appears or goes away.
   void TickMarket(int m) {
     if (std::getenv("T2T_TRACE"))
       std::fprintf(stderr, "tick %d at %lld\n", m, static_cast<long long>(Wall().WallNanos() / 1000 % 100'000'000));

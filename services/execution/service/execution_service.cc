@@ -126,6 +126,11 @@ struct ExecutionService::Impl {
   metrics::Histogram& tick_to_post = registry.AddHistogram(
       "clobmaker_tick_to_trade_seconds", "market event received by marketdata -> signed POST sent by execution");
   Nanos pending_source_ns = 0;  // loop-owned: the oldest ladder source not yet followed by a post
+  // A replacement's own cost: a cancel's answer handled on the loop -> the next POST handed to the
+  // HTTP client (deciding, signing, building the body).
+  metrics::Histogram& cancel_answer_to_post = registry.AddHistogram(
+      "clobmaker_execution_cancel_answer_to_post_seconds", "cancel answer on the loop -> the next signed POST sent");
+  Nanos pending_cancel_answer_ns = 0;  // loop-owned
   metrics::Histogram& answer_to_placement = registry.AddHistogram(
       "clobmaker_execution_answer_to_placement_seconds",
       "HTTP answer accepting an order -> its PLACEMENT event from CM_USER (0 when the event came first)");
@@ -186,6 +191,10 @@ struct ExecutionService::Impl {
         if (pending_source_ns > 0) {
           tick_to_post.Observe(Now() - pending_source_ns);
           pending_source_ns = 0;
+        }
+        if (pending_cancel_answer_ns > 0) {
+          cancel_answer_to_post.Observe(Now() - pending_cancel_answer_ns);
+          pending_cancel_answer_ns = 0;
         }
         // The shared pointers keep the signed orders alive until the answer.
         rest->PostOrders(
@@ -264,6 +273,7 @@ struct ExecutionService::Impl {
   void OnCancel(uint64_t id, const clob::Result<polymarket::CancelResult>& r) {
     CancelReply reply{.outcome = r.outcome, .http_status = r.http_status, .retry_after = r.retry_after};
     if (r.value) reply.result = *r.value;
+    if (r.value && !r.value->canceled.empty()) pending_cancel_answer_ns = Now();
     Input([&] { core->OnCancelReply(id, reply, Now()); });
   }
 
