@@ -33,48 +33,6 @@ std::string JsonOf(const rapidjson::Value& v) {
   return buf.GetString();
 }
 
-}  // namespace
-
-std::string Erc1155BalanceOfCall(const crypto::Address& owner, const Uint256& token_id) {
-  return fmt::format("0x{}{}{}", kErc1155BalanceOf, AddressWord(owner), Word(token_id.ToBigEndian()));
-}
-
-std::string Erc20BalanceOfCall(const crypto::Address& owner) {
-  return fmt::format("0x{}{}", kErc20BalanceOf, AddressWord(owner));
-}
-
-std::string EthCallRequest(uint64_t id, const crypto::Address& to, std::string_view data) {
-  return fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"eth_call","params":[{{"to":"{}","data":"{}"}},"latest"]}})",
-                     id, to.ToLower(), data);
-}
-
-absl::StatusOr<int64_t> ParseUint256Result(std::string_view body) {
-  rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return absl::InvalidArgumentError("JSON-RPC answer is not a JSON object");
-  if (d.HasMember("error")) {
-    const auto& e = d["error"];
-    const std::string msg =
-        e.IsObject() && e.HasMember("message") && e["message"].IsString() ? e["message"].GetString() : JsonOf(e);
-    return absl::UnavailableError("JSON-RPC error: " + msg);
-  }
-  if (!d.HasMember("result") || !d["result"].IsString())
-    return absl::InvalidArgumentError("JSON-RPC answer has no result");
-  auto v = Uint256::FromHex(d["result"].GetString());
-  if (!v.ok())
-    return absl::InvalidArgumentError(fmt::format("result is not a uint256: {}", std::string(v.status().message())));
-  if (!v->FitsUint64() || v->Low64() > static_cast<uint64_t>(INT64_MAX)) {
-    return absl::OutOfRangeError("balance does not fit 64 bits");
-  }
-  return static_cast<int64_t>(v->Low64());
-}
-
-std::string RpcRequest(uint64_t id, std::string_view method, std::string_view params_json) {
-  return fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"{}","params":{}}})", id, method, params_json);
-}
-
-namespace {
-
 // The document's result member, or the JSON-RPC error as a status.
 absl::StatusOr<const rapidjson::Value*> ResultOf(const rapidjson::Document& d) {
   if (d.HasParseError() || !d.IsObject()) return absl::InvalidArgumentError("JSON-RPC answer is not a JSON object");
@@ -96,6 +54,38 @@ absl::StatusOr<uint64_t> Quantity(const rapidjson::Value& v, const char* what) {
 }
 
 }  // namespace
+
+std::string Erc1155BalanceOfCall(const crypto::Address& owner, const Uint256& token_id) {
+  return fmt::format("0x{}{}{}", kErc1155BalanceOf, AddressWord(owner), Word(token_id.ToBigEndian()));
+}
+
+std::string Erc20BalanceOfCall(const crypto::Address& owner) {
+  return fmt::format("0x{}{}", kErc20BalanceOf, AddressWord(owner));
+}
+
+std::string EthCallRequest(uint64_t id, const crypto::Address& to, std::string_view data) {
+  return fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"eth_call","params":[{{"to":"{}","data":"{}"}},"latest"]}})",
+                     id, to.ToLower(), data);
+}
+
+absl::StatusOr<int64_t> ParseUint256Result(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  auto result = ResultOf(d);
+  if (!result.ok()) return result.status();
+  if (!(*result)->IsString()) return absl::InvalidArgumentError("JSON-RPC answer has no result");
+  auto v = Uint256::FromHex((*result)->GetString());
+  if (!v.ok())
+    return absl::InvalidArgumentError(fmt::format("result is not a uint256: {}", std::string(v.status().message())));
+  if (!v->FitsUint64() || v->Low64() > static_cast<uint64_t>(INT64_MAX)) {
+    return absl::OutOfRangeError("balance does not fit 64 bits");
+  }
+  return static_cast<int64_t>(v->Low64());
+}
+
+std::string RpcRequest(uint64_t id, std::string_view method, std::string_view params_json) {
+  return fmt::format(R"({{"jsonrpc":"2.0","id":{},"method":"{}","params":{}}})", id, method, params_json);
+}
 
 absl::StatusOr<std::string> ParseStringResult(std::string_view body) {
   rapidjson::Document d;

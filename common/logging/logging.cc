@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/core/json_text.h"
+
 namespace clobmaker::logging {
 
 namespace {
@@ -27,37 +29,6 @@ std::string_view Env(const char* name) {
 }
 
 }  // namespace
-
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 absl::Status Configure(std::string_view service) {
   return Configure(service, Env("CLOBMAKER_LOG_FORMAT"), Env("CLOBMAKER_LOG_LEVEL"));

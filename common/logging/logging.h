@@ -17,7 +17,5 @@ namespace clobmaker::logging {
 absl::Status Configure(std::string_view service);
 // Configures explicitly: format "text" or "json"; level as spdlog names it.
 absl::Status Configure(std::string_view service, std::string_view format, std::string_view level);
-// `text` escaped for a JSON string (quotes, backslashes, control characters).
-std::string JsonEscape(std::string_view text);
 
 }  // namespace clobmaker::logging

@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "common/core/json_text.h"
+
 namespace clobmaker::logging {
 namespace {
 
@@ -31,7 +33,7 @@ TEST(Logging, BadValuesAreRefusedWithTheVariablesName) {
   auto level = Configure("x", "text", "loud");
   EXPECT_FALSE(level.ok());
   EXPECT_NE(std::string(level.message()).find("CLOBMAKER_LOG_LEVEL"), std::string::npos);
-  EXPECT_EQ(JsonEscape(std::string("a\x01") + "b"), "a\\u0001b");
+  EXPECT_EQ(clobmaker::JsonEscape(std::string("a\x01") + "b"), "a\\u0001b");
 }
 
 }  // namespace

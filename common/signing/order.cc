@@ -6,6 +6,7 @@
 
 #include "common/core/hex.h"
 #include "common/core/int128.h"
+#include "common/core/json_text.h"
 #include "common/core/status.h"
 
 namespace clobmaker::signing {
@@ -45,31 +46,7 @@ Address MustParse(std::string_view text) {
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
+  AppendJsonEscaped(out, s);
   out += '"';
 }
 
