@@ -5,6 +5,8 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <string>
 
 #include "common/core/status.h"
@@ -56,9 +58,15 @@ void EnsureLibraryOpen() {
 
 }  // namespace
 
-// State shared with the library's connection callbacks. Lives until the connection is gone.
+// State shared with the library's connection callbacks. The library runs them on its own thread,
+// and natsConnection_Close queues a last "disconnected" there that may run after Close returns: the
+// destructor detaches the executor first and keeps this alive until the closed callback (always the
+// last one) has run.
 struct Connection::CallbackState {
-  Executor* executor = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false;
+  Executor* executor = nullptr;  // null once the owner is going away
   std::function<void()> on_disconnected;
   std::function<void()> on_reconnected;
 };
@@ -72,11 +80,19 @@ struct Subscription::State {
 namespace {
 void OnDisconnected(natsConnection*, void* closure) {
   auto* state = static_cast<Connection::CallbackState*>(closure);
+  std::lock_guard lock(state->mu);
   if (state->on_disconnected && state->executor) state->executor->Post(state->on_disconnected);
 }
 void OnReconnected(natsConnection*, void* closure) {
   auto* state = static_cast<Connection::CallbackState*>(closure);
+  std::lock_guard lock(state->mu);
   if (state->on_reconnected && state->executor) state->executor->Post(state->on_reconnected);
+}
+void OnClosed(natsConnection*, void* closure) {
+  auto* state = static_cast<Connection::CallbackState*>(closure);
+  std::lock_guard lock(state->mu);
+  state->closed = true;
+  state->cv.notify_all();
 }
 }  // namespace
 
@@ -103,6 +119,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(ConnectOptions o
   if (s == NATS_OK) s = natsOptions_SetTimeout(opts, ToMillis(options.connect_timeout));
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, OnDisconnected, state.get());
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, OnReconnected, state.get());
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, OnClosed, state.get());
   if (s == NATS_OK && options.retry_on_failed_connect)
     s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
   if (s != NATS_OK) {
@@ -121,9 +138,17 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Connect(ConnectOptions o
 }
 
 Connection::~Connection() {
-  if (conn_ != nullptr) {
-    natsConnection_Close(conn_);
-    natsConnection_Destroy(conn_);
+  if (conn_ == nullptr) return;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->executor = nullptr;  // nothing is posted to the owner's executor from here on
+  }
+  natsConnection_Close(conn_);
+  natsConnection_Destroy(conn_);
+  std::unique_lock lock(state_->mu);
+  if (!state_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return state_->closed; })) {
+    // The library never reported the close: leave the state to it rather than free it under it.
+    new std::shared_ptr<CallbackState>(state_);  // NOLINT: deliberate, abnormal path only
   }
 }
 

@@ -121,6 +121,24 @@ TEST_F(NatsTest, DisconnectAndReconnectCallbacksRunOnTheExecutor) {
   EXPECT_TRUE((*conn)->IsConnected());
 }
 
+// Closing a connection makes the library queue a last "disconnected" callback on its own thread;
+// it must not reach the owner (whose executor may be gone next) nor freed state. Found as a
+// segfault in a test fixture's teardown.
+TEST_F(NatsTest, DestroyingAConnectionNeverCallsBackIntoItsOwner) {
+  std::atomic<int> called{0};
+  for (int i = 0; i < 50; ++i) {
+    auto executor = std::make_unique<ThreadExecutor>();
+    auto conn = Connection::Connect({.url = server_.url(),
+                                     .executor = executor.get(),
+                                     .on_disconnected = [&] { ++called; },
+                                     .on_reconnected = [&] { ++called; }});
+    ASSERT_TRUE(conn.ok());
+    conn->reset();
+    executor.reset();  // the owner's executor goes right after the connection
+  }
+  EXPECT_EQ(called.load(), 0);
+}
+
 TEST_F(NatsTest, EnsureStreamIsIdempotentAndUpdates) {
   auto conn = Connect();
   auto js = JetStream::Create(*conn);

@@ -23,7 +23,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 
@@ -326,7 +328,26 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   // IO thread only:
   std::shared_ptr<WsConnectionBase> current;
   std::unique_ptr<asio::steady_timer> backoff_timer;
+  std::function<void()> abort_connect;  // closes what a connect/handshake in flight is using
   uint64_t generation = 0;
+
+  // Loops and connections alive: Stop() waits for none, so that no stream outlives the IO thread
+  // (a websocket stream destroyed after its io_context crashes in Beast's service).
+  std::mutex busy_mu;
+  std::condition_variable busy_cv;
+  int busy = 0;
+  void Busy(int delta) {
+    std::lock_guard lock(busy_mu);
+    busy += delta;
+    if (busy == 0) busy_cv.notify_all();
+  }
+  struct BusyGuard {
+    Impl* impl;
+    explicit BusyGuard(Impl* i) : impl(i) { impl->Busy(+1); }
+    ~BusyGuard() { impl->Busy(-1); }
+    BusyGuard(const BusyGuard&) = delete;
+    BusyGuard& operator=(const BusyGuard&) = delete;
+  };
 
   Impl(IoThread& t, WsClientOptions o, Url u)
       : thread(t), io(IoContextOf(t)), options(std::move(o)), url(std::move(u)), jitter(options.jitter_seed) {}
@@ -344,7 +365,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
    public:
     // The owner keeps `current` alive and outlives the session coroutines (Loop holds it), so a
     // plain pointer back avoids an ownership cycle.
-    Conn(Impl* owner, std::unique_ptr<WsStream> ws) : owner_(owner), ws_(std::move(ws)) {}
+    Conn(Impl* owner, std::unique_ptr<WsStream> ws) : owner_(owner), busy_(owner), ws_(std::move(ws)) {}
 
     void Send(std::string text) override {
       outbox_.push_back(std::move(text));
@@ -358,6 +379,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
       closed_ = true;
       boost::system::error_code ec;
       beast::get_lowest_layer(*ws_).socket().close(ec);
+      if (ping_timer_) ping_timer_->cancel();
     }
 
     // Reads until the connection fails; returns why.
@@ -391,6 +413,11 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
    private:
     static asio::awaitable<void> PingLoop(std::shared_ptr<Conn> self) {
       asio::steady_timer timer(self->owner_->io);
+      self->ping_timer_ = &timer;
+      struct Forget {
+        Conn* conn;
+        ~Forget() { conn->ping_timer_ = nullptr; }
+      } forget{self.get()};
       const auto interval = std::chrono::nanoseconds(std::min(
           self->owner_->options.ping_interval, std::max<Nanos>(self->owner_->options.dead_after / 4, kNanosPerMilli)));
       auto next_ping = Clock::now() + std::chrono::nanoseconds(self->owner_->options.ping_interval);
@@ -413,7 +440,9 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
     }
 
     Impl* owner_;
+    BusyGuard busy_;
     std::unique_ptr<WsStream> ws_;
+    asio::steady_timer* ping_timer_ = nullptr;  // PingLoop's, while it waits
     std::deque<std::string> outbox_;
     bool writing_ = false;
     bool closed_ = false;
@@ -424,7 +453,9 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   template <typename WsStream>
   asio::awaitable<std::string> Session(std::unique_ptr<WsStream> ws) {
     auto conn = std::make_shared<Conn<WsStream>>(this, std::move(ws));
+    abort_connect = nullptr;  // from here Stop() closes `current`
     current = conn;
+    if (!running) conn->Close();
     const bool reconnect = connects.fetch_add(1) > 0;
     is_connected = true;
     if (options.on_connected) Deliver([cb = options.on_connected, reconnect] { cb(reconnect); });
@@ -451,18 +482,30 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   }
 
   asio::awaitable<std::string> ConnectAndRun() {
+    struct ClearAbort {
+      Impl* impl;
+      ~ClearAbort() { impl->abort_connect = nullptr; }
+    } clear_abort{this};
     boost::system::error_code ec;
     tcp::resolver resolver(io);
+    abort_connect = [&resolver] { resolver.cancel(); };
     const std::string port = std::to_string(url.port);
     auto endpoints = co_await resolver.async_resolve(url.host, port, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return fmt::format("resolve: {}", ec.message());
+    if (!running) co_return "stopped";
     beast::tcp_stream stream(io);
+    abort_connect = [&stream] { stream.cancel(); };
     stream.expires_after(std::chrono::nanoseconds(options.connect_timeout));
     co_await stream.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return fmt::format("connect: {}", ec.message());
-    stream.socket().set_option(tcp::no_delay(true));
+    if (!running) co_return "stopped";
+    stream.socket().set_option(tcp::no_delay(true), ec);
     if (url.tls()) {
       auto ws = std::make_unique<websocket::stream<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), *tls);
+      abort_connect = [w = ws.get()] {
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(*w).socket().close(ignored);
+      };
       if (!ConfigureClientSsl(ws->next_layer().native_handle(), url.host, options.tls.verify_peer))
         co_return "TLS setup failed";
       co_await ws->next_layer().async_handshake(ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
@@ -473,6 +516,10 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
       co_return reason;
     }
     auto ws = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(stream));
+    abort_connect = [w = ws.get()] {
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(*w).socket().close(ignored);
+    };
     std::string err = co_await Handshake(*ws);
     if (!err.empty()) co_return err;
     std::string reason = co_await Session(std::move(ws));
@@ -481,6 +528,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
 
   asio::awaitable<void> Loop(uint64_t my_generation) {
     auto self = shared_from_this();
+    BusyGuard busy_guard(this);
     int attempt = 0;
     while (running && generation == my_generation) {
       const uint64_t connects_before = connects.load();
@@ -551,9 +599,15 @@ void WsClient::Stop() {
     ++impl->generation;
     if (impl->current) impl->current->Close();
     if (impl->backoff_timer) impl->backoff_timer->cancel();
+    if (impl->abort_connect) impl->abort_connect();
     done.set_value();
   });
-  if (!impl->thread.InLoopThread()) stopped.wait();
+  if (impl->thread.InLoopThread()) return;
+  stopped.wait();
+  // Every loop and connection ends on the IO thread, while it runs (bounded: a peer that never
+  // answers a close still has its socket closed under it).
+  std::unique_lock lock(impl->busy_mu);
+  impl->busy_cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl->busy == 0; });
 }
 
 bool WsClient::Send(std::string text) {

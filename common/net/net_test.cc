@@ -1,6 +1,11 @@
 // The REST and websocket clients against an in-process Beast server on loopback, plain and TLS
 // (a test CA made at test time), with the faults the exchange produces on a bad day.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -328,6 +333,49 @@ TEST(WsClient, KeepsRetryingWhileTheServerIsDown) {
   EXPECT_EQ(probe.connected.load(), 0);
   EXPECT_FALSE((*ws)->Send("x"));
   (*ws)->Stop();
+}
+
+// A peer that accepts TCP and never answers the websocket handshake: Stop() must end the
+// connection attempt itself, so that nothing of it outlives the IO thread (a websocket stream
+// destroyed after its io_context crashed services on SIGTERM when the exchange vanished).
+TEST(WsClient, StopDuringAHandshakeLeavesNothingForTheIoThreadsTeardown) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 64), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string url = "ws://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/ws/market";
+  for (int i = 0; i < 20; ++i) {
+    auto io = std::make_unique<IoThread>();
+    WsProbe probe;
+    WsClientOptions options = probe.Options(url);
+    options.connect_timeout = 30 * kNanosPerSecond;  // the handshake would wait this long
+    auto ws = WsClient::Create(*io, options);
+    ASSERT_TRUE(ws.ok());
+    (*ws)->Start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // connected at TCP, handshaking
+    (*ws)->Stop();
+    // When Stop() returns, the attempt is over: the peer reads the upgrade request, then EOF.
+    const int peer = accept(listener, nullptr, nullptr);
+    ASSERT_GE(peer, 0);
+    bool closed = false;
+    for (int waited = 0; waited < 2000 && !closed; waited += 10) {
+      pollfd pfd{.fd = peer, .events = POLLIN, .revents = 0};
+      if (poll(&pfd, 1, 10) <= 0) continue;
+      char buf[4096];
+      closed = recv(peer, buf, sizeof(buf), 0) <= 0;
+    }
+    close(peer);
+    EXPECT_TRUE(closed) << "the handshaking connection outlived Stop()";
+    ws->reset();
+    io.reset();
+    EXPECT_EQ(probe.connected.load(), 0);
+  }
+  close(listener);
 }
 
 TEST(WsClientTls, WssWithTheTestCa) {

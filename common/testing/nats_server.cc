@@ -1,9 +1,11 @@
 #include "common/testing/nats_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +93,15 @@ absl::Status NatsServer::Start() {
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    // Dies with the test (a crashed test leaves no server behind), and keeps off the test's
+    // stdout/stderr (a server holding them would keep ctest waiting for a crashed test).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+      dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
+      close(devnull);
+    }
     execl(binary_.c_str(), binary_.c_str(), "-c", config.c_str(), "-a", "127.0.0.1", "-p", port_arg.c_str(), "-js",
           "--ports_file_dir", dir_.c_str(), "-l", log.c_str(), static_cast<char*>(nullptr));
     _exit(127);

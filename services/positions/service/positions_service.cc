@@ -576,6 +576,13 @@ struct PositionsService::Impl {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
+    if (!chain_enabled) {
+      // Nothing would poll it: reconciliation reports its effect if it is mined later.
+      spdlog::warn("positions: {} {} from an earlier run is still pending and merge/redeem are off: dropped", t.kind(),
+                   t.tx_hash());
+      (void)chain_kv->Delete("pending");
+      return;
+    }
     spdlog::warn("positions: {} {} from an earlier run is still pending: applied when mined", t.kind(), t.tx_hash());
     SetPending(t);
   }
@@ -764,8 +771,9 @@ absl::Status PositionsService::Impl::Start() {
     ledger.SetMark(b.token_id(), (b.bids(0).price_units() + b.asks(0).price_units()) / 2);
   }));
   subs.push_back(std::move(books));
-  // 3. A merge/redeem an earlier run left in flight, before the balances are read.
-  if (chain_enabled) SettlePendingFromEarlierRun();
+  // 3. A merge/redeem an earlier run left in flight, before the balances are read (whatever this
+  //    run's flags say).
+  SettlePendingFromEarlierRun();
   // 4. Seed: collateral and every known token from both sources, then the legs inside them.
   std::vector<std::string> tokens = KnownTokens();
   tokens.insert(tokens.begin(), "");
