@@ -332,21 +332,28 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   uint64_t generation = 0;
 
   // Loops and connections alive: Stop() waits for none, so that no stream outlives the IO thread
-  // (a websocket stream destroyed after its io_context crashes in Beast's service).
-  std::mutex busy_mu;
-  std::condition_variable busy_cv;
-  int busy = 0;
-  void Busy(int delta) {
-    std::lock_guard lock(busy_mu);
-    busy += delta;
-    if (busy == 0) busy_cv.notify_all();
-  }
-  struct BusyGuard {
-    Impl* impl;
-    explicit BusyGuard(Impl* i) : impl(i) { impl->Busy(+1); }
-    ~BusyGuard() { impl->Busy(-1); }
+  // (a websocket stream destroyed after its io_context crashes in Beast's service). Shared with
+  // the guards, so that a guard outliving the client (a bounded wait that ran out) stays safe.
+  struct BusyState {
+    std::mutex mu;
+    std::condition_variable cv;
+    int count = 0;
+  };
+  std::shared_ptr<BusyState> busy = std::make_shared<BusyState>();
+  class BusyGuard {
+   public:
+    explicit BusyGuard(const Impl* impl) : state_(impl->busy) { Add(+1); }
+    ~BusyGuard() { Add(-1); }
     BusyGuard(const BusyGuard&) = delete;
     BusyGuard& operator=(const BusyGuard&) = delete;
+
+   private:
+    void Add(int delta) {
+      std::lock_guard lock(state_->mu);
+      state_->count += delta;
+      if (state_->count == 0) state_->cv.notify_all();
+    }
+    std::shared_ptr<BusyState> state_;
   };
 
   Impl(IoThread& t, WsClientOptions o, Url u)
@@ -393,6 +400,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
         co_await ws_->async_read(buffer, asio::redirect_error(use_awaitable, ec));
         if (ec) {
           closed_ = true;
+          if (ping_timer_) ping_timer_->cancel();  // the ping loop ends now, not an interval later
           if (ec == websocket::error::message_too_big) {
             ++owner_->oversized;
             co_return "message too big";
@@ -606,8 +614,8 @@ void WsClient::Stop() {
   stopped.wait();
   // Every loop and connection ends on the IO thread, while it runs (bounded: a peer that never
   // answers a close still has its socket closed under it).
-  std::unique_lock lock(impl->busy_mu);
-  impl->busy_cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl->busy == 0; });
+  std::unique_lock lock(impl->busy->mu);
+  impl->busy->cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl->busy->count == 0; });
 }
 
 bool WsClient::Send(std::string text) {

@@ -1021,9 +1021,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (reference_sessions.empty()) return;
     std::string frame = "[";
     bool first = true;
+    const std::vector<MarketConfig> markets = exchange.Markets();  // a copy: keep it while pointing into it
     for (const auto& [condition, fv] : flow.FairValues()) {
       const MarketConfig* m = nullptr;
-      for (const MarketConfig& mk : exchange.Markets()) {
+      for (const MarketConfig& mk : markets) {
         if (mk.condition_id == condition) m = &mk;
       }
       frame += fmt::format(R"({}{{"symbol":"{}","price":"{:.6f}","timestamp":{}}})", first ? "" : ",",
