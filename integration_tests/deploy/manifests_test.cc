@@ -223,14 +223,15 @@ struct CommandResult {
   std::string err;
 };
 
+// `cmd` is run from the repository root, bounded (a hung implementation fails the check, not the
+// whole test binary's timeout).
 CommandResult Shell(const std::string& cmd) {
   CommandResult r;
   char err_path[] = "/tmp/clobmaker-deploy-XXXXXX";
   const int fd = mkstemp(err_path);
   if (fd < 0) return r;
   close(fd);
-  // Bounded: a hung implementation fails the check, not the whole test binary's timeout.
-  if (FILE* p = popen(("timeout 120 " + cmd + " 2>" + err_path).c_str(), "r")) {
+  if (FILE* p = popen(("cd '" + kRoot.string() + "' && timeout 120 " + cmd + " 2>" + err_path).c_str(), "r")) {
     char buf[4096];
     while (size_t n = fread(buf, 1, sizeof(buf), p)) r.out.append(buf, n);
     const int status = pclose(p);
@@ -241,7 +242,13 @@ CommandResult Shell(const std::string& cmd) {
   return r;
 }
 
-bool OnPath(const std::string& tool) { return Shell("command -v " + tool + " >/dev/null").exit_code == 0; }
+bool OnPath(const std::string& tool) {
+  std::stringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
+  for (std::string dir; std::getline(path, dir, ':');) {
+    if (!dir.empty() && access((std::filesystem::path(dir) / tool).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
 
 std::string Joined(const YAML::Node& command) {
   std::string s;
@@ -255,8 +262,7 @@ std::string Joined(const YAML::Node& command) {
 // simulator and every service on it; default + live turns the simulator off and puts every service
 // on the real exchange with its key from a compose secret.
 void ExpectComposeAccepts(const std::string& compose) {
-  const std::string prefix =
-      "cd '" + kRoot.string() + "' && env -u COMPOSE_FILE -u COMPOSE_PROJECT_NAME -u COMPOSE_PATH_SEPARATOR " + compose;
+  const std::string prefix = "env -u COMPOSE_FILE -u COMPOSE_PROJECT_NAME -u COMPOSE_PATH_SEPARATOR " + compose;
   const std::string base = " -f docker/docker-compose.yml";
   const std::string live = base + " -f docker/docker-compose.live.yml";
 
@@ -310,10 +316,9 @@ TEST(Deploy, DebianDockerCompose129AcceptsTheComposeFilesAloneAndCombined) {
   // script names (-p, COMPOSE_PROJECT_NAME from the environment or the project directory's .env,
   // else the directory's name, "docker"). Debian's package is a Python script; another build may not
   // be, and then only the files' validity is checked.
-  const CommandResult name =
-      Shell("cd '" + kRoot.string() +
-          "' && env -u COMPOSE_PROJECT_NAME \"$(sed -n '1s/^#!//p' \"$(command -v docker-compose)\")\" -c 'from "
-          "compose.cli.command import get_project_name; print(get_project_name(\"docker\"))'");
+  const CommandResult name = Shell(
+      "env -u COMPOSE_PROJECT_NAME \"$(sed -n '1s/^#!//p' \"$(command -v docker-compose)\")\" -c 'from "
+      "compose.cli.command import get_project_name; print(get_project_name(\"docker\"))'");
   if (name.exit_code == 0) {
     EXPECT_EQ(name.out, "clobmaker\n") << "the project name docker-compose 1.29 uses";
   } else {
