@@ -291,8 +291,10 @@ class RestartTest : public ::testing::Test {
   // ends by itself; after quotes were live, it leaves no order open at the simulator.
   void Interrupt(bool after_live) {
     ASSERT_TRUE(up_);
+    const auto t0 = Clock::now();
     auto code = up_->Stop(SIGINT, 120 * kNanosPerSecond);
     ASSERT_TRUE(code.ok()) << "scripts/up did not end within 120 s of SIGINT\n" << up_->log();
+    stop_s_ = Since(t0);
     std::smatch m;
     const std::string log = up_->log();
     if (after_live) {
@@ -320,6 +322,7 @@ class RestartTest : public ::testing::Test {
   Clock::time_point started_;
   std::string address_;
   double live_after_s_ = 0;
+  double stop_s_ = 0;  // the last SIGINT's: until scripts/up ended
   int violations_ = 0;
   std::unique_ptr<sim::v1::SimTruth::Stub> sim_;
   std::unique_ptr<sim::v1::SimControl::Stub> control_;
@@ -363,7 +366,7 @@ TEST_F(RestartTest, ScriptsUpStoppedAtAnyMomentStartsAgainOnTheSameRunDirectory)
         const int ms = static_cast<int>(rng.Between(0, 3000));
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         Interrupt(/*after_live=*/true);
-        what = fmt::format("SIGINT {} ms into quoting", ms);
+        what = fmt::format("SIGINT {} ms into quoting, stopped in {:.1f} s", ms, stop_s_);
         break;
       }
       case Stop::kKillAll: {
