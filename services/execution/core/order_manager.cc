@@ -256,6 +256,8 @@ void OrderManager::OnLadder(MarketLadder ladder, Nanos now) {
   for (const std::string& token : ladder.tokens) {
     if (market.tokens.insert(token).second) token_market_[token] = ladder.market;
   }
+  if (market.ladder && market.ladder->valid_until != 0) deadlines_.erase({market.ladder->valid_until, ladder.market});
+  if (ladder.valid_until != 0) deadlines_.emplace(ladder.valid_until, ladder.market);
   market.ladder = std::move(ladder);
   market.lead_sent = false;
   market.dirty = true;
@@ -841,6 +843,7 @@ void OrderManager::StartListing(Nanos now, bool startup) {
 
 void OrderManager::Step(Nanos now) {
   pending_work_ = false;
+  StepDeadlines(now);
   StepHeartbeat(now);
   StartupStep(now);
   if (phase_ != Phase::kIdle && !version_ && !version_in_flight_ && now >= next_version_try_) {
@@ -855,6 +858,16 @@ void OrderManager::Step(Nanos now) {
   StepQueries(now);
   bool signed_batch = false;
   for (auto& [id, market] : markets_) StepMarket(id, market, now, signed_batch);
+}
+
+void OrderManager::StepDeadlines(Nanos now) {
+  // A ladder is state with a deadline: past it the market wants nothing, even if no other input
+  // ever marks it dirty again (strategy dead or cut off).
+  while (!deadlines_.empty() && now > deadlines_.begin()->first) {
+    counters_.ladders_lapsed++;
+    MarkDirty(deadlines_.begin()->second);
+    deadlines_.erase(deadlines_.begin());
+  }
 }
 
 void OrderManager::StepHeartbeat(Nanos now) {
@@ -1004,8 +1017,9 @@ void OrderManager::StepQueries(Nanos now) {
 void OrderManager::StepMarket(const std::string& market_id, Market& market, Nanos now, bool& signed_batch) {
   if (!market.dirty) return;
   if (!market.ladder && now < market.diff_not_before) return;  // adopted orders wait for their ladder
-  const bool quoting = phase_ == Phase::kReady && !killed() && !paused_.contains(market_id) && market.ladder &&
-                       (market.ladder->valid_until == 0 || now <= market.ladder->valid_until);
+  const bool expired = market.ladder && market.ladder->valid_until != 0 && now > market.ladder->valid_until;
+  const bool quoting =
+      phase_ == Phase::kReady && !killed() && !paused_.contains(market_id) && market.ladder && !expired;
   static const std::vector<DesiredQuote> kNothing;
   const std::vector<DesiredQuote>& desired = quoting ? market.ladder->quotes : kNothing;
   const model::TickSize tick = market.ladder ? market.ladder->tick : model::TickSize::Cent();
@@ -1071,7 +1085,7 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
     std::vector<std::pair<model::OrderId, Record*>> targets;
     targets.reserve(diff.cancels.size());
     for (const model::OrderId& id : diff.cancels) targets.emplace_back(id, market.orders.at(id));
-    SendCancels(targets, now, "diff");
+    SendCancels(targets, now, expired ? "ladder_expired" : "diff");
   }
   // An adopted order no ladder claimed may have been made for any level of its token and side:
   // nothing new goes on that side until it is dead (invariant 4 across restarts).

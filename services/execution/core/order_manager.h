@@ -188,7 +188,7 @@ struct OrderManagerConfig {
 };
 
 struct Counters {
-  uint64_t ladders = 0, ladders_stale = 0, ladders_expired = 0, ladders_refused = 0;
+  uint64_t ladders = 0, ladders_stale = 0, ladders_expired = 0, ladders_refused = 0, ladders_lapsed = 0;
   uint64_t orders_created = 0, sign_failures = 0;
   uint64_t posts_sent = 0, post_requests = 0, posts_shed = 0, posts_resent = 0;
   uint64_t accepted = 0, rejected = 0, ambiguous = 0, version_mismatches = 0, duplicates = 0;
@@ -265,6 +265,12 @@ class OrderManager {
   std::optional<OrderView> Find(const model::OrderId& id) const;
   std::vector<std::string> PausedMarkets() const { return {paused_.begin(), paused_.end()}; }
   size_t inflight_requests() const { return requests_.size(); }
+  // The earliest deadline of a ladder still acted on: the market is re-diffed (and its quotes
+  // cancelled) at the first step after it, whatever else happens. Shells may arm a timer on it.
+  std::optional<Nanos> next_ladder_deadline() const {
+    if (deadlines_.empty()) return std::nullopt;
+    return deadlines_.begin()->first;
+  }
 
  private:
   struct Record {
@@ -313,6 +319,7 @@ class OrderManager {
   void ReleaseRequest(const Request& req, Nanos now);
 
   void Step(Nanos now);
+  void StepDeadlines(Nanos now);
   void StepHeartbeat(Nanos now);
   void StepQueries(Nanos now);
   void StepCancels(Nanos now);
@@ -344,6 +351,8 @@ class OrderManager {
   std::string halt_reason_;
   std::unordered_map<model::OrderId, Record> orders_;
   std::map<std::string, Market> markets_;
+  // (valid_until, market) of every market's current ladder that has a deadline not yet passed.
+  std::set<std::pair<Nanos, std::string>> deadlines_;
   std::map<std::string, std::string> token_market_;
   struct RejectMemo {
     model::Price price;

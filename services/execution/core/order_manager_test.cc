@@ -515,22 +515,69 @@ TEST_F(OrderManagerTest, TickSizeChangeCancelsTheOldGridAndQuotesTheNew) {
   EXPECT_EQ(factory_.specs.back().tick.units(), 10);
 }
 
-TEST_F(OrderManagerTest, StaleAndExpiredLaddersAreIgnoredAndExpiryEmptiesTheMarket) {
+TEST_F(OrderManagerTest, StaleAndExpiredLaddersAreIgnored) {
   StartReady();
   auto live = QuoteAndAccept(Ladder(5, 1));
   om_.OnLadder(Ladder(4, 3), now_);
   EXPECT_EQ(om_.counters().ladders_stale, 1u);
-  EXPECT_TRUE(Only(Take(), ActionKind::kPost).empty());
+  EXPECT_TRUE(Take().empty()) << "an older ladder changes nothing";
   MarketLadder old = Ladder(6, 3);
   old.valid_until = now_ - 1;
   om_.OnLadder(old, now_);
   EXPECT_EQ(om_.counters().ladders_expired, 1u);
-  EXPECT_TRUE(Only(Take(), ActionKind::kPost).empty());
-  now_ += 61 * kSec;  // past valid_until with nothing newer: nothing is wanted
-  om_.OnTimer(now_);
+  EXPECT_TRUE(Take().empty()) << "a ladder past its deadline changes nothing";
+  EXPECT_EQ(CountState(OrderState::kLive), 2u);
+}
+
+// Strategy dies (or NATS cuts it off): no input arrives any more but the timer and the
+// heartbeats, which are answered, so the chain never lapses. The ladder's deadline alone must
+// empty the market, at the first step after it, and a fresher ladder moves the deadline.
+TEST_F(OrderManagerTest, AnExpiredLadderIsCancelledAtItsDeadlineWithNothingElseHappening) {
+  StartReady();
+  MarketLadder first = Ladder(1, 1);
+  first.valid_until = now_ + 5 * kSec;
+  auto live = QuoteAndAccept(first);
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(om_.next_ladder_deadline(), first.valid_until);
+  const Nanos tick = 20 * kNanosPerMilli;
   size_t cancelled = 0;
-  for (const Action& a : Only(Take(), ActionKind::kCancel)) cancelled += a.order_ids.size();
-  EXPECT_EQ(cancelled, 2u);
+  Nanos cancelled_at = 0;
+  const auto run_until = [&](Nanos until) {
+    while (now_ < until) {
+      now_ += tick;
+      om_.OnTimer(now_);
+      for (const Action& a : Take()) {
+        if (a.kind == ActionKind::kHeartbeat) {
+          Answer(a);
+          continue;
+        }
+        ASSERT_EQ(a.kind, ActionKind::kCancel) << ActionKindName(a.kind);
+        cancelled += a.order_ids.size();
+        if (cancelled_at == 0) cancelled_at = now_;
+      }
+    }
+  };
+  // A fresher ladder (the same quotes) three seconds in: the first deadline no longer counts.
+  run_until(now_ + 3 * kSec);
+  MarketLadder second = Ladder(2, 1);
+  second.valid_until = now_ + 5 * kSec;
+  om_.OnLadder(second, now_);
+  EXPECT_TRUE(Take().empty()) << "the same quotes: nothing to do";
+  EXPECT_EQ(om_.next_ladder_deadline(), second.valid_until);
+  run_until(first.valid_until + 1 * kSec);
+  EXPECT_EQ(cancelled, 0u) << "the first ladder's deadline was superseded";
+  run_until(second.valid_until + 2 * kSec);
+  EXPECT_EQ(cancelled, 2u) << "both quotes cancelled when the ladder lapsed";
+  EXPECT_GT(cancelled_at, second.valid_until);
+  EXPECT_LE(cancelled_at, second.valid_until + tick) << "at the first step after the deadline";
+  EXPECT_EQ(CountState(OrderState::kPendingCancel), 2u);
+  EXPECT_EQ(om_.counters().ladders_lapsed, 1u);
+  EXPECT_EQ(om_.counters().heartbeat_chain_breaks, 0u) << "not the heartbeat-timeout path";
+  EXPECT_GE(om_.counters().heartbeats_ok, 3u);
+  EXPECT_FALSE(om_.next_ladder_deadline().has_value());
+  bool cause_named = false;
+  for (const OrderEvent& e : om_.TakeEvents()) cause_named |= e.cause == "ladder_expired";
+  EXPECT_TRUE(cause_named);
 }
 
 TEST_F(OrderManagerTest, ReconcileCancelsOrphansAndBuriesAbsentOrders) {
