@@ -178,17 +178,24 @@ void OrderManager::MarkDirty(const std::string& market) {
 }
 
 void OrderManager::Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason) {
+  Transit(r, input, now, cause, std::move(reason), /*matched_rose=*/false);
+}
+
+// The one place an order's state changes: the transition table decides; an illegal input is
+// counted and changes nothing. An event goes out when the state changed or the matched size rose.
+void OrderManager::Transit(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason,
+                           bool matched_rose) {
   const std::optional<OrderState> next = NextState(r.view.state, input);
   if (!next) {
-    counters_.illegal_transitions++;
+    counters_.illegal_transitions++;  // e.g. a fill for a REJECTED order: the size is kept, the state not
     return;
   }
   const OrderState previous = r.view.state;
-  if (*next == previous) return;
+  if (*next == previous && !matched_rose) return;
   r.view.state = *next;
   r.view.updated = now;
   if (!reason.empty()) r.view.reason = std::move(reason);
-  if (*next == OrderState::kUnknown) r.next_query = now + config_.query_after;
+  if (*next == OrderState::kUnknown && previous != OrderState::kUnknown) r.next_query = now + config_.query_after;
   if (IsTerminal(*next) && !IsTerminal(previous)) Retire(r, now);
   Emit(r, previous, false, cause);
   MarkDirty(r.view.market);
@@ -209,18 +216,8 @@ void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::s
   if (overfill) counters_.overfills++;
   if (!rose) return;
   r.view.matched = r.fill.matched;
-  const OrderState previous = r.view.state;
-  const OrderInput input = r.fill.complete() ? OrderInput::kFullFill : OrderInput::kPartialFill;
-  const std::optional<OrderState> next = NextState(previous, input);
-  if (!next) {
-    counters_.illegal_transitions++;  // e.g. a fill for a REJECTED order: the size is kept, the state not
-    return;
-  }
-  r.view.state = *next;
-  r.view.updated = now;
-  if (IsTerminal(*next) && !IsTerminal(previous)) Retire(r, now);
-  Emit(r, previous, false, cause);  // matched size rose even if the state did not change
-  MarkDirty(r.view.market);
+  Transit(r, r.fill.complete() ? OrderInput::kFullFill : OrderInput::kPartialFill, now, cause, {},
+          /*matched_rose=*/true);
 }
 
 void OrderManager::OnProvenAbsent(Record& r, Nanos now, std::string_view cause) {

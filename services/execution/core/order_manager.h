@@ -312,6 +312,7 @@ class OrderManager {
   uint64_t Issue(Action action, Request request, Nanos now, bool counted = false);
   Record* FindRecord(const model::OrderId& id);
   void Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason = {});
+  void Transit(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason, bool matched_rose);
   void ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause);
   void Emit(const Record& r, OrderState previous, bool created, std::string_view cause);
   void MarkDirty(const std::string& market);
