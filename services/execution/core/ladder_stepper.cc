@@ -1,6 +1,7 @@
 #include "services/execution/core/ladder_stepper.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace clobmaker::execution {
 
@@ -11,7 +12,8 @@ LadderStepper::LadderStepper(const OrderManagerConfig& config, Counters& counter
 LadderStepper::Verdict LadderStepper::Accept(MarketLadder ladder, Nanos now) {
   counters_.ladders++;
   Market& market = markets_[ladder.market];
-  if (market.ladder && ladder.sequence <= market.ladder->sequence) {
+  if (market.ladder && ladder.sequence <= market.ladder->sequence &&
+      config_.mutation != Mutation::kStaleLadderAccepted) {  // MUTATION: an older ladder wins
     counters_.ladders_stale++;
     return Verdict::kStale;
   }
@@ -31,10 +33,29 @@ LadderStepper::Verdict LadderStepper::Accept(MarketLadder ladder, Nanos now) {
   }
   if (market.ladder && market.ladder->valid_until != 0) deadlines_.erase({market.ladder->valid_until, ladder.market});
   if (ladder.valid_until != 0) deadlines_.emplace(ladder.valid_until, ladder.market);
+  if (config_.mutation == Mutation::kTickInferredFromPrices) InferTick(ladder, market);
   market.ladder = std::move(ladder);
   market.lead_sent = false;
   market.dirty = true;
   return Verdict::kAccepted;
+}
+
+// MUTATION (review H2): the ladder's own tick is ignored and inferred from the spacing of its
+// prices; with one level per side it cannot be, and then nothing is repriced.
+void LadderStepper::InferTick(MarketLadder& ladder, Market& market) {
+  int64_t gap = 0;
+  for (const DesiredQuote& a : ladder.quotes) {
+    for (const DesiredQuote& b : ladder.quotes) {
+      if (a.intent.token != b.intent.token || a.intent.side != b.intent.side || a.intent.level + 1 != b.intent.level) {
+        continue;
+      }
+      const int64_t d = std::abs(a.price.units() - b.price.units());
+      if (d > 0 && (gap == 0 || d < gap)) gap = d;
+    }
+  }
+  auto inferred = model::TickSize::FromUnits(gap);
+  market.no_reprice = !inferred.ok();
+  if (inferred.ok()) ladder.tick = *inferred;
 }
 
 bool LadderStepper::OnTickSize(const std::string& token, model::TickSize tick) {
@@ -69,6 +90,7 @@ void LadderStepper::MarkAllDirty() {
 void LadderStepper::ExpireDeadlines(Nanos now) {
   // A ladder is state with a deadline: past it the market wants nothing, even if no other input
   // ever marks it dirty again (strategy dead or cut off).
+  if (config_.mutation == Mutation::kLadderExpiryInert) return;  // MUTATION: the deadline does nothing
   while (!deadlines_.empty() && now > deadlines_.begin()->first) {
     counters_.ladders_lapsed++;
     MarkDirty(deadlines_.begin()->second);
@@ -136,15 +158,31 @@ void LadderStepper::StepMarket(const std::string& market_id, Market& market, con
                                absl::FunctionRef<void(std::vector<Record*>)> send_posts, bool& signed_batch,
                                bool& more_work) {
   if (!market.dirty) return;
-  if (!market.ladder && now < market.diff_not_before) return;  // adopted orders wait for their ladder
+  // Adopted orders wait for their ladder -- only while execution may quote: killed or halted,
+  // they are cancelled at once (found by the race simulator: a killed execution restarted in
+  // adopt mode left them live for the whole adopt grace).
+  if (!market.ladder && now < market.diff_not_before && in.ready) return;
+  if (config_.mutation == Mutation::kCancelsGatedByBackoff && in.posts_backed_off) return;  // MUTATION
   const bool expired = market.ladder && market.ladder->valid_until != 0 && now > market.ladder->valid_until;
   const bool quoting = in.ready && !in.paused->contains(market_id) && market.ladder && !expired;
   static const std::vector<DesiredQuote> kNothing;
   const std::vector<DesiredQuote>& desired = quoting ? market.ladder->quotes : kNothing;
   const model::TickSize tick = market.ladder ? market.ladder->tick : model::TickSize::Cent();
   const WorkingSet& working = book_.Working(market_id);
+  std::vector<DesiredQuote> unrepriced;
+  if (quoting && market.no_reprice) {
+    // MUTATION (tick inferred from prices, none inferable): an order already out for an intent
+    // is never repriced.
+    unrepriced = desired;
+    for (DesiredQuote& q : unrepriced) {
+      for (const auto& [id, rp] : working) {
+        if (rp->view.intent == q.intent && MayBeLive(rp->view.state)) q.price = rp->view.price;
+      }
+    }
+  }
+  const std::vector<DesiredQuote>& wanted = quoting && market.no_reprice ? unrepriced : desired;
 
-  if (quoting) Claim(working, desired, tick, now);
+  if (quoting) Claim(working, wanted, tick, now);
 
   std::vector<WorkingOrder> orders;
   orders.reserve(working.size());
@@ -159,7 +197,7 @@ void LadderStepper::StepMarket(const std::string& market_id, Market& market, con
                       .state = r.view.state,
                       .tick = r.view.tick});
   }
-  LadderDiff diff = DiffLadder(desired, tick, orders, {.refill_below = config_.refill_below, .collect_waiting = false});
+  LadderDiff diff = DiffLadder(wanted, tick, orders, {.refill_below = config_.refill_below, .collect_waiting = false});
   market.dirty = false;
   if (!diff.cancels.empty()) {
     CancelTargets targets;
@@ -172,7 +210,8 @@ void LadderStepper::StepMarket(const std::string& market_id, Market& market, con
   std::set<std::pair<std::string, model::Side>> blocked;
   for (const auto& [id, rp] : working) {
     const Record& r = *rp;
-    if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
+    if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state) &&
+        config_.mutation != Mutation::kAdoptWithoutBlocking) {  // MUTATION: nothing held back
       blocked.emplace(r.view.intent.token, r.view.intent.side);
     }
   }

@@ -47,6 +47,7 @@ class LadderStepper {
     bool ready = false;                             // READY and not killed
     const std::set<std::string>* paused = nullptr;  // markets an operator paused
     bool posting_allowed = false;                   // nothing else holds posts back
+    bool posts_backed_off = false;                  // (only for Mutation::kCancelsGatedByBackoff)
     std::optional<int> version;                     // the order version to sign for
   };
   using CancelTargets = std::vector<std::pair<model::OrderId, Record*>>;
@@ -64,13 +65,15 @@ class LadderStepper {
     std::optional<MarketLadder> ladder;
     Nanos diff_not_before = 0;
     bool dirty = false;
-    bool lead_sent = false;  // the lead batch after the last change has gone
+    bool lead_sent = false;   // the lead batch after the last change has gone
+    bool no_reprice = false;  // (only for Mutation::kTickInferredFromPrices)
     std::set<std::string> tokens;
   };
 
   void StepMarket(const std::string& market_id, Market& market, const StepInputs& in, Nanos now,
                   absl::FunctionRef<void(const CancelTargets&, std::string_view cause)> send_cancels,
                   absl::FunctionRef<void(std::vector<Record*>)> send_posts, bool& signed_batch, bool& more_work);
+  static void InferTick(MarketLadder& ladder, Market& market);
   void Claim(const WorkingSet& working, const std::vector<DesiredQuote>& desired, model::TickSize tick, Nanos now);
 
   const OrderManagerConfig& config_;

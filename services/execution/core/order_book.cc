@@ -44,6 +44,15 @@ void OrderBook::ReportMatched(Record& r, model::Size total, Nanos now, std::stri
   bool overfill = false;
   const bool rose = r.fill.Report(total, &overfill);
   if (overfill) counters_.overfills++;
+  if (config_.mutation == Mutation::kMatchedLatestWins && total.micros() >= 0) {
+    // MUTATION: the last report wins, even a lower (older) one.
+    const model::Size latest = total > r.fill.original ? r.fill.original : total;
+    if (latest == r.view.matched) return;
+    r.fill.matched = latest;
+    r.view.matched = latest;
+    Transit(r, r.fill.complete() ? OrderInput::kFullFill : OrderInput::kPartialFill, now, cause, {}, true);
+    return;
+  }
   if (!rose) return;
   r.view.matched = r.fill.matched;
   Transit(r, r.fill.complete() ? OrderInput::kFullFill : OrderInput::kPartialFill, now, cause, {},
@@ -54,9 +63,17 @@ void OrderBook::ReportMatched(Record& r, model::Size total, Nanos now, std::stri
 // counted and changes nothing. An event goes out when the state changed or the matched size rose.
 void OrderBook::Transit(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason,
                         bool matched_rose) {
-  const std::optional<OrderState> next = NextState(r.view.state, input);
+  std::optional<OrderState> next = NextState(r.view.state, input);
+  if (config_.mutation == Mutation::kTerminalRevived && IsTerminal(r.view.state) &&
+      input == OrderInput::kPlacementSeen) {
+    next = OrderState::kLive;  // MUTATION: a late placement revives a terminal order
+  }
   if (!next) {
     counters_.illegal_transitions++;  // e.g. a fill for a REJECTED order: the size is kept, the state not
+    std::string key(OrderStateName(r.view.state));
+    key += '+';
+    key += OrderInputName(input);
+    counters_.illegal_by_transition[key]++;
     return;
   }
   const OrderState previous = r.view.state;
@@ -74,6 +91,7 @@ void OrderBook::Retire(Record& r, Nanos now) {
   // Terminal for good: out of the market's working set (kept in the cache for late reports until
   // Collect), so diffs never scan the dead.
   r.needs_send = false;
+  r.terminal_at = now;
   auto m = working_.find(r.view.market);
   if (m != working_.end()) m->second.erase(r.view.id);
   graveyard_.emplace_back(now, r.view.id);

@@ -30,6 +30,9 @@ struct Record {
   int cancel_attempts = 0;
   bool query_in_flight = false;
   bool cancel_in_flight = false;
+  bool verify = false;                        // missing from a paged listing: a query by id tells whether it is open
+  bool maybe_landed = false;                  // an earlier send was answered 429, which may come after processing
+  Nanos terminal_at = 0;                      // when it became terminal (0: not terminal)
   std::map<std::string, int64_t> trade_legs;  // trade id + leg -> matched micros
 };
 
@@ -37,6 +40,9 @@ struct Record {
 // send is older than `grace`: a request can land late.
 inline bool AbsentProvable(const Record& r, Nanos as_of, Nanos grace) {
   return !r.post_in_flight && (r.last_sent == 0 || r.last_sent + grace <= as_of);
+}
+inline Nanos AbsentGrace(const OrderManagerConfig& config) {
+  return config.mutation == Mutation::kAbsentWithoutGrace ? 0 : config.absent_grace;  // MUTATION
 }
 
 // A market's orders that may still be live, ordered by id (deterministic iteration). The

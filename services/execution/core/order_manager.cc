@@ -124,6 +124,10 @@ void OrderManager::StartupStep(Nanos now) {
   if (adopt_) {
     phase_ = Phase::kAdopting;
     StartListing(now, /*startup=*/true);
+  } else if (config_.mutation == Mutation::kStartupWithoutCancelAll) {
+    phase_ = Phase::kReady;  // MUTATION: no cancel-all, no verification
+    reconciler_.Done(now);
+    ladders_.MarkAllDirty();
   } else {
     phase_ = Phase::kCancelingAll;
     IssueCancelAll(now, /*startup=*/true);
@@ -211,13 +215,23 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
     version_.reset();
     next_version_try_ = now;
   };
-  const auto resend_later = [&] {
+  const auto resend_later = [&](bool maybe_processed) {
     for (Record* r : records) {
       if (r != nullptr && r->view.state == OrderState::kPendingSubmit) {
         r->needs_send = true;
+        r->maybe_landed |= maybe_processed;
         ladders_.MarkDirty(r->view.market);
       }
     }
+  };
+  // A refusal proves the order dead only if no earlier send of it may have been processed: after
+  // a 429 (which can come after processing) the refusal of the re-send says nothing about the
+  // first (found by the race simulator). Such an order is UNKNOWN until a query settles it.
+  const auto refused_resend = [&](Record& r, const std::string& reason) {
+    if (!r.maybe_landed) return false;
+    counters_.ambiguous++;
+    book_.Apply(r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "re-send refused (" + reason + ")");
+    return true;
   };
   const auto all = [&](OrderInput input, const std::string& reason) {
     for (Record* r : records) {
@@ -257,6 +271,8 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_duplicate", reason);
           continue;
         }
+        if (refused_resend(*r, reason)) continue;
+        if (config_.mutation == Mutation::kRejectionIgnored) continue;  // MUTATION: the refusal is dropped
         if (IsVersionMismatch(leg.error_msg)) {
           mismatch();
         } else {
@@ -275,31 +291,33 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         all(OrderInput::kSubmitAmbiguous, reply.error);
         break;
       }
-      if (IsVersionMismatch(reply.error)) {
-        mismatch();
-      } else {
+      {
+        const std::string reason = reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error;
+        if (IsVersionMismatch(reply.error)) mismatch();
         for (Record* r : records) {
-          if (r != nullptr) budgets_.Refused(r->view.intent, r->view.price, now);
+          if (r == nullptr || refused_resend(*r, reason)) continue;
+          if (!IsVersionMismatch(reply.error)) budgets_.Refused(r->view.intent, r->view.price, now);
+          counters_.rejected++;
+          counters_.rejects_by_reason[std::string(RejectReasonClass(reply.error))]++;
+          if (config_.mutation == Mutation::kRejectionIgnored) continue;  // MUTATION: the refusal is dropped
+          book_.Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
         }
+        budgets_.BackOff(std::nullopt, now);
+        break;
       }
-      counters_.rejected += records.size();
-      counters_.rejects_by_reason[std::string(RejectReasonClass(reply.error))] += records.size();
-      all(OrderInput::kSubmitRejected, reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error);
-      budgets_.BackOff(std::nullopt, now);
-      break;
     case net::Outcome::kThrottled:
       counters_.throttled++;
-      resend_later();
+      resend_later(/*maybe_processed=*/true);
       budgets_.BackOff(reply.retry_after, now);
       break;
     case net::Outcome::kNotSent:
-      resend_later();
+      resend_later(/*maybe_processed=*/false);
       budgets_.BackOff(std::nullopt, now);
       break;
     case net::Outcome::kAmbiguous:
       if (reply.http_status == 425) {  // the matching engine is restarting: not processed
         counters_.throttled++;
-        resend_later();
+        resend_later(/*maybe_processed=*/false);
         budgets_.BackOff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(2 * kNanosPerSecond), now);
         break;
       }
@@ -381,6 +399,7 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
   if (r == nullptr) return;
   r->query_in_flight = false;
   if (reply.outcome == net::Outcome::kOk && reply.order) {
+    r->verify = false;
     const polymarket::OpenOrder& o = *reply.order;
     const std::string status = Upper(o.status);
     if (status == "MATCHED" || status == "FILLED") {
@@ -396,7 +415,8 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
       r->next_query = now + config_.query_after;  // a status we do not act on: ask again
     }
   } else if (reply.http_status == 404) {
-    if (AbsentProvable(*r, req.sent, config_.absent_grace)) {
+    if (AbsentProvable(*r, req.sent, AbsentGrace(config_))) {
+      r->verify = false;
       OnProvenAbsent(*r, now, "query:absent");
     } else {
       r->next_query = std::max(now + config_.query_after, r->last_sent + config_.absent_grace);
@@ -459,6 +479,18 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
     open.emplace(*id, &o);
   }
   if (req.startup && phase_ == Phase::kAdopting) {
+    if (reply.pages > 1) {
+      // A listing of more than one page is no snapshot: an order can slip between pages while
+      // others close, and an order adopted from it could miss a live twin (found by the race
+      // simulator: a second listing can miss the same order). Adopt only from one page; else
+      // start up the safe way, cancel-all verified by an empty listing.
+      counters_.adopt_fallbacks++;
+      adopt_ = false;
+      phase_ = Phase::kCancelingAll;
+      IssueCancelAll(now, /*startup=*/true);
+      Step(now);
+      return;
+    }
     reconciler_.Done(now);
     for (const auto& [id, o] : open) AdoptOrder(*o, now);
     phase_ = Phase::kReady;
@@ -470,7 +502,7 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
       reconciler_.Done(now);
       // Nothing is open: whatever the cache still holds from before (after a halt) is dead.
       for (auto& [id, r] : book_.records()) {
-        if (MayBeLive(r.view.state) && AbsentProvable(r, req.sent, config_.absent_grace)) {
+        if (MayBeLive(r.view.state) && AbsentProvable(r, req.sent, AbsentGrace(config_))) {
           OnProvenAbsent(r, now, "start-up:absent");
         }
       }
@@ -488,19 +520,23 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
     Step(now);
     return;
   }
-  Reconcile(open, req, now);
+  Reconcile(open, reply.pages, req, now);
   Step(now);
 }
 
 // The listing is the exchange's truth as of when it was asked for.
-void OrderManager::Reconcile(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, const Request& req,
-                             Nanos now) {
-  const Reconciler::Comparison cmp = reconciler_.Compare(open, book_, req.sent);
+void OrderManager::Reconcile(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, int pages,
+                             const Request& req, Nanos now) {
+  const Reconciler::Comparison cmp = reconciler_.Compare(open, pages, book_, req.sent);
   for (const auto& [r, o] : cmp.seen) {
     book_.ReportMatched(*r, o->size_matched, now, "listing");
     book_.Apply(*r, OrderInput::kPlacementSeen, now, "listing");
   }
   for (Record* r : cmp.absent) OnProvenAbsent(*r, now, "listing:absent");
+  for (Record* r : cmp.verify) {
+    r->verify = true;
+    r->next_query = std::min(r->next_query, now);
+  }
   if (!cmp.strays.empty()) SendCancels(cmp.strays, now, "reconcile");
   for (const auto& [market_id, working] : book_.markets()) {
     if (escalation_.level(market_id) < 3) continue;
@@ -591,6 +627,7 @@ void OrderManager::OnUserOrder(const polymarket::UserOrderEvent& event, Nanos no
       }
       break;
     case polymarket::OrderEventType::kCancellation:
+      if (config_.mutation == Mutation::kCancellationIgnored) break;  // MUTATION: not acted on
       book_.Apply(*r, OrderInput::kCancelConfirmed, now, cause,
                   event.status_reason.empty() ? std::string("canceled") : event.status_reason);
       break;
@@ -605,6 +642,12 @@ void OrderManager::OnUserTrade(const polymarket::UserTradeEvent& event, Nanos no
     Record* r = book_.Find(*id);
     if (r == nullptr) return;
     if (event.status == polymarket::TradeStatus::kFailed) return;  // settlement, not matching: positions' concern
+    if (config_.mutation == Mutation::kTradeDedupeRemoved) {
+      // MUTATION: no dedupe by trade id and leg: every message adds its fill again.
+      counters_.fills_from_trades++;
+      book_.ReportMatched(*r, model::Size(r->view.matched.micros() + size.micros()), now, "user:TRADE");
+      return;
+    }
     const std::string key = event.id + ":" + leg_key;
     if (!r->trade_legs.emplace(key, size.micros()).second) {
       counters_.duplicate_trade_legs++;
@@ -638,6 +681,10 @@ void OrderManager::OnTimer(Nanos now) {
 void OrderManager::Kill(const std::string& reason, Nanos now) {
   counters_.kills++;
   kill_reason_ = reason.empty() ? "killed" : reason;
+  if (config_.mutation == Mutation::kKillCancelsNothing) {
+    Step(now);  // MUTATION: posts stop, nothing is cancelled
+    return;
+  }
   CancelAll(kill_reason_, now);
 }
 
@@ -707,6 +754,7 @@ void OrderManager::Step(Nanos now) {
   const LadderStepper::StepInputs in{.ready = phase_ == Phase::kReady && !killed(),
                                      .paused = &paused_,
                                      .posting_allowed = posting_allowed(now),
+                                     .posts_backed_off = budgets_.posts_backed_off(now),
                                      .version = version_};
   ladders_.Step(
       in, now,
@@ -810,7 +858,9 @@ void OrderManager::StepQueries(Nanos now) {
   for (const auto& [market_id, working] : book_.markets()) {
     for (const auto& [id, rp] : working) {
       const Record& r = *rp;
-      if (r.view.state == OrderState::kUnknown && !r.query_in_flight && now >= r.next_query) due.push_back(id);
+      if ((r.view.state == OrderState::kUnknown || r.verify) && !r.query_in_flight && now >= r.next_query) {
+        due.push_back(id);
+      }
     }
   }
   for (const model::OrderId& id : due) {
@@ -822,7 +872,7 @@ void OrderManager::StepQueries(Nanos now) {
 }
 
 void OrderManager::SendPosts(std::vector<Record*> batch, Nanos now) {
-  Action action{.kind = ActionKind::kPost, .post_only = true};
+  Action action{.kind = ActionKind::kPost, .post_only = config_.mutation != Mutation::kPostOnlyDropped};
   Request request;
   for (Record* r : batch) {
     action.orders.push_back(r->signed_order);

@@ -139,7 +139,8 @@ class OrderManager {
   void ChainBroken(const std::string& why, Nanos now);
   void OnProvenAbsent(Record& r, Nanos now, std::string_view cause);
   void AdoptOrder(const polymarket::OpenOrder& open, Nanos now);
-  void Reconcile(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, const Request& req, Nanos now);
+  void Reconcile(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, int pages, const Request& req,
+                 Nanos now);
 
   OrderManagerConfig config_;
   OrderFactory* factory_;

@@ -79,7 +79,7 @@ class OrderManagerTest : public ::testing::Test {
         om_->OnCancelReply(a.request_id, {.outcome = net::Outcome::kOk}, now_);
         break;
       case ActionKind::kListOpenOrders:
-        om_->OnListReply(a.request_id, {.outcome = net::Outcome::kOk, .orders = open_}, now_);
+        om_->OnListReply(a.request_id, {.outcome = net::Outcome::kOk, .orders = open_, .pages = pages_}, now_);
         break;
       case ActionKind::kCancel: {
         CancelReply r{.outcome = net::Outcome::kOk};
@@ -145,6 +145,7 @@ class OrderManagerTest : public ::testing::Test {
   Nanos now_ = 1'700'000'000 * kSec;
   int version_ = 2;
   std::vector<polymarket::OpenOrder> open_;
+  int pages_ = 1;  // how many pages the listings the fixture answers took
   CountingFactory factory_;
   std::unique_ptr<OrderManager> om_;
 };
@@ -650,6 +651,122 @@ TEST_F(OrderManagerTest, ARefusedQuoteIsHeldBackNotChurned) {
   size_t repriced = 0;
   for (const Action& a : Only(Take(), ActionKind::kPost)) repriced += a.orders.size();
   EXPECT_EQ(repriced, 2u);
+}
+
+// The exchange pages listings by offset: an order can slip between pages while others close, so
+// absence from a paged listing proves nothing; the order is asked for by id instead.
+TEST_F(OrderManagerTest, APagedListingProvesNoAbsenceTheOrderIsQueriedById) {
+  StartReady();
+  auto live = QuoteAndAccept(Ladder(1, 1));
+  ASSERT_EQ(live.size(), 2u);
+  now_ += 10 * kSec;
+  open_ = {{.id = live[0].ToString(), .status = "LIVE"}};
+  pages_ = 2;
+  om_->ReconcileNow(now_);
+  for (const Action& a : Only(Take(), ActionKind::kListOpenOrders)) Answer(a);
+  EXPECT_EQ(om_->Find(live[1])->state, OrderState::kLive) << "missing from a paged listing: not proven dead";
+  EXPECT_EQ(om_->counters().proven_absent, 0u);
+  auto queries = Only(Take(), ActionKind::kQueryOrder);
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].order_ids[0], live[1]);
+  Answer(queries[0]);  // 404: the query proves it
+  EXPECT_EQ(om_->Find(live[1])->state, OrderState::kCanceled);
+}
+
+TEST_F(OrderManagerTest, AdoptionFromAPagedListingFallsBackToCancelAll) {
+  open_.push_back({.id = model::OrderId(std::array<uint8_t, 32>{7}).ToString(),
+                   .status = "LIVE",
+                   .market = "0xmarket",
+                   .asset_id = "111",
+                   .original_size = Size::FromWhole(10),
+                   .price = Price(4800)});
+  pages_ = 2;
+  om_->Start(true, now_);
+  std::vector<ActionKind> seen;
+  for (int i = 0; i < 4 && om_->phase() != Phase::kReady; ++i) {
+    for (const Action& a : Take()) {
+      seen.push_back(a.kind);
+      if (a.kind == ActionKind::kCancelAll) {
+        open_.clear();
+        pages_ = 1;
+      }
+      Answer(a);
+    }
+  }
+  ASSERT_EQ(om_->phase(), Phase::kReady);
+  EXPECT_NE(std::find(seen.begin(), seen.end(), ActionKind::kCancelAll), seen.end());
+  EXPECT_EQ(om_->counters().adopt_fallbacks, 1u);
+  EXPECT_TRUE(om_->Orders().empty()) << "nothing adopted from a listing that is no snapshot";
+}
+
+// A 429 can come after the exchange processed the request: the re-send's refusal (here for the
+// balance the first send's order reserves) does not prove the first send dead.
+TEST_F(OrderManagerTest, ARefusedResendAfterA429IsUnknownNotRejected) {
+  StartReady();
+  om_->OnLadder(Ladder(1, 1), now_);
+  auto posts = Only(Take(), ActionKind::kPost);
+  ASSERT_EQ(posts.size(), 1u);
+  om_->OnPostReply(posts[0].request_id, {.outcome = net::Outcome::kThrottled, .retry_after = 1 * kSec}, now_);
+  now_ += 2 * kSec;
+  om_->OnTimer(now_);
+  auto resend = Only(Take(), ActionKind::kPost);
+  ASSERT_EQ(resend.size(), 1u);
+  PostReply refused{.outcome = net::Outcome::kOk};
+  for (size_t i = 0; i < resend[0].orders.size(); ++i) {
+    refused.legs.push_back({.success = false, .error_msg = "not enough balance / allowance"});
+  }
+  om_->OnPostReply(resend[0].request_id, refused, now_);
+  EXPECT_EQ(CountState(OrderState::kUnknown), 2u);
+  EXPECT_EQ(CountState(OrderState::kRejected), 0u);
+}
+
+// Killed (or halted), adopted orders are cancelled at once rather than waiting for a ladder.
+TEST_F(OrderManagerTest, AKilledExecutionCancelsWhatItAdoptsAtOnce) {
+  const model::OrderId id(std::array<uint8_t, 32>{7});
+  open_.push_back({.id = id.ToString(),
+                   .status = "LIVE",
+                   .market = "0xmarket",
+                   .asset_id = "111",
+                   .original_size = Size::FromWhole(10),
+                   .price = Price(4800)});
+  om_->Start(true, now_);
+  om_->Kill("restarted killed", now_);
+  std::vector<model::OrderId> cancelled;
+  for (int i = 0; i < 4; ++i) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kCancel) cancelled.insert(cancelled.end(), a.order_ids.begin(), a.order_ids.end());
+      if (a.kind != ActionKind::kCancel && a.kind != ActionKind::kCancelAll) Answer(a);
+    }
+  }
+  ASSERT_TRUE(om_->Find(id).has_value());
+  EXPECT_EQ(cancelled, std::vector<model::OrderId>{id}) << "no wait for the adopt grace while killed";
+  EXPECT_EQ(om_->Find(id)->state, OrderState::kPendingCancel);
+}
+
+// terminal_seen_open counts contradictions only: an order dead before the listing was asked for.
+TEST_F(OrderManagerTest, TerminalSeenOpenCountsOnlyOrdersDeadBeforeTheListing) {
+  StartReady();
+  auto live = QuoteAndAccept(Ladder(1, 1));
+  ASSERT_EQ(live.size(), 2u);
+  open_ = {{.id = live[0].ToString(), .status = "LIVE"}, {.id = live[1].ToString(), .status = "LIVE"}};
+  now_ += 1 * kSec;
+  om_->ReconcileNow(now_);
+  auto lists = Only(Take(), ActionKind::kListOpenOrders);
+  ASSERT_EQ(lists.size(), 1u);
+  // Both die after the listing went out; it answers with both open (older news).
+  now_ += 1;
+  for (const auto& id : live) {
+    om_->OnUserOrder({.type = polymarket::OrderEventType::kCancellation, .id = id.ToString()}, now_);
+  }
+  Answer(lists[0]);
+  EXPECT_EQ(om_->counters().terminal_seen_open, 0u);
+  // The next listing still shows one open although it was dead before it was asked for.
+  now_ += 1 * kSec;
+  open_ = {{.id = live[0].ToString(), .status = "LIVE"}};
+  om_->ReconcileNow(now_);
+  for (const Action& a : Only(Take(), ActionKind::kListOpenOrders)) Answer(a);
+  EXPECT_EQ(om_->counters().terminal_seen_open, 1u);
+  EXPECT_EQ(om_->Find(live[0])->state, OrderState::kCanceled) << "never revived";
 }
 
 TEST(RejectReasonClass, NamesTheExchangesRefusalsInAFixedSet) {

@@ -21,7 +21,7 @@ void Reconciler::Failed(Nanos now, bool ask_again) {
 }
 
 Reconciler::Comparison Reconciler::Compare(const std::map<model::OrderId, const polymarket::OpenOrder*>& open,
-                                           OrderBook& book, Nanos listing_sent) {
+                                           int pages, OrderBook& book, Nanos listing_sent) {
   Comparison out;
   for (const auto& [id, o] : open) {
     Record* r = book.Find(id);
@@ -32,7 +32,7 @@ Reconciler::Comparison Reconciler::Compare(const std::map<model::OrderId, const 
     }
     if (IsTerminal(r->view.state)) {
       // Never revived (invariant 2), but it is open: cancel it like an orphan.
-      counters_.terminal_seen_open++;
+      if (r->terminal_at < listing_sent) counters_.terminal_seen_open++;
       out.strays.push_back(id);
       continue;
     }
@@ -40,7 +40,11 @@ Reconciler::Comparison Reconciler::Compare(const std::map<model::OrderId, const 
   }
   for (auto& [id, r] : book.records()) {
     if (!MayBeLive(r.view.state) || open.contains(id)) continue;
-    if (AbsentProvable(r, listing_sent, config_.absent_grace)) out.absent.push_back(&r);
+    if (pages > 1) {
+      out.verify.push_back(&r);
+    } else if (AbsentProvable(r, listing_sent, AbsentGrace(config_))) {
+      out.absent.push_back(&r);
+    }
   }
   return out;
 }

@@ -39,9 +39,12 @@ class Reconciler {
     std::vector<model::OrderId> strays;                                  // cancel by id
     std::vector<std::pair<Record*, const polymarket::OpenOrder*>> seen;  // open, as listed
     std::vector<Record*> absent;                                         // proven dead
+    std::vector<Record*> verify;  // missing from a paged listing: to be queried by id
   };
-  // The listing (asked for at `listing_sent`) against the cache.
-  Comparison Compare(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, OrderBook& book,
+  // The listing (asked for at `listing_sent`, `pages` long) against the cache. An order that was
+  // terminal before the listing was asked for and is listed open contradicts the cache: counted
+  // (terminal_seen_open). One that died since is older news; both are cancelled again by id.
+  Comparison Compare(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, int pages, OrderBook& book,
                      Nanos listing_sent);
 
  private:

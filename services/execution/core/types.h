@@ -17,6 +17,7 @@
 #include "common/polymarket/events.h"
 #include "common/signing/order.h"
 #include "services/execution/core/ladder_diff.h"
+#include "services/execution/core/mutation.h"
 #include "services/execution/core/order_state.h"
 #include "services/execution/core/rate_budget.h"
 
@@ -99,6 +100,10 @@ struct QueryReply {
 struct ListReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
   std::vector<polymarket::OpenOrder> orders;  // kOk: the complete listing (all pages)
+  // Pages it took. The exchange pages by offset, so a listing of more than one page is no
+  // snapshot: an order can slip between pages when others close meanwhile. Absence from such a
+  // listing proves nothing (those orders are queried by id instead).
+  int pages = 1;
 };
 struct HeartbeatReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
@@ -139,6 +144,7 @@ enum class Phase : uint8_t { kIdle, kStarting, kCancelingAll, kVerifying, kAdopt
 std::string_view PhaseName(Phase phase);
 
 struct OrderManagerConfig {
+  Mutation mutation = Mutation::kNone;  // the race simulator's deliberate bugs; never set in production
   int max_batch = 15;
   int lead_batch = 2;                        // the first post batch after a change: top of the ladder out first
   Nanos query_after = 1 * kNanosPerSecond;   // UNKNOWN waits this long for the stream first
@@ -174,12 +180,14 @@ struct Counters {
   uint64_t cancels_sent = 0, cancel_requests = 0, cancel_market_requests = 0, cancel_all_requests = 0;
   uint64_t queries = 0, listings = 0, reconciles = 0;
   uint64_t illegal_transitions = 0, overfills = 0, unknown_order_events = 0, malformed_events = 0;
-  uint64_t orphans_canceled = 0, terminal_seen_open = 0, proven_absent = 0;
+  uint64_t orphans_canceled = 0, terminal_seen_open = 0, proven_absent = 0, adopt_fallbacks = 0;
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;
   // Rejections by RejectReasonClass (a fixed, small set: safe as metric labels).
   std::map<std::string, uint64_t> rejects_by_reason;
+  // Illegal transitions by "STATE+input" (at most 8 x 11 keys): what contradicted the cache.
+  std::map<std::string, uint64_t> illegal_by_transition;
 };
 
 // The class of an exchange rejection's text: post_only_cross, tick_size, min_size, balance,

@@ -277,8 +277,10 @@ struct ExecutionService::Impl {
     Input([&] { core->OnCancelReply(id, reply, Now()); });
   }
 
-  void ListPage(uint64_t id, std::string cursor, std::shared_ptr<std::vector<polymarket::OpenOrder>> all) {
-    rest->GetOpenOrders({.cursor = cursor}, [this, id, all](clob::Result<polymarket::Page<polymarket::OpenOrder>> r) {
+  // `pages`: how many the listing has taken (the core trusts absence only from a single page).
+  void ListPage(uint64_t id, std::string cursor, std::shared_ptr<std::vector<polymarket::OpenOrder>> all,
+                int pages = 1) {
+    rest->GetOpenOrders({.cursor = cursor}, [=, this](clob::Result<polymarket::Page<polymarket::OpenOrder>> r) {
       if (!r.ok()) {
         ListReply reply{.outcome = r.outcome == net::Outcome::kOk ? net::Outcome::kAmbiguous : r.outcome};
         Input([&] { core->OnListReply(id, reply, Now()); });
@@ -286,10 +288,10 @@ struct ExecutionService::Impl {
       }
       for (auto& o : r.value->data) all->push_back(std::move(o));
       if (!r.value->last() && all->size() < 1'000'000) {
-        ListPage(id, r.value->next_cursor, all);
+        ListPage(id, r.value->next_cursor, all, pages + 1);
         return;
       }
-      ListReply reply{.outcome = net::Outcome::kOk, .orders = std::move(*all)};
+      ListReply reply{.outcome = net::Outcome::kOk, .orders = std::move(*all), .pages = pages};
       Input([&] { core->OnListReply(id, reply, Now()); });
     });
   }
