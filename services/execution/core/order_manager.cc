@@ -189,19 +189,22 @@ void OrderManager::OnProvenAbsent(Record& r, Nanos now, std::string_view cause) 
 
 // --- inputs --------------------------------------------------------------------------------------
 
+// Every input is a moment in time: whatever it carries, due work (a ladder's deadline, a
+// heartbeat, a retry) is done on it (found by the race simulator: a stale ladder after a stall
+// returned before the expired ladder's quotes were cancelled).
 void OrderManager::OnLadder(MarketLadder ladder, Nanos now) {
-  if (ladders_.Accept(std::move(ladder), now) != LadderStepper::Verdict::kAccepted) return;
+  ladders_.Accept(std::move(ladder), now);
   Step(now);
 }
 
 void OrderManager::OnTickSize(const std::string& token, model::TickSize tick, Nanos now) {
-  if (!ladders_.OnTickSize(token, tick)) return;
+  ladders_.OnTickSize(token, tick);
   Step(now);
 }
 
 void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nanos now) {
   std::optional<Request> taken = TakeRequest(request_id);
-  if (!taken) return;
+  if (!taken) return Step(now);
   const Request req = std::move(*taken);
   ReleaseRequest(req);
   std::vector<Record*> records;
@@ -331,7 +334,7 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
 
 void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, Nanos now) {
   std::optional<Request> taken = TakeRequest(request_id);
-  if (!taken) return;
+  if (!taken) return Step(now);
   const Request req = std::move(*taken);
   ReleaseRequest(req);
   const bool ok = reply.outcome == net::Outcome::kOk;
@@ -391,12 +394,12 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
 
 void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Nanos now) {
   std::optional<Request> taken = TakeRequest(request_id);
-  if (!taken) return;
+  if (!taken) return Step(now);
   const Request req = std::move(*taken);
   ReleaseRequest(req);
-  if (req.orders.empty()) return;
+  if (req.orders.empty()) return Step(now);
   Record* r = book_.Find(req.orders.front());
-  if (r == nullptr) return;
+  if (r == nullptr) return Step(now);
   r->query_in_flight = false;
   if (reply.outcome == net::Outcome::kOk && reply.order) {
     r->verify = false;
@@ -453,7 +456,7 @@ void OrderManager::AdoptOrder(const polymarket::OpenOrder& open, Nanos now) {
 
 void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nanos now) {
   std::optional<Request> taken = TakeRequest(request_id);
-  if (!taken) return;
+  if (!taken) return Step(now);
   const Request req = std::move(*taken);
   reconciler_.Answered();
   if (reply.outcome != net::Outcome::kOk) {
@@ -558,7 +561,7 @@ void OrderManager::Reconcile(const std::map<model::OrderId, const polymarket::Op
 }
 
 void OrderManager::OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& reply, Nanos now) {
-  if (!TakeRequest(request_id)) return;
+  if (!TakeRequest(request_id)) return Step(now);
   switch (heartbeat_.OnReply(reply, now)) {
     case HeartbeatChain::Answer::kAcknowledged:
       StartupStep(now);
@@ -590,7 +593,7 @@ void OrderManager::ChainBroken(const std::string& why, Nanos now) {
 }
 
 void OrderManager::OnVersionReply(uint64_t request_id, const VersionReply& reply, Nanos now) {
-  if (!TakeRequest(request_id)) return;
+  if (!TakeRequest(request_id)) return Step(now);
   version_in_flight_ = false;
   if (reply.outcome == net::Outcome::kOk && reply.version >= 1 && reply.version <= 3) {
     version_ = reply.version;
@@ -605,7 +608,7 @@ void OrderManager::OnUserOrder(const polymarket::UserOrderEvent& event, Nanos no
   auto id = model::OrderId::Parse(event.id);
   if (!id.ok()) {
     counters_.malformed_events++;
-    return;
+    return Step(now);
   }
   Record* r = book_.Find(*id);
   if (r == nullptr) {

@@ -584,6 +584,22 @@ TEST_F(OrderManagerTest, AnExpiredLadderIsCancelledAtItsDeadlineWithNothingElseH
   EXPECT_TRUE(cause_named);
 }
 
+// Whatever the input, due work is done on it: past a ladder's deadline even a stale ladder (here
+// after a stall, with no timer call at all) cancels the expired quotes.
+TEST_F(OrderManagerTest, AnyInputRunsADueDeadline) {
+  StartReady();
+  MarketLadder ladder = Ladder(5, 1);
+  ladder.valid_until = now_ + 5 * kSec;
+  auto live = QuoteAndAccept(ladder);
+  ASSERT_EQ(live.size(), 2u);
+  now_ += 6 * kSec;
+  om_->OnLadder(Ladder(4, 1), now_);  // older: ignored, but it is a moment past the deadline
+  size_t cancelled = 0;
+  for (const Action& a : Only(Take(), ActionKind::kCancel)) cancelled += a.order_ids.size();
+  EXPECT_EQ(cancelled, 2u);
+  EXPECT_EQ(om_->counters().ladders_stale, 1u);
+}
+
 TEST_F(OrderManagerTest, ReconcileCancelsOrphansAndBuriesAbsentOrders) {
   StartReady();
   auto live = QuoteAndAccept(Ladder(1, 1));
