@@ -207,13 +207,22 @@ TEST_F(OrderManagerTest, AdoptSeedsTheCacheFromTheListing) {
   ASSERT_TRUE(view.has_value());
   EXPECT_EQ(view->state, OrderState::kPartiallyFilled);
   EXPECT_EQ(view->matched, Size::FromWhole(3));
-  // A ladder wanting exactly that price claims the order instead of posting a second one.
+  // A ladder wanting exactly that price claims the order instead of posting a second one: only
+  // the other side (SELL level 0) is signed and posted.
   om_->OnLadder(Ladder(1, 1), now_);
   auto actions = Take();
+  ASSERT_EQ(factory_.specs.size(), 1u);
+  EXPECT_EQ(factory_.specs[0].intent.side, Side::kSell);
+  size_t posted = 0;
   for (const Action& a : Only(actions, ActionKind::kPost)) {
-    for (const auto& o : a.orders) EXPECT_FALSE(factory_.specs.empty() && o->id == id);
+    for (const auto& o : a.orders) {
+      EXPECT_NE(o->id, id);
+      ++posted;
+    }
   }
+  EXPECT_EQ(posted, 1u);
   EXPECT_EQ(om_->Find(id)->intent.level, 0u);
+  EXPECT_EQ(om_->Find(id)->intent.side, Side::kBuy);
   EXPECT_TRUE(Only(actions, ActionKind::kCancel).empty());
 }
 
