@@ -32,8 +32,9 @@ const WorkingSet& OrderBook::Working(const std::string& market) const {
   return it == working_.end() ? kNone : it->second;
 }
 
-void OrderBook::Emit(const Record& r, OrderState previous, bool created, std::string_view cause) {
-  events_.push_back({.order = r.view, .previous = previous, .created = created, .cause = std::string(cause)});
+void OrderBook::Emit(Record& r, OrderState previous, bool created, std::string_view cause) {
+  events_.push_back(
+      {.order = r.view, .previous = previous, .created = created, .cause = std::string(cause), .sequence = ++r.events});
 }
 
 void OrderBook::Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason) {

@@ -33,6 +33,7 @@ struct Record {
   bool verify = false;                        // missing from a paged listing: a query by id tells whether it is open
   bool maybe_landed = false;                  // an earlier send was answered 429, which may come after processing
   Nanos terminal_at = 0;                      // when it became terminal (0: not terminal)
+  uint32_t events = 0;                        // events emitted for it so far
   std::map<std::string, int64_t> trade_legs;  // trade id + leg -> matched micros
 };
 
@@ -63,7 +64,7 @@ class OrderBook {
   void Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason = {});
   // A report of the total matched size (monotonic; an overfill is counted).
   void ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause);
-  void Emit(const Record& r, OrderState previous, bool created, std::string_view cause);
+  void Emit(Record& r, OrderState previous, bool created, std::string_view cause);
 
   // The market's working set (empty if none).
   const WorkingSet& Working(const std::string& market) const;

@@ -55,6 +55,10 @@ std::string Upper(std::string_view text) {
 
 }  // namespace
 
+std::string OrdersMsgId(const OrderEvent& event, uint64_t incarnation) {
+  return fmt::format("{}:{}:{}", event.order.id.ToString(), incarnation, event.sequence);
+}
+
 std::string_view ActionKindName(ActionKind kind) {
   switch (kind) {
     case ActionKind::kPost:

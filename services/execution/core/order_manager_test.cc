@@ -2,10 +2,12 @@
 // each test answers the actions it emits the way the exchange would in that scenario.
 #include "services/execution/core/order_manager.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 namespace clobmaker::execution {
 namespace {
@@ -792,6 +794,38 @@ TEST_F(OrderManagerTest, TerminalSeenOpenCountsOnlyOrdersDeadBeforeTheListing) {
   for (const Action& a : Only(Take(), ActionKind::kListOpenOrders)) Answer(a);
   EXPECT_EQ(om_->counters().terminal_seen_open, 1u);
   EXPECT_EQ(om_->Find(live[0])->state, OrderState::kCanceled) << "never revived";
+}
+
+// CM_ORDERS message ids: one per transition, also when an order comes back to a state it had
+// (the old key, order id + state + matched + level, repeated and JetStream dropped the second).
+TEST_F(OrderManagerTest, EveryEventHasItsOwnMessageId) {
+  StartReady();
+  auto live = QuoteAndAccept(Ladder(1, 1));
+  ASSERT_EQ(live.size(), 2u);
+  om_->OnLadder(Ladder(2, 0), now_);  // nothing wanted: both PENDING_CANCEL
+  auto cancels = Only(Take(), ActionKind::kCancel);
+  ASSERT_EQ(cancels.size(), 1u);
+  CancelReply refused{.outcome = net::Outcome::kOk};
+  for (const auto& id : cancels[0].order_ids) refused.result.not_canceled.emplace_back(id.ToString(), "not found");
+  om_->OnCancelReply(cancels[0].request_id, refused, now_);  // -> UNKNOWN
+  now_ += 2 * kSec;
+  om_->OnTimer(now_);  // cancelled again: PENDING_CANCEL a second time
+  ASSERT_EQ(CountState(OrderState::kPendingCancel), 2u);
+  std::set<std::string> ids, old_keys;
+  size_t events = 0, old_repeats = 0;
+  for (const OrderEvent& e : om_->TakeEvents()) {
+    ++events;
+    EXPECT_TRUE(ids.insert(OrdersMsgId(e, 7)).second) << OrdersMsgId(e, 7);
+    old_repeats += !old_keys
+                        .insert(fmt::format("{}:{}:{}:{}", e.order.id.ToString(), OrderStateName(e.order.state),
+                                            e.order.matched.micros(), e.order.intent.level))
+                        .second;
+  }
+  EXPECT_EQ(ids.size(), events);
+  EXPECT_GE(old_repeats, 2u) << "the scenario returns orders to a state they had";
+  // Another incarnation's events never share an id with this one's.
+  const OrderEvent e{.order = *om_->Find(live[0]), .sequence = 1};
+  EXPECT_NE(OrdersMsgId(e, 7), OrdersMsgId(e, 8));
 }
 
 TEST(RejectReasonClass, NamesTheExchangesRefusalsInAFixedSet) {

@@ -136,9 +136,16 @@ struct OrderView {
 struct OrderEvent {
   OrderView order;
   OrderState previous = OrderState::kPendingSubmit;
-  bool created = false;  // first event of this order
-  std::string cause;     // the input, e.g. "submit_accepted", "user:UPDATE"
+  bool created = false;   // first event of this order
+  std::string cause;      // the input, e.g. "submit_accepted", "user:UPDATE"
+  uint32_t sequence = 0;  // 1, 2, ... per order in this incarnation: every event its own
 };
+
+// The Nats-Msg-Id of an event on CM_ORDERS: unique per transition, also when an order comes back
+// to a state it had (PENDING_CANCEL -> UNKNOWN -> PENDING_CANCEL) and across restarts
+// (`incarnation`: something no other process start shares, e.g. its start time in ns), so that
+// JetStream's duplicate window drops only true re-publications of the same event.
+std::string OrdersMsgId(const OrderEvent& event, uint64_t incarnation);
 
 enum class Phase : uint8_t { kIdle, kStarting, kCancelingAll, kVerifying, kAdopting, kReady, kHalted };
 std::string_view PhaseName(Phase phase);

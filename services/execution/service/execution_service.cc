@@ -155,6 +155,9 @@ struct ExecutionService::Impl {
   std::atomic<bool> lease_lost{false};
   std::vector<std::thread> threads;
   uint64_t publish_sequence = 0;  // publisher_loop only
+  // This process start, in CM_ORDERS message ids: a restarted execution's events never collide
+  // with the last one's in JetStream's duplicate window.
+  const uint64_t incarnation = static_cast<uint64_t>(SystemClock::Instance().WallNanos());
   std::atomic<uint64_t> publish_failures{0}, bad_bus_messages{0};
   std::string kill_key() const { return "kill." + options.shard; }
 
@@ -378,8 +381,7 @@ struct ExecutionService::Impl {
     h->set_sequence(++publish_sequence);
     h->set_receive_ts_ns(e.order.updated);
     h->set_publish_ts_ns(Now());
-    const std::string msg_id = fmt::format("{}:{}:{}:{}", e.order.id.ToString(), OrderStateName(e.order.state),
-                                           e.order.matched.micros(), e.order.intent.level);
+    const std::string msg_id = OrdersMsgId(e, incarnation);
     auto ack = js->Publish(bus::OrdersSubject(e.order.market, e.order.intent.token), out.SerializeAsString(), msg_id);
     if (!ack.ok()) {
       publish_failures++;
