@@ -66,8 +66,8 @@ std::string_view RecordKindName(RecordKind kind) {
       return "reference";
     case RecordKind::kMarketInfo:
       return "market_info";
-    case RecordKind::kRestBook:
-      return "rest_book";
+    case RecordKind::kSnapshot:
+      return "snapshot";
     case RecordKind::kOther:
       return "other";
   }
@@ -75,7 +75,7 @@ std::string_view RecordKindName(RecordKind kind) {
 }
 
 std::optional<RecordKind> ParseRecordKind(std::string_view name) {
-  for (RecordKind k : {RecordKind::kMarket, RecordKind::kReference, RecordKind::kMarketInfo, RecordKind::kRestBook,
+  for (RecordKind k : {RecordKind::kMarket, RecordKind::kReference, RecordKind::kMarketInfo, RecordKind::kSnapshot,
                        RecordKind::kOther}) {
     if (RecordKindName(k) == name) return k;
   }
@@ -186,7 +186,7 @@ void SummaryBuilder::Add(const Record& record) {
     }
     return;
   }
-  if (record.kind != RecordKind::kMarket) return;
+  if (record.kind != RecordKind::kMarket && record.kind != RecordKind::kSnapshot) return;
   decoder_->frame.Clear();
   decoder_->market.Decode(record.payload, decoder_->frame);
   if (!decoder_->frame.errors.empty()) ++summary_.bad_frames;
@@ -222,6 +222,56 @@ std::string FormatSummary(const Summary& s) {
     out += fmt::format("  {} {} books={} price_changes={} trades={} traded={} tick_changes={}\n", m.condition_id,
                        m.slug.empty() ? "-" : m.slug, m.books, m.price_changes, m.trades,
                        model::Size(m.traded_micros).ToString(), m.tick_changes);
+  }
+  return out;
+}
+
+absl::StatusOr<Nanos> ParseTime(std::string_view text, Nanos now) {
+  if (text == "now") return now;
+  if (text.size() >= 3 && text.front() == '-') {
+    const char unit = text.back();
+    const Nanos scale = unit == 's'   ? kNanosPerSecond
+                        : unit == 'm' ? 60 * kNanosPerSecond
+                        : unit == 'h' ? 3600 * kNanosPerSecond
+                        : unit == 'd' ? 86400 * kNanosPerSecond
+                                      : 0;
+    auto n = model::ParseScaled(text.substr(1, text.size() - 2), 0);
+    if (scale == 0 || !n.ok()) return absl::InvalidArgumentError(fmt::format("bad relative time '{}'", text));
+    return now - *n * scale;
+  }
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    auto n = model::ParseScaled(text, 0);
+    if (!n.ok()) return absl::InvalidArgumentError(fmt::format("bad time '{}'", text));
+    if (text.size() <= 11) return *n * kNanosPerSecond;  // seconds (until year 5138)
+    if (text.size() <= 14) return *n * kNanosPerMilli;
+    return *n;
+  }
+  auto ms = polymarket::ParseTimestampMs(text);
+  if (!ms.ok()) return absl::InvalidArgumentError(fmt::format("bad time '{}' (now, -10m, epoch or ISO 8601)", text));
+  return *ms * kNanosPerMilli;
+}
+
+std::vector<Record> SelectSpan(std::vector<Record> records, Nanos from, Nanos to) {
+  std::stable_sort(records.begin(), records.end(),
+                   [](const Record& a, const Record& b) { return a.receive_ns < b.receive_ns; });
+  Nanos cut = from;
+  for (const Record& r : records) {
+    if (r.kind == RecordKind::kSnapshot && r.receive_ns < from) cut = r.receive_ns;  // the last checkpoint
+  }
+  std::map<std::string, const Record*> metadata;  // condition -> latest before the cut
+  std::vector<Record> out;
+  for (const Record& r : records) {
+    if (r.receive_ns >= cut) break;
+    if (r.kind == RecordKind::kMarketInfo) metadata[r.source] = &r;
+  }
+  for (const Record& r : records) {  // a market described again inside the span needs no older copy
+    if (r.kind == RecordKind::kMarketInfo && r.receive_ns >= cut && r.receive_ns <= to) metadata.erase(r.source);
+  }
+  for (const auto& [condition, r] : metadata) out.push_back(*r);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Record& a, const Record& b) { return a.receive_ns < b.receive_ns; });
+  for (const Record& r : records) {
+    if (r.receive_ns >= cut && r.receive_ns <= to) out.push_back(r);
   }
   return out;
 }

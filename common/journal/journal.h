@@ -6,8 +6,10 @@
 // One record is one line of JSON, the same bytes on the bus and in a file:
 //   {"t":1780000000123456789,"k":"market","s":"0","d":"[{\"event_type\":\"book\",...}]"}
 // t = receive time (ns since the Unix epoch, marketdata's wall clock), k = kind, s = source (the
-// market-channel shard, the reference feed's name, the token of a REST snapshot), d = the payload
-// exactly as received. A file is a header line followed by records, gzip-compressed:
+// market-channel shard, the reference feed's name, the token of a checkpoint snapshot), d = the
+// payload exactly as received. Checkpoints (every market's metadata and every trusted book, at
+// intervals) let a span cut from the middle of a session start from known books. A file is a header line followed by
+// records, gzip-compressed:
 //   {"format":"clobmaker-journal","version":1,"from_ns":...,"to_ns":...,"created_by":"..."}
 #pragma once
 
@@ -29,7 +31,7 @@ enum class RecordKind : uint8_t {
   kMarket,      // a market-channel websocket frame (s = shard)
   kReference,   // a reference-feed websocket frame (s = feed name)
   kMarketInfo,  // market metadata marketdata subscribed (d = a metadata-API market object)
-  kRestBook,    // a GET /book answer (s = token id, d = the body)
+  kSnapshot,    // marketdata's own book of a token, every checkpoint (s = token, d = a `book` event)
   kOther,       // anything else kept (other streams' messages exported alongside)
 };
 std::string_view RecordKindName(RecordKind kind);
@@ -103,6 +105,16 @@ class SummaryBuilder {
 
 // Human-readable lines (the CLI's output).
 std::string FormatSummary(const Summary& summary);
+
+// A time on the command line: "now", "-90s" / "-10m" / "-2h" / "-1d" (before `now`), seconds,
+// milliseconds or nanoseconds since the epoch (told apart by magnitude), or ISO 8601
+// ("2026-12-01T20:00:00Z").
+absl::StatusOr<Nanos> ParseTime(std::string_view text, Nanos now);
+
+// What an export keeps of the records read from a stream between `from` and `to`: everything
+// from the last checkpoint before `from` (so the books are known from the start) to `to`, and
+// each market's latest metadata before that. In time order.
+std::vector<Record> SelectSpan(std::vector<Record> records, Nanos from, Nanos to);
 
 // Splits a byte stream into lines; the last partial line is kept until more arrives.
 class LineSplitter {

@@ -27,7 +27,7 @@ TEST(JournalRecord, RoundTripsEveryByte) {
 }
 
 TEST(JournalRecord, EveryKindHasAName) {
-  for (RecordKind k : {RecordKind::kMarket, RecordKind::kReference, RecordKind::kMarketInfo, RecordKind::kRestBook,
+  for (RecordKind k : {RecordKind::kMarket, RecordKind::kReference, RecordKind::kMarketInfo, RecordKind::kSnapshot,
                        RecordKind::kOther}) {
     EXPECT_EQ(ParseRecordKind(RecordKindName(k)), k);
   }
@@ -119,6 +119,43 @@ TEST(JournalSummary, CountsMarketsEventsAndSpan) {
   const std::string text = FormatSummary(s);
   EXPECT_NE(text.find("markets: 1"), std::string::npos) << text;
   EXPECT_NE(text.find("trades=2 traded=3.5"), std::string::npos) << text;
+}
+
+TEST(JournalTime, ParsesTheCommandLinesForms) {
+  const Nanos now = 1'780'000'000LL * kNanosPerSecond;
+  EXPECT_EQ(*ParseTime("now", now), now);
+  EXPECT_EQ(*ParseTime("-90s", now), now - 90 * kNanosPerSecond);
+  EXPECT_EQ(*ParseTime("-10m", now), now - 600 * kNanosPerSecond);
+  EXPECT_EQ(*ParseTime("-2h", now), now - 7200 * kNanosPerSecond);
+  EXPECT_EQ(*ParseTime("1780000000", now), now);
+  EXPECT_EQ(*ParseTime("1780000000000", now), now);
+  EXPECT_EQ(*ParseTime("1780000000000000000", now), now);
+  EXPECT_EQ(*ParseTime("2026-05-28T20:26:40Z", now), now);
+  for (std::string_view bad : {"", "-", "-5x", "yesterday", "-m"}) EXPECT_FALSE(ParseTime(bad, now).ok()) << bad;
+}
+
+TEST(JournalSpan, StartsAtTheLastCheckpointBeforeTheSpanWithEachMarketsMetadata) {
+  std::vector<Record> in = {
+      {.receive_ns = 10, .kind = RecordKind::kMarketInfo, .source = "c1", .payload = "old"},
+      {.receive_ns = 20, .kind = RecordKind::kMarket, .payload = "before the checkpoint"},
+      {.receive_ns = 30, .kind = RecordKind::kMarketInfo, .source = "c1", .payload = "newer"},
+      {.receive_ns = 30, .kind = RecordKind::kSnapshot, .source = "t1", .payload = "checkpoint"},
+      {.receive_ns = 40, .kind = RecordKind::kMarket, .payload = "between"},
+      {.receive_ns = 50, .kind = RecordKind::kMarket, .payload = "in"},
+      {.receive_ns = 70, .kind = RecordKind::kMarket, .payload = "after"},
+  };
+  const std::vector<Record> out = SelectSpan(in, 45, 60);
+  std::vector<std::string> payloads;
+  for (const Record& r : out) payloads.push_back(r.payload);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"newer", "checkpoint", "between", "in"}));
+  // No checkpoint before the span: it starts at `from`.
+  payloads.clear();
+  for (const Record& r : SelectSpan(in, 25, 45)) payloads.push_back(r.payload);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"newer", "checkpoint", "between"}));
+  // From 35: again from the checkpoint at 30.
+  payloads.clear();
+  for (const Record& r : SelectSpan(in, 35, 45)) payloads.push_back(r.payload);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"newer", "checkpoint", "between"}));
 }
 
 TEST(LineSplitterTest, KeepsPartialLinesUntilTheRestArrives) {

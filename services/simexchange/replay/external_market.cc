@@ -214,7 +214,8 @@ void ExternalMarket::OnReferenceFrame(std::string_view frame, Nanos t, Nanos wal
   }
   for (const pm::ReferenceTick& tick : *ticks) reference_[tick.symbol] = static_cast<double>(tick.price_nanos) / 1e9;
   const std::string_view trimmed = frame.substr(std::min(frame.find_first_not_of(" \t\r\n"), frame.size()));
-  if (!trimmed.empty() && trimmed.front() == '[' && !ticks->empty()) {
+  reference_restampable_ = !trimmed.empty() && trimmed.front() == '[' && !ticks->empty();
+  if (reference_restampable_) {
     // The simulator's shape: re-stamped with our clock, or consumers would find it stale.
     std::string out = "[";
     for (size_t i = 0; i < ticks->size(); ++i) {
@@ -228,9 +229,18 @@ void ExternalMarket::OnReferenceFrame(std::string_view frame, Nanos t, Nanos wal
   }
 }
 
-std::vector<std::string> ExternalMarket::TakeReferenceFrames() {
+std::vector<std::string> ExternalMarket::TakeReferenceFrames(Nanos wall) {
   std::vector<std::string> out;
   out.swap(reference_out_);
+  if (out.empty() && reference_restampable_ && wall - reference_sent_ >= 200 * kNanosPerMilli) {
+    std::string frame = "[";
+    for (const auto& [symbol, price] : reference_) {
+      frame += fmt::format(R"({}{{"symbol":"{}","price":"{:.9f}","timestamp":{}}})", frame.size() > 1 ? "," : "",
+                           symbol, price, wall / kNanosPerMilli);
+    }
+    out.push_back(frame + "]");
+  }
+  if (!out.empty()) reference_sent_ = wall;
   return out;
 }
 

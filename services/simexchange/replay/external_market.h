@@ -72,7 +72,10 @@ class ExternalMarket {
   // Everything to send now: the core's events it took itself (fills from recorded trades), then
   // the merged books' changes since the last call. Syncs the queue model with the core first.
   std::vector<Event> TakeEvents(Exchange& exchange, Nanos wall);
-  std::vector<std::string> TakeReferenceFrames();
+  // The reference frames to send: those played since the last call, or (the simulator's shape)
+  // the latest prices again, re-stamped, when none came for 200 ms (a held or slow replay must
+  // not look like a stale feed).
+  std::vector<std::string> TakeReferenceFrames(Nanos wall);
 
   // The published (merged) book of a token.
   polymarket::BookEvent Book(const Exchange& exchange, const std::string& token, Nanos wall) const;
@@ -136,7 +139,9 @@ class ExternalMarket {
   std::vector<Event> out_;
   std::vector<std::string> reference_out_;
   std::map<std::string, double> reference_;  // symbol -> latest price
-  std::deque<std::string> recent_trades_;    // keys of the last recorded trades (complement duplicates)
+  bool reference_restampable_ = false;       // the latest frame was in the simulator's shape
+  Nanos reference_sent_ = 0;
+  std::deque<std::string> recent_trades_;  // keys of the last recorded trades (complement duplicates)
   std::deque<PendingMarkout> markouts_;
   ReplayReport report_;
   int64_t trade_seq_ = 0;

@@ -1,5 +1,6 @@
 #include "services/simexchange/replay/external_market.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/polymarket/encode.h"
@@ -279,6 +280,24 @@ TEST_F(ExternalMarketTest, MarkoutsUseTheRecordedMidLaterAndSamplesAreTaken) {
   ASSERT_TRUE(market_.report().samples[1].our_ask.has_value());
   EXPECT_DOUBLE_EQ(*market_.report().samples[1].our_ask, 0.51);
   EXPECT_FALSE(market_.report().samples[0].our_ask.has_value());
+}
+
+TEST_F(ExternalMarketTest, ReferencePricesAreReStampedAndHeldWhileNothingNewComes) {
+  market_.OnReferenceFrame(R"([{"symbol":"m","price":"0.5","timestamp":1000}])", t_, wall_);
+  auto frames = market_.TakeReferenceFrames(wall_);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_NE(frames[0].find(fmt::format("\"timestamp\":{}", wall_ / kNanosPerMilli)), std::string::npos) << frames[0];
+  EXPECT_TRUE(market_.TakeReferenceFrames(wall_ + 100 * kNanosPerMilli).empty());
+  frames = market_.TakeReferenceFrames(wall_ + 300 * kNanosPerMilli);
+  ASSERT_EQ(frames.size(), 1u) << "the latest price again: a held replay is not a stale feed";
+  EXPECT_NE(frames[0].find(fmt::format("\"timestamp\":{}", (wall_ + 300 * kNanosPerMilli) / kNanosPerMilli)),
+            std::string::npos);
+  EXPECT_DOUBLE_EQ(*market_.FairValue(kCondition), 0.5);
+  // Another feed's shape goes out as it came.
+  const std::string rtds =
+      R"({"topic":"crypto_prices","type":"update","payload":{"symbol":"btcusdt","value":1,"timestamp":1}})";
+  market_.OnReferenceFrame(rtds, t_, wall_);
+  EXPECT_EQ(market_.TakeReferenceFrames(wall_ + 400 * kNanosPerMilli), std::vector<std::string>{rtds});
 }
 
 // The same journal and the same orders at the same recorded times give the same report.

@@ -54,13 +54,14 @@ void ReplayDriver::PlayUntil(Exchange& exchange, ExternalMarket& market, Nanos t
     const journal::Record& r = records_[next_++];
     switch (r.kind) {
       case journal::RecordKind::kMarket:
+      case journal::RecordKind::kSnapshot:  // a `book` event, as the market channel sends it
         market.OnMarketFrame(exchange, r.payload, r.receive_ns, wall);
         break;
       case journal::RecordKind::kReference:
         market.OnReferenceFrame(r.payload, r.receive_ns, wall);
         break;
       default:
-        break;  // metadata was read up front; REST answers and other streams are kept, not played
+        break;  // metadata was read up front; other streams are kept, not played
     }
   }
   market.Advance(exchange, std::min(t, last_t_), wall);
