@@ -280,5 +280,48 @@ TEST(Backtest, AShortSessionReplaysIntoAReportThatAgreesWithTheJournal) {
   std::filesystem::remove_all(dir);
 }
 
+// Paper trading against a recorded feed served locally: `simexchange --replay` of the sample
+// journal stands in for Polymarket's market channel and metadata API; scripts/up --paper points
+// marketdata at it and sends our orders to the simulator in mirror mode, whose fills come from
+// the feed's trades.
+TEST(PaperTrading, ScriptsUpPaperAgainstARecordedFeed) {
+  ChildProcess feed(testing::BinDir() + "/simexchange", {"--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0",
+                                                         "--replay", SampleJournal(), "--replay-speed", "1"});
+  ASSERT_TRUE(feed.Start().ok());
+  auto line = feed.WaitForLine("simexchange listening on", 30 * kNanosPerSecond);
+  ASSERT_TRUE(line.ok()) << line.status();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(listening on http://([0-9.:]+))")));
+  const std::string host = m[1];
+  const auto dir = TempDir("paper");
+  // A port block of our own (scripts/up uses base .. base + 25).
+  const int base = 30'000 + static_cast<int>(getpid() % 400) * 26;
+  ChildProcess up("/bin/bash", {std::string(CLOBMAKER_SOURCE_DIR) + "/scripts/up", "--paper", "--for", "25"},
+                  {"CLOBMAKER_PORT_BASE=" + std::to_string(base), "CLOBMAKER_RUN_DIR=" + (dir / "run").string(),
+                   "CLOBMAKER_PAPER_CLOB_URL=http://" + host, "CLOBMAKER_PAPER_WS_URL=ws://" + host + "/ws/market",
+                   "CLOBMAKER_PAPER_GAMMA_URL=http://" + host + "/gamma",
+                   "CLOBMAKER_PAPER_REFERENCE_URL=ws://" + host + "/ws/reference", "CLOBMAKER_PAPER_MARKETS=all",
+                   "CLOBMAKER_SKIP_BUILD=1"});
+  ASSERT_TRUE(up.Start().ok());
+  auto code = up.Stop(0, 400 * kNanosPerSecond);
+  ASSERT_TRUE(code.ok()) << up.log();
+  const std::string log = up.log();
+  ASSERT_EQ(*code, 0) << log;
+  EXPECT_NE(log.find("up: paper trading: feed ws://" + host + "/ws/market"), std::string::npos) << log;
+  EXPECT_NE(log.find("up: quotes are live"), std::string::npos) << log;
+  std::smatch s;
+  ASSERT_TRUE(std::regex_search(
+      log, s, std::regex(R"(up: summary fills=(\d+) orphans=(\d+) open_after_stop=(\d+) .* paper_pnl=(-?[0-9.]+))")))
+      << log;
+  EXPECT_GT(std::stoi(s[1]), 0) << "fills from the feed's trades, at the mirror\n" << log;
+  EXPECT_EQ(s[2], "0");
+  EXPECT_EQ(s[3], "0") << "stopping cancels our paper orders";
+  // The mirror really took its books from the feed: marketdata's log names the feed, the
+  // simulator's its subscription.
+  const std::string sim_log = Slurp((dir / "run" / "simexchange" / "simexchange.log").string());
+  EXPECT_NE(sim_log.find("mirroring 3 markets from ws://" + host + "/ws/market"), std::string::npos) << sim_log;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace clobmaker

@@ -164,6 +164,8 @@ class Backtest {
       s << backtest::SummaryJson(figures, *report, run);
       std::ofstream h(out + "/report.html");
       h << backtest::ReportHtml(figures, *report, run);
+      std::ofstream raw(out + "/replay.json");  // everything the replay exchange observed
+      raw << report_json;
     }
     std::printf(
         "clobmaker-backtest: %llu fills, P&L %.4f USD, markout 10 s %.4f USD, reward share %.4f; %s/summary.json, "

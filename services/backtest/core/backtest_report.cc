@@ -70,7 +70,7 @@ std::string Chart(const std::string& title, const std::vector<Series>& series, c
   }
   std::string svg =
       fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" class="chart">)", W, Hh);
-  svg += fmt::format(R"(<text x="{}" y="18" class="title">{}</text>)", L, H(title));
+  svg += fmt::format(R"(<text x="{}" y="18" font-size="13" font-weight="bold" fill="#222">{}</text>)", L, H(title));
   if (x0 > x1) return svg + R"(<text x="70" y="130">no data</text></svg>)";
   if (x1 == x0) x1 = x0 + 1;
   if (y1 - y0 < 1e-9) {
@@ -82,20 +82,21 @@ std::string Chart(const std::string& title, const std::vector<Series>& series, c
   y1 += pad;
   auto X = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
   auto Y = [&](double y) { return T + (y1 - y) / (y1 - y0) * (Hh - T - B); };
-  svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" class="frame"/>)", L, T, W - L - R, Hh - T - B);
+  svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="white" stroke="#999"/>)", L, T, W - L - R,
+                     Hh - T - B);
   for (int i = 0; i <= 4; ++i) {
     const double y = y0 + (y1 - y0) * i / 4;
     svg += fmt::format(
-        R"(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/><text x="{}" y="{:.1f}" class="axis" text-anchor="end">{}</text>)",
+        R"(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#eee"/><text x="{}" y="{:.1f}" font-size="10" fill="#555" text-anchor="end">{}</text>)",
         L, W - R, Y(y), Y(y), L - 5, Y(y) + 4, Num(y, std::abs(y1 - y0) < 0.2 ? 4 : 2));
   }
   for (int i = 0; i <= 5; ++i) {
     const double x = x0 + (x1 - x0) * i / 5;
-    svg +=
-        fmt::format(R"(<text x="{:.1f}" y="{}" class="axis" text-anchor="middle">{:.0f} s</text>)", X(x), Hh - 12, x);
+    svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="10" fill="#555" text-anchor="middle">{:.0f} s</text>)",
+                       X(x), Hh - 12, x);
   }
-  svg += fmt::format(R"~(<text x="12" y="{}" class="axis" transform="rotate(-90 12 {})">{}</text>)~", Hh / 2, Hh / 2,
-                     H(unit));
+  svg += fmt::format(R"~(<text x="12" y="{}" font-size="10" fill="#555" transform="rotate(-90 12 {})">{}</text>)~",
+                     Hh / 2, Hh / 2, H(unit));
   double legend_x = L + 10;
   for (const Series& s : series) {
     if (s.dots) {
@@ -117,7 +118,7 @@ std::string Chart(const std::string& title, const std::vector<Series>& series, c
       svg += fmt::format(R"(<path d="{}" fill="none" stroke="{}" stroke-width="1.5"/>)", d, s.color);
     }
     svg += fmt::format(
-        R"(<rect x="{:.0f}" y="{}" width="10" height="10" fill="{}"/><text x="{:.0f}" y="{}" class="legend">{}</text>)",
+        R"(<rect x="{:.0f}" y="{}" width="10" height="10" fill="{}"/><text x="{:.0f}" y="{}" font-size="11" fill="#222">{}</text>)",
         legend_x, T + 6, s.color, legend_x + 14, T + 15, H(s.name));
     legend_x += 24 + 7.0 * static_cast<double>(s.name.size());
   }
@@ -180,8 +181,9 @@ Figures Compute(const ReplayReport& report) {
   f.cash_usd = cash;
   f.inventory = inventory;
   f.pnl_usd = mark();
-  if (!f.series.empty() && fills.size() > 0)
-    f.series.push_back({.t = fills.back()->t, .pnl = f.pnl_usd, .inventory = inventory});
+  if (!fills.empty() && (f.series.empty() || fills.back()->t > f.series.back().t)) {
+    f.series.push_back({.t = fills.back()->t, .pnl = f.pnl_usd, .inventory = inventory});  // after the last sample
+  }
 
   for (const FillRecord& x : report.fills) {
     ++f.fills;

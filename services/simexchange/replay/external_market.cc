@@ -116,6 +116,10 @@ void ExternalMarket::OnMarketFrame(Exchange& exchange, std::string_view frame, N
         recent_trades_.push_back(key);
         if (recent_trades_.size() > 32) recent_trades_.pop_front();
         ApplyTrade(exchange, *m, *trade, seq, t, wall);
+        // The recorded trade goes out as recorded (our fills from it are the core's, above).
+        pm::LastTradePriceEvent published = *trade;
+        published.timestamp_ms = wall / kNanosPerMilli;
+        out_.push_back(MarketEventOut{std::move(published)});
         touched.insert(m);
       }
     } else if (const auto* tick = std::get_if<pm::TickSizeChangeEvent>(&event)) {

@@ -156,11 +156,14 @@ TEST_F(ExternalMarketTest, ARestingOrderFillsOnlyFromTradesThatReachItThroughThe
   EXPECT_FALSE(r.fills[0].taker);
   // The tape's FAK took exactly that and is gone.
   EXPECT_TRUE(exchange_.OpenOrders(kTapeTakerKey).empty());
-  // No last_trade_price of the FAK is published (the recorded one is the journal's).
+  // The recorded trades are published as recorded; the FAK's own last_trade_price is not.
+  std::vector<int64_t> published;
   for (const Event& e : events_) {
     const auto* m = std::get_if<MarketEventOut>(&e);
-    EXPECT_TRUE(m == nullptr || !std::holds_alternative<pm::LastTradePriceEvent>(m->event));
+    if (m == nullptr) continue;
+    if (const auto* t = std::get_if<pm::LastTradePriceEvent>(&m->event)) published.push_back(t->size.micros());
   }
+  EXPECT_EQ(published, (std::vector<int64_t>{60 * model::kQuantityOne, 45 * model::kQuantityOne}));
 }
 
 TEST_F(ExternalMarketTest, ATradeAtTheRecordedAskFillsOurBetterAskAndANoOrderTheSameWay) {
