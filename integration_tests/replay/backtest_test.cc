@@ -184,6 +184,61 @@ Tape ReadTape(const std::string& path) {
   return tape;
 }
 
+// The journal's disk use is bounded by the stream: with --journal-max-bytes at its floor (1 MiB),
+// a session that records more keeps only its newest MiB: the oldest records go first, and what
+// an export reads back never adds up to more than the bound.
+TEST(JournalRecording, TheStreamKeepsItsByteBoundByDroppingTheOldestRecords) {
+  constexpr int64_t kBound = int64_t{1} << 20;
+  testing::NatsServer nats;
+  ASSERT_TRUE(nats.Start().ok());
+  ChildProcess sim(testing::BinDir() + "/simexchange", {"--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(sim.Start().ok());
+  auto line = sim.WaitForLine("simexchange listening on", 30 * kNanosPerSecond);
+  ASSERT_TRUE(line.ok()) << line.status();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(listening on (http://[0-9.:]+))")));
+  const Nanos started = SystemClock::Instance().WallNanos();
+  ChildProcess md(testing::BinDir() + "/marketdata",
+                  {"--nats", nats.url(), "--clob-url", m[1], "--all-markets", "--admin-listen", "127.0.0.1:0",
+                   "--journal-max-bytes", std::to_string(kBound), "--journal-checkpoint-s", "1"});
+  ASSERT_TRUE(md.Start().ok());
+  ASSERT_TRUE(md.WaitForLine("admin API on", 30 * kNanosPerSecond).ok()) << md.log();
+  const auto dir = TempDir("journal-bound");
+  const std::string file = (dir / "all.journal.gz").string();
+  // Everything the stream still holds (the span starts before marketdata did).
+  auto export_all = [&]() -> absl::StatusOr<journal::Journal> {
+    ChildProcess exporter(testing::BinDir() + "/clobmaker-journal",
+                          {"export", "--nats", nats.url(), "--from", std::to_string(started / kNanosPerMilli - 1000),
+                           "--to", "now", "--out", file});
+    if (auto st = exporter.Start(); !st.ok()) return st;
+    auto code = exporter.Stop(0, 60 * kNanosPerSecond);
+    if (!code.ok()) return code.status();
+    if (*code != 0) return absl::InternalError(exporter.log());
+    return journal::ReadJournal(file);
+  };
+  // The feed records ~80 KB/s: the bound is reached within seconds; then the first records go.
+  Nanos first_kept = 0;
+  size_t kept_bytes = 0, kept_records = 0;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        auto j = export_all();
+        if (!j.ok() || j->records.empty()) return false;
+        first_kept = j->records.front().receive_ns;
+        kept_records = j->records.size();
+        kept_bytes = 0;
+        for (const journal::Record& r : j->records) kept_bytes += journal::EncodeRecord(r).size();
+        return first_kept > started + 3 * kNanosPerSecond;
+      },
+      std::chrono::seconds(120), std::chrono::seconds(2)))
+      << "the oldest records were never dropped: first kept " << (first_kept - started) / kNanosPerMilli
+      << " ms after the start, " << kept_records << " records, " << kept_bytes << " bytes\n"
+      << md.log();
+  EXPECT_LE(kept_bytes, static_cast<size_t>(kBound)) << kept_records << " records";
+  EXPECT_GT(kept_bytes, static_cast<size_t>(kBound) / 2) << "the stream holds up to its bound, not much less";
+  ASSERT_TRUE(md.Stop(SIGTERM, 15 * kNanosPerSecond).ok());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Backtest, AShortSessionReplaysIntoAReportThatAgreesWithTheJournal) {
   const auto dir = TempDir("backtest");
   const std::string config = (dir / "strategy.yaml").string();
