@@ -117,6 +117,10 @@ TEST(JournalRecording, MarketdataRecordsTheFeedAndAnExportedSpanReplays) {
   ASSERT_TRUE(replay.Start().ok());
   ASSERT_TRUE(replay.WaitForLine("simexchange listening on", 30 * kNanosPerSecond).ok()) << replay.log();
   EXPECT_NE(replay.log().find("3 markets"), std::string::npos) << replay.log();
+  EXPECT_TRUE(
+      replay.WaitForLine(fmt::format("replay finished: {} records played", j->records.size()), 120 * kNanosPerSecond)
+          .ok())
+      << replay.log();
   std::filesystem::remove_all(dir);
 }
 

@@ -47,6 +47,7 @@ struct ExternalSource::Impl {
   // replay
   std::unique_ptr<replay::ReplayDriver> driver;
   bool hold = false;
+  bool finished = false;  // the end was logged
   // mirror
   MirrorSourceOptions mirror;
   std::unique_ptr<clob::MarketChannel> channel;
@@ -158,6 +159,11 @@ absl::Status ExternalSource::Start(Exchange& exchange, net::IoThread& io, std::f
 void ExternalSource::Tick(Exchange& exchange, Nanos now, Nanos last_client_request) {
   if (impl_->driver) {
     impl_->driver->Step(exchange, *market_, now, last_client_request);
+    if (impl_->driver->done() && !impl_->finished) {
+      impl_->finished = true;
+      spdlog::info("simexchange: replay finished: {} records played ({:.1f} s recorded)", impl_->driver->played(),
+                   static_cast<double>(impl_->driver->last_t() - impl_->driver->first_t()) / 1e9);
+    }
     return;
   }
   market_->Advance(exchange, now, now);
