@@ -360,7 +360,7 @@ TEST(PaperTrading, ScriptsUpPaperAgainstARecordedFeed) {
                    "CLOBMAKER_PAPER_CLOB_URL=http://" + host, "CLOBMAKER_PAPER_WS_URL=ws://" + host + "/ws/market",
                    "CLOBMAKER_PAPER_GAMMA_URL=http://" + host + "/gamma",
                    "CLOBMAKER_PAPER_REFERENCE_URL=ws://" + host + "/ws/reference", "CLOBMAKER_PAPER_MARKETS=all",
-                   "CLOBMAKER_SKIP_BUILD=1"});
+                   "CLOBMAKER_UP_SKIP_BUILD=1"});
   ASSERT_TRUE(up.Start().ok());
   auto code = up.Stop(0, 400 * kNanosPerSecond);
   ASSERT_TRUE(code.ok()) << up.log();
