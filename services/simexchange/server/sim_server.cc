@@ -22,6 +22,7 @@
 #include "common/polymarket/encode.h"
 #include "common/signing/auth.h"
 #include "common/signing/order_json.h"
+#include "services/simexchange/server/external_source.h"
 
 namespace clobmaker::simexchange {
 namespace {
@@ -172,6 +173,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   Nanos last_reference = 0;
   bool flow_paused = false;
   bool stopping = false;
+  Nanos last_client_request = 0;  // replay pacing: the stack has reacted when this is quiet
 
   explicit Impl(SimServerOptions o)
       : options(std::move(o)),
@@ -318,7 +320,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
                .expiration_s = static_cast<int64_t>(u.expiration),
                .version = configured};
     out.id = order.id.ToString();
+    if (options.external) options.external->market().BeforePlace(exchange, n, now);
     r = exchange.Place(n, now);
+    if (options.external) options.external->market().AfterPlace(exchange, n, r, now);
     Count(r.success ? &SimStats::orders_accepted : &SimStats::orders_rejected);
     if (!r.success) refusals[maker][r.error]++;
     return out;
@@ -524,6 +528,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     const Nanos now = Now();
     if (options.observe_request) options.observe_request(r, now);
     const Target t = ParseTarget(r.target);
+    if (options.external) {
+      if (auto replay = options.external->Route(r.method, t.path, now)) return respond(std::move(*replay));
+      last_client_request = now;
+    }
     const std::string route = r.method + " " + t.path;
     Nanos latency = 0;
     for (const auto& key : {route, std::string("*")}) {
@@ -653,7 +661,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (m == "GET" && p == "/book") {
       if (exchange.MarketOf(t.Get("token_id")) == nullptr)
         return Error(404, "No orderbook exists for the requested token id");
-      return Json(200, pm::EncodeRestBook(exchange.Book(t.Get("token_id"), now)));
+      return Json(200, pm::EncodeRestBook(PublishedBook(t.Get("token_id"), now)));
     }
     if (m == "POST" && p == "/books") {
       auto ids = pm::ParseSubscribeRequest(R"({"type":"x","assets_ids":)" + ExtractTokenIds(r.body) + "}");
@@ -661,13 +669,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       if (ids.ok()) {
         for (size_t i = 0; i < ids->asset_ids.size(); ++i) {
           if (exchange.MarketOf(ids->asset_ids[i]) == nullptr) continue;
-          body += (body.size() > 1 ? "," : "") + pm::EncodeRestBook(exchange.Book(ids->asset_ids[i], now));
+          body += (body.size() > 1 ? "," : "") + pm::EncodeRestBook(PublishedBook(ids->asset_ids[i], now));
         }
       }
       return Json(200, body + "]");
     }
     if (m == "GET" && (p == "/midpoint" || p == "/price" || p == "/spread" || p == "/last-trade-price")) {
-      const auto book = exchange.Book(t.Get("token_id"), now);
+      const auto book = PublishedBook(t.Get("token_id"), now);
       if (exchange.MarketOf(t.Get("token_id")) == nullptr) return Error(404, "market not found");
       const Price bid = book.bids.empty() ? Price(0) : book.bids.front().price;
       const Price ask = book.asks.empty() ? Price(model::kPriceOne) : book.asks.front().price;
@@ -908,7 +916,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
           continue;
         }
         if (it->second.assets.insert(asset).second && req->initial_dump) {
-          pm::BookEvent book = exchange.Book(asset, now);
+          pm::BookEvent book = PublishedBook(asset, now);
           book.tick_size.reset();
           book.min_order_size.reset();
           book.neg_risk.reset();
@@ -957,7 +965,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   }
 
   void Dispatch(Nanos now) {
-    for (Event& event : exchange.TakeEvents()) {
+    // Replay/mirror: the core's events with the merged books' changes instead of its own.
+    for (Event& event : options.external ? options.external->market().TakeEvents(exchange, now)
+                                         : exchange.TakeEvents()) {
       if (auto* market_event = std::get_if<MarketEventOut>(&event)) {
         DispatchMarket(market_event->event);
         continue;
@@ -1033,7 +1043,18 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     }
   }
 
+  // What the market channel and GET /book show: the core's book, or the recorded book with ours.
+  pm::BookEvent PublishedBook(const std::string& token, Nanos now) const {
+    return options.external ? options.external->market().Book(exchange, token, now) : exchange.Book(token, now);
+  }
+
   void PublishReference(Nanos now) {
+    if (options.external) {  // the recorded (or live) reference frames, as they come
+      for (const std::string& frame : options.external->market().TakeReferenceFrames(now)) {
+        for (auto& [id, s] : reference_sessions) s->Send(frame);
+      }
+      return;
+    }
     if (reference_sessions.empty()) return;
     std::string frame = "[";
     bool first = true;
@@ -1055,7 +1076,11 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (stopping) return;
     const Nanos now = Now();
     exchange.Advance(now);
-    if (options.flow && !flow_paused) flow.Step(now);
+    if (options.external) {
+      options.external->Tick(exchange, now, last_client_request);
+    } else if (options.flow && !flow_paused) {
+      flow.Step(now);
+    }
     Dispatch(now);
     if (now - last_reference >= 200 * kNanosPerMilli) {
       last_reference = now;
@@ -1089,6 +1114,10 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
   options.exchange.order_version = options.order_version;
   if (options.exchange.seed == 1) options.exchange.seed = options.seed;
   if (options.flow_config.seed == 1) options.flow_config.seed = options.seed * 3 + 1;
+  if (options.external) {
+    options.markets = options.external->markets();
+    options.flow = false;
+  }
   if (options.markets.empty()) options.markets = DefaultMarkets(options.seed, 3, clock.WallSeconds());
   auto impl = std::make_shared<Impl>(options);
   std::weak_ptr<Impl> weak = impl;
@@ -1112,11 +1141,20 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
     if (auto self = weak.lock()) self->OnWsClose(s);
   };
   // Build the exchange state on the loop before serving.
+  absl::Status external_started = absl::OkStatus();
   impl->OnLoop([&] {
     for (const MarketConfig& m : impl->options.markets) impl->exchange.AddMarket(m);
-    impl->flow.Init(clock.WallNanos());
+    if (impl->options.external) {
+      std::weak_ptr<Impl> dispatcher = impl;
+      external_started = impl->options.external->Start(impl->exchange, impl->io, [dispatcher] {
+        if (auto self = dispatcher.lock()) self->Dispatch(self->Now());
+      }, clock.WallNanos());
+    } else {
+      impl->flow.Init(clock.WallNanos());
+    }
     (void)impl->exchange.TakeEvents();
   });
+  if (!external_started.ok()) return external_started;
   auto server = net::HttpServer::Start(impl->io, http);
   if (!server.ok()) return server.status();
   impl->http = std::move(*server);
@@ -1127,7 +1165,10 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
 }
 
 SimServer::~SimServer() {
-  impl_->OnLoop([this] { impl_->stopping = true; });
+  impl_->OnLoop([this] {
+    impl_->stopping = true;
+    if (impl_->options.external) impl_->options.external->Stop();
+  });
   impl_->http->Stop();
 }
 

@@ -22,6 +22,8 @@
 
 namespace clobmaker::simexchange {
 
+class ExternalSource;  // server/external_source.h
+
 struct Faults {
   std::map<std::string, Nanos> latency_median;  // "POST /order" or "*" -> median added latency
   double http_429 = 0;
@@ -54,6 +56,9 @@ struct SimServerOptions {
   ExchangeConfig exchange;
   FlowConfig flow_config;
   const Clock* clock = nullptr;  // wall clock; SystemClock if null
+  // Replay (--replay) or mirror (--mirror) mode: the markets and their other participants come
+  // from a journal or a live feed instead of the environment (no flow).
+  std::shared_ptr<ExternalSource> external;
   // Benchmarks: sees every HTTP request as it arrives, on the IO thread, with its arrival time.
   std::function<void(const net::HttpRequest&, Nanos)> observe_request;
 };
