@@ -15,7 +15,8 @@
 //     the simulator's takers pause and every trade has settled;
 // and after every SIGINT: scripts/up ends on its own, leaving no order open at the simulator.
 // Seeded: the seed is printed; RESTART_SEED=n replays the same choices, RESTART_CYCLES=n runs more
-// (3 by default: in-flight, kill-all and merge in a seeded order; 10 covers every kind).
+// (10 by default: in-flight, kill-all and merge in a seeded order, then startup and startup-kill,
+// then five at random; every kind).
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -350,14 +351,15 @@ class RestartTest : public ::testing::Test {
   std::unique_ptr<positions::v1::PositionsAdmin::Stub> positions_;
 };
 
-// 3 cycles in the default run; RESTART_CYCLES=10 for every kind. (It was DISABLED_ while a SIGINT
-// scripts/up sometimes did not act on was not understood: bash left the trap pending in a
-// `read -t 3600`; see ScriptsUpNap below.)
+// 10 cycles in the default run (~1.5 min). (It was DISABLED_ while a SIGINT scripts/up sometimes
+// did not act on was not understood: bash drops an INT trap while a foreground child runs and
+// exits normally, and leaves one pending in a `read -t` it lands in as it starts; scripts/up now
+// works in a child shell it sends SIGTERM, and naps in slices: see ScriptsUpNap below.)
 TEST_F(RestartTest, ScriptsUpStoppedAtAnyMomentStartsAgainOnTheSameRunDirectory) {
   const char* seed_env = std::getenv("RESTART_SEED");
   const char* cycles_env = std::getenv("RESTART_CYCLES");
   const uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 10) : 20261201;
-  const int cycles = cycles_env ? std::atoi(cycles_env) : 3;
+  const int cycles = cycles_env ? std::atoi(cycles_env) : 10;
   Rng rng(seed);
   std::printf(
       "restart test: seed %llu, %d cycles, ports %d..%d, run dir %s (replay: RESTART_SEED=%llu "
