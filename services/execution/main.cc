@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "execution: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  // The longest it waits before serving (scripts/up waits that plus a margin; docs/operations.md):
+  // a lease left by a killed instance expires within one TTL, start-up gives up after
+  // --startup-timeout-s, 10 s for NATS and the API key. (A live holder keeps it standby.)
+  spdlog::info("execution: start-up bound {} s", (lease_ttl_ms + 999) / 1000 + startup_timeout_s + 10);
   options.core.post_budget.refill_per_second = post_rate;
   options.core.post_budget.capacity = 10 * post_rate;
 

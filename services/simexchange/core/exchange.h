@@ -200,6 +200,8 @@ class Exchange {
   std::optional<std::string> SubmitChainTx(const ChainTxSpec& tx, Nanos now);
   const ChainTx* FindChainTx(const std::string& hash) const;
   uint64_t NextNonce(const std::string& address) const;  // counting pending transactions
+  // Mined transactions only (a JSON-RPC "latest" nonce).
+  uint64_t MinedNonce(const std::string& address) const;
   uint64_t BlockNumber(Nanos now) const { return static_cast<uint64_t>(now / config_.block_time); }
 
   // --- heartbeats and modes --------------------------------------------------------------------
@@ -301,6 +303,8 @@ class Exchange {
   std::map<std::string, ChainTx> chain_txs_;    // hash -> transaction
   std::deque<std::string> chain_pending_;       // hashes in submission order
   std::map<std::string, uint64_t> next_nonce_;  // address -> next nonce
+
+  std::map<std::string, uint64_t> mined_nonce_;  // address -> transactions mined
 };
 
 std::string_view OrderStatusName(OrderStatus status);
