@@ -29,6 +29,10 @@ int Fail(const ServiceSpec& spec, int code, std::string_view what) {
 class SignalWatcher {
  public:
   explicit SignalWatcher(std::string service) : service_(std::move(service)) {
+    // A background command of a shell starts with SIGINT ignored, and an ignored signal is
+    // discarded even while blocked: take the default action back, so that sigwait sees it.
+    previous_int_ = std::signal(SIGINT, SIG_DFL);
+    previous_term_ = std::signal(SIGTERM, SIG_DFL);
     sigemptyset(&set_);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
@@ -46,6 +50,8 @@ class SignalWatcher {
       sigwait(&set_, &sig);
     }
     pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
   }
 
   const std::atomic<bool>& stop() const { return stop_; }
@@ -73,6 +79,8 @@ class SignalWatcher {
   std::string service_;
   sigset_t set_{};
   sigset_t previous_{};
+  void (*previous_int_)(int) = SIG_DFL;
+  void (*previous_term_)(int) = SIG_DFL;
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
   std::mutex mu_;
@@ -130,6 +138,11 @@ int ServiceMain::Run(int argc, char** argv, const Factory& factory) {
     return Fail(spec_, kExitBadConfig, StatusText(logging));
   }
   if (auto own = factory.configure(*config); !own.ok()) return Fail(spec_, kExitBadConfig, StatusText(own));
+  if (factory.startup_bound) {
+    if (const std::optional<Nanos> bound = factory.startup_bound()) {
+      spdlog::info("{}: start-up bound {} s", spec_.name, *bound / kNanosPerSecond);
+    }
+  }
 
   std::optional<crypto::PrivateKey> key;
   if (config->key_source != KeySource::kNone) {

@@ -13,6 +13,7 @@
 //   static ServiceSpec Spec();
 //   struct Flags { void Declare(CLI::App&); absl::StatusOr<Options> ToOptions(const CommonConfig&) const; };
 //   static absl::StatusOr<std::unique_ptr<S>> Create(Host&, const Options&, const Startup&);
+//   static Nanos StartupBound(const Options&);  // optional: logged first as "<name>: start-up bound N s"
 #pragma once
 
 #include <absl/status/statusor.h>
@@ -54,6 +55,9 @@ class ServiceMain {
   struct Factory {
     // The service's own flags, checked (an error: exit 2).
     std::function<absl::Status(const CommonConfig&)> configure;
+    // The longest the service takes to serve once started (scripts/up waits that plus a margin;
+    // docs/operations.md), if it states one.
+    std::function<std::optional<Nanos>()> startup_bound;
     // The service on its host (an error: exit 1).
     std::function<absl::StatusOr<std::unique_ptr<HostedService>>(Host&, const Startup&)> create;
   };
@@ -77,6 +81,13 @@ int RunService(int argc, char** argv) {
                      if (!made.ok()) return made.status();
                      options = *std::move(made);
                      return absl::OkStatus();
+                   },
+                   .startup_bound = [&]() -> std::optional<Nanos> {
+                     if constexpr (requires(const typename S::Options& o) { S::StartupBound(o); }) {
+                       return S::StartupBound(*options);
+                     } else {
+                       return std::nullopt;
+                     }
                    },
                    .create = [&](Host& host, const Startup& startup) -> absl::StatusOr<std::unique_ptr<HostedService>> {
                      auto made = S::Create(host, *options, startup);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <vector>
 
@@ -109,6 +110,14 @@ TEST(ServiceMain, SigtermStopsInOrderAndExitsZero) {
   Outcome run = RunMain({});
   EXPECT_EQ(run.code, kExitStopped) << run.err;
   EXPECT_TRUE(Trivial::stopped) << "SIGTERM runs the service's ordered Stop";
+  // Started with SIGTERM ignored (as a shell's background command starts with SIGINT ignored):
+  // the signal still stops it.
+  Trivial::stopped = false;
+  std::signal(SIGTERM, SIG_IGN);
+  Outcome ignored = RunMain({});
+  std::signal(SIGTERM, SIG_DFL);
+  EXPECT_EQ(ignored.code, kExitStopped) << ignored.err;
+  EXPECT_TRUE(Trivial::stopped);
 }
 
 TEST(ServiceMain, StartFailureExitsOneAndARuntimeFailureThree) {
