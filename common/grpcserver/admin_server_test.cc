@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "clobmaker/user/v1/user.grpc.pb.h"
+#include "common/grpcserver/grpc_server.h"
 
 namespace clobmaker::grpcserver {
 namespace {
@@ -77,9 +78,13 @@ TEST(AdminServer, WithoutAnAuthorizerEveryCallIsRefused) {
 // Calls that race start-up: clients whose calls wait for the server (wait_for_ready, reconnecting
 // every millisecond) before it listens, and keep calling while it starts. They reach the server the
 // moment it accepts connections; not one is answered without the token, and no route runs for them.
-TEST(AdminServer, CallsRacingStartUpAreAuthorizedBeforeTheyRun) {
+// Unauthenticated calls wait for the server (wait_for_ready) from 16 threads before `start`
+// binds the address; every answer must be UNAUTHENTICATED and no handler may run (`runs`). Then
+// one call with the token gets through. 10 rounds.
+template <class Start>
+void RaceStartUp(Start start, const std::atomic<int>& runs) {
   for (int round = 0; round < 10; ++round) {
-    CountingRoutes r;
+    const int runs_before = runs;
     const std::string address = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1);
@@ -107,7 +112,7 @@ TEST(AdminServer, CallsRacingStartUpAreAuthorizedBeforeTheyRun) {
       });
     }
     while (waiting == 0) std::this_thread::yield();  // calls are pending before the server listens
-    auto server = AdminServer::Start({.listen = address, .authorizer = Authorizer::Token("s3cret")}, r.routes);
+    auto server = start(address);
     ASSERT_TRUE(server.ok()) << server.status();
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < until) {
@@ -121,11 +126,63 @@ TEST(AdminServer, CallsRacingStartUpAreAuthorizedBeforeTheyRun) {
     for (auto& t : clients) t.join();
     EXPECT_GE(answers[grpc::StatusCode::UNAUTHENTICATED], 64);
     EXPECT_EQ(answers[grpc::StatusCode::OK], 0) << "round " << round;
-    EXPECT_EQ(r.runs, 0) << "round " << round;
+    EXPECT_EQ(runs - runs_before, 0) << "round " << round;
     ServiceStatus status;
     EXPECT_TRUE(CallStatus((*server)->address(), "s3cret", &status).ok());
-    EXPECT_EQ(r.runs, 1);
+    EXPECT_EQ(runs - runs_before, 1);
   }
+}
+
+TEST(AdminServer, CallsRacingStartUpAreAuthorizedBeforeTheyRun) {
+  CountingRoutes r;
+  RaceStartUp(
+      [&](const std::string& address) {
+        return AdminServer::Start({.listen = address, .authorizer = Authorizer::Token("s3cret")}, r.routes);
+      },
+      r.runs);
+}
+
+// The services not yet on AdminServer: the authorizer is given to the service when it is built,
+// before the server exists (it used to be installed after BuildAndStart, and a null one admitted).
+class LegacyStatusService final : public clobmaker::user::v1::UserStreamAdmin::Service {
+ public:
+  LegacyStatusService(std::shared_ptr<const Authorizer> authorizer, std::atomic<int>& runs)
+      : authorizer_(std::move(authorizer)), runs_(runs) {}
+  grpc::Status Status(grpc::ServerContext* context, const StatusRequest*, ServiceStatus* out) override {
+    if (grpc::Status auth = Authorize(authorizer_.get(), *context); !auth.ok()) return auth;
+    runs_++;
+    out->set_service("test");
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::shared_ptr<const Authorizer> authorizer_;
+  std::atomic<int>& runs_;
+};
+
+TEST(GrpcServer, CallsRacingStartUpAreAuthorizedBeforeTheyRun) {
+  const auto authorizer = Authorizer::Token("s3cret");
+  std::vector<std::unique_ptr<LegacyStatusService>> services;  // one per round: a server borrows it
+  std::atomic<int> runs{0};
+  RaceStartUp(
+      [&](const std::string& address) {
+        services.push_back(std::make_unique<LegacyStatusService>(authorizer, runs));
+        return GrpcServer::Start({.listen = address, .authorizer = authorizer}, {services.back().get()});
+      },
+      runs);
+}
+
+TEST(GrpcServer, WithoutAnAuthorizerNothingIsServedAndEveryCallIsRefused) {
+  std::atomic<int> runs{0};
+  LegacyStatusService service(nullptr, runs);
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0"}, {&service});
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  auto served = GrpcServer::Start({.listen = "127.0.0.1:0", .authorizer = Authorizer::Token("")}, {&service});
+  ASSERT_TRUE(served.ok()) << served.status();
+  ServiceStatus status;
+  EXPECT_EQ(CallStatus((*served)->address(), "", &status).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(runs, 0);
 }
 
 TEST(AdminServer, TokenIsCheckedAndRoutesRunOnTheirExecutor) {

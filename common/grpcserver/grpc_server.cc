@@ -41,21 +41,25 @@ absl::StatusOr<std::string> LoadAdminToken(std::string_view file, std::string_vi
   return std::string();
 }
 
-grpc::Status AdminAuthorizer::Check(const grpc::ServerContext& context) const {
-  if (token_.empty()) return grpc::Status::OK;
-  return internal::CheckBearerToken(context.client_metadata(), token_);
+grpc::Status Authorize(const Authorizer* authorizer, const grpc::ServerContextBase& context) {
+  if (authorizer == nullptr)
+    return {grpc::StatusCode::UNAVAILABLE, "admin API has no authorizer: every call is refused"};
+  return authorizer->Check(context);
 }
 
-GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::string address, AdminAuthorizer authorizer)
-    : server_(std::move(server)), port_(port), address_(std::move(address)), authorizer_(std::move(authorizer)) {}
+GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::string address)
+    : server_(std::move(server)), port_(port), address_(std::move(address)) {}
 
 GrpcServer::~GrpcServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options,
                                                               const std::vector<grpc::Service*>& services) {
+  if (options.authorizer == nullptr) {
+    return absl::InvalidArgumentError("admin API without an authorizer: every call would be refused");
+  }
   const bool mtls = !options.tls_client_ca_file.empty();
   auto credentials =
-      internal::ServerCredentialsFor(options.listen, options.token.empty() && !mtls, options.tls_cert_file,
+      internal::ServerCredentialsFor(options.listen, options.authorizer->open() && !mtls, options.tls_cert_file,
                                      options.tls_key_file, options.tls_client_ca_file);
   if (!credentials.ok()) return credentials.status();
 
@@ -70,8 +74,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
     return absl::UnavailableError(fmt::format("cannot serve gRPC on {}", options.listen));
   }
   const std::string address = internal::BoundAddress(options.listen, port);
-  auto result =
-      std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port, address, AdminAuthorizer(options.token)));
+  auto result = std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port, address));
   result->SetServing(true);
   return result;
 }

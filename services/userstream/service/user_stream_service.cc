@@ -145,13 +145,11 @@ struct UserStreamService::Impl {
 
 class StatusService final : public user::v1::UserStreamAdmin::Service {
  public:
-  explicit StatusService(UserStreamService::Impl& s) : s_(s) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+  StatusService(UserStreamService::Impl& s, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : s_(s), auth_(std::move(auth)) {}
   grpc::Status Status(grpc::ServerContext* ctx, const user::v1::StatusRequest*,
                       common::v1::ServiceStatus* out) override {
-    if (auth_ != nullptr) {
-      if (auto st = auth_->Check(*ctx); !st.ok()) return st;
-    }
+    if (auto st = grpcserver::Authorize(auth_.get(), *ctx); !st.ok()) return st;
     FillServiceStatus(out);
     return grpc::Status::OK;
   }
@@ -188,7 +186,7 @@ class StatusService final : public user::v1::UserStreamAdmin::Service {
 
  private:
   UserStreamService::Impl& s_;
-  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;  // set before the server exists
 };
 
 absl::Status UserStreamService::Impl::Start() {
@@ -209,10 +207,11 @@ absl::Status UserStreamService::Impl::Start() {
   std::promise<absl::StatusOr<std::unique_ptr<clob::UserChannel>>> made;
   loop.Post([&] { made.set_value(clob::UserChannel::Create(*io, ch)); });
   CM_ASSIGN_OR_RETURN(channel, made.get_future().get());
-  status = std::make_unique<StatusService>(*this);
-  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
-                                {.listen = options.admin_listen, .token = options.admin_token}, {status.get()}));
-  status->set_authorizer(&grpc->authorizer());
+  // The authorizer is in place before the server accepts a call (fail-closed without one).
+  const auto authorizer = grpcserver::Authorizer::Token(options.admin_token);
+  status = std::make_unique<StatusService>(*this, authorizer);
+  CM_ASSIGN_OR_RETURN(
+      grpc, grpcserver::GrpcServer::Start({.listen = options.admin_listen, .authorizer = authorizer}, {status.get()}));
   metrics::AddServiceStatusCollector(registry, "userstream",
                                      [this](common::v1::ServiceStatus* st) { status->FillServiceStatus(st); });
   if (!options.metrics_listen.empty()) {
