@@ -35,6 +35,10 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                       clobmaker::sim::v1::CreditResponse* res) override;
   grpc::Status ResolveMarket(grpc::ServerContext* ctx, const clobmaker::sim::v1::ResolveMarketRequest* req,
                              clobmaker::sim::v1::ResolveMarketResponse* res) override;
+  grpc::Status PlaceOrder(grpc::ServerContext* ctx, const clobmaker::sim::v1::PlaceOrderRequest* req,
+                          clobmaker::sim::v1::PlaceOrderResponse* res) override;
+  grpc::Status CancelPlacedOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::CancelPlacedOrdersRequest* req,
+                                  clobmaker::sim::v1::CancelPlacedOrdersResponse* res) override;
 
  private:
   grpc::Status Check(grpc::ServerContext* ctx) const { return grpcserver::Authorize(auth_.get(), *ctx); }
@@ -56,6 +60,8 @@ class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
                     clobmaker::sim::v1::BookResponse* res) override;
   grpc::Status Markets(grpc::ServerContext* ctx, const clobmaker::sim::v1::MarketsRequest* req,
                        clobmaker::sim::v1::MarketsResponse* res) override;
+  grpc::Status Refusals(grpc::ServerContext* ctx, const clobmaker::sim::v1::RefusalsRequest* req,
+                        clobmaker::sim::v1::RefusalsResponse* res) override;
 
  private:
   grpc::Status Check(grpc::ServerContext* ctx) const { return grpcserver::Authorize(auth_.get(), *ctx); }

@@ -167,6 +167,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   std::map<uint64_t, std::shared_ptr<net::WsSession>> reference_sessions;
   SimStats stats;
   mutable std::mutex stats_mu;
+  std::map<std::string, std::map<std::string, int64_t>> refusals;  // maker address -> error -> count
+  uint64_t test_orders = 0;                                        // PlaceTestOrder ids
   Nanos last_reference = 0;
   bool flow_paused = false;
   bool stopping = false;
@@ -318,6 +320,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     out.id = order.id.ToString();
     r = exchange.Place(n, now);
     Count(r.success ? &SimStats::orders_accepted : &SimStats::orders_rejected);
+    if (!r.success) refusals[maker][r.error]++;
     return out;
   }
 
@@ -1203,13 +1206,58 @@ void SimServer::SetOrderVersion(int version) {
   impl_->OnLoop([&] { impl_->exchange.SetOrderVersion(version); });
 }
 
-std::vector<Order> SimServer::OpenOrders(const std::string& address) const {
+std::vector<Order> SimServer::OpenOrders(const std::string& address, bool include_closed) const {
   return impl_->OnLoop([&] {
     std::vector<Order> out;
+    if (include_closed) {
+      for (const auto& [id, o] : impl_->exchange.AllOrders()) {
+        if (address.empty() || o.spec.maker == Lower(address)) out.push_back(o);
+      }
+      return out;
+    }
     for (const Order* o : impl_->exchange.OpenOrders("")) {
       if (address.empty() || o->spec.maker == Lower(address)) out.push_back(*o);
     }
     return out;
+  });
+}
+std::map<std::string, int64_t> SimServer::Refusals(const std::string& address) const {
+  return impl_->OnLoop([&] {
+    auto it = impl_->refusals.find(Lower(address));
+    return it == impl_->refusals.end() ? std::map<std::string, int64_t>{} : it->second;
+  });
+}
+PlaceResult SimServer::PlaceTestOrder(const std::string& token, Side side, Price price, Size size,
+                                      std::string* order_id) {
+  return impl_->OnLoop([&] {
+    impl_->exchange.OpenAccount(kTestMakerAddress, kTestMakerKey);
+    impl_->exchange.Credit(kTestMakerAddress, 1'000'000'000'000, token, 1'000'000'000'000);
+    std::array<uint8_t, 32> bytes{};
+    const uint64_t n = ++impl_->test_orders;
+    for (int b = 0; b < 8; ++b) bytes[static_cast<size_t>(b)] = static_cast<uint8_t>(n >> (8 * b));
+    bytes[31] = 0x7e;
+    const model::OrderId id(bytes);
+    *order_id = id.ToString();
+    const Nanos now = impl_->Now();
+    PlaceResult r = impl_->exchange.Place({.id = id,
+                                           .owner = kTestMakerKey,
+                                           .maker = kTestMakerAddress,
+                                           .token = token,
+                                           .side = side,
+                                           .price = price,
+                                           .size = size,
+                                           .version = impl_->exchange.config().order_version},
+                                          now);
+    impl_->Dispatch(now);
+    return r;
+  });
+}
+size_t SimServer::CancelTestOrders() {
+  return impl_->OnLoop([&] {
+    const Nanos now = impl_->Now();
+    const size_t n = impl_->exchange.CancelAll(kTestMakerKey, now).canceled.size();
+    impl_->Dispatch(now);
+    return n;
   });
 }
 std::vector<Account> SimServer::Balances(const std::string& address) const {

@@ -61,6 +61,9 @@ struct SimServerOptions {
 // N binary markets with deterministic ids and token ids.
 std::vector<MarketConfig> DefaultMarkets(uint64_t seed, int count, int64_t now_s);
 
+inline constexpr char kTestMakerKey[] = "sim-test-maker";
+inline constexpr char kTestMakerAddress[] = "0x00000000000000000000000000000000000007e5";
+
 struct SimStats {
   uint64_t requests = 0;
   uint64_t orders_accepted = 0;
@@ -94,7 +97,14 @@ class SimServer {
   void Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens);
 
   // Truth (thread-safe snapshots of the exchange's own view).
-  std::vector<Order> OpenOrders(const std::string& address) const;
+  // `include_closed`: every order the address ever placed, not only the open ones.
+  std::vector<Order> OpenOrders(const std::string& address, bool include_closed = false) const;
+  // Placements the exchange refused for `address`, by error text.
+  std::map<std::string, int64_t> Refusals(const std::string& address) const;
+  // A resting GTC order of another participant (kTestMakerAddress, unbounded funds), for tests
+  // that move the book; CancelTestOrders cancels every one still open.
+  PlaceResult PlaceTestOrder(const std::string& token, Side side, Price price, Size size, std::string* order_id);
+  size_t CancelTestOrders();
   std::vector<Account> Balances(const std::string& address) const;
   std::vector<polymarket::UserTradeEvent> Trades(const std::string& address) const;
   polymarket::BookEvent Book(const std::string& token) const;
