@@ -165,7 +165,15 @@ struct ExecutionService::Impl {
 
   // --- the loop side ---------------------------------------------------------------------------
 
+  uint64_t logged_chain_breaks = 0;  // loop
+
   void Drain() {
+    // The heartbeat chain's break, logged with its reason once per break (the core counts it).
+    if (const uint64_t breaks = core->counters().heartbeat_chain_breaks; breaks != logged_chain_breaks) {
+      logged_chain_breaks = breaks;
+      spdlog::warn("execution: heartbeat chain broken: {}; cancelling every order and resyncing",
+                   core->heartbeat_break_reason());
+    }
     for (int round = 0; round < 64; ++round) {
       for (Action& a : core->TakeActions()) Dispatch(std::move(a));
       std::vector<OrderEvent> events = core->TakeEvents();

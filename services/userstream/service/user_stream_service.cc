@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <deque>
 #include <utility>
 
 #include "clobmaker/user/v1/user.pb.h"
@@ -14,16 +13,16 @@
 #include "common/core/status.h"
 #include "common/net/http.h"
 #include "common/service/counters.h"
+#include "common/service/outbox.h"
 #include "services/userstream/core/user_normalizer.h"
 
 namespace clobmaker::userstream {
 namespace {
 
 constexpr std::string_view kAdminService = "clobmaker.user.v1.UserStreamAdmin";
-constexpr int kPublishAttempts = 5;  // then the message is counted and given up (logged)
 
 struct ShellCounters {
-  uint64_t publish_failures = 0, publish_duplicates = 0, backfill_failures = 0;
+  uint64_t backfill_failures = 0;
 };
 
 const service::CounterTable<NormalizerCounters>& CoreCounters() {
@@ -45,11 +44,18 @@ const service::CounterTable<NormalizerCounters>& CoreCounters() {
   return table;
 }
 
+const service::CounterTable<service::DurableOutbox>& OutboxCounters() {
+  static const auto& table = *new service::CounterTable<service::DurableOutbox>({
+      {"publish_failures", [](const service::DurableOutbox& o) { return static_cast<int64_t>(o.failures()); }},
+      {"publish_duplicates", [](const service::DurableOutbox& o) { return static_cast<int64_t>(o.duplicates()); }},
+      {"publish_dropped", [](const service::DurableOutbox& o) { return static_cast<int64_t>(o.dropped()); }},
+  });
+  return table;
+}
+
 const service::CounterTable<ShellCounters>& OwnCounters() {
   static const auto& table = *new service::CounterTable<ShellCounters>({
       {"backfill_failures", &ShellCounters::backfill_failures},
-      {"publish_failures", &ShellCounters::publish_failures},
-      {"publish_duplicates", &ShellCounters::publish_duplicates},
   });
   return table;
 }
@@ -89,74 +95,18 @@ struct UserStreamService::Impl {
   std::unique_ptr<UserNormalizer> core;
   ShellCounters counters;
   bool connected = false;
-  // CM_USER publishing, in order: what the core produced and the publisher has not stored yet.
-  std::deque<Publication> unpublished;
-  bool publishing = false;        // a batch is on the publisher worker
-  int attempts = 0;               // failed attempts at unpublished.front()
-  std::function<void()> stopped;  // Stop's: called once nothing is left to publish
+  std::unique_ptr<service::DurableOutbox> outbox;  // CM_USER, in order, off the loop
 
   Impl(service::Host& h, UserStreamOptions o, const service::Startup& startup)
       : host(h), options(std::move(o)), key(*startup.key), credentials(*startup.credentials) {}
 
   Nanos Now() const { return host.Now(); }
 
-  // Loop: hand what the core produced to the publisher, in order.
+  // Loop: hand what the core produced to the outbox, in order.
   void Flush() {
-    for (Publication& p : core->TakePublications()) unpublished.push_back(std::move(p));
-    Pump();
-  }
-
-  // Loop: one batch at a time on the publisher worker. A failed publish is retried after a
-  // backoff on the host's clock (the message id makes a retry after an unseen ack harmless).
-  void Pump() {
-    if (publishing) return;
-    if (unpublished.empty()) {
-      if (stopped) std::exchange(stopped, nullptr)();
-      return;
+    for (Publication& p : core->TakePublications()) {
+      outbox->Add(std::move(p.subject), std::move(p.data), std::move(p.msg_id));
     }
-    publishing = true;
-    std::vector<Publication> batch(unpublished.begin(), unpublished.end());
-    host.Worker("publisher").Post([this, batch = std::move(batch)] {
-      size_t stored = 0;
-      uint64_t duplicates = 0;
-      absl::Status failure;
-      for (const Publication& p : batch) {
-        auto ack = host.bus().PublishDurable(p.subject, p.data, p.msg_id);
-        if (!ack.ok()) {
-          failure = ack.status();
-          break;
-        }
-        duplicates += ack->duplicate ? 1 : 0;
-        stored++;
-      }
-      host.loop().Post([this, stored, duplicates, failure] { OnPublished(stored, duplicates, failure); });
-    });
-  }
-
-  void OnPublished(size_t stored, uint64_t duplicates, const absl::Status& failure) {
-    publishing = false;
-    counters.publish_duplicates += duplicates;
-    unpublished.erase(unpublished.begin(), unpublished.begin() + static_cast<std::ptrdiff_t>(stored));
-    if (stored > 0) attempts = 0;
-    if (failure.ok()) {
-      Pump();
-      return;
-    }
-    counters.publish_failures++;
-    if (++attempts >= kPublishAttempts) {
-      spdlog::error("userstream: CM_USER publish of {} failed {} times ({}); giving it up", unpublished.front().msg_id,
-                    attempts, StatusText(failure));
-      unpublished.pop_front();
-      attempts = 0;
-      Pump();
-      return;
-    }
-    spdlog::warn("userstream: CM_USER publish failed ({}), retrying", StatusText(failure));
-    publishing = true;  // held until the retry
-    host.After((100 * kNanosPerMilli) << (attempts - 1), [this] {
-      publishing = false;
-      Pump();
-    });
   }
 
   void OnConnected(bool reconnect) {
@@ -195,6 +145,7 @@ struct UserStreamService::Impl {
     if (!connected) out->set_not_ready_reason("user channel not connected");
     CoreCounters().Export(core->counters(), *out->mutable_counters());
     OwnCounters().Export(counters, *out->mutable_counters());
+    OutboxCounters().Export(*outbox, *out->mutable_counters());
   }
 };
 
@@ -225,6 +176,8 @@ absl::Status UserStreamService::Start() {
   CM_ASSIGN_OR_RETURN(s.rest, clob::ClobRestClient::Create(*host.io(), rest_options, &s.key, &s.credentials));
   polymarket::Identity identity{.api_keys = {s.credentials.key()}, .addresses = {s.key.address().ToLower()}};
   s.core = std::make_unique<UserNormalizer>(NormalizerConfig{.identity = identity});
+  s.outbox = std::make_unique<service::DurableOutbox>(host, host.Worker("publisher"),
+                                                      service::DurableOutbox::Options{.name = "userstream: CM_USER"});
 
   clob::UserChannelOptions ch;
   ch.url = s.options.ws_url;
@@ -250,8 +203,8 @@ absl::Status UserStreamService::Start() {
 void UserStreamService::Stop(std::function<void()> done) {
   Impl& s = *impl_;
   if (s.channel) s.channel->Stop();
-  s.stopped = std::move(done);
-  s.Pump();
+  // Everything the channel delivered is published before the process ends (bounded).
+  s.outbox->Drain(10 * kNanosPerSecond, std::move(done));
 }
 
 }  // namespace clobmaker::userstream
