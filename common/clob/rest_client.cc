@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "common/core/json_text.h"
 #include "common/core/status.h"
 #include "common/polymarket/decode.h"
 
@@ -29,10 +30,7 @@ std::string JsonStringArray(const std::vector<std::string>& values) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
     out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
+    AppendJsonEscaped(out, values[i]);  // control characters too, not only quotes and backslashes
     out += '"';
   }
   return out + "]";

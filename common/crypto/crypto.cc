@@ -1,12 +1,10 @@
 #include "common/crypto/crypto.h"
 
 #include <fmt/core.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include <cstring>
 
@@ -22,7 +20,7 @@ const secp256k1_context* Context() {
   static const secp256k1_context* ctx = [] {
     secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     std::array<uint8_t, 32> seed{};
-    if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) == 1) {
+    if (getrandom(seed.data(), seed.size(), 0) == static_cast<ssize_t>(seed.size())) {
       // Randomisation only adds blinding; failure leaves a correct, unblinded context.
       if (secp256k1_context_randomize(c, seed.data()) != 1) seed[0] = 0;
     }
@@ -49,7 +47,7 @@ constexpr std::array<uint8_t, 32> kHalfOrder = {0x7f, 0xff, 0xff, 0xff, 0xff, 0x
 
 }  // namespace
 
-void Wipe(void* data, size_t size) { OPENSSL_cleanse(data, size); }
+void Wipe(void* data, size_t size) { explicit_bzero(data, size); }
 
 // --- Address ------------------------------------------------------------------------------------
 
@@ -223,56 +221,6 @@ Hash32 Eip712Digest(const Hash32& domain_separator, const Hash32& struct_hash) {
   std::memcpy(buf.data() + 2, domain_separator.data(), 32);
   std::memcpy(buf.data() + 34, struct_hash.data(), 32);
   return Keccak256(buf);
-}
-
-// --- HMAC and base64 ----------------------------------------------------------------------------
-
-Hash32 HmacSha256(std::span<const uint8_t> key, std::string_view message) {
-  Hash32 out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const uint8_t*>(message.data()),
-       message.size(), out.data(), &len);
-  return out;
-}
-
-std::string Base64Encode(std::span<const uint8_t> data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string Base64UrlEncode(std::span<const uint8_t> data) {
-  std::string out = Base64Encode(data);
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<uint8_t>> Base64Decode(std::string_view text) {
-  std::string normalized;
-  normalized.reserve(text.size() + 3);
-  for (char c : text) {
-    if (c == '-') c = '+';
-    if (c == '_') c = '/';
-    const bool valid =
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
-    if (!valid) return absl::InvalidArgumentError("invalid base64 character");
-    normalized += c;
-  }
-  while (!normalized.empty() && normalized.back() == '=') normalized.pop_back();
-  if (normalized.size() % 4 == 1) return absl::InvalidArgumentError("invalid base64 length");
-  const size_t payload = normalized.size();
-  while (normalized.size() % 4 != 0) normalized += '=';
-  std::vector<uint8_t> out(normalized.size() / 4 * 3);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(normalized.data()),
-                                static_cast<int>(normalized.size()));
-  if (n < 0) return absl::InvalidArgumentError("invalid base64");
-  out.resize(payload * 3 / 4);  // EVP_DecodeBlock counts padding bytes as zeros
-  return out;
 }
 
 }  // namespace clobmaker::crypto

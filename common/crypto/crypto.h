@@ -2,8 +2,9 @@
 // with EIP-55 checksums, EIP-712 hashing, HMAC-SHA256 and base64. No I/O.
 //
 // Well-kept implementations do the work: Crypto++ (Keccak_256 - OpenSSL 3.0 has no legacy
-// Keccak), libsecp256k1 (RFC 6979 nonces, low-s signatures, public key recovery) and OpenSSL
-// (HMAC, base64). This file only adapts them to the protocol's types.
+// Keccak -, HMAC-SHA256, base64) and libsecp256k1 (RFC 6979 nonces, low-s signatures, public key
+// recovery). This file only adapts them to the protocol's types. No OpenSSL: the cores that sign
+// (execution) link this library, and the build keeps OpenSSL out of cores.
 //
 // Secrets: PrivateKey wipes its bytes on destruction, cannot be copied, and has no way to be
 // printed or logged.

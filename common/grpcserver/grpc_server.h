@@ -3,10 +3,14 @@
 //    (grpcurl works without .proto files);
 //  - loopback by default; binding anywhere else requires an admin token or mutual TLS, and
 //    Start() refuses otherwise (docs/security.md);
-//  - an AdminAuthorizer that handlers call first: "authorization: Bearer <token>".
+//  - one Authorizer (admin_server.h), made before the server and handed to the services when
+//    they are built, which every handler asks first (grpcserver::Authorize). No authorizer: Start
+//    refuses, and a handler asked without one refuses the call (fail-closed: no call can reach a
+//    handler in a window where the token is not yet in place).
 //
-//   GrpcServerOptions options{.listen = "127.0.0.1:0"};
-//   auto server = GrpcServer::Start(options, {&admin_service});
+//   auto authorizer = Authorizer::Token(token);
+//   AdminService admin_service(..., authorizer);
+//   auto server = GrpcServer::Start({.listen = "127.0.0.1:0", .authorizer = authorizer}, {&admin_service});
 //   LOG << "admin API on " << (*server)->address();
 #pragma once
 
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "common/core/clock.h"
+#include "common/grpcserver/admin_server.h"
 
 namespace grpc {
 class Server;
@@ -30,8 +35,9 @@ namespace clobmaker::grpcserver {
 
 struct GrpcServerOptions {
   std::string listen = "127.0.0.1:0";  // port 0 picks a free port
-  std::string token;                   // required bearer token (empty: none)
-  std::string tls_cert_file;           // server certificate and key (PEM) ...
+  // Who may call (the same object the services ask). Null: Start refuses.
+  std::shared_ptr<const Authorizer> authorizer;
+  std::string tls_cert_file;  // server certificate and key (PEM) ...
   std::string tls_key_file;
   std::string tls_client_ca_file;  // ... and the CA that client certificates must chain to (mTLS)
 };
@@ -43,15 +49,8 @@ bool IsLoopbackListen(std::string_view host_port);
 // empty, from environment variable `env_var`. Empty result is OK (no token configured).
 absl::StatusOr<std::string> LoadAdminToken(std::string_view file, std::string_view env_var);
 
-// Checks the bearer token of a call in constant time. With an empty token every call passes.
-class AdminAuthorizer {
- public:
-  explicit AdminAuthorizer(std::string token) : token_(std::move(token)) {}
-  grpc::Status Check(const grpc::ServerContext& context) const;
-
- private:
-  std::string token_;
-};
+// What a handler asks first: `authorizer`'s decision, and a refusal when there is none.
+grpc::Status Authorize(const Authorizer* authorizer, const grpc::ServerContextBase& context);
 
 class GrpcServer {
  public:
@@ -65,18 +64,16 @@ class GrpcServer {
   int port() const { return port_; }
   // "host:port" with the port actually bound.
   std::string address() const { return address_; }
-  const AdminAuthorizer& authorizer() const { return authorizer_; }
   // Health status reported to probes ("" = the whole server).
   void SetServing(bool serving);
   // Stops accepting calls and waits for running ones up to `grace`.
   void Shutdown(Nanos grace = kNanosPerSecond);
 
  private:
-  GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::string address, AdminAuthorizer authorizer);
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::string address);
   std::unique_ptr<grpc::Server> server_;
   int port_;
   std::string address_;
-  AdminAuthorizer authorizer_;
   bool shut_down_ = false;
 };
 

@@ -18,10 +18,12 @@ namespace {
 // A minimal admin service whose handler starts with the authorizer, as every service's does.
 class StatusService final : public clobmaker::user::v1::UserStreamAdmin::Service {
  public:
-  const AdminAuthorizer* authorizer = nullptr;
+  explicit StatusService(std::shared_ptr<const Authorizer> auth = Authorizer::Token(""))
+      : authorizer(std::move(auth)) {}
+  const std::shared_ptr<const Authorizer> authorizer;
   grpc::Status Status(grpc::ServerContext* context, const clobmaker::user::v1::StatusRequest*,
                       clobmaker::common::v1::ServiceStatus* response) override {
-    if (grpc::Status auth = authorizer->Check(*context); !auth.ok()) return auth;
+    if (grpc::Status auth = Authorize(authorizer.get(), *context); !auth.ok()) return auth;
     response->set_service("test");
     response->set_ready(true);
     return grpc::Status::OK;
@@ -71,9 +73,8 @@ int HealthStatus(const std::string& address) {
 
 TEST(GrpcServer, ServesOnAFreeLoopbackPortWithHealth) {
   StatusService service;
-  auto server = GrpcServer::Start({.listen = "127.0.0.1:0"}, {&service});
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0", .authorizer = service.authorizer}, {&service});
   ASSERT_TRUE(server.ok()) << server.status();
-  service.authorizer = &(*server)->authorizer();
   EXPECT_GT((*server)->port(), 0);
   clobmaker::common::v1::ServiceStatus status;
   ASSERT_TRUE(CallStatus((*server)->address(), "", &status).ok());
@@ -87,7 +88,7 @@ TEST(GrpcServer, ServesOnAFreeLoopbackPortWithHealth) {
 // stub and a completion queue (no generated reflection code is shipped).
 TEST(GrpcServer, ReflectionListsTheServices) {
   StatusService service;
-  auto server = GrpcServer::Start({.listen = "127.0.0.1:0"}, {&service});
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0", .authorizer = service.authorizer}, {&service});
   ASSERT_TRUE(server.ok());
   auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
@@ -131,18 +132,18 @@ TEST(GrpcServer, ReflectionListsTheServices) {
 
 TEST(GrpcServer, RefusesNonLoopbackWithoutTokenOrMtls) {
   StatusService service;
-  auto server = GrpcServer::Start({.listen = "0.0.0.0:0"}, {&service});
+  auto server = GrpcServer::Start({.listen = "0.0.0.0:0", .authorizer = service.authorizer}, {&service});
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
-  auto with_token = GrpcServer::Start({.listen = "0.0.0.0:0", .token = "s3cret"}, {&service});
+  StatusService tokened(Authorizer::Token("s3cret"));
+  auto with_token = GrpcServer::Start({.listen = "0.0.0.0:0", .authorizer = tokened.authorizer}, {&tokened});
   EXPECT_TRUE(with_token.ok()) << with_token.status();
 }
 
 TEST(GrpcServer, TokenIsRequiredWhenConfigured) {
-  StatusService service;
-  auto server = GrpcServer::Start({.listen = "127.0.0.1:0", .token = "s3cret"}, {&service});
+  StatusService service(Authorizer::Token("s3cret"));
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0", .authorizer = service.authorizer}, {&service});
   ASSERT_TRUE(server.ok());
-  service.authorizer = &(*server)->authorizer();
   clobmaker::common::v1::ServiceStatus status;
   EXPECT_EQ(CallStatus((*server)->address(), "", &status).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(CallStatus((*server)->address(), "wrong!", &status).error_code(), grpc::StatusCode::UNAUTHENTICATED);

@@ -224,10 +224,6 @@ absl::Status Connection::Flush(Nanos timeout) {
 
 bool Connection::IsConnected() const { return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED; }
 
-absl::Status NatsPublisher::Publish(std::string_view subject, std::string_view data, std::string_view /*msg_id*/) {
-  return connection_.Publish(subject, data);
-}
-
 // ---------------------------------------------------------------------------------------------
 // JetStream
 
@@ -493,11 +489,6 @@ absl::StatusOr<uint64_t> KeyValue::Update(std::string_view key, std::string_view
 
 absl::Status KeyValue::Delete(std::string_view key) {
   return FromNats(kvStore_Delete(kv_, Str(key).c_str()), fmt::format("kv delete {}", key));
-}
-
-absl::Status JetStreamPublisher::Publish(std::string_view subject, std::string_view data, std::string_view msg_id) {
-  auto ack = js_.Publish(subject, data, msg_id);
-  return ack.ok() ? absl::OkStatus() : ack.status();
 }
 
 }  // namespace clobmaker::nats

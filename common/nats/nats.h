@@ -27,7 +27,6 @@
 
 #include "common/core/clock.h"
 #include "common/core/executor.h"
-#include "common/nats/publisher.h"
 
 // Opaque C types.
 struct __natsConnection;
@@ -110,16 +109,6 @@ class Subscription {
   Subscription(__natsSubscription* sub, std::shared_ptr<State> state) : sub_(sub), state_(std::move(state)) {}
   __natsSubscription* sub_;
   std::shared_ptr<State> state_;
-};
-
-// Publishes on core NATS (at most once, latest-wins data). Ignores msg_id.
-class NatsPublisher final : public Publisher {
- public:
-  explicit NatsPublisher(Connection& connection) : connection_(connection) {}
-  absl::Status Publish(std::string_view subject, std::string_view data, std::string_view msg_id = {}) override;
-
- private:
-  Connection& connection_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -258,16 +247,6 @@ class JetStream {
  private:
   explicit JetStream(__jsCtx* js) : js_(js) {}
   __jsCtx* js_;
-};
-
-// Publishes through JetStream with Nats-Msg-Id = msg_id (events that must not be lost).
-class JetStreamPublisher final : public Publisher {
- public:
-  explicit JetStreamPublisher(JetStream& js) : js_(js) {}
-  absl::Status Publish(std::string_view subject, std::string_view data, std::string_view msg_id = {}) override;
-
- private:
-  JetStream& js_;
 };
 
 }  // namespace clobmaker::nats

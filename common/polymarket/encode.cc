@@ -1,12 +1,13 @@
 #include "common/polymarket/encode.h"
 
+#include <cryptopp/sha.h>
 #include <fmt/core.h>
-#include <openssl/sha.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <array>
 
 #include "common/core/hex.h"
 
@@ -210,10 +211,11 @@ std::string Write(F&& body) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+// Crypto++, not OpenSSL: the simulator's exchange core hashes books and must not link OpenSSL.
 std::string Sha1Hex(std::string_view data) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return HexEncode(std::span<const uint8_t>(digest, SHA_DIGEST_LENGTH), false);
+  std::array<uint8_t, CryptoPP::SHA1::DIGESTSIZE> digest{};
+  CryptoPP::SHA1().CalculateDigest(digest.data(), reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  return HexEncode(std::span<const uint8_t>(digest), false);
 }
 
 }  // namespace

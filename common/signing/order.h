@@ -7,8 +7,8 @@
 //
 //   auto amounts = LimitOrderAmounts(Side::kBuy, price, size, tick);   // integer arithmetic
 //   UnsignedOrder order{...};
-//   auto signed_order = SignOrder(order, domain, key);                  // id + signature
-//   std::string body = PostOrderBody(*signed_order, api_key, OrderType::kGtc, /*post_only=*/true);
+//   auto signed_order = SignOrder(order, HashDomain(domain), key);      // id + signature
+//   std::string body = PostOrderJson(*signed_order, api_key, OrderType::kGtc, /*post_only=*/true);
 #pragma once
 
 #include <absl/status/statusor.h>

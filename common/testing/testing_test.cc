@@ -4,7 +4,6 @@
 #include <thread>
 
 #include "common/testing/eventually.h"
-#include "common/testing/fakes.h"
 #include "common/testing/nats_server.h"
 
 namespace clobmaker::testing {
@@ -41,17 +40,6 @@ TEST(Eventually, ReturnsTrueOnceConditionHoldsAndFalseAtTheBound) {
   EXPECT_TRUE(Eventually([&] { return flag.load(); }));
   setter.join();
   EXPECT_FALSE(Eventually([] { return false; }, std::chrono::milliseconds(20)));
-}
-
-TEST(FakePublisher, RecordsAndFailsOnDemand) {
-  FakePublisher publisher;
-  EXPECT_TRUE(publisher.Publish("cm.a.1", "x", "id1").ok());
-  publisher.FailNext(1);
-  EXPECT_FALSE(publisher.Publish("cm.a.2", "y").ok());
-  EXPECT_TRUE(publisher.Publish("cm.b.1", "z").ok());
-  ASSERT_EQ(publisher.published().size(), 2u);
-  EXPECT_EQ(publisher.On("cm.a.").size(), 1u);
-  EXPECT_EQ(publisher.published()[0].msg_id, "id1");
 }
 
 }  // namespace

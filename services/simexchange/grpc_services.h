@@ -10,7 +10,9 @@ namespace clobmaker::simexchange {
 
 class ControlService final : public clobmaker::sim::v1::SimControl::Service {
  public:
-  ControlService(SimServer& server, const grpcserver::AdminAuthorizer* auth) : server_(server), auth_(auth) {}
+  // `auth` is asked first by every method (null: every call is refused).
+  ControlService(SimServer& server, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : server_(server), auth_(std::move(auth)) {}
   grpc::Status SetFaults(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetFaultsRequest* req,
                          clobmaker::sim::v1::SetFaultsResponse* res) override;
   grpc::Status Burst(grpc::ServerContext* ctx, const clobmaker::sim::v1::BurstRequest* req,
@@ -37,18 +39,17 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                           clobmaker::sim::v1::PlaceOrderResponse* res) override;
   grpc::Status CancelPlacedOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::CancelPlacedOrdersRequest* req,
                                   clobmaker::sim::v1::CancelPlacedOrdersResponse* res) override;
-  void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
 
  private:
-  grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }
+  grpc::Status Check(grpc::ServerContext* ctx) const { return grpcserver::Authorize(auth_.get(), *ctx); }
   SimServer& server_;
-  const grpcserver::AdminAuthorizer* auth_;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;
 };
 
 class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
  public:
-  TruthService(SimServer& server, const grpcserver::AdminAuthorizer* auth = nullptr) : server_(server), auth_(auth) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
+  TruthService(SimServer& server, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : server_(server), auth_(std::move(auth)) {}
   grpc::Status OpenOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::OpenOrdersRequest* req,
                           clobmaker::sim::v1::OpenOrdersResponse* res) override;
   grpc::Status Balances(grpc::ServerContext* ctx, const clobmaker::sim::v1::BalancesRequest* req,
@@ -63,9 +64,9 @@ class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
                         clobmaker::sim::v1::RefusalsResponse* res) override;
 
  private:
-  grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }
+  grpc::Status Check(grpc::ServerContext* ctx) const { return grpcserver::Authorize(auth_.get(), *ctx); }
   SimServer& server_;
-  const grpcserver::AdminAuthorizer* auth_;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;
 };
 
 }  // namespace clobmaker::simexchange

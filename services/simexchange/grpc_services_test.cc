@@ -15,13 +15,13 @@ class GrpcServicesTest : public ::testing::Test {
     auto sim = SimServer::Start({.seed = 9, .flow = false});
     ASSERT_TRUE(sim.ok());
     sim_ = std::move(*sim);
-    control_ = std::make_unique<ControlService>(*sim_, nullptr);
-    truth_ = std::make_unique<TruthService>(*sim_);
-    auto server = grpcserver::GrpcServer::Start({.listen = "127.0.0.1:0"}, {control_.get(), truth_.get()});
+    const auto authorizer = grpcserver::Authorizer::Token("");
+    control_ = std::make_unique<ControlService>(*sim_, authorizer);
+    truth_ = std::make_unique<TruthService>(*sim_, authorizer);
+    auto server = grpcserver::GrpcServer::Start({.listen = "127.0.0.1:0", .authorizer = authorizer},
+                                                {control_.get(), truth_.get()});
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
-    control_->set_authorizer(&server_->authorizer());
-    truth_->set_authorizer(&server_->authorizer());
     auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     control_stub_ = pb::SimControl::NewStub(channel);
     truth_stub_ = pb::SimTruth::NewStub(channel);

@@ -132,15 +132,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "simexchange: %s\n", std::string(token.status().message()).c_str());
     return 2;
   }
-  simexchange::ControlService control(**server, nullptr);
-  simexchange::TruthService truth(**server);
-  auto grpc = grpcserver::GrpcServer::Start({.listen = grpc_listen, .token = *token}, {&control, &truth});
+  const auto authorizer = grpcserver::Authorizer::Token(*token);  // in place before the server serves
+  simexchange::ControlService control(**server, authorizer);
+  simexchange::TruthService truth(**server, authorizer);
+  auto grpc = grpcserver::GrpcServer::Start({.listen = grpc_listen, .authorizer = authorizer}, {&control, &truth});
   if (!grpc.ok()) {
     std::fprintf(stderr, "simexchange: %s\n", std::string(grpc.status().message()).c_str());
     return 1;
   }
-  control.set_authorizer(&(*grpc)->authorizer());
-  truth.set_authorizer(&(*grpc)->authorizer());
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::printf(

@@ -165,7 +165,15 @@ struct ExecutionService::Impl {
 
   // --- the loop side ---------------------------------------------------------------------------
 
+  uint64_t logged_chain_breaks = 0;  // loop
+
   void Drain() {
+    // The heartbeat chain's break, logged with its reason once per break (the core counts it).
+    if (const uint64_t breaks = core->counters().heartbeat_chain_breaks; breaks != logged_chain_breaks) {
+      logged_chain_breaks = breaks;
+      spdlog::warn("execution: heartbeat chain broken: {}; cancelling every order and resyncing",
+                   core->heartbeat_break_reason());
+    }
     for (int round = 0; round < 64; ++round) {
       for (Action& a : core->TakeActions()) Dispatch(std::move(a));
       std::vector<OrderEvent> events = core->TakeEvents();
@@ -515,8 +523,8 @@ struct ExecutionService::Impl {
 
 class AdminService final : public opb::ExecutionAdmin::Service {
  public:
-  explicit AdminService(ExecutionService::Impl& s) : s_(s) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+  AdminService(ExecutionService::Impl& s, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : s_(s), auth_(std::move(auth)) {}
 
   grpc::Status Status(grpc::ServerContext* ctx, const opb::StatusRequest*, opb::ExecutionStatus* out) override {
     if (auto st = Check(ctx); !st.ok()) return st;
@@ -616,9 +624,9 @@ class AdminService final : public opb::ExecutionAdmin::Service {
   }
 
  private:
-  grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }
+  grpc::Status Check(grpc::ServerContext* ctx) const { return grpcserver::Authorize(auth_.get(), *ctx); }
   ExecutionService::Impl& s_;
-  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;  // set before the server exists
 };
 
 // --- lifecycle -----------------------------------------------------------------------------------
@@ -729,14 +737,15 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
   CM_ASSIGN_OR_RETURN(tick_sub,
                       nats->Subscribe(std::string(bus::kTickWildcard), [this](nats::Message m) { OnTickMessage(m); }));
   threads.emplace_back([this] { ConsumeUser(); });
-  admin = std::make_unique<AdminService>(*this);
+  // The authorizer is in place before the server accepts a call (fail-closed without one).
+  const auto authorizer = grpcserver::Authorizer::Token(options.admin_token, !options.admin_tls_client_ca.empty());
+  admin = std::make_unique<AdminService>(*this, authorizer);
   CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start({.listen = options.admin_listen,
-                                                           .token = options.admin_token,
+                                                           .authorizer = authorizer,
                                                            .tls_cert_file = options.admin_tls_cert,
                                                            .tls_key_file = options.admin_tls_key,
                                                            .tls_client_ca_file = options.admin_tls_client_ca},
                                                           {admin.get()}));
-  admin->set_authorizer(&grpc->authorizer());
   metrics::AddServiceStatusCollector(registry, "execution", [this](common::v1::ServiceStatus* st) {
     OnLoop([&] {
       opb::ExecutionStatus full;

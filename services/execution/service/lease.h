@@ -6,6 +6,7 @@
 
 #include <absl/status/statusor.h>
 
+#include <atomic>
 #include <string>
 
 #include "common/core/clock.h"
@@ -33,8 +34,10 @@ class Lease {
   // Who holds it now, as the bucket says.
   absl::StatusOr<LeaseState> Current();
 
-  bool held() const { return held_; }
-  uint64_t revision() const { return revision_; }
+  // Read from any thread (the service loop's status, the admin API) while the renewal thread
+  // acquires, renews or releases.
+  bool held() const { return held_.load(std::memory_order_acquire); }
+  uint64_t revision() const { return revision_.load(std::memory_order_acquire); }
   const std::string& holder() const { return holder_; }
   Nanos ttl() const { return ttl_; }
 
@@ -46,8 +49,9 @@ class Lease {
   std::string holder_;
   Nanos ttl_;
   const Clock& clock_;
-  bool held_ = false;
-  uint64_t revision_ = 0;
+  // Written only by the thread that calls TryAcquire/Renew/Release.
+  std::atomic<bool> held_{false};
+  std::atomic<uint64_t> revision_{0};
 };
 
 absl::StatusOr<LeaseState> DecodeLease(std::string_view value);

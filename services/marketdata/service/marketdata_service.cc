@@ -302,8 +302,8 @@ struct MarketDataService::Impl {
 
 class AdminService final : public v1::MarketDataAdmin::Service {
  public:
-  explicit AdminService(MarketDataService::Impl& s) : s_(s) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+  AdminService(MarketDataService::Impl& s, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : s_(s), auth_(std::move(auth)) {}
 
   grpc::Status ListMarkets(grpc::ServerContext* ctx, const v1::ListMarketsRequest*,
                            v1::ListMarketsResponse* out) override {
@@ -461,11 +461,9 @@ class AdminService final : public v1::MarketDataAdmin::Service {
   }
 
  private:
-  grpc::Status Authorize(const grpc::ServerContext& ctx) const {
-    return auth_ == nullptr ? grpc::Status::OK : auth_->Check(ctx);
-  }
+  grpc::Status Authorize(const grpc::ServerContext& ctx) const { return grpcserver::Authorize(auth_.get(), ctx); }
   MarketDataService::Impl& s_;
-  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;  // set before the server exists
 };
 
 absl::Status MarketDataService::Impl::Start() {
@@ -523,10 +521,11 @@ absl::Status MarketDataService::Impl::Start() {
     ResolveConfigured();
   });
 
-  admin = std::make_unique<AdminService>(*this);
-  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
-                                {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
-  admin->set_authorizer(&grpc->authorizer());
+  // The authorizer is in place before the server accepts a call (fail-closed without one).
+  const auto authorizer = grpcserver::Authorizer::Token(options.admin_token);
+  admin = std::make_unique<AdminService>(*this, authorizer);
+  CM_ASSIGN_OR_RETURN(
+      grpc, grpcserver::GrpcServer::Start({.listen = options.admin_listen, .authorizer = authorizer}, {admin.get()}));
   metrics::AddServiceStatusCollector(registry, "marketdata",
                                      [this](common::v1::ServiceStatus* st) { admin->FillServiceStatus(st); });
   registry.AddCollector([this](metrics::Samples& s) {

@@ -1,10 +1,12 @@
 // positions' adapter to an Ethereum JSON-RPC node (the simulator's /rpc by default): balance and
 // payout reads, nonces, fees, raw transactions and receipts. Blocking calls for the service's
-// worker threads (never its loop); every failure is a status naming the method.
+// worker threads (never its loop), safe to call from several at once; every failure is a status
+// naming the method.
 #pragma once
 
 #include <absl/status/statusor.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,7 +37,8 @@ class ChainClient {
   absl::StatusOr<std::string> Post(std::string_view method, std::string body);
   absl::StatusOr<uint64_t> Nonce(const crypto::Address& address, std::string_view block_tag);
   std::unique_ptr<net::HttpClient> http_;
-  uint64_t next_id_ = 1;
+  // Request ids: positions calls from its worker, its chain worker and start-up at once.
+  std::atomic<uint64_t> next_id_{1};
 };
 
 }  // namespace clobmaker::positions

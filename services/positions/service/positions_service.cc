@@ -4,8 +4,11 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -91,6 +94,16 @@ struct PositionsService::Impl {
   std::atomic<bool> threads_stop{false};
   std::atomic<bool> seeded{false};
   std::atomic<bool> reconcile_requested{false};
+  // Admin Reconcile calls, answered by the worker (never run on a gRPC thread): two rounds
+  // 500 ms apart, since a difference becomes a discrepancy only when it persists. No value: the
+  // service stopped first.
+  struct ReconcileAsk {
+    std::promise<std::optional<uint32_t>> done;
+    std::optional<uint32_t> first;  // the first round's discrepancies
+    Nanos first_at = 0;
+  };
+  std::mutex asks_mu;
+  std::vector<std::shared_ptr<ReconcileAsk>> reconcile_asks;
   std::atomic<uint64_t> source_failures{0}, bad_messages{0}, kv_failures{0}, reconciles{0};
   std::atomic<uint64_t> chain_sent{0}, chain_reverted{0}, chain_failures{0}, reconciles_deferred{0},
       markets_resolved{0}, chain_replaced{0}, chain_never_seen{0};
@@ -244,6 +257,36 @@ struct PositionsService::Impl {
     return found;
   }
 
+  // Worker: a first round for new admin asks, the second for those whose first is 500 ms old.
+  void AnswerReconcileAsks() {
+    std::vector<std::shared_ptr<ReconcileAsk>> asks;
+    {
+      std::lock_guard lock(asks_mu);
+      asks = reconcile_asks;
+    }
+    if (asks.empty()) return;
+    if (std::any_of(asks.begin(), asks.end(), [](const auto& a) { return !a->first; })) {
+      const uint32_t found = Reconcile();
+      for (const auto& a : asks) {
+        if (!a->first) {
+          a->first = found;
+          a->first_at = Now();
+        }
+      }
+    }
+    std::vector<std::shared_ptr<ReconcileAsk>> due;
+    for (const auto& a : asks) {
+      if (Now() - a->first_at >= 500 * kNanosPerMilli) due.push_back(a);
+    }
+    if (due.empty()) return;
+    const uint32_t found = Reconcile();
+    std::lock_guard lock(asks_mu);
+    for (const auto& a : due) {
+      a->done.set_value(*a->first + found);
+      std::erase(reconcile_asks, a);
+    }
+  }
+
   // --- loop side ---
   void FillPosition(const TokenPosition& p, positions::v1::Position& out, Nanos now) {
     stamper.Stamp(out.mutable_header(), 0, now, now);
@@ -370,6 +413,7 @@ struct PositionsService::Impl {
         last_reconcile = now;
         Reconcile();
       }
+      AnswerReconcileAsks();
       OnLoop([&] {
         if (now - last_republish >= options.republish_interval) {
           last_republish = now;
@@ -379,6 +423,9 @@ struct PositionsService::Impl {
         }
       });
     }
+    std::lock_guard lock(asks_mu);
+    for (const auto& a : reconcile_asks) a->done.set_value(std::nullopt);
+    reconcile_asks.clear();
   }
 
   // --- merge and redeem (the chain worker thread) ---
@@ -706,8 +753,8 @@ struct PositionsService::Impl {
 
 class AdminService final : public v1::PositionsAdmin::Service {
  public:
-  explicit AdminService(PositionsService::Impl& s) : s_(s) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+  AdminService(PositionsService::Impl& s, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : s_(s), auth_(std::move(auth)) {}
 
   grpc::Status GetPositions(grpc::ServerContext* ctx, const v1::GetPositionsRequest* in,
                             v1::GetPositionsResponse* out) override {
@@ -757,10 +804,18 @@ class AdminService final : public v1::PositionsAdmin::Service {
   grpc::Status Reconcile(grpc::ServerContext* ctx, const v1::ReconcileRequest*, v1::ReconcileResponse* out) override {
     if (auto st = Authorize(*ctx); !st.ok()) return st;
     // Two rounds: a difference becomes a discrepancy only when it persists.
-    uint32_t found = s_.Reconcile();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    found += s_.Reconcile();
-    out->set_discrepancies(found);
+    auto ask = std::make_shared<PositionsService::Impl::ReconcileAsk>();
+    auto answer = ask->done.get_future();
+    {
+      std::lock_guard lock(s_.asks_mu);
+      s_.reconcile_asks.push_back(ask);
+    }
+    if (answer.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      return {grpc::StatusCode::DEADLINE_EXCEEDED, "reconciliation did not finish within 60 s"};
+    }
+    const std::optional<uint32_t> found = answer.get();
+    if (!found) return {grpc::StatusCode::UNAVAILABLE, "positions is stopping"};
+    out->set_discrepancies(*found);
     return grpc::Status::OK;
   }
 
@@ -811,11 +866,9 @@ class AdminService final : public v1::PositionsAdmin::Service {
   }
 
  private:
-  grpc::Status Authorize(const grpc::ServerContext& ctx) const {
-    return auth_ == nullptr ? grpc::Status::OK : auth_->Check(ctx);
-  }
+  grpc::Status Authorize(const grpc::ServerContext& ctx) const { return grpcserver::Authorize(auth_.get(), ctx); }
   PositionsService::Impl& s_;
-  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;  // set before the server exists
 };
 
 absl::Status PositionsService::Impl::Start() {
@@ -858,10 +911,11 @@ absl::Status PositionsService::Impl::Start() {
   threads.emplace_back([this] { ConsumeTrades(); });
   threads.emplace_back([this] { Worker(); });
   if (chain_enabled) threads.emplace_back([this] { ChainWorker(); });
-  admin = std::make_unique<AdminService>(*this);
-  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
-                                {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
-  admin->set_authorizer(&grpc->authorizer());
+  // The authorizer is in place before the server accepts a call (fail-closed without one).
+  const auto authorizer = grpcserver::Authorizer::Token(options.admin_token);
+  admin = std::make_unique<AdminService>(*this, authorizer);
+  CM_ASSIGN_OR_RETURN(
+      grpc, grpcserver::GrpcServer::Start({.listen = options.admin_listen, .authorizer = authorizer}, {admin.get()}));
   metrics::AddServiceStatusCollector(registry, "positions",
                                      [this](common::v1::ServiceStatus* st) { admin->FillServiceStatus(st); });
   if (!options.metrics_listen.empty()) {

@@ -272,8 +272,8 @@ struct StrategyService::Impl {
 
 class AdminService final : public v1::StrategyAdmin::Service {
  public:
-  explicit AdminService(StrategyService::Impl& s) : s_(s) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
+  AdminService(StrategyService::Impl& s, std::shared_ptr<const grpcserver::Authorizer> auth)
+      : s_(s), auth_(std::move(auth)) {}
 
   grpc::Status ListMarkets(grpc::ServerContext* ctx, const v1::ListMarketsRequest*,
                            v1::ListMarketsResponse* out) override {
@@ -395,11 +395,9 @@ class AdminService final : public v1::StrategyAdmin::Service {
   }
 
  private:
-  grpc::Status Authorize(const grpc::ServerContext& ctx) const {
-    return auth_ == nullptr ? grpc::Status::OK : auth_->Check(ctx);
-  }
+  grpc::Status Authorize(const grpc::ServerContext& ctx) const { return grpcserver::Authorize(auth_.get(), ctx); }
   StrategyService::Impl& s_;
-  const grpcserver::AdminAuthorizer* auth_ = nullptr;
+  const std::shared_ptr<const grpcserver::Authorizer> auth_;  // set before the server exists
 };
 
 absl::Status StrategyService::Impl::Start() {
@@ -438,10 +436,11 @@ absl::Status StrategyService::Impl::Start() {
       }
     }
   });
-  admin = std::make_unique<AdminService>(*this);
-  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
-                                {.listen = options.admin_listen, .token = options.admin_token}, {admin.get()}));
-  admin->set_authorizer(&grpc->authorizer());
+  // The authorizer is in place before the server accepts a call (fail-closed without one).
+  const auto authorizer = grpcserver::Authorizer::Token(options.admin_token);
+  admin = std::make_unique<AdminService>(*this, authorizer);
+  CM_ASSIGN_OR_RETURN(
+      grpc, grpcserver::GrpcServer::Start({.listen = options.admin_listen, .authorizer = authorizer}, {admin.get()}));
   metrics::AddServiceStatusCollector(registry, "strategy",
                                      [this](common::v1::ServiceStatus* st) { admin->FillServiceStatus(st); });
   if (!options.metrics_listen.empty()) {

@@ -1,72 +1,112 @@
 #include "services/userstream/service/user_stream_service.h"
 
 #include <fmt/format.h>
-#include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <future>
-#include <thread>
+#include <CLI/CLI.hpp>
+#include <utility>
 
-#include "clobmaker/user/v1/user.grpc.pb.h"
+#include "clobmaker/user/v1/user.pb.h"
 #include "common/bus/subjects.h"
 #include "common/clob/channels.h"
 #include "common/clob/rest_client.h"
-#include "common/core/executor.h"
 #include "common/core/status.h"
-#include "common/grpcserver/grpc_server.h"
-#include "common/metrics/metrics.h"
-#include "common/metrics/service_status.h"
-#include "common/nats/nats.h"
 #include "common/net/http.h"
-#include "common/net/io_thread.h"
+#include "common/service/counters.h"
+#include "common/service/outbox.h"
 #include "services/userstream/core/user_normalizer.h"
 
 namespace clobmaker::userstream {
+namespace {
 
-class StatusService;
+constexpr std::string_view kAdminService = "clobmaker.user.v1.UserStreamAdmin";
+
+struct ShellCounters {
+  uint64_t backfill_failures = 0;
+};
+
+const service::CounterTable<NormalizerCounters>& CoreCounters() {
+  static const auto& table = *new service::CounterTable<NormalizerCounters>({
+      {"frames", &NormalizerCounters::frames},
+      {"order_events", &NormalizerCounters::order_events},
+      {"trade_events", &NormalizerCounters::trade_events},
+      {"published", &NormalizerCounters::published},
+      {"duplicates", &NormalizerCounters::duplicates},
+      {"malformed", &NormalizerCounters::malformed},
+      {"unknown_types", &NormalizerCounters::unknown_types},
+      {"missing_fields", &NormalizerCounters::missing_fields},
+      {"bad_values", &NormalizerCounters::bad_values},
+      {"not_ours", &NormalizerCounters::not_ours},
+      {"connects", &NormalizerCounters::connects},
+      {"reconnects", &NormalizerCounters::reconnects},
+      {"backfilled", &NormalizerCounters::backfilled},
+  });
+  return table;
+}
+
+const service::CounterTable<service::DurableOutbox>& OutboxCounters() {
+  static const auto& table = *new service::CounterTable<service::DurableOutbox>({
+      {"publish_failures", [](const service::DurableOutbox& o) { return static_cast<int64_t>(o.failures()); }},
+      {"publish_duplicates", [](const service::DurableOutbox& o) { return static_cast<int64_t>(o.duplicates()); }},
+      {"publish_dropped", [](const service::DurableOutbox& o) { return static_cast<int64_t>(o.dropped()); }},
+  });
+  return table;
+}
+
+const service::CounterTable<ShellCounters>& OwnCounters() {
+  static const auto& table = *new service::CounterTable<ShellCounters>({
+      {"backfill_failures", &ShellCounters::backfill_failures},
+  });
+  return table;
+}
+
+}  // namespace
+
+service::ServiceSpec UserStreamService::Spec() {
+  return {.name = "userstream",
+          .summary = "userstream: the authenticated user channel into JetStream CM_USER",
+          .key = service::KeyUse::kRequired,
+          .credentials = true,
+          .chain_id = true,
+          .admin_help = "gRPC status address"};
+}
+
+void UserStreamService::Flags::Declare(CLI::App& app) {
+  app.add_option("--ws-url", ws_url, "user channel URL (default: derived from --clob-url)");
+}
+
+absl::StatusOr<UserStreamOptions> UserStreamService::Flags::ToOptions(const service::CommonConfig& config) const {
+  UserStreamOptions options{.clob_url = config.clob_url, .ws_url = ws_url, .chain_id = config.chain_id};
+  if (options.ws_url.empty()) {
+    auto url = net::ParseUrl(config.clob_url);
+    if (!url.ok()) return absl::InvalidArgumentError("--clob-url: " + std::string(StatusText(url.status())));
+    options.ws_url = fmt::format("{}://{}:{}{}/ws/user", url->tls() ? "wss" : "ws", url->host, url->port, url->path);
+  }
+  return options;
+}
 
 struct UserStreamService::Impl {
+  service::Host& host;
   UserStreamOptions options;
-  const crypto::PrivateKey* key = nullptr;
-  const signing::ApiCredentials* credentials = nullptr;
-  const Clock& clock = SystemClock::Instance();
-  ThreadExecutor loop;
-  ThreadExecutor publisher;
-  std::unique_ptr<net::IoThread> io;
+  const crypto::PrivateKey& key;
+  const signing::ApiCredentials& credentials;
   std::unique_ptr<clob::ClobRestClient> rest;
   std::unique_ptr<clob::UserChannel> channel;
-  std::unique_ptr<nats::Connection> nats;
-  std::unique_ptr<nats::JetStream> js;
   std::unique_ptr<UserNormalizer> core;
-  std::unique_ptr<StatusService> status;
-  std::unique_ptr<grpcserver::GrpcServer> grpc;
-  metrics::Registry registry;
-  std::unique_ptr<metrics::MetricsServer> metrics_server;
-  std::atomic<uint64_t> publish_failures{0}, publish_duplicates{0}, backfill_failures{0};
-  std::atomic<bool> connected{false};
+  ShellCounters counters;
+  bool connected = false;
+  std::unique_ptr<service::DurableOutbox> outbox;  // CM_USER, in order, off the loop
 
-  Nanos Now() const { return clock.WallNanos(); }
+  Impl(service::Host& h, UserStreamOptions o, const service::Startup& startup)
+      : host(h), options(std::move(o)), key(*startup.key), credentials(*startup.credentials) {}
 
-  // Loop side: hand what the core produced to the publisher thread, in order.
+  Nanos Now() const { return host.Now(); }
+
+  // Loop: hand what the core produced to the outbox, in order.
   void Flush() {
-    std::vector<Publication> out = core->TakePublications();
-    if (out.empty()) return;
-    publisher.Post([this, out = std::move(out)] {
-      for (const Publication& p : out) {
-        // A failed publish is retried: the message id makes a retry after an unseen ack harmless.
-        for (int attempt = 0; attempt < 5; ++attempt) {
-          auto ack = js->Publish(p.subject, p.data, p.msg_id);
-          if (ack.ok()) {
-            if (ack->duplicate) publish_duplicates++;
-            break;
-          }
-          publish_failures++;
-          spdlog::warn("userstream: CM_USER publish failed ({}), retrying", StatusText(ack.status()));
-          std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
-        }
-      }
-    });
+    for (Publication& p : core->TakePublications()) {
+      outbox->Add(std::move(p.subject), std::move(p.data), std::move(p.msg_id));
+    }
   }
 
   void OnConnected(bool reconnect) {
@@ -83,7 +123,7 @@ struct UserStreamService::Impl {
     rest->GetTrades(
         query, [this, after, cursor, failures](clob::Result<polymarket::Page<polymarket::UserTradeEvent>> r) {
           if (!r.ok()) {
-            backfill_failures++;
+            counters.backfill_failures++;
             if (failures >= 10) {
               // The next (re)connect backfills again from the last trade seen.
               spdlog::error("userstream: trade backfill failed {} times ({}); giving up until the next connect",
@@ -100,146 +140,71 @@ struct UserStreamService::Impl {
         });
   }
 
-  absl::Status Setup() {
-    CM_ASSIGN_OR_RETURN(nats,
-                        nats::Connection::Connect({.url = options.nats_url, .name = "userstream", .executor = &loop}));
-    CM_ASSIGN_OR_RETURN(js, nats::JetStream::Create(*nats));
-    CM_RETURN_IF_ERROR(js->EnsureStream({.name = std::string(bus::kUserStream),
-                                         .subjects = {"cm.user.>"},
-                                         .duplicate_window = bus::kUserDuplicateWindowSeconds * kNanosPerSecond}));
-    io = std::make_unique<net::IoThread>();
-    clob::ClobClientOptions rest_options;
-    rest_options.http.base_url = options.clob_url;
-    rest_options.chain_id = options.chain_id;
-    rest_options.executor = &loop;
-    CM_ASSIGN_OR_RETURN(rest, clob::ClobRestClient::Create(*io, rest_options, key, credentials));
-    if (options.ws_url.empty()) {
-      CM_ASSIGN_OR_RETURN(net::Url url, net::ParseUrl(options.clob_url));
-      options.ws_url = fmt::format("{}://{}:{}{}/ws/user", url.tls() ? "wss" : "ws", url.host, url.port, url.path);
-    }
-    polymarket::Identity identity{.api_keys = {credentials->key()}, .addresses = {key->address().ToLower()}};
-    core = std::make_unique<UserNormalizer>(NormalizerConfig{.identity = identity});
-    return absl::OkStatus();
-  }
-
-  absl::Status Start();
-  void Shutdown() {
-    if (grpc) grpc->Shutdown();
-    metrics_server.reset();
-    std::promise<void> stopped;
-    loop.Post([&] {
-      if (channel) channel->Stop();
-      stopped.set_value();
-    });
-    stopped.get_future().wait();
-    rest.reset();
-    io.reset();
-    std::promise<void> drained;
-    loop.Post([&] { drained.set_value(); });
-    drained.get_future().wait();
-    std::promise<void> flushed;
-    publisher.Post([&] { flushed.set_value(); });
-    flushed.get_future().wait();
+  void FillStatus(common::v1::ServiceStatus* out) const {
+    out->set_ready(connected);
+    if (!connected) out->set_not_ready_reason("user channel not connected");
+    CoreCounters().Export(core->counters(), *out->mutable_counters());
+    OwnCounters().Export(counters, *out->mutable_counters());
+    OutboxCounters().Export(*outbox, *out->mutable_counters());
   }
 };
-
-class StatusService final : public user::v1::UserStreamAdmin::Service {
- public:
-  explicit StatusService(UserStreamService::Impl& s) : s_(s) {}
-  void set_authorizer(const grpcserver::AdminAuthorizer* a) { auth_ = a; }
-  grpc::Status Status(grpc::ServerContext* ctx, const user::v1::StatusRequest*,
-                      common::v1::ServiceStatus* out) override {
-    if (auth_ != nullptr) {
-      if (auto st = auth_->Check(*ctx); !st.ok()) return st;
-    }
-    FillServiceStatus(out);
-    return grpc::Status::OK;
-  }
-
-  // Also read by the metrics endpoint.
-  void FillServiceStatus(common::v1::ServiceStatus* out) {
-    std::promise<void> done;
-    s_.loop.Post([&] {
-      const NormalizerCounters& c = s_.core->counters();
-      out->set_service("userstream");
-      out->set_ready(s_.connected.load());
-      if (!s_.connected) out->set_not_ready_reason("user channel not connected");
-      auto& m = *out->mutable_counters();
-      m["frames"] = static_cast<int64_t>(c.frames);
-      m["order_events"] = static_cast<int64_t>(c.order_events);
-      m["trade_events"] = static_cast<int64_t>(c.trade_events);
-      m["published"] = static_cast<int64_t>(c.published);
-      m["duplicates"] = static_cast<int64_t>(c.duplicates);
-      m["malformed"] = static_cast<int64_t>(c.malformed);
-      m["unknown_types"] = static_cast<int64_t>(c.unknown_types);
-      m["missing_fields"] = static_cast<int64_t>(c.missing_fields);
-      m["bad_values"] = static_cast<int64_t>(c.bad_values);
-      m["not_ours"] = static_cast<int64_t>(c.not_ours);
-      m["connects"] = static_cast<int64_t>(c.connects);
-      m["reconnects"] = static_cast<int64_t>(c.reconnects);
-      m["backfilled"] = static_cast<int64_t>(c.backfilled);
-      m["backfill_failures"] = static_cast<int64_t>(s_.backfill_failures.load());
-      m["publish_failures"] = static_cast<int64_t>(s_.publish_failures.load());
-      m["publish_duplicates"] = static_cast<int64_t>(s_.publish_duplicates.load());
-      done.set_value();
-    });
-    done.get_future().wait();
-  }
-
- private:
-  UserStreamService::Impl& s_;
-  const grpcserver::AdminAuthorizer* auth_ = nullptr;
-};
-
-absl::Status UserStreamService::Impl::Start() {
-  clob::UserChannelOptions ch;
-  ch.url = options.ws_url;
-  ch.credentials = {
-      .api_key = credentials->key(), .secret = credentials->secret(), .passphrase = credentials->passphrase()};
-  ch.executor = &loop;
-  ch.on_message = [this](std::string message) {
-    core->OnFrame(message, Now());
-    Flush();
-  };
-  ch.on_connected = [this](bool reconnect) { OnConnected(reconnect); };
-  ch.on_disconnected = [this](std::string reason) {
-    connected = false;
-    spdlog::warn("userstream: user channel lost: {}", reason);
-  };
-  std::promise<absl::StatusOr<std::unique_ptr<clob::UserChannel>>> made;
-  loop.Post([&] { made.set_value(clob::UserChannel::Create(*io, ch)); });
-  CM_ASSIGN_OR_RETURN(channel, made.get_future().get());
-  status = std::make_unique<StatusService>(*this);
-  CM_ASSIGN_OR_RETURN(grpc, grpcserver::GrpcServer::Start(
-                                {.listen = options.admin_listen, .token = options.admin_token}, {status.get()}));
-  status->set_authorizer(&grpc->authorizer());
-  metrics::AddServiceStatusCollector(registry, "userstream",
-                                     [this](common::v1::ServiceStatus* st) { status->FillServiceStatus(st); });
-  if (!options.metrics_listen.empty()) {
-    CM_ASSIGN_OR_RETURN(metrics_server, metrics::MetricsServer::Start(*io, options.metrics_listen, registry));
-    spdlog::info("userstream: metrics on http://{}/metrics", metrics_server->address());
-  }
-  spdlog::info("userstream: admin API on {}; user channel {}", grpc->address(), options.ws_url);
-  return absl::OkStatus();
-}
 
 UserStreamService::UserStreamService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-UserStreamService::~UserStreamService() { impl_->Shutdown(); }
+UserStreamService::~UserStreamService() = default;
 
-absl::StatusOr<std::unique_ptr<UserStreamService>> UserStreamService::Create(
-    const UserStreamOptions& options, const crypto::PrivateKey& key, const signing::ApiCredentials& credentials) {
-  auto impl = std::make_unique<Impl>();
-  impl->options = options;
-  impl->key = &key;
-  impl->credentials = &credentials;
-  CM_RETURN_IF_ERROR(impl->Setup());
-  return std::unique_ptr<UserStreamService>(new UserStreamService(std::move(impl)));
+absl::StatusOr<std::unique_ptr<UserStreamService>> UserStreamService::Create(service::Host& host,
+                                                                             const Options& options,
+                                                                             const service::Startup& startup) {
+  if (startup.key == nullptr || startup.credentials == nullptr) {
+    return absl::FailedPreconditionError("userstream needs the wallet key and API credentials");
+  }
+  return std::unique_ptr<UserStreamService>(new UserStreamService(std::make_unique<Impl>(host, options, startup)));
 }
 
-absl::Status UserStreamService::Run(const std::atomic<bool>& stop) {
-  CM_RETURN_IF_ERROR(impl_->Start());
-  while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  return absl::OkStatus();
+absl::Status UserStreamService::Start() {
+  Impl& s = *impl_;
+  service::Host& host = s.host;
+  if (host.io() == nullptr) return absl::FailedPreconditionError("userstream needs the host's IO thread");
+  CM_RETURN_IF_ERROR(host.ConnectBus("userstream"));
+  CM_RETURN_IF_ERROR(host.bus().EnsureStream({.name = std::string(bus::kUserStream),
+                                              .subjects = {"cm.user.>"},
+                                              .duplicate_window = bus::kUserDuplicateWindowSeconds * kNanosPerSecond}));
+  clob::ClobClientOptions rest_options;
+  rest_options.http.base_url = s.options.clob_url;
+  rest_options.chain_id = s.options.chain_id;
+  rest_options.executor = &host.loop();
+  CM_ASSIGN_OR_RETURN(s.rest, clob::ClobRestClient::Create(*host.io(), rest_options, &s.key, &s.credentials));
+  polymarket::Identity identity{.api_keys = {s.credentials.key()}, .addresses = {s.key.address().ToLower()}};
+  s.core = std::make_unique<UserNormalizer>(NormalizerConfig{.identity = identity});
+  s.outbox = std::make_unique<service::DurableOutbox>(host, host.Worker("publisher"),
+                                                      service::DurableOutbox::Options{.name = "userstream: CM_USER"});
+
+  clob::UserChannelOptions ch;
+  ch.url = s.options.ws_url;
+  ch.credentials = {
+      .api_key = s.credentials.key(), .secret = s.credentials.secret(), .passphrase = s.credentials.passphrase()};
+  ch.executor = &host.loop();
+  ch.on_message = [&s](std::string message) {
+    s.core->OnFrame(message, s.Now());
+    s.Flush();
+  };
+  ch.on_connected = [&s](bool reconnect) { s.OnConnected(reconnect); };
+  ch.on_disconnected = [&s](std::string reason) {
+    s.connected = false;
+    spdlog::warn("userstream: user channel lost: {}", reason);
+  };
+  CM_ASSIGN_OR_RETURN(s.channel, clob::UserChannel::Create(*host.io(), ch));
+
+  host.SetStatus([&s](common::v1::ServiceStatus* out) { s.FillStatus(out); });
+  host.RouteStatus<user::v1::StatusRequest>(kAdminService);
+  return host.ServeAdmin("; user channel " + s.options.ws_url);
+}
+
+void UserStreamService::Stop(std::function<void()> done) {
+  Impl& s = *impl_;
+  if (s.channel) s.channel->Stop();
+  // Everything the channel delivered is published before the process ends (bounded).
+  s.outbox->Drain(10 * kNanosPerSecond, std::move(done));
 }
 
 }  // namespace clobmaker::userstream

@@ -1,39 +1,45 @@
 // userstream's shell: the authenticated user channel in, JetStream CM_USER out (through the
 // UserNormalizer core), a trade backfill through GET /data/trades on every (re)connect, and the
-// gRPC status API. One loop owns the core; JetStream publishing (it blocks on acks) has its own
-// thread, in order.
+// gRPC status API, as a service on the shared host (common/service). The loop owns the core;
+// JetStream publishing (it blocks on acks) runs on the host's "publisher" worker, in order.
 #pragma once
 
 #include <absl/status/statusor.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
-#include "common/crypto/crypto.h"
-#include "common/signing/auth.h"
+#include "common/service/service_main.h"
 
 namespace clobmaker::userstream {
 
 struct UserStreamOptions {
-  std::string nats_url = "nats://127.0.0.1:4222";
   std::string clob_url = "http://127.0.0.1:8080";
   std::string ws_url;  // default: the CLOB URL's host with ws:// and /ws/user
-  std::string admin_listen = "127.0.0.1:0";
-  std::string admin_token;
-  std::string metrics_listen;  // Prometheus /metrics; empty: off
   uint64_t chain_id = 137;
 };
 
-class UserStreamService {
+class UserStreamService final : public service::HostedService {
  public:
-  // `key` and `credentials` are borrowed and must outlive the service.
-  static absl::StatusOr<std::unique_ptr<UserStreamService>> Create(const UserStreamOptions& options,
-                                                                   const crypto::PrivateKey& key,
-                                                                   const signing::ApiCredentials& credentials);
-  ~UserStreamService();
-  // Serves until `stop` is set.
-  absl::Status Run(const std::atomic<bool>& stop);
+  using Options = UserStreamOptions;
+  static service::ServiceSpec Spec();
+  struct Flags {
+    std::string ws_url;
+    void Declare(CLI::App& app);
+    absl::StatusOr<Options> ToOptions(const service::CommonConfig& config) const;
+  };
+  // The longest it waits before the user channel is connected (docs/operations.md): the API key
+  // (5 s per request), NATS, the websocket connect and handshake.
+  static Nanos StartupBound(const Options&) { return 20 * kNanosPerSecond; }
+  // `startup`'s key and credentials must outlive the service.
+  static absl::StatusOr<std::unique_ptr<UserStreamService>> Create(service::Host& host, const Options& options,
+                                                                   const service::Startup& startup);
+  ~UserStreamService() override;
+
+  absl::Status Start() override;
+  // Stops the user channel and returns once everything it produced is published.
+  void Stop(std::function<void()> done) override;
+
   struct Impl;
 
  private:
