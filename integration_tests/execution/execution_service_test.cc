@@ -8,6 +8,7 @@
 #include "clobmaker/user/v1/user.pb.h"
 #include "common/testing/eventually.h"
 #include "integration_tests/support/stack_fixture.h"
+#include "services/strategy/core/reward_engine.h"
 
 namespace clobmaker {
 namespace {
@@ -210,6 +211,91 @@ TEST_F(ExecutionProcessTest, QuotesKillsFailsOverAndCancelsOnShutdown) {
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0) << second->log();
   EXPECT_TRUE(OpenAtExchange().empty());
+}
+
+// Issue 17 item 4: no phantom live orders after a crash. A kill -9 leaves our quotes open; the
+// next execution does not know them, closes them with its start-up cancel-all and reports each
+// CANCELED on CM_ORDERS, so strategy's reward engine, fed CM_ORDERS from the start, stops counting
+// them as live. Judged against the exchange's truth: the engine's live set is what is open there.
+TEST_F(ExecutionProcessTest, OrdersACrashLeftAreReportedCanceledAndTheRewardEngineDropsThem) {
+  auto first = StartExecution("first");
+  auto admin = Admin(*first);
+  ASSERT_NE(admin, nullptr);
+  uint64_t sequence = 1;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        PublishLadder(sequence++, 2);
+        return OpenAtExchange().size() == 4;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(250)));
+
+  auto js = nats::JetStream::Create(*conn_);
+  ASSERT_TRUE(js.ok());
+  auto consumer = (*js)->Consumer(bus::kOrdersStream, "rewards", {});
+  ASSERT_TRUE(consumer.ok());
+  strategy::RewardEngine rewards;
+  const auto drain = [&] {
+    auto batch = (*consumer)->Fetch(100, 200'000'000);
+    if (!batch.ok()) return;
+    for (auto& m : *batch) {
+      orders::v1::OrderEvent e;
+      EXPECT_TRUE(e.ParseFromString(std::string(m.data())));
+      rewards.OnOrderEvent(e);
+      (void)m.Ack();
+    }
+  };
+  const auto live_at_exchange = [&] {
+    std::set<std::string> ids;
+    for (const auto& o : OpenAtExchange()) ids.insert(o.order_id());
+    return ids;
+  };
+  const auto live_for_rewards = [&] {
+    const auto ids = rewards.LiveOrderIds();
+    return std::set<std::string>(ids.begin(), ids.end());
+  };
+  const std::set<std::string> quoted = live_at_exchange();
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        drain();
+        return live_for_rewards() == quoted;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(50)))
+      << "the engine sees our four quotes live";
+
+  // The crash: nothing cancels, the quotes stay open at the exchange.
+  ASSERT_TRUE(first->Stop(SIGKILL, 5 * kSec).ok());
+  EXPECT_EQ(live_at_exchange(), quoted);
+  auto second = StartExecution("second");
+  auto admin2 = Admin(*second);
+  ASSERT_NE(admin2, nullptr);
+  ASSERT_TRUE(second->WaitForLine("lease of shard default taken", 30 * kSec).ok());
+  ASSERT_TRUE(testing::Eventually([&] { return Status(*admin2).service().ready(); }, std::chrono::seconds(30),
+                                  std::chrono::milliseconds(100)));
+  EXPECT_TRUE(live_at_exchange().empty()) << "the start-up cancel-all closed them";
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        drain();
+        return live_for_rewards().empty();
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(50)))
+      << "phantom live orders: " << live_for_rewards().size();
+  EXPECT_EQ(Status(*admin2).service().counters().at("startup_unknown_canceled"), 4);
+
+  // Quoting again: the engine follows the new incarnation's orders, and only those.
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        PublishLadder(sequence++, 3);
+        return OpenAtExchange().size() == 4;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(250)));
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        drain();
+        return live_for_rewards() == live_at_exchange();
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(50)));
+  auto code = second->Stop(SIGTERM, 20 * kSec);
+  ASSERT_TRUE(code.ok());
 }
 
 TEST_F(ExecutionProcessTest, RefusesAKeyFileOthersCanRead) {

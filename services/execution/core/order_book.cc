@@ -37,6 +37,11 @@ void OrderBook::Emit(Record& r, OrderState previous, bool created, std::string_v
       {.order = r.view, .previous = previous, .created = created, .cause = std::string(cause), .sequence = ++r.events});
 }
 
+void OrderBook::EmitUntracked(OrderView view, OrderState previous, std::string_view cause) {
+  events_.push_back(
+      {.order = std::move(view), .previous = previous, .created = true, .cause = std::string(cause), .sequence = 1});
+}
+
 void OrderBook::Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason) {
   Transit(r, input, now, cause, std::move(reason), /*matched_rose=*/false);
 }

@@ -65,6 +65,9 @@ class OrderBook {
   // A report of the total matched size (monotonic; an overfill is counted).
   void ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause);
   void Emit(Record& r, OrderState previous, bool created, std::string_view cause);
+  // An event for an order the cache does not hold (and will not: e.g. one a crashed incarnation
+  // left open, closed at start-up): its first and only event in this incarnation.
+  void EmitUntracked(OrderView view, OrderState previous, std::string_view cause);
 
   // The market's working set (empty if none).
   const WorkingSet& Working(const std::string& market) const;

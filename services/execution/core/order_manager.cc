@@ -87,6 +87,8 @@ std::string_view PhaseName(Phase phase) {
       return "IDLE";
     case Phase::kStarting:
       return "STARTING";
+    case Phase::kListing:
+      return "LISTING";
     case Phase::kCancelingAll:
       return "CANCELING_ALL";
     case Phase::kVerifying:
@@ -117,6 +119,8 @@ void OrderManager::Start(bool adopt, Nanos now) {
   phase_ = Phase::kStarting;
   adopt_ = adopt;
   startup_attempts_ = 0;
+  startup_list_attempts_ = 0;
+  startup_unknown_.clear();
   halt_reason_.clear();
   heartbeat_.Start(now);
   next_version_try_ = now;
@@ -125,6 +129,7 @@ void OrderManager::Start(bool adopt, Nanos now) {
 
 void OrderManager::StartupStep(Nanos now) {
   if (phase_ != Phase::kStarting || !heartbeat_.ok() || now < startup_not_before_) return;
+  if (reconciler_.in_flight()) return;  // a periodic listing from before a halt: its answer first
   if (adopt_) {
     phase_ = Phase::kAdopting;
     StartListing(now, /*startup=*/true);
@@ -133,9 +138,39 @@ void OrderManager::StartupStep(Nanos now) {
     reconciler_.Done(now);
     ladders_.MarkAllDirty();
   } else {
-    phase_ = Phase::kCancelingAll;
-    IssueCancelAll(now, /*startup=*/true);
+    // What is open before the cancel-all: orders of an earlier incarnation (a crash) that this
+    // one does not know are closed by it, and reported CANCELED once it is verified, so that
+    // consumers of CM_ORDERS drop them (no phantom live orders).
+    phase_ = Phase::kListing;
+    StartListing(now, /*startup=*/true);
   }
+}
+
+void OrderManager::NoteStartupListing(const std::map<model::OrderId, const polymarket::OpenOrder*>& open) {
+  for (const auto& [id, o] : open) {
+    if (!book_.Contains(id)) startup_unknown_.insert_or_assign(id, *o);
+  }
+}
+
+void OrderManager::ReportStartupUnknown(Nanos now) {
+  for (auto& [id, o] : startup_unknown_) {
+    if (book_.Contains(id)) continue;  // the cache learnt it meanwhile: its own events tell
+    OrderView view;
+    view.id = id;
+    view.market = o.market;
+    view.intent = {.token = o.asset_id, .side = o.side, .level = kAdoptedLevel};
+    view.price = o.price;
+    view.original = o.original_size;
+    view.matched = std::min(o.size_matched, o.original_size);
+    view.state = OrderState::kCanceled;
+    view.adopted = true;
+    view.created = now;
+    view.updated = now;
+    view.reason = "canceled at start-up: not known to this incarnation";
+    counters_.startup_unknown_canceled++;
+    book_.EmitUntracked(std::move(view), OrderState::kLive, "start-up:cancel_all");
+  }
+  startup_unknown_.clear();
 }
 
 void OrderManager::Halt(const std::string& reason, Nanos now) {
@@ -465,7 +500,18 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   reconciler_.Answered();
   if (reply.outcome != net::Outcome::kOk) {
     reconciler_.Failed(now, /*ask_again=*/!req.startup);
-    if (req.startup) {
+    if (req.startup && phase_ == Phase::kListing) {
+      // The cancel-all matters more than knowing what it closes: after the attempts, it goes
+      // ahead without (counted; those orders are not reported).
+      if (++startup_list_attempts_ >= config_.startup_attempts) {
+        counters_.startup_listing_failures++;
+        phase_ = Phase::kCancelingAll;
+        IssueCancelAll(now, /*startup=*/true);
+      } else {
+        phase_ = Phase::kStarting;  // StartupStep lists again
+        startup_not_before_ = now + config_.request_retry;
+      }
+    } else if (req.startup) {
       if (++startup_attempts_ >= config_.startup_attempts) {
         Halt(fmt::format("start-up listing of open orders failed {} times", startup_attempts_), now);
       } else {
@@ -485,6 +531,13 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
     }
     open.emplace(*id, &o);
   }
+  if (req.startup && phase_ == Phase::kListing) {
+    NoteStartupListing(open);
+    phase_ = Phase::kCancelingAll;
+    IssueCancelAll(now, /*startup=*/true);
+    Step(now);
+    return;
+  }
   if (req.startup && phase_ == Phase::kAdopting) {
     if (reply.pages > 1) {
       // A listing of more than one page is no snapshot: an order can slip between pages while
@@ -493,6 +546,7 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
       // start up the safe way, cancel-all verified by an empty listing.
       counters_.adopt_fallbacks++;
       adopt_ = false;
+      NoteStartupListing(open);  // what the cancel-all closes, as far as this listing saw
       phase_ = Phase::kCancelingAll;
       IssueCancelAll(now, /*startup=*/true);
       Step(now);
@@ -513,6 +567,7 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
           OnProvenAbsent(r, now, "start-up:absent");
         }
       }
+      ReportStartupUnknown(now);
       phase_ = Phase::kReady;
       reconciler_.Resynced();
       ladders_.MarkAllDirty();

@@ -52,8 +52,10 @@ class OrderManager {
   OrderManager& operator=(const OrderManager&) = delete;
 
   // --- lifecycle -------------------------------------------------------------------------------
-  // Starts the heartbeat chain and the version lookup, then cancel-all verified by an empty
-  // listing (or, with `adopt`, seeds the cache from the listing). Ladders are acted on once ready.
+  // Starts the heartbeat chain and the version lookup, then lists what is open, cancels all and
+  // verifies by an empty listing (or, with `adopt`, seeds the cache from the listing). Orders the
+  // first listing showed that the cache does not hold (a crashed incarnation's) are reported
+  // CANCELED once the cancel-all is verified. Ladders are acted on once ready.
   void Start(bool adopt, Nanos now);
 
   // --- inputs ----------------------------------------------------------------------------------
@@ -139,6 +141,10 @@ class OrderManager {
   void ChainBroken(const std::string& why, Nanos now);
   void OnProvenAbsent(Record& r, Nanos now, std::string_view cause);
   void AdoptOrder(const polymarket::OpenOrder& open, Nanos now);
+  // Start-up: the listed orders the cache does not hold; after the verified cancel-all, each is
+  // reported CANCELED (with market and token from the listing).
+  void NoteStartupListing(const std::map<model::OrderId, const polymarket::OpenOrder*>& open);
+  void ReportStartupUnknown(Nanos now);
   void Reconcile(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, int pages, const Request& req,
                  Nanos now);
 
@@ -156,7 +162,9 @@ class OrderManager {
   Phase phase_ = Phase::kIdle;
   bool adopt_ = false;
   int startup_attempts_ = 0;
+  int startup_list_attempts_ = 0;
   Nanos startup_not_before_ = 0;
+  std::map<model::OrderId, polymarket::OpenOrder> startup_unknown_;
   std::string kill_reason_;
   std::string halt_reason_;
   std::set<std::string> paused_;

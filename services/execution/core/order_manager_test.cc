@@ -60,7 +60,7 @@ class OrderManagerTest : public ::testing::Test {
   // Heartbeat, version, cancel-all, empty listing: READY.
   void StartReady() {
     om_->Start(false, now_);
-    for (int round = 0; round < 4 && om_->phase() != Phase::kReady; ++round) {
+    for (int round = 0; round < 6 && om_->phase() != Phase::kReady; ++round) {
       for (const Action& a : Take()) Answer(a);
     }
     ASSERT_EQ(om_->phase(), Phase::kReady);
@@ -159,6 +159,11 @@ TEST_F(OrderManagerTest, StartupCancelsAllAndVerifiesBeforeAnyPost) {
   EXPECT_EQ(Only(first, ActionKind::kHeartbeat).size(), 1u) << "the heartbeat chain starts first";
   EXPECT_TRUE(Only(first, ActionKind::kPost).empty());
   for (const Action& a : first) Answer(a);
+  auto listing = Take();
+  ASSERT_EQ(Only(listing, ActionKind::kListOpenOrders).size(), 1u) << "what is open, before the cancel-all";
+  EXPECT_TRUE(Only(listing, ActionKind::kCancelAll).empty());
+  EXPECT_EQ(om_->phase(), Phase::kListing);
+  for (const Action& a : listing) Answer(a);
   auto second = Take();
   ASSERT_EQ(Only(second, ActionKind::kCancelAll).size(), 1u);
   EXPECT_TRUE(Only(second, ActionKind::kPost).empty());
@@ -609,6 +614,106 @@ TEST_F(OrderManagerTest, AnyInputRunsADueDeadline) {
   for (const Action& a : Only(Take(), ActionKind::kCancel)) cancelled += a.order_ids.size();
   EXPECT_EQ(cancelled, 2u);
   EXPECT_EQ(om_->counters().ladders_stale, 1u);
+}
+
+// Issue 17 item 4: a crashed incarnation's orders, closed by this one's start-up cancel-all
+// without it knowing them, are reported CANCELED (market and token from the listing before the
+// cancel-all) once the cancel-all is verified, so consumers of CM_ORDERS drop them.
+TEST_F(OrderManagerTest, StartupReportsTheUnknownOrdersItsCancelAllClosed) {
+  const model::OrderId left1(std::array<uint8_t, 32>{0xa1});
+  const model::OrderId left2(std::array<uint8_t, 32>{0xa2});
+  open_ = {{.id = left1.ToString(),
+            .status = "LIVE",
+            .market = "0xmarket",
+            .asset_id = "111",
+            .side = Side::kBuy,
+            .original_size = Size::FromWhole(10),
+            .size_matched = Size::FromWhole(3),
+            .price = Price(4700)},
+           {.id = left2.ToString(),
+            .status = "LIVE",
+            .market = "0xother",
+            .asset_id = "333",
+            .side = Side::kSell,
+            .original_size = Size::FromWhole(5),
+            .price = Price(5300)}};
+  om_->Start(false, now_);
+  std::vector<OrderEvent> events;
+  bool canceled_all = false;
+  for (int round = 0; round < 6 && om_->phase() != Phase::kReady; ++round) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kCancelAll) {
+        canceled_all = true;
+        EXPECT_TRUE(events.empty()) << "nothing is reported before the cancel-all is verified";
+        open_.clear();  // the cancel-all closes them
+      }
+      Answer(a);
+    }
+    for (OrderEvent& e : om_->TakeEvents()) events.push_back(std::move(e));
+  }
+  ASSERT_TRUE(canceled_all);
+  ASSERT_EQ(om_->phase(), Phase::kReady);
+  ASSERT_EQ(events.size(), 2u);
+  std::map<model::OrderId, OrderEvent> by_id;
+  for (const OrderEvent& e : events) by_id.emplace(e.order.id, e);
+  ASSERT_TRUE(by_id.contains(left1) && by_id.contains(left2));
+  const OrderEvent& a = by_id.at(left1);
+  EXPECT_EQ(a.order.state, OrderState::kCanceled);
+  EXPECT_EQ(a.previous, OrderState::kLive);
+  EXPECT_EQ(a.order.market, "0xmarket");
+  EXPECT_EQ(a.order.intent.token, "111");
+  EXPECT_EQ(a.order.intent.side, Side::kBuy);
+  EXPECT_EQ(a.order.price, Price(4700));
+  EXPECT_EQ(a.order.matched, Size::FromWhole(3));
+  EXPECT_EQ(a.cause, "start-up:cancel_all");
+  EXPECT_EQ(a.sequence, 1u);
+  EXPECT_EQ(by_id.at(left2).order.market, "0xother");
+  EXPECT_EQ(by_id.at(left2).order.intent.token, "333");
+  EXPECT_EQ(om_->counters().startup_unknown_canceled, 2u);
+  EXPECT_TRUE(om_->Orders().empty()) << "reported, not taken into the cache";
+  // Nothing more about them later.
+  now_ += 60 * kSec;
+  om_->ReconcileNow(now_);
+  for (const Action& act : Take()) Answer(act);
+  EXPECT_TRUE(om_->TakeEvents().empty());
+}
+
+// Not verified (still open after the cancel-all), nothing is reported; a failed start-up listing
+// does not hold the cancel-all back for good.
+TEST_F(OrderManagerTest, StartupReportsNothingUnverifiedAndCancelsAllWithoutAListing) {
+  const model::OrderId stuck(std::array<uint8_t, 32>{0xb1});
+  open_ = {{.id = stuck.ToString(), .status = "LIVE", .market = "0xmarket", .asset_id = "111"}};
+  om_->Start(false, now_);
+  for (int i = 0; i < 40 && om_->phase() != Phase::kHalted; ++i) {
+    for (const Action& a : Take()) Answer(a);  // the cancel-all never closes it
+    EXPECT_TRUE(om_->TakeEvents().empty());
+    now_ += 2 * kSec;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kHalted);
+
+  Rebuild(Config());
+  open_.clear();
+  om_->Start(false, now_);
+  int listings_failed = 0;
+  bool canceled_all = false;
+  for (int i = 0; i < 40 && om_->phase() != Phase::kReady; ++i) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kListOpenOrders && !canceled_all) {
+        listings_failed++;
+        om_->OnListReply(a.request_id, {.outcome = net::Outcome::kAmbiguous}, now_);
+        continue;
+      }
+      canceled_all |= a.kind == ActionKind::kCancelAll;
+      Answer(a);
+    }
+    now_ += 2 * kSec;
+    om_->OnTimer(now_);
+  }
+  EXPECT_TRUE(canceled_all);
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  EXPECT_EQ(listings_failed, Config().startup_attempts);
+  EXPECT_EQ(om_->counters().startup_listing_failures, 1u);
 }
 
 TEST_F(OrderManagerTest, ReconcileCancelsOrphansAndBuriesAbsentOrders) {

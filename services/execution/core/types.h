@@ -147,7 +147,10 @@ struct OrderEvent {
 // JetStream's duplicate window drops only true re-publications of the same event.
 std::string OrdersMsgId(const OrderEvent& event, uint64_t incarnation);
 
-enum class Phase : uint8_t { kIdle, kStarting, kCancelingAll, kVerifying, kAdopting, kReady, kHalted };
+// Start-up without adopt: STARTING (heartbeat) -> LISTING (what is open before the cancel-all,
+// so orders this incarnation does not know can be reported dead after it) -> CANCELING_ALL ->
+// VERIFYING (an empty listing) -> READY.
+enum class Phase : uint8_t { kIdle, kStarting, kListing, kCancelingAll, kVerifying, kAdopting, kReady, kHalted };
 std::string_view PhaseName(Phase phase);
 
 struct OrderManagerConfig {
@@ -188,6 +191,10 @@ struct Counters {
   uint64_t queries = 0, listings = 0, reconciles = 0;
   uint64_t illegal_transitions = 0, overfills = 0, unknown_order_events = 0, malformed_events = 0;
   uint64_t orphans_canceled = 0, terminal_seen_open = 0, proven_absent = 0, adopt_fallbacks = 0;
+  // Orders open before the start-up cancel-all that this incarnation did not know, reported
+  // CANCELED once it was verified; start-up listings that failed every attempt (cancel-all went
+  // ahead without knowing what it would close: those orders are not reported).
+  uint64_t startup_unknown_canceled = 0, startup_listing_failures = 0;
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;

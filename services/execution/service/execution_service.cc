@@ -339,6 +339,8 @@ struct ExecutionService::Impl {
     m["illegal_transitions"] = static_cast<int64_t>(k.illegal_transitions);
     m["orphans_canceled"] = static_cast<int64_t>(k.orphans_canceled);
     m["terminal_seen_open"] = static_cast<int64_t>(k.terminal_seen_open);
+    m["startup_unknown_canceled"] = static_cast<int64_t>(k.startup_unknown_canceled);
+    m["startup_listing_failures"] = static_cast<int64_t>(k.startup_listing_failures);
     m["proven_absent"] = static_cast<int64_t>(k.proven_absent);
     m["heartbeats_ok"] = static_cast<int64_t>(k.heartbeats_ok);
     m["heartbeat_failures"] = static_cast<int64_t>(k.heartbeat_failures);
