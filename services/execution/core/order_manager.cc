@@ -73,6 +73,10 @@ std::string_view ActionKindName(ActionKind kind) {
       return "heartbeat";
     case ActionKind::kGetVersion:
       return "get_version";
+    case ActionKind::kGetRateTier:
+      return "get_rate_tier";
+    case ActionKind::kQueryTrades:
+      return "query_trades";
   }
   return "?";
 }
@@ -98,11 +102,96 @@ std::string_view PhaseName(Phase phase) {
 }
 
 OrderManager::OrderManager(OrderManagerConfig config, OrderFactory* factory)
-    : config_(config),
-      factory_(factory),
-      post_budget_(config.post_budget),
-      cancel_budget_(config.cancel_budget),
-      query_budget_(config.query_budget) {}
+    : config_(config), factory_(factory), query_budget_(config.query_budget) {
+  ApplyTier(config_.rate_tier, /*confirmed=*/false, 0);
+}
+
+// --- rate limits ---------------------------------------------------------------------------------
+
+void OrderManager::ApplyTier(polymarket::RateTier tier, bool confirmed, Nanos now) {
+  rate_tier_ = tier;
+  rate_tier_confirmed_ = rate_tier_confirmed_ || confirmed;
+  const polymarket::TierLimits& l = polymarket::LimitsOf(tier);
+  const double share = std::clamp(config_.rate_share, 0.01, 1.0);
+  RateBudgetConfig post{.capacity = std::floor(l.order_burst * share), .refill_per_second = l.order_rate * share};
+  RateBudgetConfig cancel{.capacity = std::floor(l.cancel_burst * share), .refill_per_second = l.cancel_rate * share};
+  // An operator's cap may make them smaller, never larger than the tier's.
+  if (!config_.rate_limits) {
+    // No limiter in front of us: the buckets as configured (unbounded when not).
+    post = config_.post_budget.value_or(RateBudgetConfig{.capacity = 1e12, .refill_per_second = 1e12});
+    cancel = config_.cancel_budget.value_or(RateBudgetConfig{.capacity = 1e12, .refill_per_second = 1e12});
+  } else if (config_.post_budget) {
+    post.capacity = std::min(post.capacity, config_.post_budget->capacity);
+    post.refill_per_second = std::min(post.refill_per_second, config_.post_budget->refill_per_second);
+  }
+  if (config_.rate_limits && config_.cancel_budget) {
+    cancel.capacity = std::min(cancel.capacity, config_.cancel_budget->capacity);
+    cancel.refill_per_second = std::min(cancel.refill_per_second, config_.cancel_budget->refill_per_second);
+  }
+  if (now == 0) {
+    post_budget_ = RateBudget(post);
+    cancel_budget_ = RateBudget(cancel);
+  } else {
+    post_budget_.Resize(post.capacity, post.refill_per_second, now);
+    cancel_budget_.Resize(cancel.capacity, cancel.refill_per_second, now);
+  }
+}
+
+const RateBudgetConfig& OrderManager::budget_config(ActionKind kind) const {
+  switch (kind) {
+    case ActionKind::kPost:
+      return post_budget_.config();
+    case ActionKind::kQueryOrder:
+    case ActionKind::kListOpenOrders:
+    case ActionKind::kQueryTrades:
+      return query_budget_.config();
+    default:
+      return cancel_budget_.config();
+  }
+}
+
+void OrderManager::SyncBucket(ActionKind kind, const polymarket::RateLimitHeaders& h, Nanos now) {
+  if (!config_.rate_limits || (kind != ActionKind::kPost && !UsesCancelBucket(kind))) return;
+  if (h.garbled) counters_.rate_headers_garbled++;  // the tier's own figures stand
+  if (!h.present) {
+    counters_.rate_headers_missing++;
+    return;
+  }
+  if (h.warning) counters_.rate_warnings++;
+  if (h.tier && (*h.tier != rate_tier_ || !rate_tier_confirmed_)) ApplyTier(*h.tier, true, now);
+  if (h.remaining) {
+    counters_.rate_resyncs++;
+    RateBudget& b = kind == ActionKind::kPost ? post_budget_ : cancel_budget_;
+    b.Sync(*h.remaining, static_cast<double>(inflight_cost_[kind == ActionKind::kPost ? 0 : 1]), now);
+  }
+}
+
+void OrderManager::CountThrottled(ActionKind kind) {
+  counters_.throttled++;
+  counters_.throttled_by_endpoint[std::string(ActionKindName(kind))]++;
+}
+
+int64_t OrderManager::OpenOrderCount() const {
+  int64_t n = 0;
+  for (const auto& [id, market] : markets_) {
+    for (const auto& [oid, r] : market.orders) n += MayBeLive(r->view.state) ? 1 : 0;
+  }
+  return n;
+}
+
+void OrderManager::Restrict(polymarket::TradingRestriction restriction, std::optional<Nanos> retry_after, Nanos now) {
+  if (restriction == polymarket::TradingRestriction::kNone) return;
+  counters_.restrictions++;
+  restriction_ = restriction;
+  restriction_until_ = std::max(restriction_until_, now + retry_after.value_or(config_.restriction_probe_after));
+}
+
+Nanos OrderManager::DelayOf(const std::string& market) const {
+  auto it = market_delay_.find(market);
+  return it == market_delay_.end() ? 0 : it->second;
+}
+
+void OrderManager::SetMarketDelay(const std::string& market, Nanos delay) { market_delay_[market] = delay; }
 
 // --- lifecycle -----------------------------------------------------------------------------------
 
@@ -113,6 +202,7 @@ void OrderManager::Start(bool adopt, Nanos now) {
   halt_reason_.clear();
   next_heartbeat_ = now;
   next_version_try_ = now;
+  next_rate_tier_ = now;
   Step(now);
 }
 
@@ -125,7 +215,8 @@ void OrderManager::StartupStep(Nanos now) {
     phase_ = Phase::kCancelingAll;
     cancel_all_in_flight_ = true;
     counters_.cancel_all_requests++;
-    Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = true}, now);
+    cancel_budget_.TakeForCancel(1, now);  // 1 up front; 1 per order cancelled once that is known
+    Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = true, .cost = 1}, now);
   }
 }
 
@@ -150,6 +241,8 @@ uint64_t OrderManager::Issue(Action action, Request request, Nanos now, bool cou
       if (Record* r = FindRecord(order)) r->requests_in_flight++;
     }
   }
+  if (action.kind == ActionKind::kPost) inflight_cost_[0] += request.cost;
+  if (UsesCancelBucket(action.kind)) inflight_cost_[1] += request.cost;
   requests_.emplace(id, std::move(request));
   actions_.push_back(std::move(action));
   return id;
@@ -159,6 +252,8 @@ void OrderManager::ReleaseRequest(const Request& req, Nanos /*now*/) {
   for (const model::OrderId& order : req.orders) {
     if (Record* r = FindRecord(order)) r->requests_in_flight--;
   }
+  if (req.kind == ActionKind::kPost) inflight_cost_[0] -= req.cost;
+  if (UsesCancelBucket(req.kind)) inflight_cost_[1] -= req.cost;
 }
 
 OrderManager::Record* OrderManager::FindRecord(const model::OrderId& id) {
@@ -230,7 +325,11 @@ void OrderManager::OnProvenAbsent(Record& r, Nanos now, std::string_view cause) 
 }
 
 bool OrderManager::AbsentProvable(const Record& r, Nanos as_of) const {
-  return !r.post_in_flight && (r.last_sent == 0 || r.last_sent + config_.absent_grace <= as_of);
+  // A request may land this long after it was sent, and an order may sit in its market's
+  // matching delay (invisible to lookups and listings) that long again.
+  const Nanos grace = config_.absent_grace +
+                      std::max(DelayOf(r.view.market), r.delayed_until > 0 ? r.delayed_until - r.last_sent : Nanos{0});
+  return !r.post_in_flight && (r.last_sent == 0 || r.last_sent + grace <= as_of) && as_of >= r.delayed_until;
 }
 
 // --- inputs --------------------------------------------------------------------------------------
@@ -305,6 +404,20 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
       if (r != nullptr) Apply(*r, input, now, OrderInputName(input), reason);
     }
   };
+  SyncBucket(ActionKind::kPost, reply.rate_limit, now);
+  // A trading restriction refused the whole request before any order was processed: the same
+  // signed orders go again once it lifts (posts stop meanwhile; cancels go on).
+  const polymarket::TradingRestriction restriction =
+      reply.outcome == net::Outcome::kOk
+          ? polymarket::TradingRestriction::kNone
+          : polymarket::ClassifyRestriction(reply.http_status, {.error = reply.error, .code = reply.error_code});
+  if (restriction != polymarket::TradingRestriction::kNone &&
+      restriction != polymarket::TradingRestriction::kRestarting) {
+    Restrict(restriction, reply.retry_after, now);
+    resend_later();
+    Step(now);
+    return;
+  }
   switch (reply.outcome) {
     case net::Outcome::kOk: {
       if (reply.legs.size() != records.size()) {
@@ -317,17 +430,48 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         Record* r = records[i];
         const polymarket::PostOrderResult& leg = reply.legs[i];
         if (r == nullptr) continue;
-        if (leg.accepted()) {
+        const polymarket::PlacementClass placement = leg.Classify();
+        if (placement != polymarket::PlacementClass::kRejected) {
           auto id = model::OrderId::Parse(leg.order_id);
           if (!id.ok() || *id != r->view.id) {
             counters_.ambiguous++;
             Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "accepted under another order id");
             continue;
           }
-          counters_.accepted++;
           any_accepted = true;
           reject_memo_.erase(r->view.intent);
-          Apply(*r, OrderInput::kSubmitAccepted, now, "submit_accepted");
+          if (placement == polymarket::PlacementClass::kUnmatched) {
+            // The docs: on the book after its delay without a match; the SDKs: a rejection. Neither
+            // proves its state: accepted, resting state unknown, resolved by a query or a listing.
+            counters_.unmatched++;
+            Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unmatched", "unmatched: resting state unknown");
+            continue;
+          }
+          if (placement == polymarket::PlacementClass::kUnknown) {
+            counters_.unknown_placement_statuses++;
+            Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unknown_status",
+                  "unknown status '" + leg.status + "'");
+            continue;
+          }
+          counters_.accepted++;
+          if (leg.delayed()) {
+            // Queued behind the matching delay: in flight, not on the book, never a fill.
+            counters_.delayed++;
+            const Nanos delay = DelayOf(r->view.market);
+            r->delayed_until = now + (delay > 0 ? delay : config_.default_matching_delay);
+          }
+          Apply(*r, OrderInput::kSubmitAccepted, now, leg.delayed() ? "submit_delayed" : "submit_accepted");
+          continue;
+        }
+        if (const auto why = polymarket::ClassifyRestrictionText(leg.error_msg);
+            why != polymarket::TradingRestriction::kNone) {
+          // Refused by a restriction (post-only mode, cancel-only, closed-only), not on its merits:
+          // kept and sent again once the restriction lifts.
+          Restrict(why, reply.retry_after, now);
+          if (r->view.state == OrderState::kPendingSubmit) {
+            r->needs_send = true;
+            MarkDirty(r->view.market);
+          }
           continue;
         }
         const std::string reason = leg.error_msg.empty()
@@ -369,9 +513,11 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
       PostBackoff(std::nullopt, now);
       break;
     case net::Outcome::kThrottled:
-      counters_.throttled++;
+      // Not processed (all or nothing): the same signed orders go again after the wait; without a
+      // Retry-After (a cost above the burst, or a garbled answer) our own backoff applies.
+      CountThrottled(ActionKind::kPost);
       resend_later();
-      PostBackoff(reply.retry_after, now);
+      PostBackoff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(config_.throttle_backoff), now);
       break;
     case net::Outcome::kNotSent:
       resend_later();
@@ -414,7 +560,39 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
   const Request req = std::move(it->second);
   requests_.erase(it);
   ReleaseRequest(req, now);
+  SyncBucket(req.kind, reply.rate_limit, now);
+  if (reply.outcome == net::Outcome::kThrottled) {
+    // Not processed: nothing is known about the orders; the cancels wait for the bucket (never a
+    // rejection, never an attempt that counts towards escalation).
+    CountThrottled(req.kind);
+    cancel_not_before_ = std::max(cancel_not_before_, now + reply.retry_after.value_or(config_.throttle_backoff));
+    if (req.kind == ActionKind::kCancel) {
+      for (const model::OrderId& id : req.orders) {
+        Record* r = FindRecord(id);
+        if (r != nullptr) {
+          r->cancel_in_flight = false;
+          if (r->cancel_attempts > 0) r->cancel_attempts--;
+          if (!MayBeLive(r->view.state)) continue;
+          r->cancel_queued = true;
+        }
+        cancel_queue_.push_back(id);
+      }
+    } else if (req.kind == ActionKind::kCancelAll) {
+      cancel_all_in_flight_ = false;
+      if (req.startup && phase_ == Phase::kCancelingAll) {
+        phase_ = Phase::kStarting;  // sent again once the bucket allows (not an attempt)
+        startup_not_before_ = cancel_not_before_;
+      } else {
+        cancel_all_wanted_ = true;
+      }
+    }
+    Step(now);
+    return;
+  }
   const bool ok = reply.outcome == net::Outcome::kOk;
+  if (ok && req.kind != ActionKind::kCancel && !reply.rate_limit.remaining) {
+    cancel_budget_.TakeForCancel(static_cast<double>(reply.result.canceled.size()), now);
+  }
   std::set<model::OrderId> answered;
   if (ok) {
     for (const std::string& raw : reply.result.canceled) {
@@ -434,11 +612,24 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
       auto id = model::OrderId::Parse(raw);
       if (!id.ok()) continue;
       answered.insert(*id);
-      if (Record* r = FindRecord(*id); r != nullptr && MayBeLive(r->view.state)) {
-        // "already canceled or matched" / "not found": only a query can tell which.
-        Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
-        r->next_query = now;
+      Record* r = FindRecord(*id);
+      if (r == nullptr || !MayBeLive(r->view.state)) continue;
+      if (Contains(why, "delay")) {
+        // In a matching delay the order cannot be cancelled: it stays PENDING_CANCEL and the
+        // cancel goes again once the delay has ended (not an attempt towards escalation).
+        counters_.cancels_refused_in_delay++;
+        const Nanos delay = DelayOf(r->view.market) > 0 ? DelayOf(r->view.market) : config_.default_matching_delay;
+        if (r->delayed_until <= now) r->delayed_until = now + delay;  // a delay we had not been told of
+        r->cancel_in_flight = false;
+        if (r->cancel_attempts > 0) r->cancel_attempts--;
+        // StepCancels sends it again just after the delay ends.
+        r->last_cancel_sent = r->delayed_until + 50 * kNanosPerMilli - config_.cancel_retry_after;
+        if (r->view.state != OrderState::kPendingCancel) Apply(*r, OrderInput::kCancelRequested, now, "cancel_delayed");
+        continue;
       }
+      // "already canceled or matched" / "not found": only a query can tell which.
+      Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
+      r->next_query = now;
     }
   }
   if (req.kind == ActionKind::kCancel) {
@@ -479,6 +670,15 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
   Record* r = FindRecord(req.orders.front());
   if (r == nullptr) return;
   r->query_in_flight = false;
+  if (reply.outcome == net::Outcome::kThrottled) {
+    CountThrottled(ActionKind::kQueryOrder);
+    r->next_query = now + reply.retry_after.value_or(config_.throttle_backoff);
+    Step(now);
+    return;
+  }
+  // 200 with an empty body or null (the live answer), or a 404: not active at the venue -- never
+  // "never existed". Resolved through /data/trades once nothing can still land.
+  const bool not_active = (reply.outcome == net::Outcome::kOk && !reply.order) || reply.http_status == 404;
   if (reply.outcome == net::Outcome::kOk && reply.order) {
     const polymarket::OpenOrder& o = *reply.order;
     const std::string status = Upper(o.status);
@@ -494,11 +694,13 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
     } else if (!IsTerminal(r->view.state)) {
       r->next_query = now + config_.query_after;  // a status we do not act on: ask again
     }
-  } else if (reply.http_status == 404) {
+  } else if (not_active) {
+    counters_.not_active_lookups++;
     if (AbsentProvable(*r, req.sent)) {
-      OnProvenAbsent(*r, now, "query:absent");
+      ResolveNotActive(*r, now);
     } else {
-      r->next_query = std::max(now + config_.query_after, r->last_sent + config_.absent_grace);
+      r->next_query = std::max(
+          {now + config_.query_after, r->last_sent + config_.absent_grace + DelayOf(r->view.market), r->delayed_until});
     }
   } else {
     r->next_query = now + config_.query_after;
@@ -542,7 +744,8 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   requests_.erase(it);
   listing_in_flight_ = false;
   if (reply.outcome != net::Outcome::kOk) {
-    next_listing_try_ = now + config_.request_retry;
+    if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kListOpenOrders);
+    next_listing_try_ = now + std::max(config_.request_retry, reply.retry_after.value_or(0));
     if (req.startup) {
       if (++startup_attempts_ >= config_.startup_attempts) {
         Halt(fmt::format("start-up listing of open orders failed {} times", startup_attempts_), now);
@@ -634,11 +837,7 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   next_reconcile_ = now + config_.reconcile_interval;
   if (killed() && !open.empty()) {
     // A kill is verified by an empty listing: cancel again and look again shortly.
-    if (!cancel_all_in_flight_) {
-      cancel_all_in_flight_ = true;
-      counters_.cancel_all_requests++;
-      Issue({.kind = ActionKind::kCancelAll}, {}, now);
-    }
+    SendCancelAll(now);
   }
   Step(now);
 }
@@ -660,6 +859,7 @@ void OrderManager::OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& r
     ChainBroken("the exchange refused the heartbeat: " + reply.error, now);
   } else {
     counters_.heartbeat_failures++;
+    if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kHeartbeat);
     next_heartbeat_ = now + config_.heartbeat_retry;
     if (phase_ == Phase::kStarting && ++startup_attempts_ >= config_.startup_attempts * 4) {
       Halt(fmt::format("start-up: no heartbeat acknowledged after {} attempts", startup_attempts_), now);
@@ -683,11 +883,7 @@ void OrderManager::ChainBroken(const std::string& why, Nanos now) {
     if (MayBeLive(r.view.state)) ids.push_back(id);
   }
   SendCancels(ids, now, "heartbeat");
-  if (was_ok && !cancel_all_in_flight_) {
-    cancel_all_in_flight_ = true;
-    counters_.cancel_all_requests++;
-    Issue({.kind = ActionKind::kCancelAll}, {}, now);
-  }
+  if (was_ok) SendCancelAll(now);
   (void)why;
 }
 
@@ -701,6 +897,75 @@ void OrderManager::OnVersionReply(uint64_t request_id, const VersionReply& reply
     for (auto& [id, market] : markets_) market.dirty = true;
   } else {
     next_version_try_ = now + config_.request_retry;
+  }
+  Step(now);
+}
+
+void OrderManager::OnRateTierReply(uint64_t request_id, const RateTierReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  requests_.erase(it);
+  rate_tier_in_flight_ = false;
+  if (reply.outcome == net::Outcome::kOk && reply.tier) {
+    ApplyTier(*reply.tier, true, now);
+    next_rate_tier_ = now + config_.rate_tier_refresh;
+  } else {
+    // Until the exchange says, the configured (by default the tightest) tier stands.
+    if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kGetRateTier);
+    next_rate_tier_ = now + 10 * config_.request_retry;
+  }
+  Step(now);
+}
+
+void OrderManager::ResolveNotActive(Record& r, Nanos now) {
+  if (r.trades_in_flight) return;
+  r.trades_in_flight = true;
+  counters_.trade_queries++;
+  // Every trade of the market since a minute before the order was made: its fills, if any.
+  const int64_t after_s = std::max<int64_t>(0, r.view.created / kNanosPerSecond - 60);
+  Issue({.kind = ActionKind::kQueryTrades, .market = r.view.market, .after_s = after_s},
+        {.orders = {r.view.id}, .market = r.view.market}, now);
+}
+
+void OrderManager::AddTradeLeg(Record& r, const std::string& trade_id, const std::string& leg_key, model::Size size,
+                               Nanos now) {
+  if (!r.trade_legs.emplace(trade_id + ":" + leg_key, size.micros()).second) {
+    counters_.duplicate_trade_legs++;
+    return;
+  }
+  counters_.fills_from_trades++;
+  int64_t total = 0;
+  for (const auto& [k, micros] : r.trade_legs) total += micros;
+  ReportMatched(r, model::Size(total), now, "trades");
+}
+
+void OrderManager::OnTradesReply(uint64_t request_id, const TradesReply& reply, Nanos now) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  const Request req = std::move(it->second);
+  requests_.erase(it);
+  ReleaseRequest(req, now);
+  if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kQueryTrades);
+  for (const model::OrderId& id : req.orders) {
+    Record* r = FindRecord(id);
+    if (r == nullptr) continue;
+    r->trades_in_flight = false;
+    if (reply.outcome != net::Outcome::kOk) {
+      r->next_query = now + std::max(config_.query_after, reply.retry_after.value_or(0));  // ask again later
+      continue;
+    }
+    const std::string own = id.ToString();
+    for (const polymarket::UserTradeEvent& t : reply.trades) {
+      if (t.status == polymarket::TradeStatus::kFailed) continue;
+      auto taker = model::OrderId::Parse(t.taker_order_id);
+      if (taker.ok() && *taker == id) AddTradeLeg(*r, t.id, "taker", t.size, now);
+      for (const polymarket::MakerOrderLeg& leg : t.maker_orders) {
+        auto maker = model::OrderId::Parse(leg.order_id);
+        if (maker.ok() && *maker == id) AddTradeLeg(*r, t.id, "maker:" + leg.order_id, leg.matched_amount, now);
+      }
+    }
+    // Not active, and its fills are what the trades say: filled, or dead with what it matched.
+    if (MayBeLive(r->view.state)) OnProvenAbsent(*r, now, "lookup:not_active");
   }
   Step(now);
 }
@@ -809,13 +1074,24 @@ void OrderManager::CancelAll(const std::string& reason, Nanos now) {
     if (MayBeLive(r.view.state)) ids.push_back(id);
   }
   SendCancels(ids, now, reason);
-  if (!cancel_all_in_flight_) {
-    cancel_all_in_flight_ = true;
-    counters_.cancel_all_requests++;
-    Issue({.kind = ActionKind::kCancelAll}, {}, now);
-  }
+  SendCancelAll(now);
   for (auto& [id, market] : markets_) market.dirty = true;
   Step(now);
+}
+
+void OrderManager::SendCancelAll(Nanos now) {
+  if (cancel_all_in_flight_) return;
+  // 1 token up front (the rest is charged per order cancelled, into debt where the tier allows);
+  // without it, or inside a 429's wait, it goes as soon as the bucket allows.
+  if (now < cancel_not_before_ || cancel_budget_.Affordable(now) < 1) {
+    cancel_all_wanted_ = true;  // the timer sends it when the bucket allows
+    return;
+  }
+  cancel_all_wanted_ = false;
+  cancel_all_in_flight_ = true;
+  counters_.cancel_all_requests++;
+  cancel_budget_.TakeForCancel(1, now);
+  Issue({.kind = ActionKind::kCancelAll}, {.cost = 1}, now);
 }
 
 void OrderManager::ReconcileNow(Nanos now) {
@@ -826,8 +1102,13 @@ void OrderManager::ReconcileNow(Nanos now) {
 // --- the step --------------------------------------------------------------------------------------
 
 bool OrderManager::posting_allowed(Nanos now) const {
+  // Cancel-only and disabled trading stop every post (post-only mode does not: ours are
+  // post-only; closed-only stops the buys, in StepMarket).
+  const polymarket::TradingRestriction r = restriction(now);
+  const bool restricted =
+      r == polymarket::TradingRestriction::kCancelOnly || r == polymarket::TradingRestriction::kTradingDisabled;
   return phase_ == Phase::kReady && !killed() && heartbeat_ok_ && version_.has_value() && !resync_pending_ &&
-         now >= post_backoff_until_;
+         now >= post_backoff_until_ && !restricted;
 }
 
 void OrderManager::StartListing(Nanos now, bool startup) {
@@ -847,13 +1128,23 @@ void OrderManager::Step(Nanos now) {
     version_in_flight_ = true;
     Issue({.kind = ActionKind::kGetVersion}, {}, now);
   }
+  if (phase_ != Phase::kIdle && !rate_tier_in_flight_ && now >= next_rate_tier_) {
+    // The signer's tier sizes both buckets (it follows the maker wallet's 30-day volume).
+    rate_tier_in_flight_ = true;
+    next_rate_tier_ = now + config_.rate_tier_refresh;
+    Issue({.kind = ActionKind::kGetRateTier}, {}, now);
+  }
   if (phase_ == Phase::kReady || phase_ == Phase::kHalted) {
     if (now >= next_reconcile_) listing_wanted_ = true;
     if (listing_wanted_ && !listing_in_flight_ && now >= next_listing_try_) StartListing(now, false);
   }
+  // Cancels first: those waiting for tokens, a cancel-all that could not go, then the retries.
+  FlushCancelQueue(now);
+  if (cancel_all_wanted_) SendCancelAll(now);
   StepCancels(now);
   StepQueries(now);
   bool signed_batch = false;
+  open_orders_ = OpenOrderCount();
   for (auto& [id, market] : markets_) StepMarket(id, market, now, signed_batch);
 }
 
@@ -899,26 +1190,61 @@ void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Recor
       continue;
     }
     if (r->view.state != OrderState::kPendingCancel) Apply(*r, OrderInput::kCancelRequested, now, cause);
-    if (r->cancel_in_flight) continue;
+    if (r->cancel_in_flight || r->cancel_queued) continue;
     r->cancel_in_flight = true;
     r->cancel_attempts++;
     r->last_cancel_sent = now;
     send.push_back(id);
     sent_records.push_back(r);
   }
-  for (size_t at = 0; at < send.size(); at += 1000) {
-    const size_t end = std::min(send.size(), at + 1000);
+  // DELETE /orders costs one cancel token per id, admitted whole or not at all: chunks fit the
+  // bucket's burst (and 1,000 ids) and what it holds now; the rest wait for tokens, queued ahead
+  // of everything (posts never wait in front of a cancel; a cancel never waits behind a post).
+  const size_t cap = static_cast<size_t>(std::clamp<double>(std::floor(cancel_budget_.config().capacity), 1.0, 1000.0));
+  size_t at = 0;
+  while (at < send.size()) {
+    const int64_t affordable = now < cancel_not_before_ ? 0 : cancel_budget_.Affordable(now);
+    const size_t n = std::min({send.size() - at, cap, static_cast<size_t>(std::max<int64_t>(affordable, 0))});
+    if (n == 0) break;
     std::vector<model::OrderId> chunk(send.begin() + static_cast<std::ptrdiff_t>(at),
-                                      send.begin() + static_cast<std::ptrdiff_t>(end));
-    for (size_t i = at; i < end; ++i) {
+                                      send.begin() + static_cast<std::ptrdiff_t>(at + n));
+    for (size_t i = at; i < at + n; ++i) {
       if (sent_records[i] != nullptr) sent_records[i]->requests_in_flight++;
     }
-    cancel_budget_.TakeForCancel(1, now);  // spends, never waits
+    cancel_budget_.TakeForCancel(static_cast<double>(n), now);
     counters_.cancel_requests++;
     counters_.cancels_sent += chunk.size();
-    Request request{.orders = chunk};
+    Request request{.orders = chunk, .cost = static_cast<int64_t>(n)};
     Issue({.kind = ActionKind::kCancel, .order_ids = std::move(chunk)}, std::move(request), now, /*counted=*/true);
+    at += n;
   }
+  for (; at < send.size(); ++at) {
+    counters_.cancels_waiting_tokens++;
+    if (Record* r = sent_records[at]) {
+      r->cancel_in_flight = false;
+      r->cancel_attempts--;
+      r->cancel_queued = true;
+    }
+    cancel_queue_.push_back(send[at]);  // the timer sends it when the bucket allows
+  }
+}
+
+void OrderManager::FlushCancelQueue(Nanos now) {
+  if (cancel_queue_.empty() || now < cancel_not_before_ || cancel_budget_.Affordable(now) < 1) return;
+  std::vector<std::pair<model::OrderId, Record*>> targets;
+  std::set<model::OrderId> seen;
+  while (!cancel_queue_.empty()) {
+    const model::OrderId id = cancel_queue_.front();
+    cancel_queue_.pop_front();
+    if (!seen.insert(id).second) continue;
+    Record* r = FindRecord(id);
+    if (r != nullptr) {
+      r->cancel_queued = false;
+      if (!MayBeLive(r->view.state)) continue;  // settled meanwhile (a fill, the stream, a listing)
+    }
+    targets.emplace_back(id, r);
+  }
+  SendCancels(targets, now, "cancel_queued");
 }
 
 void OrderManager::StepCancels(Nanos now) {
@@ -930,6 +1256,7 @@ void OrderManager::StepCancels(Nanos now) {
       Record& r = *rp;
       if (r.view.state != OrderState::kPendingCancel) continue;
       stuck = true;
+      if (r.cancel_queued) continue;  // waiting for tokens: not a failed attempt
       if (r.cancel_in_flight || now < r.last_cancel_sent + config_.cancel_retry_after) continue;
       if (r.cancel_attempts < config_.cancel_by_id_attempts) {
         retry.push_back(id);
@@ -957,11 +1284,7 @@ void OrderManager::Escalate(const std::string& market_id, Market& market, Nanos 
       Issue({.kind = ActionKind::kCancelMarket, .market = market_id}, {.market = market_id}, now);
       break;
     case 2:
-      if (!cancel_all_in_flight_) {
-        cancel_all_in_flight_ = true;
-        counters_.cancel_all_requests++;
-        Issue({.kind = ActionKind::kCancelAll}, {}, now);
-      }
+      SendCancelAll(now);
       break;
     case 3:
       listing_wanted_ = true;
@@ -990,7 +1313,9 @@ void OrderManager::StepQueries(Nanos now) {
   for (auto& [market_id, market] : markets_) {
     for (const auto& [id, rp] : market.orders) {
       const Record& r = *rp;
-      if (r.view.state == OrderState::kUnknown && !r.query_in_flight && now >= r.next_query) due.push_back(id);
+      if (r.view.state == OrderState::kUnknown && !r.query_in_flight && !r.trades_in_flight && now >= r.next_query) {
+        due.push_back(id);
+      }
     }
   }
   for (const model::OrderId& id : due) {
@@ -1093,11 +1418,21 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
     });
   }
 
+  // Closed-only: only what reduces a position may go (our sells).
+  const bool closed_only = restriction(now) == polymarket::TradingRestriction::kClosedOnly;
+  if (closed_only) {
+    std::erase_if(diff.posts, [&](const DesiredQuote& q) {
+      if (q.intent.side != model::Side::kBuy) return false;
+      market.dirty = true;
+      return true;
+    });
+  }
   // Posts: re-sends of kept orders that were never processed, then new intents.
   std::vector<Record*> resend;
   for (const auto& [id, rp] : market.orders) {
     Record& r = *rp;
-    if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order) {
+    if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order &&
+        !(closed_only && r.view.intent.side == model::Side::kBuy)) {
       resend.push_back(&r);
     }
   }
@@ -1113,12 +1448,29 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
     return;
   }
   const size_t limit = static_cast<size_t>(market.lead_sent ? config_.max_batch : config_.lead_batch);
-  const size_t take = std::min(want, limit);
-  if (!post_budget_.TryTake(static_cast<double>(take), now)) {
-    counters_.posts_shed += want;
+  const size_t wanted_now = std::min(want, limit);
+  // The order bucket: a batch is admitted whole or not at all, so it is sized to what the bucket
+  // holds (and never above its burst). The cancel bucket: after these posts it must still cover
+  // cancelling every order that may be live plus a cancel-all's token (a kill costs 1 + n), and
+  // 1 + n must fit its burst. What does not fit is shed, deepest levels first.
+  const int64_t orders_room = std::min<int64_t>(post_budget_.Affordable(now, post_budget_.config().reserve),
+                                                static_cast<int64_t>(post_budget_.config().capacity));
+  const int64_t cancel_tokens =
+      std::min<int64_t>(cancel_budget_.Affordable(now), static_cast<int64_t>(cancel_budget_.config().capacity));
+  const int64_t cancel_room = cancel_tokens - 1 - open_orders_ - static_cast<int64_t>(cancel_queue_.size());
+  const size_t take =
+      static_cast<size_t>(std::max<int64_t>(0, std::min({static_cast<int64_t>(wanted_now), orders_room, cancel_room})));
+  if (take < wanted_now) {
+    counters_.posts_shed += wanted_now - take;
+    if (cancel_room < static_cast<int64_t>(wanted_now) && cancel_room <= orders_room) {
+      counters_.posts_shed_cancel_reserve += wanted_now - take;
+    }
+  }
+  if (take == 0) {
     market.dirty = true;
     return;
   }
+  post_budget_.TakeForCancel(static_cast<double>(take), now);  // checked above: spend it
   std::vector<Record*> batch;
   for (Record* r : resend) {
     if (batch.size() >= take) break;
@@ -1166,12 +1518,14 @@ void OrderManager::StepMarket(const std::string& market_id, Market& market, Nano
     Emit(slot->second, OrderState::kPendingSubmit, true, "created");
     batch.push_back(&slot->second);
   }
+  if (batch.size() < take) post_budget_.Refund(static_cast<double>(take - batch.size()));  // not signed
   if (want > batch.size()) {
     market.dirty = true;
     pending_work_ = true;
   }
   if (batch.empty()) return;
   signed_batch = true;
+  open_orders_ += static_cast<int64_t>(batch.size());
   SendPosts(market, std::move(batch), now);
 }
 
@@ -1189,6 +1543,7 @@ void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos n
   counters_.post_requests++;
   counters_.posts_sent += batch.size();
   market.lead_sent = true;
+  request.cost = static_cast<int64_t>(batch.size());
   Issue(std::move(action), std::move(request), now, /*counted=*/true);
 }
 

@@ -18,6 +18,16 @@
 //    same signed order; a duplicate answer means the order exists (UNKNOWN), never a rejection.
 //  - Cancel escalation per market: by id (retries) -> cancel-market-orders -> cancel-all ->
 //    verify by listing -> halt.
+//  - The exchange's per-signer limits (docs/execution.md "Rate limits"): both buckets are sized
+//    from the signer's tier (learnt at start-up, Standard until then), re-synchronised from every
+//    answer's Poly-RateLimit-* headers; a batch never costs more than its bucket holds or its
+//    burst; posts leave the cancel bucket enough to cancel everything open (a kill's cancel-all
+//    costs 1 + n) and are shed deepest level first; a 429 is never a rejection.
+//  - The 2026 statuses: `delayed` is accepted and in flight (never a fill); `unmatched` and an
+//    unknown status are accepted with an unknown resting state (UNKNOWN: a query or a listing
+//    resolves it); a cancel refused because the order sits in a matching delay is retried after
+//    it; a lookup answering 200-null, 200-empty or 404 means "not active", resolved through
+//    /data/trades once the market's delay and the absent grace have passed.
 #pragma once
 
 #include <absl/status/statusor.h>
@@ -36,6 +46,7 @@
 #include "common/model/types.h"
 #include "common/net/http.h"
 #include "common/polymarket/events.h"
+#include "common/polymarket/rate_limits.h"
 #include "common/signing/order.h"
 #include "services/execution/core/ladder_diff.h"
 #include "services/execution/core/order_state.h"
@@ -84,6 +95,8 @@ enum class ActionKind : uint8_t {
   kListOpenOrders,  // GET /data/orders, every page
   kHeartbeat,       // POST /v1/heartbeats
   kGetVersion,      // GET /version
+  kGetRateTier,     // GET /v1/user/rate-limit-tier
+  kQueryTrades,     // GET /data/trades for a market since `after_s` (resolves an order not active)
 };
 std::string_view ActionKindName(ActionKind kind);
 
@@ -96,6 +109,7 @@ struct Action {
   std::string market;                                               // kCancelMarket
   std::string token;                                                // kCancelMarket
   std::string heartbeat_id;                                         // kHeartbeat ("" starts a chain)
+  int64_t after_s = 0;                                              // kQueryTrades
 };
 
 // The answers to actions.
@@ -104,27 +118,44 @@ struct PostReply {
   int http_status = 0;
   std::vector<polymarket::PostOrderResult> legs;  // kOk: one per order, in order
   std::string error;                              // the error body's message, if any
+  std::string error_code;                         // the error body's code (post_only_mode)
   std::optional<Nanos> retry_after;
+  polymarket::RateLimitHeaders rate_limit;
 };
 struct CancelReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
   int http_status = 0;
   polymarket::CancelResult result;  // kOk
   std::optional<Nanos> retry_after;
+  polymarket::RateLimitHeaders rate_limit;
+  std::string error;
 };
 struct QueryReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
-  int http_status = 0;  // 404 = the exchange does not have it
+  // kOk without an order (the 200 empty / null answer) or 404: not active at the exchange.
+  int http_status = 0;
   std::optional<polymarket::OpenOrder> order;
+  std::optional<Nanos> retry_after;
+};
+struct TradesReply {
+  net::Outcome outcome = net::Outcome::kAmbiguous;
+  std::vector<polymarket::UserTradeEvent> trades;  // kOk: every page
+  std::optional<Nanos> retry_after;
+};
+struct RateTierReply {
+  net::Outcome outcome = net::Outcome::kAmbiguous;
+  std::optional<polymarket::RateTier> tier;
 };
 struct ListReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
   std::vector<polymarket::OpenOrder> orders;  // kOk: the complete listing (all pages)
+  std::optional<Nanos> retry_after;
 };
 struct HeartbeatReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
   std::string heartbeat_id;  // the next id
   std::string error;         // e.g. "Invalid Heartbeat ID": the chain is broken
+  std::optional<Nanos> retry_after;
 };
 struct VersionReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
@@ -182,9 +213,24 @@ struct OrderManagerConfig {
   Nanos reject_backoff_max = 60 * kNanosPerSecond;
   Nanos retain_terminal = 10 * 60 * kNanosPerSecond;
   double refill_below = 0.5;
-  RateBudgetConfig post_budget{.capacity = 350, .refill_per_second = 35, .reserve = 0};
-  RateBudgetConfig cancel_budget{.capacity = 300, .refill_per_second = 30, .reserve = 0};
+  // The order and cancel buckets are sized from the signer's tier (Standard until the exchange
+  // says otherwise); `rate_share` of the tier's rate and burst, for a signer shared with other
+  // writers. `post_budget` / `cancel_budget`, when set, cap them further (--post-rate).
+  polymarket::RateTier rate_tier = polymarket::RateTier::kStandard;
+  double rate_share = 1.0;
+  // Off (benchmarks, simulations without a limiter): the buckets are `post_budget` /
+  // `cancel_budget` as given, whatever the tier.
+  bool rate_limits = true;
+  std::optional<RateBudgetConfig> post_budget;
+  std::optional<RateBudgetConfig> cancel_budget;
   RateBudgetConfig query_budget{.capacity = 100, .refill_per_second = 10, .reserve = 0};
+  Nanos rate_tier_refresh = 3 * 3600 * kNanosPerSecond;  // the exchange refreshes tiers this often
+  Nanos throttle_backoff = 1 * kNanosPerSecond;          // a 429 without Retry-After waits at least this
+  // The matching delay assumed for a `delayed` answer when the market's is not known.
+  Nanos default_matching_delay = 3 * kNanosPerSecond;
+  // A trading restriction without a retry hint (cancel-only, disabled, closed-only) is probed
+  // again after this.
+  Nanos restriction_probe_after = 30 * kNanosPerSecond;
 };
 
 struct Counters {
@@ -199,6 +245,12 @@ struct Counters {
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;
+  uint64_t delayed = 0, unmatched = 0, unknown_placement_statuses = 0, cancels_refused_in_delay = 0;
+  uint64_t not_active_lookups = 0, trade_queries = 0, posts_shed_cancel_reserve = 0, cancels_waiting_tokens = 0;
+  uint64_t rate_headers_missing = 0, rate_headers_garbled = 0, rate_warnings = 0, rate_resyncs = 0;
+  uint64_t restrictions = 0;
+  // 429 answers by endpoint (ActionKindName: post, cancel, cancel_all, query_order, ...).
+  std::map<std::string, uint64_t> throttled_by_endpoint;
   // Rejections by RejectReasonClass (a fixed, small set: safe as metric labels).
   std::map<std::string, uint64_t> rejects_by_reason;
 };
@@ -227,6 +279,11 @@ class OrderManager {
   void OnListReply(uint64_t request_id, const ListReply& reply, Nanos now);
   void OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& reply, Nanos now);
   void OnVersionReply(uint64_t request_id, const VersionReply& reply, Nanos now);
+  void OnRateTierReply(uint64_t request_id, const RateTierReply& reply, Nanos now);
+  void OnTradesReply(uint64_t request_id, const TradesReply& reply, Nanos now);
+  // A market's matching delay (GET /clob-markets: sd, itode): lookups wait at least this long
+  // before an order of it can be proven absent, and refused cancels are retried after it.
+  void SetMarketDelay(const std::string& market, Nanos delay);
   void OnUserOrder(const polymarket::UserOrderEvent& event, Nanos now);
   void OnUserTrade(const polymarket::UserTradeEvent& event, Nanos now);
   void OnUserStreamReconnected(Nanos now);
@@ -265,6 +322,12 @@ class OrderManager {
   std::optional<OrderView> Find(const model::OrderId& id) const;
   std::vector<std::string> PausedMarkets() const { return {paused_.begin(), paused_.end()}; }
   size_t inflight_requests() const { return requests_.size(); }
+  polymarket::RateTier rate_tier() const { return rate_tier_; }
+  bool rate_tier_confirmed() const { return rate_tier_confirmed_; }
+  const RateBudgetConfig& budget_config(ActionKind kind) const;
+  polymarket::TradingRestriction restriction(Nanos now) const {
+    return now < restriction_until_ ? restriction_ : polymarket::TradingRestriction::kNone;
+  }
 
  private:
   struct Record {
@@ -280,6 +343,9 @@ class OrderManager {
     int cancel_attempts = 0;
     bool query_in_flight = false;
     bool cancel_in_flight = false;
+    bool cancel_queued = false;  // waiting for cancel tokens (not sent, not an attempt)
+    Nanos delayed_until = 0;     // accepted as `delayed`: in a matching delay until then
+    bool trades_in_flight = false;
     std::map<std::string, int64_t> trade_legs;  // trade id + leg -> matched micros
   };
   struct Market {
@@ -300,6 +366,7 @@ class OrderManager {
     std::string market;
     Nanos sent = 0;
     bool startup = false;
+    int64_t cost = 0;  // tokens of its bucket it was charged
   };
 
   // `counted`: the caller already raised the records' requests_in_flight (it had them at hand).
@@ -320,6 +387,7 @@ class OrderManager {
   void SendCancels(std::vector<model::OrderId> ids, Nanos now, std::string_view cause);
   void SendCancels(const std::vector<std::pair<model::OrderId, Record*>>& targets, Nanos now, std::string_view cause);
   void SendPosts(Market& market, std::vector<Record*> batch, Nanos now);
+  void FlushCancelQueue(Nanos now);
   void Escalate(const std::string& market_id, Market& market, Nanos now);
   void RestartCancelLadder(Market& market);
   void StartListing(Nanos now, bool startup);
@@ -332,6 +400,20 @@ class OrderManager {
   void PostBackoff(std::optional<Nanos> hint, Nanos now);
   void RememberRejection(const Record& r, Nanos now);
   void AdoptOrder(const polymarket::OpenOrder& open, Nanos now);
+  // Rate limits.
+  void ApplyTier(polymarket::RateTier tier, bool confirmed, Nanos now);
+  void SyncBucket(ActionKind kind, const polymarket::RateLimitHeaders& headers, Nanos now);
+  void CountThrottled(ActionKind kind);
+  static bool UsesCancelBucket(ActionKind kind) {
+    return kind == ActionKind::kCancel || kind == ActionKind::kCancelMarket || kind == ActionKind::kCancelAll;
+  }
+  int64_t OpenOrderCount() const;
+  void SendCancelAll(Nanos now);
+  void CancelEverything(std::string_view cause, Nanos now);
+  void Restrict(polymarket::TradingRestriction restriction, std::optional<Nanos> retry_after, Nanos now);
+  Nanos DelayOf(const std::string& market) const;
+  void ResolveNotActive(Record& r, Nanos now);
+  void AddTradeLeg(Record& r, const std::string& trade_id, const std::string& leg_key, model::Size size, Nanos now);
 
   OrderManagerConfig config_;
   OrderFactory* factory_;
@@ -375,12 +457,25 @@ class OrderManager {
   Nanos next_listing_try_ = 0;
   bool listing_wanted_ = false;
   bool cancel_all_in_flight_ = false;
+  bool cancel_all_wanted_ = false;  // a cancel-all waits for a cancel token
   // posts
   Nanos post_backoff_until_ = 0;
   Nanos post_backoff_ = 0;
   RateBudget post_budget_;
   RateBudget cancel_budget_;
   RateBudget query_budget_;
+  polymarket::RateTier rate_tier_ = polymarket::RateTier::kStandard;
+  bool rate_tier_confirmed_ = false;
+  bool rate_tier_in_flight_ = false;
+  Nanos next_rate_tier_ = 0;
+  int64_t inflight_cost_[2] = {0, 0};
+  int64_t open_orders_ =
+      0;  // orders that may be live, counted once per step  // orders, cancels: tokens of requests not answered yet
+  Nanos cancel_not_before_ = 0;              // a 429 on the cancel bucket: wait until then
+  std::deque<model::OrderId> cancel_queue_;  // cancels waiting for tokens, oldest first
+  std::map<std::string, Nanos> market_delay_;
+  polymarket::TradingRestriction restriction_ = polymarket::TradingRestriction::kNone;
+  Nanos restriction_until_ = 0;
   std::deque<std::pair<Nanos, model::OrderId>> graveyard_;  // terminal orders, in order of death
 };
 

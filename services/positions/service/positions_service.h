@@ -37,6 +37,8 @@ struct PositionsOptions {
   Nanos chain_resolution_interval = 5 * kNanosPerSecond;  // read payouts of unresolved markets this often
   Nanos chain_startup_wait = 60 * kNanosPerSecond;        // a pending transaction found at start-up
   Nanos chain_retry_after = 30 * kNanosPerSecond;         // a market whose transaction failed or reverted
+  // Maker rebates: GET /rebates/current for today's and yesterday's UTC date, this often.
+  Nanos rebates_interval = 60 * kNanosPerSecond;
 };
 
 class PositionsService {
