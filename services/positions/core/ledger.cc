@@ -331,6 +331,25 @@ std::vector<std::string> Ledger::TakeChanged() {
   return out;
 }
 
+std::optional<LegStatus> LegStatusOf(polymarket::TradeStatus status, bool* unknown) {
+  if (unknown != nullptr) *unknown = status == polymarket::TradeStatus::kUnknown;
+  switch (status) {
+    case polymarket::TradeStatus::kMatched:
+    case polymarket::TradeStatus::kMatchedNotBroadcasted:
+    case polymarket::TradeStatus::kUnknown:
+      return LegStatus::kMatched;
+    case polymarket::TradeStatus::kMined:
+      return LegStatus::kMined;
+    case polymarket::TradeStatus::kRetrying:
+      return LegStatus::kRetrying;
+    case polymarket::TradeStatus::kConfirmed:
+      return LegStatus::kConfirmed;
+    case polymarket::TradeStatus::kFailed:
+      return LegStatus::kFailed;
+  }
+  return std::nullopt;
+}
+
 bool Ledger::OnRebate(const Rebate& rebate) {
   if (rebate.micros <= 0) return false;
   if (!rebates_seen_.insert(rebate.date + "|" + rebate.condition_id).second) {

@@ -25,10 +25,15 @@
 
 #include "common/core/clock.h"
 #include "common/model/types.h"
+#include "common/polymarket/events.h"
 
 namespace clobmaker::positions {
 
 enum class LegStatus : uint8_t { kMatched, kMined, kRetrying, kConfirmed, kFailed };
+
+// A trade status as a leg status: MATCHED_NOT_BROADCASTED (2026) and statuses nobody documented are
+// provisional like MATCHED -- never final; `unknown` is set for the latter (the caller counts it).
+std::optional<LegStatus> LegStatusOf(polymarket::TradeStatus status, bool* unknown = nullptr);
 
 struct TradeLeg {
   std::string trade_id;

@@ -239,3 +239,33 @@ TEST(LedgerFees, RebatesAreBookedOncePerMarketAndDay) {
 
 }  // namespace
 }  // namespace clobmaker::positions
+
+namespace clobmaker::positions {
+namespace {
+
+TEST(LegStatusOf, NewAndUnknownTradeStatusesAreProvisionalNeverFinal) {
+  bool unknown = true;
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kMatchedNotBroadcasted, &unknown), LegStatus::kMatched);
+  EXPECT_FALSE(unknown);
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kUnknown, &unknown), LegStatus::kMatched);
+  EXPECT_TRUE(unknown);
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kConfirmed), LegStatus::kConfirmed);
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kFailed), LegStatus::kFailed);
+  // A MATCHED_NOT_BROADCASTED leg is exposure at once, settled only when CONFIRMED.
+  Ledger l;
+  l.SeedCollateral(1'000'000'000, 1'000'000'000);
+  TradeLeg leg{.trade_id = "t",
+               .order_id = "0xo",
+               .token_id = "yes",
+               .condition_id = "0xc",
+               .side = model::Side::kBuy,
+               .price_units = 5000,
+               .size_micros = 10'000'000,
+               .status = *LegStatusOf(polymarket::TradeStatus::kMatchedNotBroadcasted)};
+  ASSERT_TRUE(l.OnLeg(leg));
+  EXPECT_EQ(l.Find("yes")->provisional_micros, 10'000'000);
+  EXPECT_EQ(l.Find("yes")->settled_micros, 0);
+}
+
+}  // namespace
+}  // namespace clobmaker::positions

@@ -43,25 +43,7 @@ class AdminService;
 
 namespace {
 
-std::optional<LegStatus> ToLegStatus(polymarket::TradeStatus s) {
-  switch (s) {
-    case polymarket::TradeStatus::kMatched:
-      return LegStatus::kMatched;
-    case polymarket::TradeStatus::kMined:
-      return LegStatus::kMined;
-    case polymarket::TradeStatus::kRetrying:
-      return LegStatus::kRetrying;
-    case polymarket::TradeStatus::kConfirmed:
-      return LegStatus::kConfirmed;
-    case polymarket::TradeStatus::kFailed:
-      return LegStatus::kFailed;
-    // Provisional, like MATCHED; an unknown status is never final (and is counted).
-    case polymarket::TradeStatus::kMatchedNotBroadcasted:
-    case polymarket::TradeStatus::kUnknown:
-      return LegStatus::kMatched;
-  }
-  return std::nullopt;
-}
+std::optional<LegStatus> ToLegStatus(polymarket::TradeStatus s) { return LegStatusOf(s); }
 
 std::string UtcDate(Nanos t) {
   const time_t s = static_cast<time_t>(t / kNanosPerSecond);
@@ -225,7 +207,9 @@ struct PositionsService::Impl {
   }
 
   // One round: both sources for collateral and every known token. Returns discrepancies found.
+  // Rebates arrive in the collateral: they are read first, so a payout is booked, not reported.
   uint32_t Reconcile() {
+    PollRebates();
     if (chain_pending_flag) {
       // A merge/redeem in flight moves the chain (and the exchange) before we see its receipt.
       reconciles_deferred++;
@@ -418,9 +402,8 @@ struct PositionsService::Impl {
       }
       const Nanos now = Now();
       const bool reconcile = reconcile_requested.exchange(false) || now - last_reconcile >= options.reconcile_interval;
-      // Rebates are paid into the collateral: read them before comparing it, so a payout is booked
-      // rather than reported as a discrepancy.
-      if (reconcile || now - last_rebates >= options.rebates_interval) {
+      // (Reconcile reads the rebates first itself.)
+      if (!reconcile && now - last_rebates >= options.rebates_interval) {
         last_rebates = now;
         PollRebates();
       }
