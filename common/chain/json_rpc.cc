@@ -117,6 +117,28 @@ absl::StatusOr<Receipt> ParseReceiptResult(std::string_view body) {
   return r;
 }
 
+absl::StatusOr<TransactionInfo> ParseTransactionResult(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  auto result = ResultOf(d);
+  if (!result.ok()) return result.status();
+  TransactionInfo t;
+  const rapidjson::Value& v = **result;
+  if (v.IsNull()) return t;
+  if (!v.IsObject() || !v.HasMember("nonce")) return absl::InvalidArgumentError("transaction without nonce");
+  auto nonce = Quantity(v["nonce"], "transaction nonce");
+  if (!nonce.ok()) return nonce.status();
+  t.found = true;
+  t.nonce = *nonce;
+  if (v.HasMember("blockNumber") && !v["blockNumber"].IsNull()) {
+    auto block = Quantity(v["blockNumber"], "transaction blockNumber");
+    if (!block.ok()) return block.status();
+    t.mined = true;
+    t.block = *block;
+  }
+  return t;
+}
+
 absl::StatusOr<RpcCall> ParseRpcCall(std::string_view body) {
   rapidjson::Document d;
   d.Parse(body.data(), body.size());

@@ -1,7 +1,8 @@
 // The little of Ethereum JSON-RPC that positions needs, and the simulator answers: eth_call of
 // ERC-1155 balanceOf(address,uint256) on the conditional tokens contract, ERC-20 balanceOf(address)
 // on the collateral and the CTF's payout reads; and for merge/redeem, eth_getTransactionCount,
-// eth_gasPrice, eth_sendRawTransaction and eth_getTransactionReceipt. ABI words are 32-byte
+// eth_gasPrice, eth_sendRawTransaction, eth_getTransactionByHash and eth_getTransactionReceipt.
+// ABI words are 32-byte
 // big-endian.
 // RapidJSON (not the hot path; simdjson stays in common/polymarket).
 #pragma once
@@ -39,6 +40,15 @@ struct Receipt {
   uint64_t block = 0;
 };
 absl::StatusOr<Receipt> ParseReceiptResult(std::string_view body);
+// eth_getTransactionByHash: null = the node does not know the transaction; an object with a null
+// blockNumber = known, not mined yet.
+struct TransactionInfo {
+  bool found = false;
+  bool mined = false;
+  uint64_t nonce = 0;
+  uint64_t block = 0;
+};
+absl::StatusOr<TransactionInfo> ParseTransactionResult(std::string_view body);
 
 // Server side (the simulator).
 struct RpcCall {

@@ -183,5 +183,23 @@ TEST(JsonRpc, TransactionMethods) {
   EXPECT_FALSE(ParseReceiptResult(RpcResult("4", R"({"status":"yes"})")).ok());
 }
 
+TEST(JsonRpc, TransactionByHash) {
+  auto unknown = ParseTransactionResult(RpcResult("5", "null"));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->found);
+  auto pending = ParseTransactionResult(RpcResult("5", R"({"hash":"0x01","nonce":"0x7","blockNumber":null})"));
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->found);
+  EXPECT_FALSE(pending->mined);
+  EXPECT_EQ(pending->nonce, 7u);
+  auto mined = ParseTransactionResult(RpcResult("5", R"({"hash":"0x01","nonce":"0x8","blockNumber":"0x20"})"));
+  ASSERT_TRUE(mined.ok());
+  EXPECT_TRUE(mined->mined);
+  EXPECT_EQ(mined->block, 32u);
+  EXPECT_FALSE(ParseTransactionResult(RpcResult("5", R"({"hash":"0x01"})")).ok());
+  EXPECT_FALSE(ParseTransactionResult(RpcResult("5", R"({"nonce":"seven"})")).ok());
+  EXPECT_FALSE(ParseTransactionResult(RpcError("5", -32000, "header not found")).ok());
+}
+
 }  // namespace
 }  // namespace clobmaker::chain

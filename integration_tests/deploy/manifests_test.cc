@@ -3,10 +3,16 @@
 // admin ports agree between the flag, the container port, the probes and the Service (or the
 // published ports of the compose stack); every Secret, ConfigMap and compose secret referenced is
 // defined; images are ours or NATS; the Dockerfile is multi-stage from debian:12 and non-root.
+// Where a Compose implementation is installed (scripts/install-deps brings Debian's docker-compose
+// 1.29), it is asked whether the compose files are valid, alone and combined; where none is, those
+// checks report themselves skipped.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -208,6 +214,122 @@ TEST(Deploy, KubernetesManifestsUseRealFlagsConsistentPortsAndDefinedReferences)
   for (const char* s : {"marketdata", "userstream", "positions", "execution", "strategy"}) {
     EXPECT_TRUE(deployed.contains(s)) << s << " has no Deployment";
   }
+}
+
+// A shell command's exit code, stdout and stderr (stderr through a temporary file).
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// `cmd` is run from the repository root, bounded (a hung implementation fails the check, not the
+// whole test binary's timeout).
+CommandResult Shell(const std::string& cmd) {
+  CommandResult r;
+  char err_path[] = "/tmp/clobmaker-deploy-XXXXXX";
+  const int fd = mkstemp(err_path);
+  if (fd < 0) return r;
+  close(fd);
+  if (FILE* p = popen(("cd '" + kRoot.string() + "' && timeout 120 " + cmd + " 2>" + err_path).c_str(), "r")) {
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof(buf), p)) r.out.append(buf, n);
+    const int status = pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  r.err = Slurp(err_path);
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+bool OnPath(const std::string& tool) {
+  std::stringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
+  for (std::string dir; std::getline(path, dir, ':');) {
+    if (!dir.empty() && access((std::filesystem::path(dir) / tool).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+std::string Joined(const YAML::Node& command) {
+  std::string s;
+  for (const std::string& a : Strings(command)) s += a + " ";
+  return s;
+}
+
+// `compose` is "docker-compose" (1.29, Debian 12's package) or "docker compose" (v2). Runs
+// `config` from the repository root exactly as docker/README.md spells it, without the caller's
+// COMPOSE_* variables, and checks what the implementation merged: the default file runs NATS, the
+// simulator and every service on it; default + live turns the simulator off and puts every service
+// on the real exchange with its key from a compose secret.
+void ExpectComposeAccepts(const std::string& compose) {
+  const std::string prefix = "env -u COMPOSE_FILE -u COMPOSE_PROJECT_NAME -u COMPOSE_PATH_SEPARATOR " + compose;
+  const std::string base = " -f docker/docker-compose.yml";
+  const std::string live = base + " -f docker/docker-compose.live.yml";
+
+  const CommandResult alone = Shell(prefix + base + " config");
+  ASSERT_EQ(alone.exit_code, 0) << compose << base << " config:\n" << alone.err;
+  const YAML::Node d = YAML::Load(alone.out);
+  for (const char* s : {"nats", "simexchange", "marketdata", "userstream", "positions", "execution", "strategy"}) {
+    ASSERT_TRUE(d["services"][s]) << compose << ": no service " << s << " in\n" << alone.out;
+  }
+  EXPECT_EQ(Strings(d["services"]["simexchange"]["command"]).at(0), "simexchange");
+  EXPECT_NE(Joined(d["services"]["execution"]["command"]).find("--clob-url http://127.0.0.1:8080"), std::string::npos);
+  // The simulator's world is in memory: JetStream on a tmpfs that goes with the NATS container.
+  const std::string nats_default = Joined(d["services"]["nats"]["command"]);
+  ASSERT_FALSE(Strings(d["services"]["nats"]["tmpfs"]).empty()) << compose << ": the default NATS store is not a tmpfs";
+  EXPECT_NE(nats_default.find("--store_dir " + Strings(d["services"]["nats"]["tmpfs"]).at(0) + " "), std::string::npos)
+      << nats_default;
+
+  const CommandResult combined = Shell(prefix + live + " config");
+  ASSERT_EQ(combined.exit_code, 0) << compose << live << " config:\n" << combined.err;
+  const YAML::Node l = YAML::Load(combined.out);
+  EXPECT_EQ(Joined(l["services"]["simexchange"]["command"]), "true ");
+  // The real exchange persists, so the bus does: JetStream in the `nats` volume.
+  EXPECT_NE(Joined(l["services"]["nats"]["command"]).find("--store_dir /data "), std::string::npos);
+  bool nats_volume = false;
+  for (const auto& v : l["services"]["nats"]["volumes"]) {
+    const std::string text =
+        v.IsMap() ? v["source"].as<std::string>("") + ":" + v["target"].as<std::string>("") : v.as<std::string>();
+    nats_volume |= text.rfind("nats:/data", 0) == 0 || text.find("_nats:/data") != std::string::npos;
+  }
+  EXPECT_TRUE(nats_volume) << compose << ": live NATS has no persistent store:\n" << l["services"]["nats"];
+  for (const char* s : {"marketdata", "userstream", "positions", "execution", "strategy"}) {
+    EXPECT_NE(Joined(l["services"][s]["command"]).find("--clob-url https://clob.polymarket.com"), std::string::npos)
+        << compose << ": " << s << " is not on the real exchange with the live override";
+    if (std::string(s) != "marketdata") {
+      ASSERT_TRUE(l["services"][s]["secrets"]) << compose << ": " << s << " has no secret with the live override";
+      EXPECT_NE(Joined(l["services"][s]["command"]).find("--key-file /run/secrets/wallet.key"), std::string::npos) << s;
+    }
+  }
+  // Compose v2 prints the project name it resolved; 1.29 does not (it reads the same docker/.env).
+  if (d["name"]) {
+    EXPECT_EQ(d["name"].as<std::string>(), "clobmaker") << compose;
+  }
+}
+
+// Debian 12's docker-compose (1.29.2) refused a top-level `name:` (a Compose v2 key) before this
+// check existed; the project name now comes from docker/.env, which both implementations read.
+TEST(Deploy, DebianDockerCompose129AcceptsTheComposeFilesAloneAndCombined) {
+  if (!OnPath("docker-compose")) GTEST_SKIP() << "docker-compose not installed (scripts/install-deps installs it)";
+  ExpectComposeAccepts("docker-compose");
+  // The project name 1.29 resolves for these files, asked of its own code with the interpreter its
+  // script names (-p, COMPOSE_PROJECT_NAME from the environment or the project directory's .env,
+  // else the directory's name, "docker"). Debian's package is a Python script; another build may not
+  // be, and then only the files' validity is checked.
+  const CommandResult name = Shell(
+      "env -u COMPOSE_PROJECT_NAME \"$(sed -n '1s/^#!//p' \"$(command -v docker-compose)\")\" -c 'from "
+      "compose.cli.command import get_project_name; print(get_project_name(\"docker\"))'");
+  if (name.exit_code == 0) {
+    EXPECT_EQ(name.out, "clobmaker\n") << "the project name docker-compose 1.29 uses";
+  } else {
+    std::printf("note: docker-compose's project name not checked (not Debian's Python script):\n%s\n",
+                name.err.c_str());
+  }
+}
+
+TEST(Deploy, ComposeV2AcceptsTheComposeFilesAloneAndCombined) {
+  if (Shell("docker compose version").exit_code != 0) GTEST_SKIP() << "no `docker compose` (v2) here";
+  ExpectComposeAccepts("docker compose");
 }
 
 }  // namespace

@@ -12,6 +12,11 @@
 // simulator's chain (a signed EIP-1559 transaction to the conditional-tokens contract), across a
 // kill -9 of positions right after it sent one; a resolved market is redeemed; the ledger equals
 // the simulator's exchange and chain balances after each step.
+//
+// A transaction the chain does not know (issue #26): positions recorded a merge as in flight, and
+// the chain it starts against never saw it — a fresh simulator under a kept bus (the scripts/up
+// failure that blocked every later start), or one whose nonce another transaction took. Start-up
+// decides it within its bound, counts and logs it as not applied, and seeds from the chain.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -20,6 +25,7 @@
 #include <thread>
 
 #include "clobmaker/positions/v1/positions.grpc.pb.h"
+#include "common/bus/subjects.h"
 #include "integration_tests/support/stack_fixture.h"
 
 namespace clobmaker::itest {
@@ -295,6 +301,144 @@ TEST_F(PositionsChainTest, MergesTheOverlapAcrossACrashAndRedeemsAResolvedMarket
       static_cast<long long>(Counter(*admin, "merged_micros")), static_cast<long long>(Counter(*admin, "redeems")),
       static_cast<long long>(Counter(*admin, "redeemed_payout_micros")),
       static_cast<long long>(Counter(*admin, "reconciles_deferred")));
+  EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
+}
+
+class PositionsUnknownTransactionTest : public PositionsChainTest {
+ protected:
+  // A fresh simulator (same seed, same markets) on new ports: the NATS bus, with positions'
+  // pending record, is kept, as when scripts/up kept run/nats and started a new simulator.
+  void ReplaceSimulator() {
+    ASSERT_TRUE(sim_->Stop(SIGTERM, 10 * kNanosPerSecond).ok());
+    sim_ = std::make_unique<ChildProcess>(testing::BinDir() + "/simexchange", SimArgs());
+    ASSERT_TRUE(sim_->Start().ok());
+    auto line = sim_->WaitForLine("simexchange listening on", 20 * kNanosPerSecond);
+    ASSERT_TRUE(line.ok()) << line.status();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(listening on (http://[0-9.:]+).*grpc ([0-9.:]+);)")));
+    clob_url_ = m[1];
+    auto channel = grpc::CreateChannel(m[2], grpc::InsecureChannelCredentials());
+    truth_ = sim::v1::SimTruth::NewStub(channel);
+    control_ = sim::v1::SimControl::NewStub(channel);
+  }
+  std::unique_ptr<ChildProcess> StartMarketdata() {
+    auto md = std::make_unique<ChildProcess>(
+        testing::BinDir() + "/marketdata", std::vector<std::string>{"--nats", nats_.url(), "--clob-url", clob_url_,
+                                                                    "--all-markets", "--admin-listen", "127.0.0.1:0"});
+    EXPECT_TRUE(md->Start().ok());
+    EXPECT_TRUE(md->WaitForLine("admin API on", 30 * kNanosPerSecond).ok());
+    return md;
+  }
+  std::unique_ptr<positions::v1::PositionsAdmin::Stub> PositionsAdmin(const ChildProcess& p) {
+    const std::string address = AdminAddress(p);
+    if (address.empty()) return nullptr;
+    return positions::v1::PositionsAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+  // Every outcome of every market at `shares` on chain, and nothing in flight.
+  std::function<bool()> AllAt(positions::v1::PositionsAdmin::Stub& admin, int64_t shares) {
+    return [this, &admin, shares] {
+      grpc::ClientContext ctx;
+      sim::v1::MarketsResponse markets;
+      if (!truth_->Markets(&ctx, {}, &markets).ok()) return false;
+      const sim::v1::TruthBalance truth = Truth();
+      for (const auto& m : markets.markets()) {
+        for (const std::string& t : {m.yes_token_id(), m.no_token_id()}) {
+          if (!truth.chain_tokens_micros().contains(t) || truth.chain_tokens_micros().at(t) != shares * 1'000'000) {
+            return false;
+          }
+        }
+      }
+      return Counter(admin, "chain_pending") == 0;
+    };
+  }
+  const std::vector<std::string> chain_flags_ = {"--merge-keep-shares",    "100", "--merge-min-shares", "10",
+                                                 "--reconcile-interval-s", "2"};
+};
+
+// The issue's failure: a merge sent, positions killed, and the next start on a fresh simulator
+// whose chain never saw it. It used to wait 60 s at start-up and then for a receipt that could not
+// come (scripts/up gave up after 30 s). Now: unknown with its nonce still free for the bounded
+// wait, not applied, counted; the balances seeded from the new chain are the truth, and positions
+// merges both markets of the new world itself.
+TEST_F(PositionsUnknownTransactionTest, AMergeAFreshChainNeverSawIsGivenUpWithinTheStartUpBound) {
+  auto md = StartMarketdata();
+  auto first = StartService("positions", chain_flags_);
+  ASSERT_TRUE(first->WaitForLine("sent merge", 30 * kNanosPerSecond).ok()) << first->log();
+  ASSERT_TRUE(first->Stop(SIGKILL, 5 * kNanosPerSecond).ok());
+  first.reset();
+  ASSERT_TRUE(md->Stop(SIGTERM, 10 * kNanosPerSecond).ok());
+  ReplaceSimulator();
+  md = StartMarketdata();
+
+  const auto started = std::chrono::steady_clock::now();
+  auto pos = StartService("positions", chain_flags_);
+  auto admin = PositionsAdmin(*pos);  // waits for "admin API on": start-up is over
+  ASSERT_NE(admin, nullptr) << pos->log();
+  const double startup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto verdict = pos->WaitForLine("is never_seen: not applied", 1 * kNanosPerSecond);
+  ASSERT_TRUE(verdict.ok()) << pos->log();
+  EXPECT_EQ(Counter(*admin, "chain_tx_never_seen"), 1);
+  EXPECT_EQ(Counter(*admin, "chain_tx_replaced"), 0);
+  // Within its stated bound (10 s unknown grace inside a 15 s wait, well under the 50 s bound).
+  auto bound = pos->WaitForLine("start-up bound", 1 * kNanosPerSecond);
+  ASSERT_TRUE(bound.ok());
+  EXPECT_LT(startup_s, 40.0) << *bound;
+  std::printf("unknown transaction: start-up took %.1f s (%s)\n", startup_s, bound->c_str());
+
+  const std::string difference = ConvergeOnTruth(*admin, AllAt(*admin, 100));
+  EXPECT_TRUE(difference.empty()) << difference << "\n" << pos->log();
+  EXPECT_EQ(Counter(*admin, "merges"), 2);  // both markets of the new world, by this process
+  EXPECT_EQ(Counter(*admin, "merged_micros"), 1'800'000'000);
+  EXPECT_EQ(Counter(*admin, "discrepancies"), 0);
+  EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
+}
+
+// A record whose nonce the chain has already passed with another transaction (dropped or
+// replaced): decided at once, not applied, counted; the seed is the truth.
+TEST_F(PositionsUnknownTransactionTest, AMergeWhoseNonceAnotherTransactionTookIsReplacedAtOnce) {
+  auto md = StartMarketdata();
+  auto first = StartService("positions", chain_flags_);
+  auto first_admin = PositionsAdmin(*first);
+  ASSERT_NE(first_admin, nullptr);
+  ASSERT_TRUE(ConvergeOnTruth(*first_admin, AllAt(*first_admin, 100)).empty());  // nonces 0 and 1 mined
+  ASSERT_EQ(*first->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
+  first.reset();
+
+  // What a process would have left had it signed a merge at nonce 1 that another transaction
+  // replaced: a hash the chain has never seen, for 50 full sets of market 0.
+  grpc::ClientContext mctx;
+  sim::v1::MarketsResponse markets;
+  ASSERT_TRUE(truth_->Markets(&mctx, {}, &markets).ok());
+  positions::v1::ChainTransaction record;
+  record.set_tx_hash("0x" + std::string(64, 'e'));
+  record.set_kind("merge");
+  record.set_condition_id(markets.markets(0).condition_id());
+  record.set_yes_token_id(markets.markets(0).yes_token_id());
+  record.set_no_token_id(markets.markets(0).no_token_id());
+  record.set_amount_micros(50'000'000);
+  record.set_nonce(1);
+  record.set_sent_ns(SystemClock::Instance().WallNanos());
+  auto js = nats::JetStream::Create(*conn_);
+  ASSERT_TRUE(js.ok());
+  auto kv = (*js)->EnsureKeyValue({.bucket = std::string(bus::kPositionsChainBucket)});
+  ASSERT_TRUE(kv.ok());
+  ASSERT_TRUE((*kv)->Put("pending", record.SerializeAsString()).ok());
+
+  const auto started = std::chrono::steady_clock::now();
+  auto pos = StartService("positions", chain_flags_);
+  auto admin = PositionsAdmin(*pos);
+  ASSERT_NE(admin, nullptr) << pos->log();
+  const double startup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(pos->WaitForLine("is replaced: not applied", 1 * kNanosPerSecond).ok()) << pos->log();
+  EXPECT_EQ(Counter(*admin, "chain_tx_replaced"), 1);
+  EXPECT_EQ(Counter(*admin, "chain_tx_never_seen"), 0);
+  EXPECT_LT(startup_s, 8.0) << "decided by the nonce, not by the bounded wait";
+  std::printf("replaced transaction: start-up took %.1f s\n", startup_s);
+  // Not applied: the ledger holds what the chain holds (100 + 100), not 50 + 50.
+  const std::string difference = ConvergeOnTruth(*admin, AllAt(*admin, 100));
+  EXPECT_TRUE(difference.empty()) << difference;
+  EXPECT_EQ(Counter(*admin, "merges"), 0);
+  EXPECT_EQ(Counter(*admin, "discrepancies"), 0);
   EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
 }
 

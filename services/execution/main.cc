@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "execution: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  // The longest it waits before serving (scripts/up waits that plus a margin; docs/operations.md):
+  // a lease left by a killed instance expires within one TTL, start-up gives up after
+  // --startup-timeout-s, 10 s for NATS and the API key. (A live holder keeps it standby.)
+  spdlog::info("execution: start-up bound {} s", (lease_ttl_ms + 999) / 1000 + startup_timeout_s + 10);
   if (post_rate > 0) {
     // Never above the tier's: the core takes the smaller of this and the tier's figures.
     options.core.post_budget = clobmaker::execution::RateBudgetConfig{

@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "marketdata: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  // The longest it waits before its first shard is connected (docs/operations.md): the market
+  // listing (5 s per request) and the websocket connect and handshake.
+  spdlog::info("marketdata: start-up bound 20 s");
   options.reference.stale_after = static_cast<clobmaker::Nanos>(stale_after_s * 1e9);
   options.books.verify_when_quiet = verify_quiet_ms * kNanosPerMilli;
   options.books.verify_every = verify_every_s * 1000 * kNanosPerMilli;

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "positions: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  spdlog::info("positions: start-up bound {} s",
+               clobmaker::positions::StartupBound(options) / clobmaker::kNanosPerSecond);
   options.reconcile_interval = reconcile_s * clobmaker::kNanosPerSecond;
   options.rebates_interval = rebates_s * clobmaker::kNanosPerSecond;
   options.chain.merge = !no_merge;

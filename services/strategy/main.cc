@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "strategy: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  // The longest it waits before serving (docs/operations.md): the API key, NATS, the KV loads.
+  spdlog::info("strategy: start-up bound 15 s");
   options.scoring_interval = scoring_interval_s * clobmaker::kNanosPerSecond;
 
   if (!config_file.empty()) {

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "userstream: %s\n", std::string(logging.message()).c_str());
     return 2;
   }
+  // The longest it waits before the user channel is connected (docs/operations.md): the API key
+  // (5 s per request), NATS, the websocket connect and handshake.
+  spdlog::info("userstream: start-up bound 20 s");
 
   auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
                               : clobmaker::signing::LoadPrivateKeyFile(key_file);

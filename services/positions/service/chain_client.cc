@@ -29,9 +29,10 @@ absl::StatusOr<int64_t> ChainClient::CallUint(const crypto::Address& to, std::st
   return chain::ParseUint256Result(*body);
 }
 
-absl::StatusOr<uint64_t> ChainClient::PendingNonce(const crypto::Address& address) {
-  auto body = Post("eth_getTransactionCount", chain::RpcRequest(next_id_++, "eth_getTransactionCount",
-                                                                fmt::format(R"(["{}","pending"])", address.ToLower())));
+absl::StatusOr<uint64_t> ChainClient::Nonce(const crypto::Address& address, std::string_view block_tag) {
+  auto body =
+      Post("eth_getTransactionCount", chain::RpcRequest(next_id_++, "eth_getTransactionCount",
+                                                        fmt::format(R"(["{}","{}"])", address.ToLower(), block_tag)));
   if (!body.ok()) return body.status();
   auto hex = chain::ParseStringResult(*body);
   if (!hex.ok()) return hex.status();
@@ -39,6 +40,10 @@ absl::StatusOr<uint64_t> ChainClient::PendingNonce(const crypto::Address& addres
   if (!v.ok() || !v->FitsUint64()) return absl::InvalidArgumentError("eth_getTransactionCount: not a quantity");
   return v->Low64();
 }
+
+absl::StatusOr<uint64_t> ChainClient::PendingNonce(const crypto::Address& address) { return Nonce(address, "pending"); }
+
+absl::StatusOr<uint64_t> ChainClient::MinedNonce(const crypto::Address& address) { return Nonce(address, "latest"); }
 
 absl::StatusOr<uint64_t> ChainClient::Quantity(std::string_view method) {
   auto body = Post(method, chain::RpcRequest(next_id_++, method, "[]"));
@@ -62,6 +67,13 @@ absl::StatusOr<chain::Receipt> ChainClient::Receipt(std::string_view tx_hash) {
                    chain::RpcRequest(next_id_++, "eth_getTransactionReceipt", fmt::format(R"(["{}"])", tx_hash)));
   if (!body.ok()) return body.status();
   return chain::ParseReceiptResult(*body);
+}
+
+absl::StatusOr<chain::TransactionInfo> ChainClient::Transaction(std::string_view tx_hash) {
+  auto body = Post("eth_getTransactionByHash",
+                   chain::RpcRequest(next_id_++, "eth_getTransactionByHash", fmt::format(R"(["{}"])", tx_hash)));
+  if (!body.ok()) return body.status();
+  return chain::ParseTransactionResult(*body);
 }
 
 }  // namespace clobmaker::positions

@@ -89,13 +89,16 @@ struct PositionsService::Impl {
   std::atomic<bool> reconcile_requested{false};
   std::atomic<uint64_t> source_failures{0}, bad_messages{0}, kv_failures{0}, reconciles{0};
   std::atomic<uint64_t> chain_sent{0}, chain_reverted{0}, chain_failures{0}, reconciles_deferred{0},
-      markets_resolved{0};
+      markets_resolved{0}, chain_replaced{0}, chain_never_seen{0};
+  const std::atomic<bool>* stop = nullptr;  // Run's: start-up waits end early on a stop
   std::atomic<bool> chain_pending_flag{false};
   std::atomic<uint64_t> unknown_trade_statuses{0}, rebates_booked{0}, rebate_failures{0};
   std::map<std::string, int> fee_exponent;  // loop-owned: condition -> its fee schedule's exponent
   bool chain_enabled = false;
   // Chain worker-owned.
   std::optional<positions::v1::ChainTransaction> chain_pending;
+  // The decision about chain_pending.
+  std::optional<PendingTransaction> chain_tracker;
   std::map<std::string, Resolution> resolutions;  // condition -> payouts, once resolved (final)
   std::map<std::string, Nanos> chain_retry_at;    // condition -> not before
   Nanos last_resolution_read = 0;
@@ -438,8 +441,50 @@ struct PositionsService::Impl {
   }
 
   void SetPending(std::optional<positions::v1::ChainTransaction> t) {
+    chain_tracker.reset();
+    if (t) chain_tracker.emplace(t->nonce(), options.pending_tx);
     chain_pending = std::move(t);
     chain_pending_flag = chain_pending.has_value();
+  }
+
+  // The evidence about a recorded transaction, in the order PendingTransaction needs: the mined
+  // nonce first, then the transaction's receipt and, without one, whether the node knows it.
+  TxObservation ObserveChainTx(const positions::v1::ChainTransaction& t, chain::Receipt* receipt_out) {
+    TxObservation o;
+    if (auto nonce = rpc->MinedNonce(key->address()); nonce.ok()) {
+      o.final_nonce = *nonce;
+    } else {
+      chain_failures++;
+    }
+    auto receipt = rpc->Receipt(t.tx_hash());
+    if (!receipt.ok()) {
+      chain_failures++;
+      return {.final_nonce = std::nullopt, .lookup = TxLookup::kUnavailable};
+    }
+    if (receipt->found) {
+      *receipt_out = *receipt;
+      o.lookup = receipt->success ? TxLookup::kSucceeded : TxLookup::kFailed;
+      return o;
+    }
+    auto known = rpc->Transaction(t.tx_hash());
+    if (!known.ok()) {
+      chain_failures++;
+      return {.final_nonce = std::nullopt, .lookup = TxLookup::kUnavailable};
+    }
+    o.lookup = known->found ? TxLookup::kPending : TxLookup::kUnknown;
+    return o;
+  }
+
+  // A transaction that will never execute: nothing is applied, the balances stay what the chain
+  // says. Counted by why.
+  void CountNotApplied(const positions::v1::ChainTransaction& t, TxVerdict v, std::string_view when) {
+    (v == TxVerdict::kReplaced ? chain_replaced : chain_never_seen)++;
+    spdlog::warn("positions: {} {} (nonce {}){} is {}: not applied ({})", t.kind(), t.tx_hash(), t.nonce(), when,
+                 VerdictName(v),
+                 v == TxVerdict::kReplaced
+                     ? "the account's nonce passed it and the chain has no receipt for it: dropped or replaced"
+                     : fmt::format("the chain did not know it for {} s with its nonce still free",
+                                   options.pending_tx.unknown_grace / kNanosPerSecond));
   }
 
   // Reads the payouts of markets not known to be resolved (resolution is final).
@@ -478,29 +523,31 @@ struct PositionsService::Impl {
     }
   }
 
-  // The receipt of the pending transaction: applied once mined successfully, dropped if reverted.
+  // The pending transaction, decided by PendingTransaction: applied once mined successfully;
+  // reverted, dropped/replaced or never seen: nothing applied, the market retried later.
   void PollPending() {
-    auto receipt = rpc->Receipt(chain_pending->tx_hash());
-    if (!receipt.ok()) {
-      chain_failures++;
-      return;
-    }
-    if (!receipt->found) return;
+    chain::Receipt receipt;
+    const TxVerdict v = chain_tracker->Observe(ObserveChainTx(*chain_pending, &receipt), Now());
+    if (!IsFinal(v)) return;
     const positions::v1::ChainTransaction t = *chain_pending;
-    if (receipt->success) {
+    if (v == TxVerdict::kApplied) {
       const ChainAction action = ActionOf(t);
       const bool applied = OnLoop([&] {
         const bool changed = ledger.OnChainAction(action);
         Flush();
         return changed;
       });
-      spdlog::info("positions: {} {} mined in block {} (market {}, {} micros){}", t.kind(), t.tx_hash(), receipt->block,
+      spdlog::info("positions: {} {} mined in block {} (market {}, {} micros){}", t.kind(), t.tx_hash(), receipt.block,
                    t.condition_id(), t.kind() == "merge" ? t.amount_micros() : 0, applied ? "" : " - already applied");
     } else {
-      chain_reverted++;
       chain_retry_at[t.condition_id()] = Now() + options.chain_retry_after;
-      spdlog::warn("positions: {} {} reverted (market {}); retrying in {} s", t.kind(), t.tx_hash(), t.condition_id(),
-                   options.chain_retry_after / kNanosPerSecond);
+      if (v == TxVerdict::kReverted) {
+        chain_reverted++;
+        spdlog::warn("positions: {} {} reverted (market {}); retrying in {} s", t.kind(), t.tx_hash(), t.condition_id(),
+                     options.chain_retry_after / kNanosPerSecond);
+      } else {
+        CountNotApplied(t, v, "");
+      }
     }
     if (auto del = chain_kv->Delete("pending"); !del.ok()) kv_failures++;
     SetPending(std::nullopt);
@@ -597,9 +644,13 @@ struct PositionsService::Impl {
     }
   }
 
-  // Start-up: a transaction sent by an earlier process. Mined before the seed: the balances
-  // include it (nothing to apply). Still pending: wait (bounded); if it stays pending, it is
-  // applied when mined, on top of the seeded balances.
+  // Start-up: a transaction an earlier process recorded as in flight, decided before the balances
+  // are read (PendingTransaction). Mined, succeeded or reverted: the balances about to be seeded
+  // include it (nothing to apply). Dropped/replaced or never seen by the chain: not applied, counted
+  // and logged; the seeded balances are the truth. Start-up waits for a decision at most
+  // chain_startup_wait (or until stopped); still undecided (known to the node and not mined, or the
+  // node unreachable), the record is carried on: decided by the chain worker, applied on top of
+  // the seed if it is mined.
   void SettlePendingFromEarlierRun() {
     auto entry = chain_kv->Get("pending");
     if (!entry.ok()) return;
@@ -609,16 +660,25 @@ struct PositionsService::Impl {
       (void)chain_kv->Delete("pending");
       return;
     }
+    PendingTransaction tracker(t.nonce(), options.pending_tx);
     const Nanos deadline = Now() + options.chain_startup_wait;
-    while (Now() < deadline) {
-      auto receipt = rpc->Receipt(t.tx_hash());
-      if (receipt.ok() && receipt->found) {
-        spdlog::info("positions: {} {} from an earlier run was mined ({}): inside the balances seeded now", t.kind(),
-                     t.tx_hash(), receipt->success ? "success" : "reverted");
-        (void)chain_kv->Delete("pending");
-        return;
-      }
+    chain::Receipt receipt;
+    TxVerdict v = TxVerdict::kWaiting;
+    for (;;) {
+      v = tracker.Observe(ObserveChainTx(t, &receipt), Now());
+      if (IsFinal(v) || Now() >= deadline || (stop != nullptr && *stop)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    if (v == TxVerdict::kApplied || v == TxVerdict::kReverted) {
+      spdlog::info("positions: {} {} from an earlier run was mined ({}): inside the balances seeded now", t.kind(),
+                   t.tx_hash(), v == TxVerdict::kApplied ? "success" : "reverted");
+      (void)chain_kv->Delete("pending");
+      return;
+    }
+    if (IsFinal(v)) {
+      CountNotApplied(t, v, " from an earlier run");
+      (void)chain_kv->Delete("pending");
+      return;
     }
     if (!chain_enabled) {
       // Nothing would poll it: reconciliation reports its effect if it is mined later.
@@ -627,8 +687,13 @@ struct PositionsService::Impl {
       (void)chain_kv->Delete("pending");
       return;
     }
-    spdlog::warn("positions: {} {} from an earlier run is still pending: applied when mined", t.kind(), t.tx_hash());
+    spdlog::warn(
+        "positions: {} {} from an earlier run is still undecided after {} s ({}): seeding now, applied if "
+        "mined",
+        t.kind(), t.tx_hash(), options.chain_startup_wait / kNanosPerSecond,
+        tracker.unknown_since() ? "unknown to the chain" : "pending or the node unreachable");
     SetPending(t);
+    chain_tracker = tracker;  // keeps how long it has been unknown
   }
 
   absl::Status Setup() {
@@ -790,6 +855,8 @@ class AdminService final : public v1::PositionsAdmin::Service {
       put("chain_tx_reverted", s_.chain_reverted.load());
       put("chain_failures", s_.chain_failures.load());
       put("chain_pending", s_.chain_pending_flag.load() ? 1 : 0);
+      put("chain_tx_replaced", s_.chain_replaced.load());
+      put("chain_tx_never_seen", s_.chain_never_seen.load());
       put("chain_duplicates", c.chain_duplicates);
       put("markets_resolved", s_.markets_resolved.load());
       put("reconciles_deferred", s_.reconciles_deferred.load());
@@ -873,6 +940,7 @@ absl::StatusOr<std::unique_ptr<PositionsService>> PositionsService::Create(const
 }
 
 absl::Status PositionsService::Run(const std::atomic<bool>& stop) {
+  impl_->stop = &stop;
   CM_RETURN_IF_ERROR(impl_->Start());
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "common/crypto/crypto.h"
 #include "common/signing/auth.h"
 #include "services/positions/core/chain_planner.h"
+#include "services/positions/core/pending_transaction.h"
 
 namespace clobmaker::positions {
 
@@ -35,11 +36,22 @@ struct PositionsOptions {
   uint64_t chain_gas_limit = 300'000;
   Nanos chain_interval = 1 * kNanosPerSecond;             // plan this often
   Nanos chain_resolution_interval = 5 * kNanosPerSecond;  // read payouts of unresolved markets this often
-  Nanos chain_startup_wait = 60 * kNanosPerSecond;        // a pending transaction found at start-up
-  Nanos chain_retry_after = 30 * kNanosPerSecond;         // a market whose transaction failed or reverted
+  // A transaction an earlier run left in flight is decided before the seed (PendingTransaction):
+  // start-up waits for the decision at most this long, then carries the record on. Longer than
+  // pending_tx.unknown_grace, so one the chain does not know is always decided within start-up.
+  Nanos chain_startup_wait = 15 * kNanosPerSecond;
+  PendingTxParams pending_tx;
+  Nanos chain_retry_after = 30 * kNanosPerSecond;  // a market whose transaction failed or reverted
   // Maker rebates: GET /rebates/current for today's and yesterday's UTC date, this often.
   Nanos rebates_interval = 60 * kNanosPerSecond;
 };
+
+// The longest start-up takes before the admin API serves (scripts/up waits that plus a margin;
+// docs/operations.md): the API key and NATS (10 s), a transaction an earlier run left in flight
+// (chain_startup_wait, plus one round of its three JSON-RPC reads, 5 s each), the seed (10 s).
+inline Nanos StartupBound(const PositionsOptions& o) {
+  return 10 * kNanosPerSecond + o.chain_startup_wait + 15 * kNanosPerSecond + 10 * kNanosPerSecond;
+}
 
 class PositionsService {
  public:

@@ -894,6 +894,11 @@ uint64_t Exchange::NextNonce(const std::string& address) const {
   return it == next_nonce_.end() ? 0 : it->second;
 }
 
+uint64_t Exchange::MinedNonce(const std::string& address) const {
+  auto it = mined_nonce_.find(Lower(address));
+  return it == mined_nonce_.end() ? 0 : it->second;
+}
+
 std::optional<std::string> Exchange::SubmitChainTx(const ChainTxSpec& spec, Nanos now) {
   Advance(now);
   const std::string hash = Lower(spec.hash);
@@ -918,6 +923,7 @@ const ChainTx* Exchange::FindChainTx(const std::string& hash) const {
 
 void Exchange::Mine(ChainTx& tx, Nanos now) {
   tx.mined = true;
+  mined_nonce_[tx.spec.sender] = tx.spec.nonce + 1;  // mined in nonce order (submission order per sender)
   tx.block = BlockNumber(now);
   auto revert = [&](std::string reason) { tx.revert_reason = std::move(reason); };
   auto m = markets_.find(tx.spec.condition_id);

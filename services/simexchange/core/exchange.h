@@ -248,6 +248,8 @@ class Exchange {
   std::optional<std::string> SubmitChainTx(const ChainTxSpec& tx, Nanos now);
   const ChainTx* FindChainTx(const std::string& hash) const;
   uint64_t NextNonce(const std::string& address) const;  // counting pending transactions
+  // Mined transactions only (a JSON-RPC "latest" nonce).
+  uint64_t MinedNonce(const std::string& address) const;
   uint64_t BlockNumber(Nanos now) const { return static_cast<uint64_t>(now / config_.block_time); }
 
   // --- heartbeats and modes --------------------------------------------------------------------
@@ -362,6 +364,8 @@ class Exchange {
   std::set<std::string> closed_only_;
   RebateBook rebates_;
   std::map<std::string, int64_t> fees_paid_;  // address -> taker fees charged (net of reversals)
+
+  std::map<std::string, uint64_t> mined_nonce_;  // address -> transactions mined
 };
 
 std::string_view OrderStatusName(OrderStatus status);

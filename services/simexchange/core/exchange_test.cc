@@ -360,13 +360,16 @@ TEST_F(ExchangeTest, MergeIsMinedAfterABlockOnTheChainAndAtTheExchange) {
   EXPECT_NE(ex_.SubmitChainTx(merge, kT0)->find("nonce too low"), std::string::npos);
   merge.nonce = 5;
   EXPECT_NE(ex_.SubmitChainTx(merge, kT0)->find("nonce too high"), std::string::npos);
-  // Pending: nothing moved yet.
+  // Pending: nothing moved yet; the "latest" nonce counts mined transactions only.
   ex_.Advance(kT0 + kNanosPerSecond);
   EXPECT_FALSE(ex_.FindChainTx("0xaa")->mined);
+  EXPECT_EQ(ex_.MinedNonce("0xalice"), 0u);
   EXPECT_EQ(ChainTokens(ex_, "0xalice", "YES"), 500 * model::kQuantityOne);
   ex_.Advance(kT0 + 2 * kNanosPerSecond);
   const ChainTx* tx = ex_.FindChainTx("0xaa");
   ASSERT_TRUE(tx->mined);
+  EXPECT_EQ(ex_.MinedNonce("0xalice"), 1u);
+  EXPECT_EQ(ex_.MinedNonce("0xbob"), 0u);
   EXPECT_TRUE(tx->success) << tx->revert_reason;
   EXPECT_EQ(tx->collateral_delta, ten);
   for (const char* t : {"YES", "NO"}) {

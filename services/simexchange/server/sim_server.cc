@@ -502,7 +502,20 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (call->method == "eth_maxPriorityFeePerGas") return quantity(30'000'000'000ULL);
     if (call->method == "eth_getTransactionCount") {
       if (call->string_params.empty()) return error(-32602, "missing address");
-      return quantity(exchange.NextNonce(Lower(call->string_params[0])));
+      // "pending" counts queued transactions; any other block tag ("latest", ...) mined ones only.
+      const bool pending = call->string_params.size() > 1 && call->string_params[1] == "pending";
+      const std::string address = Lower(call->string_params[0]);
+      return quantity(pending ? exchange.NextNonce(address) : exchange.MinedNonce(address));
+    }
+    if (call->method == "eth_getTransactionByHash") {
+      if (call->string_params.empty()) return error(-32602, "missing transaction hash");
+      const ChainTx* tx = exchange.FindChainTx(call->string_params[0]);
+      if (tx == nullptr) return Json(200, chain::RpcResult(id, "null"));
+      const std::string block = tx->mined ? fmt::format("\"0x{:x}\"", tx->block) : "null";
+      return Json(200, chain::RpcResult(id, fmt::format(R"({{"hash":"{}","nonce":"0x{:x}","from":"{}","to":"{}",)"
+                                                        R"("blockNumber":{},"type":"0x2"}})",
+                                                        tx->spec.hash, tx->spec.nonce, tx->spec.sender,
+                                                        contracts.conditional_tokens.ToLower(), block)));
     }
     if (call->method == "eth_sendRawTransaction") {
       if (call->string_params.empty()) return error(-32602, "missing raw transaction");
