@@ -610,8 +610,12 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       response.delay += latency;
       respond(std::move(response));
     };
+    // Every 429 a signer is answered counts for it, injected ones included (the truth API's
+    // RateLimits.throttled, scripts/up's throttled=N).
+    const std::string signer = Lower(Header(r, "POLY_ADDRESS"));
     if (now < faults.burst_until) {
       Count(&SimStats::faults_injected);
+      if (faults.burst_status == 429) CountThrottled(signer);
       return send(
           Json(faults.burst_status,
                pm::EncodeErrorBody({.error = faults.burst_status == 429 ? "Too Many Requests" : "service unavailable",
@@ -619,6 +623,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     }
     if (fault_rng.Chance(faults.http_429)) {
       Count(&SimStats::faults_injected);
+      CountThrottled(signer);
       HttpResponse throttled = Json(429, R"({"error":"Too Many Requests"})");
       throttled.headers.emplace_back("Retry-After", "1");
       return send(std::move(throttled));
@@ -627,7 +632,6 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       Count(&SimStats::faults_injected);
       return send(Error(500, "Internal Server Error"));
     }
-    const std::string signer = Lower(Header(r, "POLY_ADDRESS"));
     // The Cloudflare layer: per client IP and route, in requests.
     const std::string ip = Header(r, "X-Forwarded-For").empty() ? "127.0.0.1" : Header(r, "X-Forwarded-For");
     if (auto wait = ip_limits.Admit(ip, route, now)) {

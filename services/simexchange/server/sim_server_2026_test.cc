@@ -186,6 +186,14 @@ TEST_F(Sim2026Test, CancelAllGoesIntoDebtAndBlocksFurtherCancels) {
   EXPECT_EQ(over.outcome, net::Outcome::kThrottled);
   EXPECT_FALSE(over.retry_after.has_value());
   EXPECT_NE(over.error.error.find("split"), std::string::npos);
+  // More than 1,000 ids is a 400 whatever the tokens (Elite's cancel burst is 1,800).
+  server_->SetRateTier(Address(), pm::RateTier::kElite);
+  std::vector<std::string> many(1001, "0xdead");
+  auto too_many = Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrders(many, cb); });
+  EXPECT_EQ(too_many.outcome, net::Outcome::kRejected);
+  EXPECT_NE(too_many.error.error.find("max allowed: 1000"), std::string::npos) << too_many.error.error;
+  many.resize(1000);
+  EXPECT_TRUE(Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrders(many, cb); }).ok());
 }
 
 TEST_F(Sim2026Test, PerIpLimitsCountRequests) {
