@@ -10,6 +10,10 @@ namespace clobmaker::bus {
 // JetStream streams (everything that must not be lost).
 inline constexpr std::string_view kUserStream = "CM_USER";      // cm.user.>
 inline constexpr std::string_view kOrdersStream = "CM_ORDERS";  // cm.orders.>
+// marketdata's journal of raw frames (docs/replay.md), bounded by size and age.
+inline constexpr std::string_view kJournalStream = "CM_JOURNAL";  // cm.journal.>
+inline constexpr std::string_view kJournalWildcard = "cm.journal.>";
+inline std::string JournalSubject(std::string_view kind) { return "cm.journal." + std::string(kind); }
 // CM_USER's duplicate window: longer than userstream's start-up backfill lookback, so a replayed
 // exchange event is dropped by the server (consumers also dedupe on the same keys).
 inline constexpr int64_t kUserDuplicateWindowSeconds = 10 * 60;

@@ -301,10 +301,16 @@ absl::StatusOr<std::unique_ptr<PullConsumer>> JetStream::Consumer(std::string_vi
   jsSubOptions_Init(&so);
   so.Stream = stream_name.c_str();
   so.Config.Durable = durable_name.c_str();
-  so.Config.AckPolicy = js_AckExplicit;
+  so.Config.AckPolicy = options.ack_none ? js_AckNone : js_AckExplicit;
   so.Config.AckWait = options.ack_wait;
   so.Config.MaxDeliver = options.max_deliver;
   so.Config.DeliverPolicy = options.deliver_new_only ? js_DeliverNew : js_DeliverAll;
+  if (options.start_time_ns > 0) {
+    so.Config.DeliverPolicy = js_DeliverByStartTime;
+    // Whole seconds: libnats 3.4 writes the fraction without its leading zeros, so the server's
+    // echo of a start time like .092 s differs from the request and the subscribe is refused.
+    so.Config.OptStartTime = options.start_time_ns / kNanosPerSecond * kNanosPerSecond;
+  }
   so.Config.InactiveThreshold = options.inactive_threshold;
   if (!filter.empty()) so.Config.FilterSubject = filter.c_str();
   natsSubscription* sub = nullptr;
@@ -376,6 +382,13 @@ uint64_t JsMessage::stream_sequence() const {
   const uint64_t seq = meta->Sequence.Stream;
   jsMsgMetaData_Destroy(meta);
   return seq;
+}
+Nanos JsMessage::timestamp() const {
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, msg_) != NATS_OK) return 0;
+  const Nanos t = meta->Timestamp;
+  jsMsgMetaData_Destroy(meta);
+  return t;
 }
 uint64_t JsMessage::deliveries() const {
   jsMsgMetaData* meta = nullptr;

@@ -156,6 +156,8 @@ class JsMessage {
   // Header value, or nullopt.
   std::optional<std::string> header(const char* name) const;
   uint64_t stream_sequence() const;
+  // When the server stored it (ns since the epoch); 0 if unknown.
+  Nanos timestamp() const;
   uint64_t deliveries() const;
 
   // Ack waits for the server's confirmation, so an acked message is never redelivered.
@@ -172,6 +174,8 @@ struct ConsumerOptions {
   Nanos ack_wait = 30 * kNanosPerSecond;
   int64_t max_deliver = -1;
   bool deliver_new_only = false;  // default: from the start of the stream
+  Nanos start_time_ns = 0;        // > 0: from the first message stored at or after this time
+  bool ack_none = false;          // readers that only look (an export): no acks, no redeliveries
   // > 0: the server deletes the consumer after this long without a client (per-process readers
   // that rebuild state from the whole stream on every start).
   Nanos inactive_threshold = 0;

@@ -2,11 +2,13 @@
 // ways a frame can be bad.
 #include "common/polymarket/decode.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "common/core/status.h"
 #include "common/polymarket/encode.h"
 
 namespace clobmaker::polymarket {
@@ -526,6 +528,40 @@ TEST(ParseReferenceFrame, SimulatorAndRealTimeStreamFormats) {
   EXPECT_FALSE(ParseReferenceFrame(R"([{"symbol":"a","price":"-1","timestamp":1}])").ok());
   EXPECT_FALSE(ParseReferenceFrame(R"([{"symbol":"a","price":"abc","timestamp":1}])").ok());
   EXPECT_FALSE(ParseReferenceFrame(R"([{"price":"1","timestamp":1}])").ok());
+}
+
+// Exact, not through a double: every four-decimal price, as a string and as a JSON number.
+TEST(ParseReferenceFrame, EveryFourDecimalPriceIsExact) {
+  int wrong = 0;
+  for (int k = 1; k <= 9999; ++k) {
+    const std::string price = fmt::format("0.{:04d}", k);
+    for (const std::string& value : {"\"" + price + "\"", price}) {
+      auto ticks = ParseReferenceFrame(fmt::format(R"([{{"symbol":"a","price":{},"timestamp":1}}])", value));
+      ASSERT_TRUE(ticks.ok()) << value << ": " << ticks.status();
+      if (ticks->front().price_nanos != int64_t{k} * 100'000)
+        ++wrong, ADD_FAILURE() << value << " -> " << ticks->front().price_nanos;
+    }
+  }
+  EXPECT_EQ(wrong, 0);
+  auto parse = [](std::string_view value) -> absl::StatusOr<int64_t> {
+    CM_ASSIGN_OR_RETURN(auto ticks,
+                        ParseReferenceFrame(fmt::format(R"([{{"symbol":"a","price":{},"timestamp":1}}])", value)));
+    return ticks.front().price_nanos;
+  };
+  EXPECT_EQ(*parse("118234.56"), 118'234'560'000'000);
+  EXPECT_EQ(*parse("\"118234.560000000999\""), 118'234'560'000'000) << "past the ninth decimal: dropped";
+  EXPECT_EQ(*parse("1e-5"), 10'000);
+  EXPECT_EQ(*parse("\"2.5E3\""), 2'500'000'000'000);
+  EXPECT_EQ(*parse("7"), 7'000'000'000);
+  EXPECT_EQ(*parse("\"0\""), 0);
+  EXPECT_FALSE(parse("\"1.2.3\"").ok());
+  EXPECT_FALSE(parse("\"1e\"").ok());
+  EXPECT_FALSE(parse("\"\"").ok());
+  EXPECT_FALSE(parse("\" 1\"").ok());
+  EXPECT_FALSE(parse("\"nan\"").ok());
+  EXPECT_FALSE(parse("-0.5").ok());
+  EXPECT_FALSE(parse("1e300").ok()) << "out of range";
+  EXPECT_FALSE(parse("\"99999999999\"").ok()) << "out of range";
 }
 
 }  // namespace

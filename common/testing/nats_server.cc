@@ -81,12 +81,15 @@ absl::Status NatsServer::Start() {
     return absl::FailedPreconditionError(
         fmt::format("nats-server not found at {} (run scripts/install-deps)", binary_));
   }
-  // JetStream would otherwise claim 75% of memory and disk.
+  // JetStream would otherwise claim 75% of memory and disk. The file store is a cap, not an
+  // allocation, but streams with a byte bound reserve it: marketdata's CM_JOURNAL reserves 1 GiB
+  // by default, so the cap leaves room for the other streams beside it (4 GiB, as scripts/up
+  // leaves 1 GiB beside the journal in 2 GiB).
   const std::string config = dir_ + "/nats.conf";
   {
     std::ofstream out(config);
     out << "jetstream {\n  store_dir: \"" << dir_
-        << "/js\"\n  max_memory_store: 268435456\n  max_file_store: 1073741824\n}\n";
+        << "/js\"\n  max_memory_store: 268435456\n  max_file_store: 4294967296\n}\n";
   }
   const std::string port_arg = port_ > 0 ? std::to_string(port_) : "-1";
   const std::string log = dir_ + "/nats.log";

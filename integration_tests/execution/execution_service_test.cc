@@ -15,7 +15,30 @@ namespace {
 using itest::ChildProcess;
 constexpr Nanos kSec = kNanosPerSecond;
 
-class ExecutionProcessTest : public itest::StackTest {};
+class ExecutionProcessTest : public itest::StackTest {
+ protected:
+  // Every order of ours the exchange ever had (closed ones too) and every placement it refused:
+  // together, everything we ever posted.
+  std::vector<sim::v1::TruthOrder> AllOurOrders() {
+    grpc::ClientContext ctx;
+    sim::v1::OpenOrdersRequest req;
+    req.set_address(address_);
+    req.set_include_closed(true);
+    sim::v1::OpenOrdersResponse resp;
+    EXPECT_TRUE(truth_->OpenOrders(&ctx, req, &resp).ok());
+    return {resp.orders().begin(), resp.orders().end()};
+  }
+  int64_t Refused() {
+    grpc::ClientContext ctx;
+    sim::v1::RefusalsRequest req;
+    req.set_address(address_);
+    sim::v1::RefusalsResponse resp;
+    EXPECT_TRUE(truth_->Refusals(&ctx, req, &resp).ok());
+    int64_t n = 0;
+    for (const auto& [error, count] : resp.by_error()) n += count;
+    return n;
+  }
+};
 
 TEST_F(ExecutionProcessTest, QuotesKillsFailsOverAndCancelsOnShutdown) {
   auto first = StartExecution("first");
@@ -36,7 +59,9 @@ TEST_F(ExecutionProcessTest, QuotesKillsFailsOverAndCancelsOnShutdown) {
     orders::v1::ListOrdersResponse live;
     ASSERT_TRUE(admin->ListOrders(&ctx, {}, &live).ok());
     EXPECT_EQ(live.orders_size(), 4);
-    for (const auto& o : live.orders()) EXPECT_TRUE(o.post_only());
+    const auto all = AllOurOrders();
+    ASSERT_GE(all.size(), 4u);
+    for (const auto& o : all) EXPECT_TRUE(o.post_only()) << "as the exchange received it: " << o.order_id();
   }
 
   // Every transition is on CM_ORDERS.
@@ -113,9 +138,26 @@ TEST_F(ExecutionProcessTest, QuotesKillsFailsOverAndCancelsOnShutdown) {
   }
   EXPECT_TRUE(testing::Eventually([&] { return OpenAtExchange().empty(); }, std::chrono::seconds(10),
                                   std::chrono::milliseconds(200)));
-  PublishLadder(sequence++, 3);
   EXPECT_FALSE(Status(*admin).service().ready());
   EXPECT_TRUE(Status(*admin).killed());
+  // No post until reset, judged at the exchange once execution has taken the new ladder in (an
+  // event: its ladder counter rose), not after a fixed sleep.
+  {
+    const size_t placed = AllOurOrders().size();
+    const int64_t refused = Refused();
+    const int64_t ladders = Status(*admin).service().counters().at("ladders");
+    PublishLadder(sequence++, 3);
+    ASSERT_TRUE(testing::Eventually([&] { return Status(*admin).service().counters().at("ladders") > ladders; },
+                                    std::chrono::seconds(10), std::chrono::milliseconds(50)));
+    // A heartbeat sent after that and answered: a post made with the ladder would have been sent
+    // before it, and has landed by now.
+    const int64_t heartbeats = Status(*admin).service().counters().at("heartbeats_ok");
+    ASSERT_TRUE(
+        testing::Eventually([&] { return Status(*admin).service().counters().at("heartbeats_ok") > heartbeats; },
+                            std::chrono::seconds(15), std::chrono::milliseconds(100)));
+    EXPECT_EQ(AllOurOrders().size(), placed) << "an order reached the exchange while killed";
+    EXPECT_EQ(Refused(), refused) << "a post reached the exchange while killed";
+  }
   {
     grpc::ClientContext ctx;
     orders::v1::ResetResponse resp;

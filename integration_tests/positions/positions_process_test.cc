@@ -26,6 +26,7 @@
 
 #include "clobmaker/positions/v1/positions.grpc.pb.h"
 #include "common/bus/subjects.h"
+#include "common/testing/eventually.h"
 #include "integration_tests/support/stack_fixture.h"
 
 namespace clobmaker::itest {
@@ -290,8 +291,11 @@ TEST_F(PositionsChainTest, MergesTheOverlapAcrossACrashAndRedeemsAResolvedMarket
   EXPECT_EQ(redeemed.chain_tokens_micros().at(markets.markets(0).no_token_id()), 0);
   EXPECT_EQ(Counter(*admin, "redeemed_payout_micros"), 100'000'000);
   EXPECT_EQ(Counter(*admin, "markets_resolved"), 1);
-  // Nothing else: no second redeem, no merge of the resolved market, no discrepancy.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // Nothing else: no second redeem, no merge of the resolved market, no discrepancy -- judged
+  // after two more full reconciliations (an event, not a fixed sleep).
+  const int64_t reconciles = Counter(*admin, "reconciles");
+  ASSERT_TRUE(testing::Eventually([&] { return Counter(*admin, "reconciles") >= reconciles + 2; },
+                                  std::chrono::seconds(30), std::chrono::milliseconds(100)));
   EXPECT_EQ(Counter(*admin, "chain_tx_sent"), 2);
   EXPECT_EQ(Counter(*admin, "chain_tx_reverted"), 0);
   EXPECT_EQ(Counter(*admin, "discrepancies"), 0);

@@ -9,6 +9,7 @@
 //   orphans --address A      orders live at the simulator that execution does not know (persisting)
 //   sim-open --address A     our orders open at the simulator; sim-fills --address A: our trades
 //   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
+//   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
 //
 // Tables by default, --json (one JSON object per line) for scripts. The admin token comes from
 // --token-file or CLOBMAKER_ADMIN_TOKEN and is sent as a bearer token. Exit codes: 0 done, 1 the
@@ -32,6 +33,7 @@
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/model/decimal.h"
+#include "common/model/types.h"
 
 namespace {
 
@@ -347,6 +349,10 @@ int main(int argc, char** argv) {
   sim_fills->add_option("--address", address, "our funder address")->required();
   auto* sim_throttled = app.add_subcommand("sim-throttled", "429 answers the simulator gave our signer");
   sim_throttled->add_option("--address", address, "our signer address")->required();
+  std::string tick_token, tick_size;
+  auto* sim_tick = app.add_subcommand("sim-tick", "change a market's tick size at the simulator (both tokens)");
+  sim_tick->add_option("--token", tick_token, "either token of the market")->required();
+  sim_tick->add_option("--tick", tick_size, "new tick size, e.g. 0.001")->required();
   CLI11_PARSE(app, argc, argv);
 
   auto token = clobmaker::grpcserver::LoadAdminToken(token_file, "CLOBMAKER_ADMIN_TOKEN");
@@ -361,6 +367,19 @@ int main(int argc, char** argv) {
     std::printf(c.json ? "{\"ok\":true}\n" : "ok\n");
     return 0;
   };
+  if (*sim_tick) {
+    auto tick = clobmaker::model::TickSize::Parse(tick_size);
+    if (!tick.ok()) {
+      std::fprintf(stderr, "clobmakerctl: --tick: %s\n", std::string(tick.status().message()).c_str());
+      return 2;
+    }
+    auto stub = clobmaker::sim::v1::SimControl::NewStub(Ctl::Channel(c.sim));
+    clobmaker::sim::v1::SetTickSizeRequest req;
+    req.set_token_id(tick_token);
+    req.set_tick_units(tick->units());
+    clobmaker::sim::v1::SetTickSizeResponse r;
+    return done("simexchange", stub->SetTickSize(c.Context().get(), req, &r));
+  }
   if (*status) return Status(c);
   if (*markets) return Markets(c);
   if (*books) return Books(c);

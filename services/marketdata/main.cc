@@ -56,7 +56,22 @@ int main(int argc, char** argv) {
   app.add_option("--admin-listen", options.admin_listen, "gRPC admin address")->capture_default_str();
   app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
+  bool no_journal = false;
+  double journal_max_age_h = 24, journal_checkpoint_s = 60;
+  app.add_flag("--no-journal", no_journal, "do not record raw frames on CM_JOURNAL");
+  app.add_option("--journal-max-bytes", options.journal.max_bytes, "CM_JOURNAL's size bound (oldest records go)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1} << 20, int64_t{1} << 50));
+  app.add_option("--journal-max-age-h", journal_max_age_h, "CM_JOURNAL's age bound")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 24.0 * 365));
+  app.add_option("--journal-checkpoint-s", journal_checkpoint_s, "every market's metadata and book this often")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
+  options.journal.enabled = !no_journal;
+  options.journal.max_age = static_cast<clobmaker::Nanos>(journal_max_age_h * 3600e9);
+  options.journal.checkpoint_every = static_cast<clobmaker::Nanos>(journal_checkpoint_s * 1e9);
   if (auto logging = clobmaker::logging::Configure("marketdata"); !logging.ok()) {
     std::fprintf(stderr, "marketdata: %s\n", std::string(logging.message()).c_str());
     return 2;

@@ -1,5 +1,6 @@
 #include "services/simexchange/grpc_services.h"
 
+#include <cctype>
 #include <cmath>
 
 namespace clobmaker::simexchange {
@@ -12,6 +13,11 @@ clobmaker::common::v1::Side ToProto(Side side) {
 }
 
 grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 bool ValidProbability(double p) { return std::isfinite(p) && p >= 0 && p <= 1; }
 
@@ -236,10 +242,39 @@ grpc::Status TruthService::Fees(grpc::ServerContext* ctx, const pb::FeesRequest*
   return grpc::Status::OK;
 }
 
+grpc::Status ControlService::PlaceOrder(grpc::ServerContext* ctx, const pb::PlaceOrderRequest* req,
+                                        pb::PlaceOrderResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->side() != common::v1::SIDE_BUY && req->side() != common::v1::SIDE_SELL) return Invalid("side is required");
+  if (req->size_micros() <= 0) return Invalid("size_micros must be positive");
+  std::string id;
+  const PlaceResult r =
+      server_.PlaceTestOrder(req->token_id(), req->side() == common::v1::SIDE_BUY ? Side::kBuy : Side::kSell,
+                             Price(req->price_units()), Size(req->size_micros()), &id);
+  res->set_order_id(id);
+  res->set_success(r.success);
+  res->set_error(r.error);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::CancelPlacedOrders(grpc::ServerContext* ctx, const pb::CancelPlacedOrdersRequest*,
+                                                pb::CancelPlacedOrdersResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  res->set_canceled(static_cast<uint32_t>(server_.CancelTestOrders()));
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::Refusals(grpc::ServerContext* ctx, const pb::RefusalsRequest* req,
+                                    pb::RefusalsResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  for (const auto& [error, n] : server_.Refusals(req->address())) (*res->mutable_by_error())[error] = n;
+  return grpc::Status::OK;
+}
+
 grpc::Status TruthService::OpenOrders(grpc::ServerContext* ctx, const pb::OpenOrdersRequest* req,
                                       pb::OpenOrdersResponse* res) {
   if (auto s = Check(ctx); !s.ok()) return s;
-  for (const Order& o : server_.OpenOrders(req->address())) {
+  for (const Order& o : server_.OpenOrders(req->address(), req->include_closed())) {
     auto* out = res->add_orders();
     out->set_order_id(o.spec.id.ToString());
     out->set_owner_api_key(o.spec.owner);
@@ -250,6 +285,7 @@ grpc::Status TruthService::OpenOrders(grpc::ServerContext* ctx, const pb::OpenOr
     out->set_original_size_micros(o.spec.size.micros());
     out->set_matched_size_micros(o.matched.micros());
     out->set_status(std::string(OrderStatusName(o.status)));
+    out->set_post_only(o.spec.post_only);
   }
   return grpc::Status::OK;
 }
@@ -279,6 +315,8 @@ grpc::Status TruthService::Trades(grpc::ServerContext* ctx, const pb::TradesRequ
     for (const auto& leg : t.maker_orders) out->add_maker_order_ids(leg.order_id);
     out->set_price_units(t.price.units());
     out->set_size_micros(t.size.micros());
+    // The trade's top-level maker address is the taker order's funder.
+    out->set_trader_side(!req->address().empty() && t.maker_address == Lower(req->address()) ? "TAKER" : "MAKER");
   }
   return grpc::Status::OK;
 }

@@ -52,6 +52,10 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
   grpc::Status SetMatchedNotBroadcastedShare(grpc::ServerContext* ctx,
                                              const clobmaker::sim::v1::SetMatchedNotBroadcastedShareRequest* req,
                                              clobmaker::sim::v1::SetMatchedNotBroadcastedShareResponse* res) override;
+  grpc::Status PlaceOrder(grpc::ServerContext* ctx, const clobmaker::sim::v1::PlaceOrderRequest* req,
+                          clobmaker::sim::v1::PlaceOrderResponse* res) override;
+  grpc::Status CancelPlacedOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::CancelPlacedOrdersRequest* req,
+                                  clobmaker::sim::v1::CancelPlacedOrdersResponse* res) override;
   void set_authorizer(const grpcserver::AdminAuthorizer* auth) { auth_ = auth; }
 
  private:
@@ -78,6 +82,8 @@ class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
                           clobmaker::sim::v1::RateLimitsResponse* res) override;
   grpc::Status Fees(grpc::ServerContext* ctx, const clobmaker::sim::v1::FeesRequest* req,
                     clobmaker::sim::v1::FeesResponse* res) override;
+  grpc::Status Refusals(grpc::ServerContext* ctx, const clobmaker::sim::v1::RefusalsRequest* req,
+                        clobmaker::sim::v1::RefusalsResponse* res) override;
 
  private:
   grpc::Status Check(grpc::ServerContext* ctx) const { return auth_ ? auth_->Check(*ctx) : grpc::Status::OK; }

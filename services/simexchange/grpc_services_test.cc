@@ -53,6 +53,65 @@ TEST_F(GrpcServicesTest, TruthShowsMarketsBooksAndTheEnvironmentsOrders) {
   EXPECT_GT(orders.orders_size(), 0);  // the background maker's ladder
 }
 
+// Another participant's order moved onto the book through the control API; the truth shows each
+// trade's side for the queried address and each order's post-only flag, closed orders too.
+TEST_F(GrpcServicesTest, PlacedOrdersTradeAndTheTruthShowsSidesAndPostOnly) {
+  grpc::ClientContext ctx;
+  pb::MarketsResponse markets;
+  ASSERT_TRUE(truth_stub_->Markets(&ctx, pb::MarketsRequest(), &markets).ok());
+  const std::string token = markets.markets(0).yes_token_id();
+  grpc::ClientContext book_ctx;
+  pb::BookRequest book_req;
+  book_req.set_token_id(token);
+  pb::BookResponse book;
+  ASSERT_TRUE(truth_stub_->Book(&book_ctx, book_req, &book).ok());
+  ASSERT_GT(book.asks_size(), 0);
+  const auto place = [&](common::v1::Side side, int64_t price) {
+    grpc::ClientContext c;
+    pb::PlaceOrderRequest req;
+    req.set_token_id(token);
+    req.set_side(side);
+    req.set_price_units(price);
+    req.set_size_micros(10'000'000);
+    pb::PlaceOrderResponse res;
+    EXPECT_TRUE(control_stub_->PlaceOrder(&c, req, &res).ok());
+    return res;
+  };
+  const pb::PlaceOrderResponse taken = place(common::v1::SIDE_BUY, book.asks(0).price_units());  // crosses: takes
+  ASSERT_TRUE(taken.success()) << taken.error();
+  const pb::PlaceOrderResponse resting = place(common::v1::SIDE_SELL, 9900);
+  ASSERT_TRUE(resting.success()) << resting.error();
+  const auto trades_of = [&](const std::string& address) {
+    grpc::ClientContext c;
+    pb::TradesRequest req;
+    req.set_address(address);
+    pb::TradesResponse res;
+    EXPECT_TRUE(truth_stub_->Trades(&c, req, &res).ok());
+    return res;
+  };
+  const pb::TradesResponse ours = trades_of(kTestMakerAddress);
+  ASSERT_EQ(ours.trades_size(), 1);
+  EXPECT_EQ(ours.trades(0).taker_order_id(), taken.order_id());
+  EXPECT_EQ(ours.trades(0).trader_side(), "TAKER");
+  const pb::TradesResponse flow = trades_of("0x00000000000000000000000000000000000f10a1");  // the background maker
+  ASSERT_EQ(flow.trades_size(), 1);
+  EXPECT_EQ(flow.trades(0).trader_side(), "MAKER");
+  {
+    grpc::ClientContext c;
+    pb::OpenOrdersRequest req;
+    req.set_address(kTestMakerAddress);
+    req.set_include_closed(true);
+    pb::OpenOrdersResponse res;
+    ASSERT_TRUE(truth_stub_->OpenOrders(&c, req, &res).ok());
+    ASSERT_EQ(res.orders_size(), 2) << "the matched order too";
+    for (const auto& o : res.orders()) EXPECT_FALSE(o.post_only());
+  }
+  grpc::ClientContext cancel_ctx;
+  pb::CancelPlacedOrdersResponse canceled;
+  ASSERT_TRUE(control_stub_->CancelPlacedOrders(&cancel_ctx, {}, &canceled).ok());
+  EXPECT_EQ(canceled.canceled(), 1u);
+}
+
 TEST_F(GrpcServicesTest, ControlValidatesAndApplies) {
   {
     grpc::ClientContext ctx;

@@ -14,6 +14,7 @@
 #include "common/grpcserver/grpc_server.h"
 #include "common/logging/logging.h"
 #include "services/simexchange/grpc_services.h"
+#include "services/simexchange/server/external_source.h"
 #include "services/simexchange/server/sim_server.h"
 
 namespace {
@@ -86,6 +87,26 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls_cert, "serve TLS with this PEM certificate");
   app.add_option("--tls-key", tls_key, "... and this PEM key");
   app.add_option("--admin-token-file", admin_token_file, "token required on the gRPC control API off loopback");
+  // Replay and mirror (paper trading): docs/replay.md.
+  simexchange::ReplaySourceOptions replay;
+  simexchange::MirrorSourceOptions mirror;
+  bool mirror_mode = false;
+  int64_t replay_step_ms = 200, replay_quiet_ms = 25;
+  app.add_option("--replay", replay.journal_path, "drive the markets from a journal (clobmaker-journal export)");
+  app.add_option("--replay-speed", replay.pacing.speed, "recorded seconds per second; 0 = as fast as the stack allows")
+      ->default_val(1.0)
+      ->check(CLI::Range(0.0, 10'000.0));
+  app.add_flag("--replay-hold", replay.hold, "load the journal and wait for POST /replay/start");
+  app.add_option("--replay-step-ms", replay_step_ms, "speed 0: recorded time played per step")->default_val(200);
+  app.add_option("--replay-quiet-ms", replay_quiet_ms, "speed 0: no client request this long = the stack has reacted")
+      ->default_val(25);
+  app.add_flag("--mirror", mirror_mode,
+               "paper trading: books and trades from a live market feed, our orders queued in them");
+  app.add_option("--mirror-ws-url", mirror.ws_url, "the feed's market channel")->capture_default_str();
+  app.add_option("--mirror-gamma-url", mirror.gamma_url, "the feed's metadata API")->capture_default_str();
+  app.add_option("--mirror-market", mirror.markets, "market slug or token id to mirror (repeatable)");
+  app.add_flag("--mirror-all-markets", mirror.all_markets, "every market of the metadata API's first page");
+  app.add_option("--mirror-ca-file", mirror.ca_file, "extra trusted CA (PEM) for the feed");
   CLI11_PARSE(app, argc, argv);
   if (auto logging = clobmaker::logging::Configure("simexchange"); !logging.ok()) {
     std::fprintf(stderr, "simexchange: %s\n", std::string(logging.message()).c_str());
@@ -129,6 +150,27 @@ int main(int argc, char** argv) {
               .rebate_ppm = static_cast<int64_t>(std::llround(rebate_rate * 1e6))};
     if (static_cast<int>(i) < taker_delay_markets) m.taker_delay = 250 * kNanosPerMilli;
   }
+  if (!replay.journal_path.empty() && mirror_mode) {
+    std::fprintf(stderr, "simexchange: --replay and --mirror exclude each other\n");
+    return 2;
+  }
+  if (!replay.journal_path.empty()) {
+    replay.pacing.step = replay_step_ms * kNanosPerMilli;
+    replay.pacing.quiet = replay_quiet_ms * kNanosPerMilli;
+    auto source = simexchange::ExternalSource::Replay(replay, SystemClock::Instance().WallNanos());
+    if (!source.ok()) {
+      std::fprintf(stderr, "simexchange: %s\n", std::string(source.status().message()).c_str());
+      return 2;
+    }
+    options.external = *source;
+  } else if (mirror_mode) {
+    auto source = simexchange::ExternalSource::Mirror(mirror);
+    if (!source.ok()) {
+      std::fprintf(stderr, "simexchange: %s\n", std::string(source.status().message()).c_str());
+      return mirror.markets.empty() && !mirror.all_markets ? 2 : 1;
+    }
+    options.external = *source;
+  }
 
   auto server = simexchange::SimServer::Start(options);
   if (!server.ok()) {
@@ -154,8 +196,8 @@ int main(int argc, char** argv) {
   std::printf(
       "simexchange listening on %s (websockets %s/ws/market, /ws/user, /ws/reference; grpc %s; %d markets, seed "
       "%llu; rate tier %s)\n",
-      (*server)->base_url().c_str(), (*server)->ws_url().c_str(), (*grpc)->address().c_str(), markets,
-      static_cast<unsigned long long>(options.seed), rate_tier.c_str());
+      (*server)->base_url().c_str(), (*server)->ws_url().c_str(), (*grpc)->address().c_str(),
+      static_cast<int>((*server)->Markets().size()), static_cast<unsigned long long>(options.seed), rate_tier.c_str());
   std::fflush(stdout);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("simexchange: shutting down");

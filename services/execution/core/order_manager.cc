@@ -55,6 +55,10 @@ std::string Upper(std::string_view text) {
 
 }  // namespace
 
+std::string OrdersMsgId(const OrderEvent& event, uint64_t incarnation) {
+  return fmt::format("{}:{}:{}", event.order.id.ToString(), incarnation, event.sequence);
+}
+
 std::string_view ActionKindName(ActionKind kind) {
   switch (kind) {
     case ActionKind::kPost:
@@ -102,96 +106,14 @@ std::string_view PhaseName(Phase phase) {
 }
 
 OrderManager::OrderManager(OrderManagerConfig config, OrderFactory* factory)
-    : config_(config), factory_(factory), query_budget_(config.query_budget) {
-  ApplyTier(config_.rate_tier, /*confirmed=*/false, 0);
-}
-
-// --- rate limits ---------------------------------------------------------------------------------
-
-void OrderManager::ApplyTier(polymarket::RateTier tier, bool confirmed, Nanos now) {
-  rate_tier_ = tier;
-  rate_tier_confirmed_ = rate_tier_confirmed_ || confirmed;
-  const polymarket::TierLimits& l = polymarket::LimitsOf(tier);
-  const double share = std::clamp(config_.rate_share, 0.01, 1.0);
-  RateBudgetConfig post{.capacity = std::floor(l.order_burst * share), .refill_per_second = l.order_rate * share};
-  RateBudgetConfig cancel{.capacity = std::floor(l.cancel_burst * share), .refill_per_second = l.cancel_rate * share};
-  // An operator's cap may make them smaller, never larger than the tier's.
-  if (!config_.rate_limits) {
-    // No limiter in front of us: the buckets as configured (unbounded when not).
-    post = config_.post_budget.value_or(RateBudgetConfig{.capacity = 1e12, .refill_per_second = 1e12});
-    cancel = config_.cancel_budget.value_or(RateBudgetConfig{.capacity = 1e12, .refill_per_second = 1e12});
-  } else if (config_.post_budget) {
-    post.capacity = std::min(post.capacity, config_.post_budget->capacity);
-    post.refill_per_second = std::min(post.refill_per_second, config_.post_budget->refill_per_second);
-  }
-  if (config_.rate_limits && config_.cancel_budget) {
-    cancel.capacity = std::min(cancel.capacity, config_.cancel_budget->capacity);
-    cancel.refill_per_second = std::min(cancel.refill_per_second, config_.cancel_budget->refill_per_second);
-  }
-  if (now == 0) {
-    post_budget_ = RateBudget(post);
-    cancel_budget_ = RateBudget(cancel);
-  } else {
-    post_budget_.Resize(post.capacity, post.refill_per_second, now);
-    cancel_budget_.Resize(cancel.capacity, cancel.refill_per_second, now);
-  }
-}
-
-const RateBudgetConfig& OrderManager::budget_config(ActionKind kind) const {
-  switch (kind) {
-    case ActionKind::kPost:
-      return post_budget_.config();
-    case ActionKind::kQueryOrder:
-    case ActionKind::kListOpenOrders:
-    case ActionKind::kQueryTrades:
-      return query_budget_.config();
-    default:
-      return cancel_budget_.config();
-  }
-}
-
-void OrderManager::SyncBucket(ActionKind kind, const polymarket::RateLimitHeaders& h, Nanos now) {
-  if (!config_.rate_limits || (kind != ActionKind::kPost && !UsesCancelBucket(kind))) return;
-  if (h.garbled) counters_.rate_headers_garbled++;  // the tier's own figures stand
-  if (!h.present) {
-    counters_.rate_headers_missing++;
-    return;
-  }
-  if (h.warning) counters_.rate_warnings++;
-  if (h.tier && (*h.tier != rate_tier_ || !rate_tier_confirmed_)) ApplyTier(*h.tier, true, now);
-  if (h.remaining) {
-    counters_.rate_resyncs++;
-    RateBudget& b = kind == ActionKind::kPost ? post_budget_ : cancel_budget_;
-    b.Sync(*h.remaining, static_cast<double>(inflight_cost_[kind == ActionKind::kPost ? 0 : 1]), now);
-  }
-}
-
-void OrderManager::CountThrottled(ActionKind kind) {
-  counters_.throttled++;
-  counters_.throttled_by_endpoint[std::string(ActionKindName(kind))]++;
-}
-
-int64_t OrderManager::OpenOrderCount() const {
-  int64_t n = 0;
-  for (const auto& [id, market] : markets_) {
-    for (const auto& [oid, r] : market.orders) n += MayBeLive(r->view.state) ? 1 : 0;
-  }
-  return n;
-}
-
-void OrderManager::Restrict(polymarket::TradingRestriction restriction, std::optional<Nanos> retry_after, Nanos now) {
-  if (restriction == polymarket::TradingRestriction::kNone) return;
-  counters_.restrictions++;
-  restriction_ = restriction;
-  restriction_until_ = std::max(restriction_until_, now + retry_after.value_or(config_.restriction_probe_after));
-}
-
-Nanos OrderManager::DelayOf(const std::string& market) const {
-  auto it = market_delay_.find(market);
-  return it == market_delay_.end() ? 0 : it->second;
-}
-
-void OrderManager::SetMarketDelay(const std::string& market, Nanos delay) { market_delay_[market] = delay; }
+    : config_(config),
+      factory_(factory),
+      book_(config_, counters_, [this](const std::string& market) { ladders_.MarkDirty(market); }),
+      budgets_(config_, counters_),
+      heartbeat_(config_, counters_),
+      escalation_(config_, counters_),
+      reconciler_(config_, counters_),
+      ladders_(config_, counters_, book_, budgets_, factory_) {}
 
 // --- lifecycle -----------------------------------------------------------------------------------
 
@@ -200,23 +122,23 @@ void OrderManager::Start(bool adopt, Nanos now) {
   adopt_ = adopt;
   startup_attempts_ = 0;
   halt_reason_.clear();
-  next_heartbeat_ = now;
+  heartbeat_.Start(now);
   next_version_try_ = now;
-  next_rate_tier_ = now;
   Step(now);
 }
 
 void OrderManager::StartupStep(Nanos now) {
-  if (phase_ != Phase::kStarting || !heartbeat_ok_ || now < startup_not_before_) return;
+  if (phase_ != Phase::kStarting || !heartbeat_.ok() || now < startup_not_before_) return;
   if (adopt_) {
     phase_ = Phase::kAdopting;
     StartListing(now, /*startup=*/true);
+  } else if (config_.mutation == Mutation::kStartupWithoutCancelAll) {
+    phase_ = Phase::kReady;  // MUTATION: no cancel-all, no verification
+    reconciler_.Done(now);
+    ladders_.MarkAllDirty();
   } else {
     phase_ = Phase::kCancelingAll;
-    cancel_all_in_flight_ = true;
-    counters_.cancel_all_requests++;
-    cancel_budget_.TakeForCancel(1, now);  // 1 up front; 1 per order cancelled once that is known
-    Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = true, .cost = 1}, now);
+    IssueCancelAll(now, /*startup=*/true);
   }
 }
 
@@ -226,7 +148,7 @@ void OrderManager::Halt(const std::string& reason, Nanos now) {
   phase_ = Phase::kHalted;
   halt_reason_ = reason;
   (void)now;  // the caller steps: everything is cancelled by the diff while halted
-  for (auto& [id, market] : markets_) market.dirty = true;
+  ladders_.MarkAllDirty();
 }
 
 // --- requests ------------------------------------------------------------------------------------
@@ -238,151 +160,83 @@ uint64_t OrderManager::Issue(Action action, Request request, Nanos now, bool cou
   request.sent = now;
   if (!counted) {
     for (const model::OrderId& order : request.orders) {
-      if (Record* r = FindRecord(order)) r->requests_in_flight++;
+      if (Record* r = book_.Find(order)) r->requests_in_flight++;
     }
   }
-  if (action.kind == ActionKind::kPost) inflight_cost_[0] += request.cost;
-  if (UsesCancelBucket(action.kind)) inflight_cost_[1] += request.cost;
+  budgets_.InFlight(action.kind, request.cost);
   requests_.emplace(id, std::move(request));
   actions_.push_back(std::move(action));
   return id;
 }
 
-void OrderManager::ReleaseRequest(const Request& req, Nanos /*now*/) {
+void OrderManager::IssueCancelAll(Nanos now, bool startup) {
+  if (!startup && cancel_all_in_flight_) return;
+  // 1 token up front (the rest is charged per order cancelled, into debt where the tier allows);
+  // without it, or inside a 429's wait, it goes as soon as the bucket allows (start-up's always
+  // goes: nothing else is spending).
+  if (!startup && budgets_.CancelsAffordable(now) < 1) {
+    cancel_all_wanted_ = true;  // the step sends it when the bucket allows
+    return;
+  }
+  cancel_all_wanted_ = false;
+  cancel_all_in_flight_ = true;
+  counters_.cancel_all_requests++;
+  budgets_.SpendCancels(1, now);
+  Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = startup, .cost = 1}, now);
+}
+
+void OrderManager::ReleaseRequest(const Request& req) {
   for (const model::OrderId& order : req.orders) {
-    if (Record* r = FindRecord(order)) r->requests_in_flight--;
+    if (Record* r = book_.Find(order)) r->requests_in_flight--;
   }
-  if (req.kind == ActionKind::kPost) inflight_cost_[0] -= req.cost;
-  if (UsesCancelBucket(req.kind)) inflight_cost_[1] -= req.cost;
+  budgets_.InFlight(req.kind, -req.cost);
 }
 
-OrderManager::Record* OrderManager::FindRecord(const model::OrderId& id) {
-  auto it = orders_.find(id);
-  return it == orders_.end() ? nullptr : &it->second;
-}
-
-// --- transitions ---------------------------------------------------------------------------------
-
-void OrderManager::Emit(const Record& r, OrderState previous, bool created, std::string_view cause) {
-  events_.push_back({.order = r.view, .previous = previous, .created = created, .cause = std::string(cause)});
-}
-
-void OrderManager::MarkDirty(const std::string& market) {
-  auto it = markets_.find(market);
-  if (it != markets_.end()) it->second.dirty = true;
-}
-
-void OrderManager::Apply(Record& r, OrderInput input, Nanos now, std::string_view cause, std::string reason) {
-  const std::optional<OrderState> next = NextState(r.view.state, input);
-  if (!next) {
-    counters_.illegal_transitions++;
-    return;
+int64_t OrderManager::OpenOrderCount() const {
+  int64_t n = 0;
+  for (const auto& [market_id, working] : book_.markets()) {
+    for (const auto& [id, rp] : working) n += MayBeLive(rp->view.state) ? 1 : 0;
   }
-  const OrderState previous = r.view.state;
-  if (*next == previous) return;
-  r.view.state = *next;
-  r.view.updated = now;
-  if (!reason.empty()) r.view.reason = std::move(reason);
-  if (*next == OrderState::kUnknown) r.next_query = now + config_.query_after;
-  if (IsTerminal(*next) && !IsTerminal(previous)) Retire(r, now);
-  Emit(r, previous, false, cause);
-  MarkDirty(r.view.market);
+  return n;
 }
 
-void OrderManager::Retire(Record& r, Nanos now) {
-  // Terminal for good: out of the market's working set (kept in orders_ for late reports until
-  // Collect), so diffs never scan the dead.
-  r.needs_send = false;
-  auto m = markets_.find(r.view.market);
-  if (m != markets_.end()) m->second.orders.erase(r.view.id);
-  graveyard_.emplace_back(now, r.view.id);
-}
-
-void OrderManager::ReportMatched(Record& r, model::Size total, Nanos now, std::string_view cause) {
-  bool overfill = false;
-  const bool rose = r.fill.Report(total, &overfill);
-  if (overfill) counters_.overfills++;
-  if (!rose) return;
-  r.view.matched = r.fill.matched;
-  const OrderState previous = r.view.state;
-  const OrderInput input = r.fill.complete() ? OrderInput::kFullFill : OrderInput::kPartialFill;
-  const std::optional<OrderState> next = NextState(previous, input);
-  if (!next) {
-    counters_.illegal_transitions++;  // e.g. a fill for a REJECTED order: the size is kept, the state not
-    return;
-  }
-  r.view.state = *next;
-  r.view.updated = now;
-  if (IsTerminal(*next) && !IsTerminal(previous)) Retire(r, now);
-  Emit(r, previous, false, cause);  // matched size rose even if the state did not change
-  MarkDirty(r.view.market);
+std::optional<OrderManager::Request> OrderManager::TakeRequest(uint64_t request_id) {
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return std::nullopt;
+  Request req = std::move(it->second);
+  requests_.erase(it);
+  return req;
 }
 
 void OrderManager::OnProvenAbsent(Record& r, Nanos now, std::string_view cause) {
   if (r.view.state == OrderState::kPendingSubmit) return;  // never processed: it is (re)sent as is
   counters_.proven_absent++;
-  Apply(r, OrderInput::kProvenAbsent, now, cause, "not open at the exchange");
-}
-
-bool OrderManager::AbsentProvable(const Record& r, Nanos as_of) const {
-  // A request may land this long after it was sent, and an order may sit in its market's
-  // matching delay (invisible to lookups and listings) that long again.
-  const Nanos grace = config_.absent_grace +
-                      std::max(DelayOf(r.view.market), r.delayed_until > 0 ? r.delayed_until - r.last_sent : Nanos{0});
-  return !r.post_in_flight && (r.last_sent == 0 || r.last_sent + grace <= as_of) && as_of >= r.delayed_until;
+  book_.Apply(r, OrderInput::kProvenAbsent, now, cause, "not open at the exchange");
 }
 
 // --- inputs --------------------------------------------------------------------------------------
 
+// Every input is a moment in time: whatever it carries, due work (a ladder's deadline, a
+// heartbeat, a retry) is done on it (found by the race simulator: a stale ladder after a stall
+// returned before the expired ladder's quotes were cancelled).
 void OrderManager::OnLadder(MarketLadder ladder, Nanos now) {
-  counters_.ladders++;
-  Market& market = markets_[ladder.market];
-  if (market.ladder && ladder.sequence <= market.ladder->sequence) {
-    counters_.ladders_stale++;
-    return;
-  }
-  if (ladder.valid_until != 0 && now > ladder.valid_until) {
-    counters_.ladders_expired++;
-    return;
-  }
-  for (const DesiredQuote& q : ladder.quotes) {
-    if (std::find(ladder.tokens.begin(), ladder.tokens.end(), q.intent.token) == ladder.tokens.end() ||
-        q.intent.level == kAdoptedLevel) {
-      counters_.ladders_refused++;  // a quote for a token the market does not have
-      return;
-    }
-  }
-  for (const std::string& token : ladder.tokens) {
-    if (market.tokens.insert(token).second) token_market_[token] = ladder.market;
-  }
-  market.ladder = std::move(ladder);
-  market.lead_sent = false;
-  market.dirty = true;
+  ladders_.Accept(std::move(ladder), now);
   Step(now);
 }
 
 void OrderManager::OnTickSize(const std::string& token, model::TickSize tick, Nanos now) {
-  auto it = token_market_.find(token);
-  if (it == token_market_.end()) return;
-  Market& market = markets_[it->second];
-  if (market.ladder && market.ladder->tick != tick) {
-    // The ladder was computed on the old grid: nothing of it is wanted until a new one comes.
-    market.ladder->quotes.clear();
-    market.lead_sent = false;
-  }
-  market.dirty = true;
+  ladders_.OnTickSize(token, tick);
   Step(now);
 }
 
 void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  const Request req = std::move(it->second);
-  requests_.erase(it);
-  ReleaseRequest(req, now);
+  std::optional<Request> taken = TakeRequest(request_id);
+  if (!taken) return Step(now);
+  const Request req = std::move(*taken);
+  ReleaseRequest(req);
   std::vector<Record*> records;
   for (const model::OrderId& id : req.orders) {
-    Record* r = FindRecord(id);
+    Record* r = book_.Find(id);
     if (r != nullptr) r->post_in_flight = false;
     records.push_back(r);
   }
@@ -391,20 +245,30 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
     version_.reset();
     next_version_try_ = now;
   };
-  const auto resend_later = [&] {
+  const auto resend_later = [&](bool maybe_processed) {
     for (Record* r : records) {
       if (r != nullptr && r->view.state == OrderState::kPendingSubmit) {
         r->needs_send = true;
-        MarkDirty(r->view.market);
+        r->maybe_landed |= maybe_processed;
+        ladders_.MarkDirty(r->view.market);
       }
     }
   };
+  // A refusal proves the order dead only if no earlier send of it may have been processed: after
+  // a 429 (which can come after processing) the refusal of the re-send says nothing about the
+  // first (found by the race simulator). Such an order is UNKNOWN until a query settles it.
+  const auto refused_resend = [&](Record& r, const std::string& reason) {
+    if (!r.maybe_landed) return false;
+    counters_.ambiguous++;
+    book_.Apply(r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "re-send refused (" + reason + ")");
+    return true;
+  };
   const auto all = [&](OrderInput input, const std::string& reason) {
     for (Record* r : records) {
-      if (r != nullptr) Apply(*r, input, now, OrderInputName(input), reason);
+      if (r != nullptr) book_.Apply(*r, input, now, OrderInputName(input), reason);
     }
   };
-  SyncBucket(ActionKind::kPost, reply.rate_limit, now);
+  budgets_.Sync(ActionKind::kPost, reply.rate_limit, now);
   // A trading restriction refused the whole request before any order was processed: the same
   // signed orders go again once it lifts (posts stop meanwhile; cancels go on).
   const polymarket::TradingRestriction restriction =
@@ -413,8 +277,8 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           : polymarket::ClassifyRestriction(reply.http_status, {.error = reply.error, .code = reply.error_code});
   if (restriction != polymarket::TradingRestriction::kNone &&
       restriction != polymarket::TradingRestriction::kRestarting) {
-    Restrict(restriction, reply.retry_after, now);
-    resend_later();
+    budgets_.Restrict(restriction, reply.retry_after, now);
+    resend_later(/*maybe_processed=*/false);
     Step(now);
     return;
   }
@@ -435,42 +299,41 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
           auto id = model::OrderId::Parse(leg.order_id);
           if (!id.ok() || *id != r->view.id) {
             counters_.ambiguous++;
-            Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "accepted under another order id");
+            book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "accepted under another order id");
             continue;
           }
           any_accepted = true;
-          reject_memo_.erase(r->view.intent);
+          budgets_.Accepted(r->view.intent);
           if (placement == polymarket::PlacementClass::kUnmatched) {
             // The docs: on the book after its delay without a match; the SDKs: a rejection. Neither
             // proves its state: accepted, resting state unknown, resolved by a query or a listing.
             counters_.unmatched++;
-            Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unmatched", "unmatched: resting state unknown");
+            book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unmatched", "unmatched: resting state unknown");
             continue;
           }
           if (placement == polymarket::PlacementClass::kUnknown) {
             counters_.unknown_placement_statuses++;
-            Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unknown_status",
-                  "unknown status '" + leg.status + "'");
+            book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unknown_status",
+                        "unknown status '" + leg.status + "'");
             continue;
           }
           counters_.accepted++;
           if (leg.delayed()) {
             // Queued behind the matching delay: in flight, not on the book, never a fill.
             counters_.delayed++;
-            const Nanos delay = DelayOf(r->view.market);
-            r->delayed_until = now + (delay > 0 ? delay : config_.default_matching_delay);
+            r->delayed_until = now + reconciler_.MatchingDelay(r->view.market);
           }
-          Apply(*r, OrderInput::kSubmitAccepted, now, leg.delayed() ? "submit_delayed" : "submit_accepted");
+          book_.Apply(*r, OrderInput::kSubmitAccepted, now, leg.delayed() ? "submit_delayed" : "submit_accepted");
           continue;
         }
         if (const auto why = polymarket::ClassifyRestrictionText(leg.error_msg);
             why != polymarket::TradingRestriction::kNone) {
           // Refused by a restriction (post-only mode, cancel-only, closed-only), not on its merits:
           // kept and sent again once the restriction lifts.
-          Restrict(why, reply.retry_after, now);
+          budgets_.Restrict(why, reply.retry_after, now);
           if (r->view.state == OrderState::kPendingSubmit) {
             r->needs_send = true;
-            MarkDirty(r->view.market);
+            ladders_.MarkDirty(r->view.market);
           }
           continue;
         }
@@ -479,19 +342,21 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
                                        : leg.error_msg;
         if (IsDuplicate(leg.error_msg)) {
           counters_.duplicates++;
-          Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_duplicate", reason);
+          book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_duplicate", reason);
           continue;
         }
+        if (refused_resend(*r, reason)) continue;
+        if (config_.mutation == Mutation::kRejectionIgnored) continue;  // MUTATION: the refusal is dropped
         if (IsVersionMismatch(leg.error_msg)) {
           mismatch();
         } else {
-          RememberRejection(*r, now);
+          budgets_.Refused(r->view.intent, r->view.price, now);
         }
         counters_.rejected++;
         counters_.rejects_by_reason[std::string(RejectReasonClass(reason))]++;
-        Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
+        book_.Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
       }
-      if (any_accepted) post_backoff_ = 0;
+      if (any_accepted) budgets_.PostsAccepted();
       break;
     }
     case net::Outcome::kRejected:
@@ -500,75 +365,61 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         all(OrderInput::kSubmitAmbiguous, reply.error);
         break;
       }
-      if (IsVersionMismatch(reply.error)) {
-        mismatch();
-      } else {
+      {
+        const std::string reason = reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error;
+        if (IsVersionMismatch(reply.error)) mismatch();
         for (Record* r : records) {
-          if (r != nullptr) RememberRejection(*r, now);
+          if (r == nullptr || refused_resend(*r, reason)) continue;
+          if (!IsVersionMismatch(reply.error)) budgets_.Refused(r->view.intent, r->view.price, now);
+          counters_.rejected++;
+          counters_.rejects_by_reason[std::string(RejectReasonClass(reply.error))]++;
+          if (config_.mutation == Mutation::kRejectionIgnored) continue;  // MUTATION: the refusal is dropped
+          book_.Apply(*r, OrderInput::kSubmitRejected, now, "submit_rejected", reason);
         }
+        budgets_.BackOff(std::nullopt, now);
+        break;
       }
-      counters_.rejected += records.size();
-      counters_.rejects_by_reason[std::string(RejectReasonClass(reply.error))] += records.size();
-      all(OrderInput::kSubmitRejected, reply.error.empty() ? fmt::format("HTTP {}", reply.http_status) : reply.error);
-      PostBackoff(std::nullopt, now);
-      break;
     case net::Outcome::kThrottled:
-      // Not processed (all or nothing): the same signed orders go again after the wait; without a
+      // Not processed as far as we can tell (all or nothing; a 429 may still come after
+      // processing: maybe_landed): the same signed orders go again after the wait; without a
       // Retry-After (a cost above the burst, or a garbled answer) our own backoff applies.
-      CountThrottled(ActionKind::kPost);
-      resend_later();
-      PostBackoff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(config_.throttle_backoff), now);
+      budgets_.CountThrottled(ActionKind::kPost);
+      resend_later(/*maybe_processed=*/true);
+      budgets_.BackOff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(config_.throttle_backoff), now);
       break;
     case net::Outcome::kNotSent:
-      resend_later();
-      PostBackoff(std::nullopt, now);
+      resend_later(/*maybe_processed=*/false);
+      budgets_.BackOff(std::nullopt, now);
       break;
     case net::Outcome::kAmbiguous:
       if (reply.http_status == 425) {  // the matching engine is restarting: not processed
         counters_.throttled++;
-        resend_later();
-        PostBackoff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(2 * kNanosPerSecond), now);
+        resend_later(/*maybe_processed=*/false);
+        budgets_.BackOff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(2 * kNanosPerSecond), now);
         break;
       }
       counters_.ambiguous += records.size();
       all(OrderInput::kSubmitAmbiguous, reply.error.empty() ? "no trustworthy answer" : reply.error);
-      PostBackoff(std::nullopt, now);
+      budgets_.BackOff(std::nullopt, now);
       break;
   }
   Step(now);
 }
 
-void OrderManager::RememberRejection(const Record& r, Nanos now) {
-  RejectMemo& memo = reject_memo_[r.view.intent];
-  memo.backoff = memo.backoff == 0 || memo.price != r.view.price
-                     ? config_.reject_backoff_initial
-                     : std::min(config_.reject_backoff_max, memo.backoff * 2);
-  memo.price = r.view.price;
-  memo.retry_at = now + memo.backoff;
-}
-
-void OrderManager::PostBackoff(std::optional<Nanos> hint, Nanos now) {
-  post_backoff_ =
-      post_backoff_ == 0 ? config_.post_backoff_initial : std::min(config_.post_backoff_max, post_backoff_ * 2);
-  const Nanos wait = hint ? std::max(*hint, post_backoff_) : post_backoff_;
-  post_backoff_until_ = std::max(post_backoff_until_, now + wait);
-}
-
 void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  const Request req = std::move(it->second);
-  requests_.erase(it);
-  ReleaseRequest(req, now);
-  SyncBucket(req.kind, reply.rate_limit, now);
+  std::optional<Request> taken = TakeRequest(request_id);
+  if (!taken) return Step(now);
+  const Request req = std::move(*taken);
+  ReleaseRequest(req);
+  budgets_.Sync(req.kind, reply.rate_limit, now);
   if (reply.outcome == net::Outcome::kThrottled) {
     // Not processed: nothing is known about the orders; the cancels wait for the bucket (never a
     // rejection, never an attempt that counts towards escalation).
-    CountThrottled(req.kind);
-    cancel_not_before_ = std::max(cancel_not_before_, now + reply.retry_after.value_or(config_.throttle_backoff));
+    budgets_.CountThrottled(req.kind);
+    budgets_.CancelsThrottled(reply.retry_after, now);
     if (req.kind == ActionKind::kCancel) {
       for (const model::OrderId& id : req.orders) {
-        Record* r = FindRecord(id);
+        Record* r = book_.Find(id);
         if (r != nullptr) {
           r->cancel_in_flight = false;
           if (r->cancel_attempts > 0) r->cancel_attempts--;
@@ -580,8 +431,8 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
     } else if (req.kind == ActionKind::kCancelAll) {
       cancel_all_in_flight_ = false;
       if (req.startup && phase_ == Phase::kCancelingAll) {
-        phase_ = Phase::kStarting;  // sent again once the bucket allows (not an attempt)
-        startup_not_before_ = cancel_not_before_;
+        phase_ = Phase::kStarting;  // sent again once the wait is over (not an attempt)
+        startup_not_before_ = now + reply.retry_after.value_or(config_.throttle_backoff);
       } else {
         cancel_all_wanted_ = true;
       }
@@ -590,9 +441,8 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
     return;
   }
   const bool ok = reply.outcome == net::Outcome::kOk;
-  if (ok && req.kind != ActionKind::kCancel && !reply.rate_limit.remaining) {
-    cancel_budget_.TakeForCancel(static_cast<double>(reply.result.canceled.size()), now);
-  }
+  if (ok && req.kind != ActionKind::kCancel)
+    budgets_.ChargeCancelled(reply.result.canceled.size(), reply.rate_limit, now);
   std::set<model::OrderId> answered;
   if (ok) {
     for (const std::string& raw : reply.result.canceled) {
@@ -602,8 +452,8 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
         continue;
       }
       answered.insert(*id);
-      if (Record* r = FindRecord(*id)) {
-        Apply(*r, OrderInput::kCancelConfirmed, now, "cancel_confirmed", "canceled");
+      if (Record* r = book_.Find(*id)) {
+        book_.Apply(*r, OrderInput::kCancelConfirmed, now, "cancel_confirmed", "canceled");
       } else if (req.kind != ActionKind::kCancel) {
         counters_.orphans_canceled++;  // an order we did not know, gone now
       }
@@ -612,32 +462,33 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
       auto id = model::OrderId::Parse(raw);
       if (!id.ok()) continue;
       answered.insert(*id);
-      Record* r = FindRecord(*id);
+      Record* r = book_.Find(*id);
       if (r == nullptr || !MayBeLive(r->view.state)) continue;
       if (Contains(why, "delay")) {
         // In a matching delay the order cannot be cancelled: it stays PENDING_CANCEL and the
         // cancel goes again once the delay has ended (not an attempt towards escalation).
         counters_.cancels_refused_in_delay++;
-        const Nanos delay = DelayOf(r->view.market) > 0 ? DelayOf(r->view.market) : config_.default_matching_delay;
-        if (r->delayed_until <= now) r->delayed_until = now + delay;  // a delay we had not been told of
+        if (r->delayed_until <= now) r->delayed_until = now + reconciler_.MatchingDelay(r->view.market);
         r->cancel_in_flight = false;
         if (r->cancel_attempts > 0) r->cancel_attempts--;
-        // StepCancels sends it again just after the delay ends.
+        // The escalation's retry sends it again just after the delay ends.
         r->last_cancel_sent = r->delayed_until + 50 * kNanosPerMilli - config_.cancel_retry_after;
-        if (r->view.state != OrderState::kPendingCancel) Apply(*r, OrderInput::kCancelRequested, now, "cancel_delayed");
+        if (r->view.state != OrderState::kPendingCancel) {
+          book_.Apply(*r, OrderInput::kCancelRequested, now, "cancel_delayed");
+        }
         continue;
       }
       // "already canceled or matched" / "not found": only a query can tell which.
-      Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
+      book_.Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
       r->next_query = now;
     }
   }
   if (req.kind == ActionKind::kCancel) {
     for (const model::OrderId& id : req.orders) {
-      Record* r = FindRecord(id);
+      Record* r = book_.Find(id);
       if (r == nullptr) continue;
       r->cancel_in_flight = false;
-      if (!answered.contains(id)) Apply(*r, OrderInput::kCancelAmbiguous, now, "cancel_ambiguous");
+      if (!answered.contains(id)) book_.Apply(*r, OrderInput::kCancelAmbiguous, now, "cancel_ambiguous");
     }
   } else if (req.kind == ActionKind::kCancelAll) {
     cancel_all_in_flight_ = false;
@@ -654,24 +505,23 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
         startup_not_before_ = now + config_.request_retry;
       }
     } else {
-      listing_wanted_ = true;  // verify by listing
+      reconciler_.Want();  // verify by listing
     }
   }
   Step(now);
 }
 
 void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  const Request req = std::move(it->second);
-  requests_.erase(it);
-  ReleaseRequest(req, now);
-  if (req.orders.empty()) return;
-  Record* r = FindRecord(req.orders.front());
-  if (r == nullptr) return;
+  std::optional<Request> taken = TakeRequest(request_id);
+  if (!taken) return Step(now);
+  const Request req = std::move(*taken);
+  ReleaseRequest(req);
+  if (req.orders.empty()) return Step(now);
+  Record* r = book_.Find(req.orders.front());
+  if (r == nullptr) return Step(now);
   r->query_in_flight = false;
   if (reply.outcome == net::Outcome::kThrottled) {
-    CountThrottled(ActionKind::kQueryOrder);
+    budgets_.CountThrottled(ActionKind::kQueryOrder);
     r->next_query = now + reply.retry_after.value_or(config_.throttle_backoff);
     Step(now);
     return;
@@ -680,27 +530,28 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
   // "never existed". Resolved through /data/trades once nothing can still land.
   const bool not_active = (reply.outcome == net::Outcome::kOk && !reply.order) || reply.http_status == 404;
   if (reply.outcome == net::Outcome::kOk && reply.order) {
+    r->verify = false;
     const polymarket::OpenOrder& o = *reply.order;
     const std::string status = Upper(o.status);
     if (status == "MATCHED" || status == "FILLED") {
-      ReportMatched(*r, std::max(o.size_matched, r->view.original), now, "query");
+      book_.ReportMatched(*r, std::max(o.size_matched, r->view.original), now, "query");
     } else {
-      ReportMatched(*r, o.size_matched, now, "query");
+      book_.ReportMatched(*r, o.size_matched, now, "query");
     }
     if (status == "LIVE" || status == "OPEN" || status == "DELAYED") {
-      Apply(*r, OrderInput::kPlacementSeen, now, "query:live");
+      book_.Apply(*r, OrderInput::kPlacementSeen, now, "query:live");
     } else if (status.rfind("CANCELED", 0) == 0 || status == "EXPIRED" || status == "INVALID") {
-      Apply(*r, OrderInput::kCancelConfirmed, now, "query:" + status, o.status);
+      book_.Apply(*r, OrderInput::kCancelConfirmed, now, "query:" + status, o.status);
     } else if (!IsTerminal(r->view.state)) {
       r->next_query = now + config_.query_after;  // a status we do not act on: ask again
     }
   } else if (not_active) {
     counters_.not_active_lookups++;
-    if (AbsentProvable(*r, req.sent)) {
+    if (reconciler_.AbsentProvable(*r, req.sent)) {
+      r->verify = false;
       ResolveNotActive(*r, now);
     } else {
-      r->next_query = std::max(
-          {now + config_.query_after, r->last_sent + config_.absent_grace + DelayOf(r->view.market), r->delayed_until});
+      r->next_query = reconciler_.NextLookup(*r, now);
     }
   } else {
     r->next_query = now + config_.query_after;
@@ -714,7 +565,7 @@ void OrderManager::AdoptOrder(const polymarket::OpenOrder& open, Nanos now) {
     counters_.malformed_events++;
     return;
   }
-  if (orders_.contains(*id)) return;
+  if (book_.Contains(*id)) return;
   Record r;
   r.view.id = *id;
   r.view.market = open.market;
@@ -725,35 +576,27 @@ void OrderManager::AdoptOrder(const polymarket::OpenOrder& open, Nanos now) {
   r.view.created = now;
   r.view.updated = now;
   r.fill = {.original = open.original_size, .matched = model::Size(0)};
-  auto [slot, inserted] = orders_.emplace(*id, std::move(r));
-  Record& rec = slot->second;
-  Market& market = markets_[open.market];
-  market.orders.emplace(*id, &rec);
-  market.tokens.insert(open.asset_id);
-  token_market_[open.asset_id] = open.market;
-  if (!market.ladder) market.diff_not_before = now + config_.adopt_grace;
-  Emit(rec, OrderState::kPendingSubmit, true, "adopted");
-  ReportMatched(rec, open.size_matched, now, "adopted");
-  Apply(rec, OrderInput::kPlacementSeen, now, "adopted");
+  Record& rec = *book_.Insert(std::move(r));
+  ladders_.Adopted(open.market, open.asset_id, now);
+  book_.Emit(rec, OrderState::kPendingSubmit, true, "adopted");
+  book_.ReportMatched(rec, open.size_matched, now, "adopted");
+  book_.Apply(rec, OrderInput::kPlacementSeen, now, "adopted");
 }
 
 void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  const Request req = std::move(it->second);
-  requests_.erase(it);
-  listing_in_flight_ = false;
+  std::optional<Request> taken = TakeRequest(request_id);
+  if (!taken) return Step(now);
+  const Request req = std::move(*taken);
+  reconciler_.Answered();
   if (reply.outcome != net::Outcome::kOk) {
-    if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kListOpenOrders);
-    next_listing_try_ = now + std::max(config_.request_retry, reply.retry_after.value_or(0));
+    if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kListOpenOrders);
+    reconciler_.Failed(now, /*ask_again=*/!req.startup);
     if (req.startup) {
       if (++startup_attempts_ >= config_.startup_attempts) {
         Halt(fmt::format("start-up listing of open orders failed {} times", startup_attempts_), now);
       } else {
         StartListing(now, true);
       }
-    } else {
-      listing_wanted_ = true;
     }
     Step(now);
     return;
@@ -769,22 +612,36 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
     open.emplace(*id, &o);
   }
   if (req.startup && phase_ == Phase::kAdopting) {
+    if (reply.pages > 1) {
+      // A listing of more than one page is no snapshot: an order can slip between pages while
+      // others close, and an order adopted from it could miss a live twin (found by the race
+      // simulator: a second listing can miss the same order). Adopt only from one page; else
+      // start up the safe way, cancel-all verified by an empty listing.
+      counters_.adopt_fallbacks++;
+      adopt_ = false;
+      phase_ = Phase::kCancelingAll;
+      IssueCancelAll(now, /*startup=*/true);
+      Step(now);
+      return;
+    }
+    reconciler_.Done(now);
     for (const auto& [id, o] : open) AdoptOrder(*o, now);
     phase_ = Phase::kReady;
-    next_reconcile_ = now + config_.reconcile_interval;
     Step(now);
     return;
   }
   if (req.startup && phase_ == Phase::kVerifying) {
     if (open.empty()) {
+      reconciler_.Done(now);
       // Nothing is open: whatever the cache still holds from before (after a halt) is dead.
-      for (auto& [id, r] : orders_) {
-        if (MayBeLive(r.view.state) && AbsentProvable(r, req.sent)) OnProvenAbsent(r, now, "start-up:absent");
+      for (auto& [id, r] : book_.records()) {
+        if (MayBeLive(r.view.state) && reconciler_.AbsentProvable(r, req.sent)) {
+          OnProvenAbsent(r, now, "start-up:absent");
+        }
       }
       phase_ = Phase::kReady;
-      resync_pending_ = false;
-      next_reconcile_ = now + config_.reconcile_interval;
-      for (auto& [id, market] : markets_) market.dirty = true;
+      reconciler_.Resynced();
+      ladders_.MarkAllDirty();
     } else if (++startup_attempts_ >= config_.startup_attempts) {
       Halt(fmt::format("start-up cancel-all could not be verified: {} orders still open after {} attempts", open.size(),
                        startup_attempts_),
@@ -796,105 +653,82 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
     Step(now);
     return;
   }
-  // Reconciliation: the listing is the exchange's truth as of when it was asked for.
-  std::vector<model::OrderId> strays;
-  for (const auto& [id, o] : open) {
-    Record* r = FindRecord(id);
-    if (r == nullptr) {
-      strays.push_back(id);  // not ours from this incarnation: an orphan
-      counters_.orphans_canceled++;
-      continue;
-    }
-    if (IsTerminal(r->view.state)) {
-      // Never revived (invariant 2), but it is open: cancel it like an orphan.
-      counters_.terminal_seen_open++;
-      strays.push_back(id);
-      continue;
-    }
-    ReportMatched(*r, o->size_matched, now, "listing");
-    Apply(*r, OrderInput::kPlacementSeen, now, "listing");
+  Reconcile(open, reply.pages, req, now);
+  Step(now);
+}
+
+// The listing is the exchange's truth as of when it was asked for.
+void OrderManager::Reconcile(const std::map<model::OrderId, const polymarket::OpenOrder*>& open, int pages,
+                             const Request& req, Nanos now) {
+  const Reconciler::Comparison cmp = reconciler_.Compare(open, pages, book_, req.sent);
+  for (const auto& [r, o] : cmp.seen) {
+    book_.ReportMatched(*r, o->size_matched, now, "listing");
+    book_.Apply(*r, OrderInput::kPlacementSeen, now, "listing");
   }
-  for (auto& [id, r] : orders_) {
-    if (!MayBeLive(r.view.state) || open.contains(id)) continue;
-    if (AbsentProvable(r, req.sent)) OnProvenAbsent(r, now, "listing:absent");
+  for (Record* r : cmp.absent) OnProvenAbsent(*r, now, "listing:absent");
+  for (Record* r : cmp.verify) {
+    r->verify = true;
+    r->next_query = std::min(r->next_query, now);
   }
-  if (!strays.empty()) SendCancels(strays, now, "reconcile");
-  for (auto& [market_id, market] : markets_) {
-    if (market.escalation < 3) continue;
+  if (!cmp.strays.empty()) SendCancels(cmp.strays, now, "reconcile");
+  for (const auto& [market_id, working] : book_.markets()) {
+    if (escalation_.level(market_id) < 3) continue;
     size_t stuck = 0;
-    for (const auto& [id, rp] : market.orders) {
-      const Record& r = *rp;
-      if (r.view.state == OrderState::kPendingCancel && open.contains(id)) stuck++;
+    for (const auto& [id, rp] : working) {
+      if (rp->view.state == OrderState::kPendingCancel && open.contains(id)) stuck++;
     }
     if (stuck > 0) {
       Halt(fmt::format("cancel escalation exhausted in market {}: {} orders still open after cancel-all", market_id,
                        stuck),
            now);
-      RestartCancelLadder(market);
+      escalation_.Restart(market_id, book_);
     }
   }
-  if (heartbeat_ok_) resync_pending_ = false;
-  next_reconcile_ = now + config_.reconcile_interval;
-  if (killed() && !open.empty()) {
-    // A kill is verified by an empty listing: cancel again and look again shortly.
-    SendCancelAll(now);
-  }
-  Step(now);
+  if (heartbeat_.ok()) reconciler_.Resynced();
+  reconciler_.Done(now);
+  // A kill is verified by an empty listing: cancel again and look again shortly.
+  if (killed() && !open.empty()) IssueCancelAll(now);
 }
 
 void OrderManager::OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  requests_.erase(it);
-  heartbeat_in_flight_ = false;
-  if (reply.outcome == net::Outcome::kOk && reply.error.empty() && !reply.heartbeat_id.empty()) {
-    counters_.heartbeats_ok++;
-    heartbeat_id_ = reply.heartbeat_id;
-    heartbeat_ok_ = true;
-    last_heartbeat_ok_ = now;
-    next_heartbeat_ = now + config_.heartbeat_interval;
-    StartupStep(now);
-  } else if (!reply.error.empty() && (reply.outcome == net::Outcome::kOk || reply.outcome == net::Outcome::kRejected)) {
-    counters_.heartbeat_failures++;
-    ChainBroken("the exchange refused the heartbeat: " + reply.error, now);
-  } else {
-    counters_.heartbeat_failures++;
-    if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kHeartbeat);
-    next_heartbeat_ = now + config_.heartbeat_retry;
-    if (phase_ == Phase::kStarting && ++startup_attempts_ >= config_.startup_attempts * 4) {
-      Halt(fmt::format("start-up: no heartbeat acknowledged after {} attempts", startup_attempts_), now);
-    }
+  if (!TakeRequest(request_id)) return Step(now);
+  if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kHeartbeat);
+  switch (heartbeat_.OnReply(reply, now)) {
+    case HeartbeatChain::Answer::kAcknowledged:
+      StartupStep(now);
+      break;
+    case HeartbeatChain::Answer::kRefused:
+      ChainBroken("the exchange refused the heartbeat: " + reply.error, now);
+      break;
+    case HeartbeatChain::Answer::kFailed:
+      if (phase_ == Phase::kStarting && ++startup_attempts_ >= config_.startup_attempts * 4) {
+        Halt(fmt::format("start-up: no heartbeat acknowledged after {} attempts", startup_attempts_), now);
+      }
+      break;
   }
   Step(now);
 }
 
 void OrderManager::ChainBroken(const std::string& why, Nanos now) {
-  counters_.heartbeat_chain_breaks++;
-  const bool was_ok = heartbeat_ok_;
-  heartbeat_ok_ = false;
-  heartbeat_id_.clear();
-  next_heartbeat_ = now;
+  const bool was_ok = heartbeat_.Break(why, now);
   if (phase_ == Phase::kIdle || phase_ == Phase::kStarting) return;
   // The exchange cancels everything when the chain lapses; make sure and resync before posting.
-  resync_pending_ = true;
-  listing_wanted_ = true;
+  reconciler_.NeedResync();
+  reconciler_.Want();
   std::vector<model::OrderId> ids;
-  for (auto& [id, r] : orders_) {
+  for (auto& [id, r] : book_.records()) {
     if (MayBeLive(r.view.state)) ids.push_back(id);
   }
   SendCancels(ids, now, "heartbeat");
-  if (was_ok) SendCancelAll(now);
-  (void)why;
+  if (was_ok) IssueCancelAll(now);
 }
 
 void OrderManager::OnVersionReply(uint64_t request_id, const VersionReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  requests_.erase(it);
+  if (!TakeRequest(request_id)) return Step(now);
   version_in_flight_ = false;
   if (reply.outcome == net::Outcome::kOk && reply.version >= 1 && reply.version <= 3) {
     version_ = reply.version;
-    for (auto& [id, market] : markets_) market.dirty = true;
+    ladders_.MarkAllDirty();
   } else {
     next_version_try_ = now + config_.request_retry;
   }
@@ -902,18 +736,8 @@ void OrderManager::OnVersionReply(uint64_t request_id, const VersionReply& reply
 }
 
 void OrderManager::OnRateTierReply(uint64_t request_id, const RateTierReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  requests_.erase(it);
-  rate_tier_in_flight_ = false;
-  if (reply.outcome == net::Outcome::kOk && reply.tier) {
-    ApplyTier(*reply.tier, true, now);
-    next_rate_tier_ = now + config_.rate_tier_refresh;
-  } else {
-    // Until the exchange says, the configured (by default the tightest) tier stands.
-    if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kGetRateTier);
-    next_rate_tier_ = now + 10 * config_.request_retry;
-  }
+  if (!TakeRequest(request_id)) return Step(now);
+  budgets_.TierAnswered(reply, now);
   Step(now);
 }
 
@@ -927,43 +751,32 @@ void OrderManager::ResolveNotActive(Record& r, Nanos now) {
         {.orders = {r.view.id}, .market = r.view.market}, now);
 }
 
-void OrderManager::AddTradeLeg(Record& r, const std::string& trade_id, const std::string& leg_key, model::Size size,
-                               Nanos now) {
-  if (!r.trade_legs.emplace(trade_id + ":" + leg_key, size.micros()).second) {
+void OrderManager::AddTradeLeg(Record& r, const std::string& key, model::Size size, Nanos now) {
+  if (!r.trade_legs.emplace(key, size.micros()).second) {
     counters_.duplicate_trade_legs++;
     return;
   }
   counters_.fills_from_trades++;
   int64_t total = 0;
   for (const auto& [k, micros] : r.trade_legs) total += micros;
-  ReportMatched(r, model::Size(total), now, "trades");
+  book_.ReportMatched(r, model::Size(total), now, "trades");
 }
 
 void OrderManager::OnTradesReply(uint64_t request_id, const TradesReply& reply, Nanos now) {
-  auto it = requests_.find(request_id);
-  if (it == requests_.end()) return;
-  const Request req = std::move(it->second);
-  requests_.erase(it);
-  ReleaseRequest(req, now);
-  if (reply.outcome == net::Outcome::kThrottled) CountThrottled(ActionKind::kQueryTrades);
+  std::optional<Request> taken = TakeRequest(request_id);
+  if (!taken) return Step(now);
+  const Request req = std::move(*taken);
+  ReleaseRequest(req);
+  if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kQueryTrades);
   for (const model::OrderId& id : req.orders) {
-    Record* r = FindRecord(id);
+    Record* r = book_.Find(id);
     if (r == nullptr) continue;
     r->trades_in_flight = false;
     if (reply.outcome != net::Outcome::kOk) {
       r->next_query = now + std::max(config_.query_after, reply.retry_after.value_or(0));  // ask again later
       continue;
     }
-    const std::string own = id.ToString();
-    for (const polymarket::UserTradeEvent& t : reply.trades) {
-      if (t.status == polymarket::TradeStatus::kFailed) continue;
-      auto taker = model::OrderId::Parse(t.taker_order_id);
-      if (taker.ok() && *taker == id) AddTradeLeg(*r, t.id, "taker", t.size, now);
-      for (const polymarket::MakerOrderLeg& leg : t.maker_orders) {
-        auto maker = model::OrderId::Parse(leg.order_id);
-        if (maker.ok() && *maker == id) AddTradeLeg(*r, t.id, "maker:" + leg.order_id, leg.matched_amount, now);
-      }
-    }
+    for (const auto& [key, size] : Reconciler::LegsOf(id, reply.trades)) AddTradeLeg(*r, key, size, now);
     // Not active, and its fills are what the trades say: filled, or dead with what it matched.
     if (MayBeLive(r->view.state)) OnProvenAbsent(*r, now, "lookup:not_active");
   }
@@ -974,30 +787,31 @@ void OrderManager::OnUserOrder(const polymarket::UserOrderEvent& event, Nanos no
   auto id = model::OrderId::Parse(event.id);
   if (!id.ok()) {
     counters_.malformed_events++;
-    return;
+    return Step(now);
   }
-  Record* r = FindRecord(*id);
+  Record* r = book_.Find(*id);
   if (r == nullptr) {
     counters_.unknown_order_events++;
-    if (event.type != polymarket::OrderEventType::kCancellation) listing_wanted_ = true;  // a possible orphan
+    if (event.type != polymarket::OrderEventType::kCancellation) reconciler_.Want();  // a possible orphan
     Step(now);
     return;
   }
   const std::string cause = fmt::format("user:{}", polymarket::OrderEventTypeName(event.type));
   if (r->view.original.micros() == 0) r->view.original = event.original_size;
-  ReportMatched(*r, event.size_matched, now, cause);
+  book_.ReportMatched(*r, event.size_matched, now, cause);
   switch (event.type) {
     case polymarket::OrderEventType::kPlacement:
     case polymarket::OrderEventType::kUpdate:
       if (event.status_base == "CANCELED" || event.status_base == "INVALID") {
-        Apply(*r, OrderInput::kCancelConfirmed, now, cause, event.status);
+        book_.Apply(*r, OrderInput::kCancelConfirmed, now, cause, event.status);
       } else {
-        Apply(*r, OrderInput::kPlacementSeen, now, cause);
+        book_.Apply(*r, OrderInput::kPlacementSeen, now, cause);
       }
       break;
     case polymarket::OrderEventType::kCancellation:
-      Apply(*r, OrderInput::kCancelConfirmed, now, cause,
-            event.status_reason.empty() ? std::string("canceled") : event.status_reason);
+      if (config_.mutation == Mutation::kCancellationIgnored) break;  // MUTATION: not acted on
+      book_.Apply(*r, OrderInput::kCancelConfirmed, now, cause,
+                  event.status_reason.empty() ? std::string("canceled") : event.status_reason);
       break;
   }
   Step(now);
@@ -1007,9 +821,15 @@ void OrderManager::OnUserTrade(const polymarket::UserTradeEvent& event, Nanos no
   const auto add_leg = [&](const std::string& raw_id, const std::string& leg_key, model::Size size) {
     auto id = model::OrderId::Parse(raw_id);
     if (!id.ok()) return;
-    Record* r = FindRecord(*id);
+    Record* r = book_.Find(*id);
     if (r == nullptr) return;
     if (event.status == polymarket::TradeStatus::kFailed) return;  // settlement, not matching: positions' concern
+    if (config_.mutation == Mutation::kTradeDedupeRemoved) {
+      // MUTATION: no dedupe by trade id and leg: every message adds its fill again.
+      counters_.fills_from_trades++;
+      book_.ReportMatched(*r, model::Size(r->view.matched.micros() + size.micros()), now, "user:TRADE");
+      return;
+    }
     const std::string key = event.id + ":" + leg_key;
     if (!r->trade_legs.emplace(key, size.micros()).second) {
       counters_.duplicate_trade_legs++;
@@ -1018,7 +838,7 @@ void OrderManager::OnUserTrade(const polymarket::UserTradeEvent& event, Nanos no
     counters_.fills_from_trades++;
     int64_t total = 0;
     for (const auto& [k, micros] : r->trade_legs) total += micros;
-    ReportMatched(*r, model::Size(total), now, "user:TRADE");
+    book_.ReportMatched(*r, model::Size(total), now, "user:TRADE");
   };
   add_leg(event.taker_order_id, "taker", event.size);
   for (size_t i = 0; i < event.maker_orders.size(); ++i) {
@@ -1029,12 +849,12 @@ void OrderManager::OnUserTrade(const polymarket::UserTradeEvent& event, Nanos no
 }
 
 void OrderManager::OnUserStreamReconnected(Nanos now) {
-  listing_wanted_ = true;
+  reconciler_.Want();
   Step(now);
 }
 
 void OrderManager::OnTimer(Nanos now) {
-  Collect(now);  // housekeeping on the timer, off the path of ladders and answers
+  book_.Collect(now);  // housekeeping on the timer, off the path of ladders and answers
   Step(now);
 }
 
@@ -1043,6 +863,10 @@ void OrderManager::OnTimer(Nanos now) {
 void OrderManager::Kill(const std::string& reason, Nanos now) {
   counters_.kills++;
   kill_reason_ = reason.empty() ? "killed" : reason;
+  if (config_.mutation == Mutation::kKillCancelsNothing) {
+    Step(now);  // MUTATION: posts stop, nothing is cancelled
+    return;
+  }
   CancelAll(kill_reason_, now);
 }
 
@@ -1052,117 +876,93 @@ void OrderManager::Reset(Nanos now) {
     Start(false, now);
     return;
   }
-  for (auto& [id, market] : markets_) market.dirty = true;
+  ladders_.MarkAllDirty();
   Step(now);
 }
 
 void OrderManager::PauseMarket(const std::string& market, Nanos now) {
   paused_.insert(market);
-  MarkDirty(market);
+  ladders_.MarkDirty(market);
   Step(now);
 }
 
 void OrderManager::ResumeMarket(const std::string& market, Nanos now) {
   paused_.erase(market);
-  MarkDirty(market);
+  ladders_.MarkDirty(market);
   Step(now);
 }
 
 void OrderManager::CancelAll(const std::string& reason, Nanos now) {
   std::vector<model::OrderId> ids;
-  for (auto& [id, r] : orders_) {
+  for (auto& [id, r] : book_.records()) {
     if (MayBeLive(r.view.state)) ids.push_back(id);
   }
   SendCancels(ids, now, reason);
-  SendCancelAll(now);
-  for (auto& [id, market] : markets_) market.dirty = true;
+  IssueCancelAll(now);
+  ladders_.MarkAllDirty();
   Step(now);
 }
 
-void OrderManager::SendCancelAll(Nanos now) {
-  if (cancel_all_in_flight_) return;
-  // 1 token up front (the rest is charged per order cancelled, into debt where the tier allows);
-  // without it, or inside a 429's wait, it goes as soon as the bucket allows.
-  if (now < cancel_not_before_ || cancel_budget_.Affordable(now) < 1) {
-    cancel_all_wanted_ = true;  // the timer sends it when the bucket allows
-    return;
-  }
-  cancel_all_wanted_ = false;
-  cancel_all_in_flight_ = true;
-  counters_.cancel_all_requests++;
-  cancel_budget_.TakeForCancel(1, now);
-  Issue({.kind = ActionKind::kCancelAll}, {.cost = 1}, now);
-}
-
 void OrderManager::ReconcileNow(Nanos now) {
-  listing_wanted_ = true;
+  reconciler_.Want();
   Step(now);
 }
 
 // --- the step --------------------------------------------------------------------------------------
 
 bool OrderManager::posting_allowed(Nanos now) const {
-  // Cancel-only and disabled trading stop every post (post-only mode does not: ours are
-  // post-only; closed-only stops the buys, in StepMarket).
-  const polymarket::TradingRestriction r = restriction(now);
-  const bool restricted =
-      r == polymarket::TradingRestriction::kCancelOnly || r == polymarket::TradingRestriction::kTradingDisabled;
-  return phase_ == Phase::kReady && !killed() && heartbeat_ok_ && version_.has_value() && !resync_pending_ &&
-         now >= post_backoff_until_ && !restricted;
+  return phase_ == Phase::kReady && !killed() && heartbeat_.ok() && version_.has_value() &&
+         !reconciler_.resync_pending() && !budgets_.posts_backed_off(now) && !budgets_.posts_restricted(now);
 }
 
 void OrderManager::StartListing(Nanos now, bool startup) {
-  if (listing_in_flight_) return;
-  listing_in_flight_ = true;
-  listing_wanted_ = false;
-  counters_.listings++;
-  query_budget_.TakeForCancel(1, now);
+  if (!reconciler_.Begin()) return;
+  budgets_.SpendListing(now);
   Issue({.kind = ActionKind::kListOpenOrders}, {.startup = startup}, now);
 }
 
 void OrderManager::Step(Nanos now) {
   pending_work_ = false;
+  ladders_.ExpireDeadlines(now);
   StepHeartbeat(now);
   StartupStep(now);
   if (phase_ != Phase::kIdle && !version_ && !version_in_flight_ && now >= next_version_try_) {
     version_in_flight_ = true;
     Issue({.kind = ActionKind::kGetVersion}, {}, now);
   }
-  if (phase_ != Phase::kIdle && !rate_tier_in_flight_ && now >= next_rate_tier_) {
-    // The signer's tier sizes both buckets (it follows the maker wallet's 30-day volume).
-    rate_tier_in_flight_ = true;
-    next_rate_tier_ = now + config_.rate_tier_refresh;
-    Issue({.kind = ActionKind::kGetRateTier}, {}, now);
-  }
-  if (phase_ == Phase::kReady || phase_ == Phase::kHalted) {
-    if (now >= next_reconcile_) listing_wanted_ = true;
-    if (listing_wanted_ && !listing_in_flight_ && now >= next_listing_try_) StartListing(now, false);
-  }
+  if (phase_ != Phase::kIdle && budgets_.TierDue(now)) Issue({.kind = ActionKind::kGetRateTier}, {}, now);
+  if ((phase_ == Phase::kReady || phase_ == Phase::kHalted) && reconciler_.Due(now)) StartListing(now, false);
   // Cancels first: those waiting for tokens, a cancel-all that could not go, then the retries.
   FlushCancelQueue(now);
-  if (cancel_all_wanted_) SendCancelAll(now);
+  if (cancel_all_wanted_) IssueCancelAll(now);
   StepCancels(now);
   StepQueries(now);
-  bool signed_batch = false;
-  open_orders_ = OpenOrderCount();
-  for (auto& [id, market] : markets_) StepMarket(id, market, now, signed_batch);
+  const LadderStepper::StepInputs in{.ready = phase_ == Phase::kReady && !killed(),
+                                     .paused = &paused_,
+                                     .posting_allowed = posting_allowed(now),
+                                     .posts_backed_off = budgets_.posts_backed_off(now),
+                                     .version = version_,
+                                     .closed_only = budgets_.closed_only(now),
+                                     .open_orders = OpenOrderCount(),
+                                     .queued_cancels = cancel_queue_.size()};
+  ladders_.Step(
+      in, now,
+      [&](const LadderStepper::CancelTargets& targets, std::string_view cause) { SendCancels(targets, now, cause); },
+      [&](std::vector<Record*> batch) { SendPosts(std::move(batch), now); }, pending_work_);
 }
 
 void OrderManager::StepHeartbeat(Nanos now) {
   if (phase_ == Phase::kIdle) return;
-  if (heartbeat_ok_ && now - last_heartbeat_ok_ > config_.heartbeat_timeout) {
-    ChainBroken("no heartbeat acknowledged within the exchange's timeout", now);
-  }
-  if (!heartbeat_in_flight_ && now >= next_heartbeat_) {
-    heartbeat_in_flight_ = true;
-    Issue({.kind = ActionKind::kHeartbeat, .heartbeat_id = heartbeat_id_}, {}, now);
+  if (heartbeat_.Lapsed(now)) ChainBroken("no heartbeat acknowledged within the exchange's timeout", now);
+  if (std::optional<std::string> id = heartbeat_.Due(now)) {
+    Issue({.kind = ActionKind::kHeartbeat, .heartbeat_id = *id}, {}, now);
   }
 }
 
 void OrderManager::SendCancels(std::vector<model::OrderId> ids, Nanos now, std::string_view cause) {
   std::vector<std::pair<model::OrderId, Record*>> targets;
   targets.reserve(ids.size());
-  for (const model::OrderId& id : ids) targets.emplace_back(id, FindRecord(id));
+  for (const model::OrderId& id : ids) targets.emplace_back(id, book_.Find(id));
   SendCancels(targets, now, cause);
 }
 
@@ -1182,14 +982,14 @@ void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Recor
     }
     if (r->view.state == OrderState::kPendingSubmit && !r->post_in_flight && r->last_sent == 0) {
       // Signed but never sent: nothing at the exchange to cancel.
-      Apply(*r, OrderInput::kCancelConfirmed, now, cause, "withdrawn before it was sent");
+      book_.Apply(*r, OrderInput::kCancelConfirmed, now, cause, "withdrawn before it was sent");
       continue;
     }
     if (r->view.state == OrderState::kUnknown && now < r->last_cancel_sent + config_.cancel_retry_after) {
-      MarkDirty(r->view.market);  // just refused as not found: the query settles it, then a retry
+      ladders_.MarkDirty(r->view.market);  // just refused as not found: the query settles it, then a retry
       continue;
     }
-    if (r->view.state != OrderState::kPendingCancel) Apply(*r, OrderInput::kCancelRequested, now, cause);
+    if (r->view.state != OrderState::kPendingCancel) book_.Apply(*r, OrderInput::kCancelRequested, now, cause);
     if (r->cancel_in_flight || r->cancel_queued) continue;
     r->cancel_in_flight = true;
     r->cancel_attempts++;
@@ -1200,10 +1000,10 @@ void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Recor
   // DELETE /orders costs one cancel token per id, admitted whole or not at all: chunks fit the
   // bucket's burst (and 1,000 ids) and what it holds now; the rest wait for tokens, queued ahead
   // of everything (posts never wait in front of a cancel; a cancel never waits behind a post).
-  const size_t cap = static_cast<size_t>(std::clamp<double>(std::floor(cancel_budget_.config().capacity), 1.0, 1000.0));
+  const size_t cap = budgets_.CancelChunk();
   size_t at = 0;
   while (at < send.size()) {
-    const int64_t affordable = now < cancel_not_before_ ? 0 : cancel_budget_.Affordable(now);
+    const int64_t affordable = budgets_.CancelsAffordable(now);
     const size_t n = std::min({send.size() - at, cap, static_cast<size_t>(std::max<int64_t>(affordable, 0))});
     if (n == 0) break;
     std::vector<model::OrderId> chunk(send.begin() + static_cast<std::ptrdiff_t>(at),
@@ -1211,7 +1011,7 @@ void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Recor
     for (size_t i = at; i < at + n; ++i) {
       if (sent_records[i] != nullptr) sent_records[i]->requests_in_flight++;
     }
-    cancel_budget_.TakeForCancel(static_cast<double>(n), now);
+    budgets_.SpendCancels(static_cast<int64_t>(n), now);
     counters_.cancel_requests++;
     counters_.cancels_sent += chunk.size();
     Request request{.orders = chunk, .cost = static_cast<int64_t>(n)};
@@ -1225,19 +1025,19 @@ void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Recor
       r->cancel_attempts--;
       r->cancel_queued = true;
     }
-    cancel_queue_.push_back(send[at]);  // the timer sends it when the bucket allows
+    cancel_queue_.push_back(send[at]);  // the step sends it when the bucket allows
   }
 }
 
 void OrderManager::FlushCancelQueue(Nanos now) {
-  if (cancel_queue_.empty() || now < cancel_not_before_ || cancel_budget_.Affordable(now) < 1) return;
+  if (cancel_queue_.empty() || budgets_.CancelsAffordable(now) < 1) return;
   std::vector<std::pair<model::OrderId, Record*>> targets;
   std::set<model::OrderId> seen;
   while (!cancel_queue_.empty()) {
     const model::OrderId id = cancel_queue_.front();
     cancel_queue_.pop_front();
     if (!seen.insert(id).second) continue;
-    Record* r = FindRecord(id);
+    Record* r = book_.Find(id);
     if (r != nullptr) {
       r->cancel_queued = false;
       if (!MayBeLive(r->view.state)) continue;  // settled meanwhile (a fill, the stream, a listing)
@@ -1248,289 +1048,56 @@ void OrderManager::FlushCancelQueue(Nanos now) {
 }
 
 void OrderManager::StepCancels(Nanos now) {
-  std::vector<model::OrderId> retry;
-  for (auto& [market_id, market] : markets_) {
-    bool stuck = false;
-    bool escalate = false;
-    for (const auto& [id, rp] : market.orders) {
-      Record& r = *rp;
-      if (r.view.state != OrderState::kPendingCancel) continue;
-      stuck = true;
-      if (r.cancel_queued) continue;  // waiting for tokens: not a failed attempt
-      if (r.cancel_in_flight || now < r.last_cancel_sent + config_.cancel_retry_after) continue;
-      if (r.cancel_attempts < config_.cancel_by_id_attempts) {
-        retry.push_back(id);
-      } else {
-        escalate = true;
+  const CancelEscalation::Plan plan = escalation_.Due(book_, now);
+  for (const auto& [market_id, step] : plan.escalations) {
+    switch (step) {
+      case CancelEscalation::Step::kCancelMarket:
+        counters_.cancel_market_requests++;
+        Issue({.kind = ActionKind::kCancelMarket, .market = market_id}, {.market = market_id}, now);
+        break;
+      case CancelEscalation::Step::kCancelAll:
+        IssueCancelAll(now);
+        break;
+      case CancelEscalation::Step::kVerify:
+        reconciler_.Want();
+        StartListing(now, false);
+        break;
+      case CancelEscalation::Step::kHalt: {
+        // The listing after cancel-all did not clear them (or could not be had): stop and alert.
+        size_t stuck = 0;
+        for (const auto& [id, rp] : book_.Working(market_id)) stuck += rp->view.state == OrderState::kPendingCancel;
+        Halt(fmt::format("cancel escalation exhausted in market {}: {} orders not proven canceled", market_id, stuck),
+             now);
+        escalation_.Restart(market_id, book_);
+        break;
       }
     }
-    if (!stuck) {
-      market.escalation = 0;
-    } else if (escalate && now >= market.next_escalation) {
-      Escalate(market_id, market, now);
-    }
   }
-  for (const model::OrderId& id : retry) orders_.at(id).cancel_in_flight = false;
-  if (!retry.empty()) SendCancels(retry, now, "cancel_retry");
-}
-
-void OrderManager::Escalate(const std::string& market_id, Market& market, Nanos now) {
-  counters_.escalations++;
-  market.escalation++;
-  market.next_escalation = now + config_.escalation_step;
-  switch (market.escalation) {
-    case 1:
-      counters_.cancel_market_requests++;
-      Issue({.kind = ActionKind::kCancelMarket, .market = market_id}, {.market = market_id}, now);
-      break;
-    case 2:
-      SendCancelAll(now);
-      break;
-    case 3:
-      listing_wanted_ = true;
-      if (!listing_in_flight_) StartListing(now, false);
-      break;
-    default: {
-      // The listing after cancel-all did not clear them (or could not be had): stop and alert.
-      size_t stuck = 0;
-      for (const auto& [id, rp] : market.orders) stuck += rp->view.state == OrderState::kPendingCancel;
-      Halt(fmt::format("cancel escalation exhausted in market {}: {} orders not proven canceled", market_id, stuck),
-           now);
-      RestartCancelLadder(market);
-      break;
-    }
-  }
-}
-
-void OrderManager::RestartCancelLadder(Market& market) {
-  // Halted, execution keeps trying: by id at the base cadence, escalating again.
-  for (const auto& [id, rp] : market.orders) rp->cancel_attempts = 0;
-  market.escalation = 0;
+  for (const model::OrderId& id : plan.retry) book_.Find(id)->cancel_in_flight = false;
+  if (!plan.retry.empty()) SendCancels(plan.retry, now, "cancel_retry");
 }
 
 void OrderManager::StepQueries(Nanos now) {
   std::vector<model::OrderId> due;
-  for (auto& [market_id, market] : markets_) {
-    for (const auto& [id, rp] : market.orders) {
+  for (const auto& [market_id, working] : book_.markets()) {
+    for (const auto& [id, rp] : working) {
       const Record& r = *rp;
-      if (r.view.state == OrderState::kUnknown && !r.query_in_flight && !r.trades_in_flight && now >= r.next_query) {
+      if ((r.view.state == OrderState::kUnknown || r.verify) && !r.query_in_flight && !r.trades_in_flight &&
+          now >= r.next_query) {
         due.push_back(id);
       }
     }
   }
   for (const model::OrderId& id : due) {
-    if (!query_budget_.TryTake(1, now)) break;
-    orders_.at(id).query_in_flight = true;
+    if (!budgets_.TakeQuery(now)) break;
+    book_.Find(id)->query_in_flight = true;
     counters_.queries++;
     Issue({.kind = ActionKind::kQueryOrder, .order_ids = {id}}, {.orders = {id}}, now);
   }
 }
 
-void OrderManager::StepMarket(const std::string& market_id, Market& market, Nanos now, bool& signed_batch) {
-  if (!market.dirty) return;
-  if (!market.ladder && now < market.diff_not_before) return;  // adopted orders wait for their ladder
-  const bool quoting = phase_ == Phase::kReady && !killed() && !paused_.contains(market_id) && market.ladder &&
-                       (market.ladder->valid_until == 0 || now <= market.ladder->valid_until);
-  static const std::vector<DesiredQuote> kNothing;
-  const std::vector<DesiredQuote>& desired = quoting ? market.ladder->quotes : kNothing;
-  const model::TickSize tick = market.ladder ? market.ladder->tick : model::TickSize::Cent();
-
-  // Adopted orders take over the intents of desired quotes at their exact prices -- all the
-  // adopted orders of a token and side at once, or none of them: a partial claim could bind an
-  // order to the level another, still live, adopted order was made for (invariant 4).
-  if (quoting) {
-    std::map<std::pair<std::string, model::Side>, std::vector<Record*>> groups;
-    for (const auto& [id, rp] : market.orders) {
-      Record& r = *rp;
-      if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
-        groups[{r.view.intent.token, r.view.intent.side}].push_back(&r);
-      }
-    }
-    for (auto& [key, group] : groups) {
-      std::set<Intent> held;
-      for (const auto& [other, op] : market.orders) {
-        const Record& o = *op;
-        if (o.view.intent.level != kAdoptedLevel && MayBeLive(o.view.state)) held.insert(o.view.intent);
-      }
-      std::vector<const DesiredQuote*> claims;
-      for (Record* r : group) {
-        const DesiredQuote* claim = nullptr;
-        for (const DesiredQuote& q : desired) {
-          if (q.intent.token == key.first && q.intent.side == key.second && q.price == r->view.price &&
-              !held.contains(q.intent)) {
-            claim = &q;
-            break;
-          }
-        }
-        if (claim == nullptr) break;
-        held.insert(claim->intent);
-        claims.push_back(claim);
-      }
-      if (claims.size() != group.size()) continue;
-      for (size_t i = 0; i < group.size(); ++i) {
-        group[i]->view.intent = claims[i]->intent;
-        group[i]->view.tick = tick;
-        group[i]->view.updated = now;
-        Emit(*group[i], group[i]->view.state, false, "adopted:claimed");
-      }
-    }
-  }
-
-  std::vector<WorkingOrder> working;
-  working.reserve(market.orders.size());
-  for (const auto& [id, rp] : market.orders) {
-    const Record& r = *rp;
-    if (!MayBeLive(r.view.state)) continue;
-    working.push_back({.id = id,
-                       .intent = r.view.intent,
-                       .price = r.view.price,
-                       .original = r.view.original,
-                       .matched = r.view.matched,
-                       .state = r.view.state,
-                       .tick = r.view.tick});
-  }
-  LadderDiff diff =
-      DiffLadder(desired, tick, working, {.refill_below = config_.refill_below, .collect_waiting = false});
-  market.dirty = false;
-  if (!diff.cancels.empty()) {
-    std::vector<std::pair<model::OrderId, Record*>> targets;
-    targets.reserve(diff.cancels.size());
-    for (const model::OrderId& id : diff.cancels) targets.emplace_back(id, market.orders.at(id));
-    SendCancels(targets, now, "diff");
-  }
-  // An adopted order no ladder claimed may have been made for any level of its token and side:
-  // nothing new goes on that side until it is dead (invariant 4 across restarts).
-  std::set<std::pair<std::string, model::Side>> blocked;
-  for (const auto& [id, rp] : market.orders) {
-    const Record& r = *rp;
-    if (r.view.intent.level == kAdoptedLevel && MayBeLive(r.view.state)) {
-      blocked.emplace(r.view.intent.token, r.view.intent.side);
-    }
-  }
-  if (!blocked.empty() || !reject_memo_.empty()) {
-    std::erase_if(diff.posts, [&](const DesiredQuote& q) {
-      auto memo = reject_memo_.find(q.intent);
-      const bool held = memo != reject_memo_.end() && memo->second.price == q.price && now < memo->second.retry_at;
-      if (held) counters_.posts_held_after_reject++;
-      if (!held && !blocked.contains({q.intent.token, q.intent.side})) return false;
-      market.dirty = true;  // looked at again when the hold ends
-      return true;
-    });
-  }
-
-  // Closed-only: only what reduces a position may go (our sells).
-  const bool closed_only = restriction(now) == polymarket::TradingRestriction::kClosedOnly;
-  if (closed_only) {
-    std::erase_if(diff.posts, [&](const DesiredQuote& q) {
-      if (q.intent.side != model::Side::kBuy) return false;
-      market.dirty = true;
-      return true;
-    });
-  }
-  // Posts: re-sends of kept orders that were never processed, then new intents.
-  std::vector<Record*> resend;
-  for (const auto& [id, rp] : market.orders) {
-    Record& r = *rp;
-    if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order &&
-        !(closed_only && r.view.intent.side == model::Side::kBuy)) {
-      resend.push_back(&r);
-    }
-  }
-  const size_t want = resend.size() + diff.posts.size();
-  if (want == 0) return;
-  if (!posting_allowed(now)) {
-    market.dirty = true;  // looked at again on the next step
-    return;
-  }
-  if (signed_batch) {
-    market.dirty = true;
-    pending_work_ = true;
-    return;
-  }
-  const size_t limit = static_cast<size_t>(market.lead_sent ? config_.max_batch : config_.lead_batch);
-  const size_t wanted_now = std::min(want, limit);
-  // The order bucket: a batch is admitted whole or not at all, so it is sized to what the bucket
-  // holds (and never above its burst). The cancel bucket: after these posts it must still cover
-  // cancelling every order that may be live plus a cancel-all's token (a kill costs 1 + n), and
-  // 1 + n must fit its burst. What does not fit is shed, deepest levels first.
-  const int64_t orders_room = std::min<int64_t>(post_budget_.Affordable(now, post_budget_.config().reserve),
-                                                static_cast<int64_t>(post_budget_.config().capacity));
-  const int64_t cancel_tokens =
-      std::min<int64_t>(cancel_budget_.Affordable(now), static_cast<int64_t>(cancel_budget_.config().capacity));
-  const int64_t cancel_room = cancel_tokens - 1 - open_orders_ - static_cast<int64_t>(cancel_queue_.size());
-  const size_t take =
-      static_cast<size_t>(std::max<int64_t>(0, std::min({static_cast<int64_t>(wanted_now), orders_room, cancel_room})));
-  if (take < wanted_now) {
-    counters_.posts_shed += wanted_now - take;
-    if (cancel_room < static_cast<int64_t>(wanted_now) && cancel_room <= orders_room) {
-      counters_.posts_shed_cancel_reserve += wanted_now - take;
-    }
-  }
-  if (take == 0) {
-    market.dirty = true;
-    return;
-  }
-  post_budget_.TakeForCancel(static_cast<double>(take), now);  // checked above: spend it
-  std::vector<Record*> batch;
-  for (Record* r : resend) {
-    if (batch.size() >= take) break;
-    counters_.posts_resent++;
-    batch.push_back(r);
-  }
-  // Top of the ladder first: lowest level of each side.
-  std::stable_sort(diff.posts.begin(), diff.posts.end(),
-                   [](const DesiredQuote& a, const DesiredQuote& b) { return a.intent.level < b.intent.level; });
-  for (const DesiredQuote& q : diff.posts) {
-    if (batch.size() >= take) break;
-    OrderSpec spec{.market = market_id,
-                   .intent = q.intent,
-                   .price = q.price,
-                   .size = q.size,
-                   .tick = tick,
-                   .neg_risk = market.ladder ? market.ladder->neg_risk : false,
-                   .version = *version_,
-                   .now = now};
-    absl::StatusOr<signing::SignedOrder> made = factory_->Make(spec);
-    if (!made.ok()) {
-      counters_.sign_failures++;
-      continue;
-    }
-    counters_.orders_created++;
-    auto signed_order = std::make_shared<const signing::SignedOrder>(*std::move(made));
-    Record r;
-    r.signed_order = signed_order;
-    r.view.id = signed_order->id;
-    r.view.market = market_id;
-    r.view.intent = q.intent;
-    r.view.price = q.price;
-    r.view.original = q.size;
-    r.view.tick = tick;
-    r.view.version = *version_;
-    r.view.created = now;
-    r.view.updated = now;
-    r.fill = {.original = q.size, .matched = model::Size(0)};
-    auto [slot, inserted] = orders_.emplace(signed_order->id, std::move(r));
-    if (!inserted) {
-      counters_.sign_failures++;  // the same hash twice: refuse rather than track two intents on it
-      continue;
-    }
-    market.orders.emplace(signed_order->id, &slot->second);
-    Emit(slot->second, OrderState::kPendingSubmit, true, "created");
-    batch.push_back(&slot->second);
-  }
-  if (batch.size() < take) post_budget_.Refund(static_cast<double>(take - batch.size()));  // not signed
-  if (want > batch.size()) {
-    market.dirty = true;
-    pending_work_ = true;
-  }
-  if (batch.empty()) return;
-  signed_batch = true;
-  open_orders_ += static_cast<int64_t>(batch.size());
-  SendPosts(market, std::move(batch), now);
-}
-
-void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos now) {
-  Action action{.kind = ActionKind::kPost, .post_only = true};
+void OrderManager::SendPosts(std::vector<Record*> batch, Nanos now) {
+  Action action{.kind = ActionKind::kPost, .post_only = config_.mutation != Mutation::kPostOnlyDropped};
   Request request;
   for (Record* r : batch) {
     action.orders.push_back(r->signed_order);
@@ -1542,24 +1109,8 @@ void OrderManager::SendPosts(Market& market, std::vector<Record*> batch, Nanos n
   }
   counters_.post_requests++;
   counters_.posts_sent += batch.size();
-  market.lead_sent = true;
   request.cost = static_cast<int64_t>(batch.size());
   Issue(std::move(action), std::move(request), now, /*counted=*/true);
-}
-
-void OrderManager::Collect(Nanos now) {
-  // Incremental, oldest first, bounded per step: no pause on the hot path however many died.
-  for (int budget = 256; budget > 0 && !graveyard_.empty(); --budget) {
-    const auto& [retired, id] = graveyard_.front();
-    if (retired + config_.retain_terminal >= now) break;
-    auto it = orders_.find(id);
-    if (it != orders_.end() && it->second.requests_in_flight > 0) {
-      graveyard_.emplace_back(now, id);  // an answer is still due: keep it a while longer
-    } else if (it != orders_.end()) {
-      orders_.erase(it);
-    }
-    graveyard_.pop_front();
-  }
 }
 
 // --- outputs and observation ---------------------------------------------------------------------
@@ -1569,35 +1120,22 @@ std::vector<Action> OrderManager::TakeActions() {
   actions_.reserve(16);
   return out;
 }
-std::vector<OrderEvent> OrderManager::TakeEvents() {
-  std::vector<OrderEvent> out = std::exchange(events_, {});
-  events_.reserve(64);  // a ladder update emits one per order: no growth on the hot path
-  return out;
-}
 
-double OrderManager::budget_available(ActionKind kind, Nanos now) {
-  switch (kind) {
-    case ActionKind::kPost:
-      return post_budget_.available(now);
-    case ActionKind::kQueryOrder:
-    case ActionKind::kListOpenOrders:
-      return query_budget_.available(now);
-    default:
-      return cancel_budget_.available(now);
-  }
-}
+std::vector<OrderEvent> OrderManager::TakeEvents() { return book_.TakeEvents(); }
+
+double OrderManager::budget_available(ActionKind kind, Nanos now) { return budgets_.available(kind, now); }
 
 std::vector<OrderView> OrderManager::Orders() const {
   std::vector<OrderView> out;
-  out.reserve(orders_.size());
-  for (const auto& [id, r] : orders_) out.push_back(r.view);
+  out.reserve(book_.records().size());
+  for (const auto& [id, r] : book_.records()) out.push_back(r.view);
   return out;
 }
 
 std::optional<OrderView> OrderManager::Find(const model::OrderId& id) const {
-  auto it = orders_.find(id);
-  if (it == orders_.end()) return std::nullopt;
-  return it->second.view;
+  const Record* r = book_.Find(id);
+  if (r == nullptr) return std::nullopt;
+  return r->view;
 }
 
 }  // namespace clobmaker::execution

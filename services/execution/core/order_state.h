@@ -1,5 +1,6 @@
-// The order state machine of design.md section 3: one explicit (state, input) -> state table.
-// Anything not in the table is illegal: the caller counts it and leaves the order unchanged.
+// The order state machine of design.md section 3: every allowed (state, input) -> state is one
+// named entry in order_state.cc. Anything not listed is illegal: the caller counts it and leaves
+// the order unchanged.
 // Pure and allocation-free; the OrderManager (execution's core) applies it to every order.
 //
 //   PENDING_SUBMIT --accepted--> LIVE --fill--> PARTIALLY_FILLED --full fill--> FILLED
@@ -12,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "common/model/types.h"
@@ -51,7 +53,17 @@ bool IsTerminal(OrderState state);
 // Live at the exchange as far as we know (or possibly so): what a cancel must cover.
 bool MayBeLive(OrderState state);
 
-// The next state, or nullopt for an illegal transition.
+// One allowed transition: in state `from`, `input` moves the order to `to`.
+struct Transition {
+  OrderState from;
+  OrderInput input;
+  OrderState to;
+};
+
+// Every allowed transition, as written in order_state.cc (for tests and documentation).
+std::span<const Transition> Transitions();
+
+// The next state, or nullopt for an illegal transition (a pair not in Transitions()).
 std::optional<OrderState> NextState(OrderState state, OrderInput input);
 
 // Matched size is monotonic (the maximum of every report) and never exceeds the original size.

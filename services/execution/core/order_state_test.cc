@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string_view>
+
 #include "common/core/rng.h"
 
 namespace clobmaker::execution {
@@ -9,6 +12,60 @@ namespace {
 
 using S = OrderState;
 using I = OrderInput;
+
+// Every (state, input) cell pinned, written out independently of order_state.cc's entries.
+// Columns, in OrderInput order: accepted, rejected, ambiguous, placement seen, partial fill,
+// full fill, cancel requested, cancel confirmed, cancel ambiguous, cancel refused (already done),
+// proven absent. "--" = illegal.
+TEST(OrderStateMachine, EveryCellIsPinned) {
+  //                                   acc rej amb see prt ful crq ccf cam crf abs
+  const std::array<std::string_view, kOrderStateCount> kGrid = {
+      /* PENDING_SUBMIT   */ "LV RJ UN LV PF FI PC CA -- UN --",
+      /* LIVE             */ "LV -- LV LV PF FI PC CA -- UN CA",
+      /* PARTIALLY_FILLED */ "PF -- PF PF PF FI PC CA -- UN CA",
+      /* FILLED           */ "FI -- FI FI FI FI FI FI FI FI FI",
+      /* PENDING_CANCEL   */ "PC RJ PC PC PC FI PC CA PC UN CA",
+      /* CANCELED         */ "CA -- CA CA CA FI CA CA CA CA CA",
+      /* REJECTED         */ "-- RJ RJ -- -- -- RJ RJ RJ RJ RJ",
+      /* UNKNOWN          */ "LV RJ UN LV PF FI PC CA UN UN CA",
+  };
+  const auto code = [](std::optional<S> s) -> std::string_view {
+    if (!s) return "--";
+    switch (*s) {
+      case S::kPendingSubmit:
+        return "PS";
+      case S::kLive:
+        return "LV";
+      case S::kPartiallyFilled:
+        return "PF";
+      case S::kFilled:
+        return "FI";
+      case S::kPendingCancel:
+        return "PC";
+      case S::kCanceled:
+        return "CA";
+      case S::kRejected:
+        return "RJ";
+      case S::kUnknown:
+        return "UN";
+    }
+    return "??";
+  };
+  size_t legal = 0;
+  for (int state = 0; state < kOrderStateCount; ++state) {
+    for (int input = 0; input < kOrderInputCount; ++input) {
+      const std::string_view want = kGrid[static_cast<size_t>(state)].substr(static_cast<size_t>(input) * 3, 2);
+      const auto got = NextState(static_cast<S>(state), static_cast<I>(input));
+      EXPECT_EQ(code(got), want) << OrderStateName(static_cast<S>(state)) << " + "
+                                 << OrderInputName(static_cast<I>(input));
+      legal += got.has_value();
+    }
+  }
+  // The entries are exactly the legal cells: none listed twice (the build refuses that), none
+  // missing from the grid.
+  EXPECT_EQ(Transitions().size(), legal);
+  for (const Transition& t : Transitions()) EXPECT_EQ(NextState(t.from, t.input), t.to);
+}
 
 TEST(OrderStateMachine, HappyPathAndCancel) {
   S s = S::kPendingSubmit;

@@ -155,6 +155,9 @@ struct ExecutionService::Impl {
   std::atomic<bool> lease_lost{false};
   std::vector<std::thread> threads;
   uint64_t publish_sequence = 0;  // publisher_loop only
+  // This process start, in CM_ORDERS message ids: a restarted execution's events never collide
+  // with the last one's in JetStream's duplicate window.
+  const uint64_t incarnation = static_cast<uint64_t>(SystemClock::Instance().WallNanos());
   std::atomic<uint64_t> publish_failures{0}, bad_bus_messages{0};
   std::string kill_key() const { return "kill." + options.shard; }
 
@@ -339,8 +342,10 @@ struct ExecutionService::Impl {
     Input([&] { core->OnCancelReply(id, reply, Now()); });
   }
 
-  void ListPage(uint64_t id, std::string cursor, std::shared_ptr<std::vector<polymarket::OpenOrder>> all) {
-    rest->GetOpenOrders({.cursor = cursor}, [this, id, all](clob::Result<polymarket::Page<polymarket::OpenOrder>> r) {
+  // `pages`: how many the listing has taken (the core trusts absence only from a single page).
+  void ListPage(uint64_t id, std::string cursor, std::shared_ptr<std::vector<polymarket::OpenOrder>> all,
+                int pages = 1) {
+    rest->GetOpenOrders({.cursor = cursor}, [=, this](clob::Result<polymarket::Page<polymarket::OpenOrder>> r) {
       if (!r.ok()) {
         ListReply reply{.outcome = r.outcome == net::Outcome::kOk ? net::Outcome::kAmbiguous : r.outcome,
                         .retry_after = r.retry_after};
@@ -349,10 +354,10 @@ struct ExecutionService::Impl {
       }
       for (auto& o : r.value->data) all->push_back(std::move(o));
       if (!r.value->last() && all->size() < 1'000'000) {
-        ListPage(id, r.value->next_cursor, all);
+        ListPage(id, r.value->next_cursor, all, pages + 1);
         return;
       }
-      ListReply reply{.outcome = net::Outcome::kOk, .orders = std::move(*all)};
+      ListReply reply{.outcome = net::Outcome::kOk, .orders = std::move(*all), .pages = pages};
       Input([&] { core->OnListReply(id, reply, Now()); });
     });
   }
@@ -457,8 +462,7 @@ struct ExecutionService::Impl {
     h->set_sequence(++publish_sequence);
     h->set_receive_ts_ns(e.order.updated);
     h->set_publish_ts_ns(Now());
-    const std::string msg_id = fmt::format("{}:{}:{}:{}", e.order.id.ToString(), OrderStateName(e.order.state),
-                                           e.order.matched.micros(), e.order.intent.level);
+    const std::string msg_id = OrdersMsgId(e, incarnation);
     auto ack = js->Publish(bus::OrdersSubject(e.order.market, e.order.intent.token), out.SerializeAsString(), msg_id);
     if (!ack.ok()) {
       publish_failures++;

@@ -57,6 +57,8 @@ struct MarketDataService::Impl {
   bus::HeaderStamper stamper{"marketdata"};
   std::unique_ptr<BookKeeper> keeper;
   std::unique_ptr<ReferenceTracker> reference;
+  std::unique_ptr<JournalRecorder> journal;
+  Nanos last_checkpoint = 0;
   polymarket::MarketDecoder decoder;
   polymarket::MarketFrame frame;
   std::vector<Publication> pubs;
@@ -107,8 +109,9 @@ struct MarketDataService::Impl {
     for (const std::string& notice : keeper->TakeNotices()) spdlog::info("marketdata: {}", notice);
   }
 
-  void OnMarketMessage(const std::string& message) {
+  void OnMarketMessage(size_t shard, const std::string& message) {
     const Nanos receive = Now();
+    if (journal) journal->MarketFrame(shard, message, receive);
     decoder.Decode(message, frame);
     for (const polymarket::CodecError& e : frame.errors) {
       spdlog::warn("marketdata: bad market frame ({}, {}): {}", polymarket::CodecErrorKindName(e.kind), e.event_type,
@@ -120,6 +123,7 @@ struct MarketDataService::Impl {
   }
 
   void OnReferenceMessage(const std::string& message) {
+    if (journal) journal->ReferenceFrame(options.reference.feed, message, Now());
     std::string error;
     if (!reference->OnFrame(message, Now(), &error) && reference_malformed_logged++ < 100) {
       spdlog::warn("marketdata: bad reference frame: {}", error);
@@ -130,6 +134,10 @@ struct MarketDataService::Impl {
   void OnTimer() {
     const Nanos now = Now();
     keeper->OnTimer(now);
+    if (journal && now - last_checkpoint >= options.journal.checkpoint_every) {
+      last_checkpoint = now;
+      journal->Checkpoint(*keeper, now);
+    }
     if (now - last_status >= kNanosPerSecond) {
       last_status = now;
       PublishFeedStatus(now);
@@ -212,6 +220,7 @@ struct MarketDataService::Impl {
                                                     m.condition_id, m.token_ids.size()));
     }
     const std::vector<std::string> added = keeper->AddMarket(m, Now());
+    if (journal) journal->MarketInfo(m, Now());
     if (!added.empty()) {
       // Assets added to a connection that is already up: their dump is coming on it now.
       const std::vector<std::string> live = channel->Subscribe(added);
@@ -243,6 +252,9 @@ struct MarketDataService::Impl {
                         nats::Connection::Connect({.url = options.nats_url, .name = "marketdata", .executor = &loop}));
     CM_ASSIGN_OR_RETURN(js, nats::JetStream::Create(*nats));
     CM_ASSIGN_OR_RETURN(markets_kv, js->EnsureKeyValue({.bucket = std::string(bus::kMarketsBucket), .history = 1}));
+    if (options.journal.enabled) {
+      CM_ASSIGN_OR_RETURN(journal, JournalRecorder::Create(*nats, *js, options.journal));
+    }
     io = std::make_unique<net::IoThread>();
     clob::ClobClientOptions rest_options;
     rest_options.http.base_url = options.clob_url;
@@ -443,6 +455,9 @@ class AdminService final : public v1::MarketDataAdmin::Service {
       put("publish_failures", s_.publish_failures);
       put("kv_failures", s_.kv_failures);
       put("resolve_failures", s_.resolve_failures);
+      put("journal_records", s_.journal ? s_.journal->counters().records : 0);
+      put("journal_bytes", s_.journal ? s_.journal->counters().bytes : 0);
+      put("journal_publish_failures", s_.journal ? s_.journal->counters().publish_failures : 0);
     });
   }
 
@@ -459,7 +474,7 @@ absl::Status MarketDataService::Impl::Start() {
   ch.url = options.market_ws_url;
   ch.max_assets_per_connection = options.max_assets_per_connection;
   ch.executor = &loop;
-  ch.on_message = [this](size_t, std::string message) { OnMarketMessage(message); };
+  ch.on_message = [this](size_t shard, std::string message) { OnMarketMessage(shard, message); };
   ch.on_connected = [this](size_t shard, bool reconnect, const std::vector<std::string>& assets) {
     keeper->OnConnected(assets, Now());
     spdlog::info("marketdata: market channel shard {} {} ({} assets)", shard, reconnect ? "reconnected" : "connected",

@@ -13,6 +13,7 @@
 
 #include "services/marketdata/core/book_keeper.h"
 #include "services/marketdata/core/reference_tracker.h"
+#include "services/marketdata/service/journal_recorder.h"
 
 namespace clobmaker::marketdata {
 
@@ -33,6 +34,7 @@ struct MarketDataOptions {
   Nanos timer_interval = 100 * kNanosPerMilli;
   BookKeeperConfig books;
   ReferenceConfig reference;
+  JournalOptions journal;  // CM_JOURNAL: every raw frame with its receive time
 };
 
 class MarketDataService {

@@ -224,6 +224,8 @@ class Exchange {
   CancelOutcome CancelMarket(const std::string& api_key, const std::string& condition_id, const std::string& token,
                              Nanos now);
   const Order* Find(const std::string& order_id) const;
+  // Every order ever placed (closed ones too), by id.
+  const std::map<std::string, Order>& AllOrders() const { return orders_; }
   std::vector<const Order*> OpenOrders(const std::string& api_key, const std::string& condition_id = {},
                                        const std::string& token = {}) const;
   std::vector<polymarket::UserTradeEvent> Trades(const std::string& api_key) const;

@@ -22,6 +22,7 @@
 #include "common/polymarket/encode.h"
 #include "common/signing/auth.h"
 #include "common/signing/order_json.h"
+#include "services/simexchange/server/external_source.h"
 
 namespace clobmaker::simexchange {
 namespace {
@@ -188,9 +189,12 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   std::map<std::string, std::string> held_by_order;     // delayed order id -> held answer key
   // The answer being built by RouteL2, to be held instead of sent (set per request).
   std::optional<HeldAnswer> hold_request;
+  std::map<std::string, std::map<std::string, int64_t>> refusals;  // maker address -> error -> count
+  uint64_t test_orders = 0;                                        // PlaceTestOrder ids
   Nanos last_reference = 0;
   bool flow_paused = false;
   bool stopping = false;
+  Nanos last_client_request = 0;  // replay pacing: the stack has reacted when this is quiet
 
   explicit Impl(SimServerOptions o)
       : options(std::move(o)),
@@ -371,8 +375,11 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
                .expiration_s = static_cast<int64_t>(u.expiration),
                .version = configured};
     out.id = order.id.ToString();
+    if (options.external) options.external->market().BeforePlace(exchange, n, now);
     r = exchange.Place(n, now);
+    if (options.external) options.external->market().AfterPlace(exchange, n, r, now);
     Count(r.success ? &SimStats::orders_accepted : &SimStats::orders_rejected);
+    if (!r.success) refusals[maker][r.error]++;
     return out;
   }
 
@@ -598,6 +605,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     const Nanos now = Now();
     if (options.observe_request) options.observe_request(r, now);
     const Target t = ParseTarget(r.target);
+    if (options.external) {
+      if (auto replay = options.external->Route(r.method, t.path, now)) return respond(std::move(*replay));
+      last_client_request = now;
+    }
     const std::string route = r.method + " " + t.path;
     Nanos latency = 0;
     for (const auto& key : {route, std::string("*")}) {
@@ -761,7 +772,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (m == "GET" && p == "/book") {
       if (exchange.MarketOf(t.Get("token_id")) == nullptr)
         return Error(404, "No orderbook exists for the requested token id");
-      return Json(200, pm::EncodeRestBook(exchange.Book(t.Get("token_id"), now)));
+      return Json(200, pm::EncodeRestBook(PublishedBook(t.Get("token_id"), now)));
     }
     if (m == "POST" && p == "/books") {
       auto ids = pm::ParseSubscribeRequest(R"({"type":"x","assets_ids":)" + ExtractTokenIds(r.body) + "}");
@@ -769,13 +780,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       if (ids.ok()) {
         for (size_t i = 0; i < ids->asset_ids.size(); ++i) {
           if (exchange.MarketOf(ids->asset_ids[i]) == nullptr) continue;
-          body += (body.size() > 1 ? "," : "") + pm::EncodeRestBook(exchange.Book(ids->asset_ids[i], now));
+          body += (body.size() > 1 ? "," : "") + pm::EncodeRestBook(PublishedBook(ids->asset_ids[i], now));
         }
       }
       return Json(200, body + "]");
     }
     if (m == "GET" && (p == "/midpoint" || p == "/price" || p == "/spread" || p == "/last-trade-price")) {
-      const auto book = exchange.Book(t.Get("token_id"), now);
+      const auto book = PublishedBook(t.Get("token_id"), now);
       if (exchange.MarketOf(t.Get("token_id")) == nullptr) return Error(404, "market not found");
       const Price bid = book.bids.empty() ? Price(0) : book.bids.front().price;
       const Price ask = book.asks.empty() ? Price(model::kPriceOne) : book.asks.front().price;
@@ -1126,7 +1137,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         }
         if (it->second.assets.insert(asset).second && req->initial_dump) {
           // The websocket book carries last_trade_price and tick_size since 2026 (not the rest).
-          pm::BookEvent book = exchange.Book(asset, now);
+          pm::BookEvent book = PublishedBook(asset, now);
           book.min_order_size.reset();
           book.neg_risk.reset();
           dump.push_back(std::move(book));
@@ -1184,7 +1195,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   }
 
   void Dispatch(Nanos now) {
-    for (Event& event : exchange.TakeEvents()) {
+    // Replay/mirror: the core's events with the merged books' changes instead of its own.
+    for (Event& event : options.external ? options.external->market().TakeEvents(exchange, now)
+                                         : exchange.TakeEvents()) {
       if (auto* market_event = std::get_if<MarketEventOut>(&event)) {
         DispatchMarket(market_event->event);
         continue;
@@ -1266,7 +1279,18 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     }
   }
 
+  // What the market channel and GET /book show: the core's book, or the recorded book with ours.
+  pm::BookEvent PublishedBook(const std::string& token, Nanos now) const {
+    return options.external ? options.external->market().Book(exchange, token, now) : exchange.Book(token, now);
+  }
+
   void PublishReference(Nanos now) {
+    if (options.external) {  // the recorded (or live) reference frames, as they come
+      for (const std::string& frame : options.external->market().TakeReferenceFrames(now)) {
+        for (auto& [id, s] : reference_sessions) s->Send(frame);
+      }
+      return;
+    }
     if (reference_sessions.empty()) return;
     std::string frame = "[";
     bool first = true;
@@ -1288,7 +1312,11 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (stopping) return;
     const Nanos now = Now();
     exchange.Advance(now);
-    if (options.flow && !flow_paused) flow.Step(now);
+    if (options.external) {
+      options.external->Tick(exchange, now, last_client_request);
+    } else if (options.flow && !flow_paused) {
+      flow.Step(now);
+    }
     Dispatch(now);
     if (now - last_reference >= 200 * kNanosPerMilli) {
       last_reference = now;
@@ -1322,6 +1350,10 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
   options.exchange.order_version = options.order_version;
   if (options.exchange.seed == 1) options.exchange.seed = options.seed;
   if (options.flow_config.seed == 1) options.flow_config.seed = options.seed * 3 + 1;
+  if (options.external) {
+    options.markets = options.external->markets();
+    options.flow = false;
+  }
   if (options.markets.empty()) options.markets = DefaultMarkets(options.seed, 3, clock.WallSeconds());
   auto impl = std::make_shared<Impl>(options);
   std::weak_ptr<Impl> weak = impl;
@@ -1349,11 +1381,20 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
     return !self || self->AcceptPing(s);
   };
   // Build the exchange state on the loop before serving.
+  absl::Status external_started = absl::OkStatus();
   impl->OnLoop([&] {
     for (const MarketConfig& m : impl->options.markets) impl->exchange.AddMarket(m);
-    impl->flow.Init(clock.WallNanos());
+    if (impl->options.external) {
+      std::weak_ptr<Impl> dispatcher = impl;
+      external_started = impl->options.external->Start(impl->exchange, impl->io, [dispatcher] {
+        if (auto self = dispatcher.lock()) self->Dispatch(self->Now());
+      }, clock.WallNanos());
+    } else {
+      impl->flow.Init(clock.WallNanos());
+    }
     (void)impl->exchange.TakeEvents();
   });
+  if (!external_started.ok()) return external_started;
   auto server = net::HttpServer::Start(impl->io, http);
   if (!server.ok()) return server.status();
   impl->http = std::move(*server);
@@ -1364,7 +1405,10 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
 }
 
 SimServer::~SimServer() {
-  impl_->OnLoop([this] { impl_->stopping = true; });
+  impl_->OnLoop([this] {
+    impl_->stopping = true;
+    if (impl_->options.external) impl_->options.external->Stop();
+  });
   impl_->http->Stop();
 }
 
@@ -1443,13 +1487,58 @@ void SimServer::SetOrderVersion(int version) {
   impl_->OnLoop([&] { impl_->exchange.SetOrderVersion(version); });
 }
 
-std::vector<Order> SimServer::OpenOrders(const std::string& address) const {
+std::vector<Order> SimServer::OpenOrders(const std::string& address, bool include_closed) const {
   return impl_->OnLoop([&] {
     std::vector<Order> out;
+    if (include_closed) {
+      for (const auto& [id, o] : impl_->exchange.AllOrders()) {
+        if (address.empty() || o.spec.maker == Lower(address)) out.push_back(o);
+      }
+      return out;
+    }
     for (const Order* o : impl_->exchange.OpenOrders("")) {
       if (address.empty() || o->spec.maker == Lower(address)) out.push_back(*o);
     }
     return out;
+  });
+}
+std::map<std::string, int64_t> SimServer::Refusals(const std::string& address) const {
+  return impl_->OnLoop([&] {
+    auto it = impl_->refusals.find(Lower(address));
+    return it == impl_->refusals.end() ? std::map<std::string, int64_t>{} : it->second;
+  });
+}
+PlaceResult SimServer::PlaceTestOrder(const std::string& token, Side side, Price price, Size size,
+                                      std::string* order_id) {
+  return impl_->OnLoop([&] {
+    impl_->exchange.OpenAccount(kTestMakerAddress, kTestMakerKey);
+    impl_->exchange.Credit(kTestMakerAddress, 1'000'000'000'000, token, 1'000'000'000'000);
+    std::array<uint8_t, 32> bytes{};
+    const uint64_t n = ++impl_->test_orders;
+    for (int b = 0; b < 8; ++b) bytes[static_cast<size_t>(b)] = static_cast<uint8_t>(n >> (8 * b));
+    bytes[31] = 0x7e;
+    const model::OrderId id(bytes);
+    *order_id = id.ToString();
+    const Nanos now = impl_->Now();
+    PlaceResult r = impl_->exchange.Place({.id = id,
+                                           .owner = kTestMakerKey,
+                                           .maker = kTestMakerAddress,
+                                           .token = token,
+                                           .side = side,
+                                           .price = price,
+                                           .size = size,
+                                           .version = impl_->exchange.config().order_version},
+                                          now);
+    impl_->Dispatch(now);
+    return r;
+  });
+}
+size_t SimServer::CancelTestOrders() {
+  return impl_->OnLoop([&] {
+    const Nanos now = impl_->Now();
+    const size_t n = impl_->exchange.CancelAll(kTestMakerKey, now).canceled.size();
+    impl_->Dispatch(now);
+    return n;
   });
 }
 std::vector<Account> SimServer::Balances(const std::string& address) const {

@@ -23,6 +23,8 @@
 
 namespace clobmaker::simexchange {
 
+class ExternalSource;  // server/external_source.h
+
 struct Faults {
   std::map<std::string, Nanos> latency_median;  // "POST /order" or "*" -> median added latency
   double http_429 = 0;
@@ -66,12 +68,18 @@ struct SimServerOptions {
   // unmatched (the docs' order-lifecycle reading); off: `delayed` at once.
   bool hold_delayed_answers = false;
   const Clock* clock = nullptr;  // wall clock; SystemClock if null
+  // Replay (--replay) or mirror (--mirror) mode: the markets and their other participants come
+  // from a journal or a live feed instead of the environment (no flow).
+  std::shared_ptr<ExternalSource> external;
   // Benchmarks: sees every HTTP request as it arrives, on the IO thread, with its arrival time.
   std::function<void(const net::HttpRequest&, Nanos)> observe_request;
 };
 
 // N binary markets with deterministic ids and token ids.
 std::vector<MarketConfig> DefaultMarkets(uint64_t seed, int count, int64_t now_s);
+
+inline constexpr char kTestMakerKey[] = "sim-test-maker";
+inline constexpr char kTestMakerAddress[] = "0x00000000000000000000000000000000000007e5";
 
 struct SimStats {
   uint64_t requests = 0;
@@ -129,7 +137,14 @@ class SimServer {
   void AddMarket(const MarketConfig& market);
 
   // Truth (thread-safe snapshots of the exchange's own view).
-  std::vector<Order> OpenOrders(const std::string& address) const;
+  // `include_closed`: every order the address ever placed, not only the open ones.
+  std::vector<Order> OpenOrders(const std::string& address, bool include_closed = false) const;
+  // Placements the exchange refused for `address`, by error text.
+  std::map<std::string, int64_t> Refusals(const std::string& address) const;
+  // A resting GTC order of another participant (kTestMakerAddress, unbounded funds), for tests
+  // that move the book; CancelTestOrders cancels every one still open.
+  PlaceResult PlaceTestOrder(const std::string& token, Side side, Price price, Size size, std::string* order_id);
+  size_t CancelTestOrders();
   std::vector<Account> Balances(const std::string& address) const;
   std::vector<polymarket::UserTradeEvent> Trades(const std::string& address) const;
   polymarket::BookEvent Book(const std::string& token) const;

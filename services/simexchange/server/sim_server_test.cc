@@ -125,6 +125,20 @@ TEST_F(SimServerTest, PostOnlyCrossingAndFokAreRefusedWithTheExchangesMessages) 
   ASSERT_TRUE(taker.ok()) << taker.error.error;
   EXPECT_EQ(taker.value->status, "matched");
   EXPECT_EQ(taker.value->trade_ids.size(), 1u);
+  // The truth: the refusal counted by its text, every order with its post-only flag (closed too).
+  const std::string address = key_->address().ToLower();
+  const auto refusals = server_->Refusals(address);
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals.at("invalid post-only order: order crosses book"), 1);
+  EXPECT_TRUE(server_->OpenOrders(address).empty());
+  const auto all = server_->OpenOrders(address, /*include_closed=*/true);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_FALSE(all[0].spec.post_only);
+  EXPECT_EQ(all[0].status, OrderStatus::kMatched);
+  ASSERT_TRUE(Post(Sign(*key_, Side::kBuy, 3000, 10)).ok());
+  const auto both = server_->OpenOrders(address, true);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].spec.post_only + both[1].spec.post_only, 1);
 }
 
 TEST_F(SimServerTest, ForeignSignaturesBadAuthAndVersionMismatchAreRefused) {
