@@ -37,8 +37,20 @@ class PositionsChaosTest : public StackTest {
   std::vector<std::string> SimArgs() const override {
     // Short rebate days: the takers' fees are paid back to us as maker rebates during the session,
     // into the collateral; a third of the trades start MATCHED_NOT_BROADCASTED.
-    return {"--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--markets", "2", "--seed", "9",
-            "--trade-fail-probability", "0.2", "--rebate-day-seconds", "4", "--matched-not-broadcasted", "0.3"};
+    return {"--listen",
+            "127.0.0.1:0",
+            "--grpc-listen",
+            "127.0.0.1:0",
+            "--markets",
+            "2",
+            "--seed",
+            "9",
+            "--trade-fail-probability",
+            "0.2",
+            "--rebate-day-seconds",
+            "4",
+            "--matched-not-broadcasted",
+            "0.3"};
   }
   sim::v1::TruthBalance Truth() {
     grpc::ClientContext ctx;

@@ -1196,8 +1196,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
 
   void Dispatch(Nanos now) {
     // Replay/mirror: the core's events with the merged books' changes instead of its own.
-    for (Event& event : options.external ? options.external->market().TakeEvents(exchange, now)
-                                         : exchange.TakeEvents()) {
+    for (Event& event :
+         options.external ? options.external->market().TakeEvents(exchange, now) : exchange.TakeEvents()) {
       if (auto* market_event = std::get_if<MarketEventOut>(&event)) {
         DispatchMarket(market_event->event);
         continue;
@@ -1386,9 +1386,12 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
     for (const MarketConfig& m : impl->options.markets) impl->exchange.AddMarket(m);
     if (impl->options.external) {
       std::weak_ptr<Impl> dispatcher = impl;
-      external_started = impl->options.external->Start(impl->exchange, impl->io, [dispatcher] {
-        if (auto self = dispatcher.lock()) self->Dispatch(self->Now());
-      }, clock.WallNanos());
+      external_started = impl->options.external->Start(
+          impl->exchange, impl->io,
+          [dispatcher] {
+            if (auto self = dispatcher.lock()) self->Dispatch(self->Now());
+          },
+          clock.WallNanos());
     } else {
       impl->flow.Init(clock.WallNanos());
     }
