@@ -121,4 +121,34 @@ int FractionDigits(int64_t units, int scale) {
   return digits;
 }
 
+std::string FormatScaledRounded(int64_t units, int scale, int decimals) {
+  CM_CHECK(decimals >= 0 && decimals <= scale);
+  const int64_t step = kPow10[scale - decimals];
+  const int64_t half = step / 2;
+  // Half away from zero; step == 1 needs no rounding.
+  int64_t rounded = units;
+  if (step > 1) {
+    const int64_t magnitude = units < 0 ? -units : units;
+    const int64_t up = (magnitude + half) / step * step;
+    rounded = units < 0 ? -up : up;
+  }
+  return FormatScaledFixed(rounded, scale, decimals);
+}
+
+int TickDecimals(int64_t tick_units) {
+  if (tick_units <= 0) return 4;
+  int decimals = 4;
+  while (decimals > 0 && tick_units % 10 == 0) {
+    tick_units /= 10;
+    --decimals;
+  }
+  return decimals;
+}
+
+std::string FormatPrice(int64_t price_units, int64_t tick_units) {
+  return FormatScaledRounded(price_units, 4, TickDecimals(tick_units));
+}
+
+std::string FormatAmount(int64_t micros, int decimals) { return FormatScaledRounded(micros, 6, decimals); }
+
 }  // namespace clobmaker::model

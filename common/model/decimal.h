@@ -36,4 +36,17 @@ std::string FormatScaledFixed(int64_t units, int scale, int decimals);
 // Number of significant fractional digits of units at scale (0 for integers).
 int FractionDigits(int64_t units, int scale);
 
+// Rounds units of 10^-scale half away from zero to `decimals` fractional digits and formats them
+// with exactly that many: (4887, 4, 2) -> "0.49". For figures people read, never for the wire.
+std::string FormatScaledRounded(int64_t units, int scale, int decimals);
+
+// What a person reads (the console, clobmakerctl, scripts/up's live view): a price in units of
+// 10^-4 with the market's tick precision (tick 100 units = 0.01 -> 2 decimals; 10 -> 3; 1 -> 4),
+// rounded to it when the value is off the grid (a fair value); an unknown tick (<= 0) -> 4.
+std::string FormatPrice(int64_t price_units, int64_t tick_units);
+// An amount in micros (shares or pUSD) with fixed decimals: 12.5 shares -> "12.50" at 2.
+std::string FormatAmount(int64_t micros, int decimals = 2);
+// The decimals a tick of `tick_units` (units of 10^-4) needs: 100 -> 2, 10 -> 3, 1 -> 4, 1000 -> 1.
+int TickDecimals(int64_t tick_units);
+
 }  // namespace clobmaker::model

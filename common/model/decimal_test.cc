@@ -61,5 +61,30 @@ TEST(ParseScaled, RoundTripsEveryPriceUnit) {
   }
 }
 
+TEST(FormatPrice, UsesTheTickPrecisionAndRoundsOffGridValues) {
+  EXPECT_EQ(TickDecimals(100), 2);
+  EXPECT_EQ(TickDecimals(10), 3);
+  EXPECT_EQ(TickDecimals(1), 4);
+  EXPECT_EQ(TickDecimals(1000), 1);
+  EXPECT_EQ(TickDecimals(0), 4) << "unknown tick: every digit we have";
+  EXPECT_EQ(FormatPrice(4800, 100), "0.48");
+  EXPECT_EQ(FormatPrice(4886, 100), "0.49") << "a fair value between ticks, rounded";
+  EXPECT_EQ(FormatPrice(4849, 100), "0.48");
+  EXPECT_EQ(FormatPrice(4850, 100), "0.49") << "half away from zero";
+  EXPECT_EQ(FormatPrice(4886, 10), "0.489");
+  EXPECT_EQ(FormatPrice(4886, 1), "0.4886");
+  EXPECT_EQ(FormatPrice(10000, 100), "1.00");
+  EXPECT_EQ(FormatPrice(0, 100), "0.00");
+}
+
+TEST(FormatAmount, FixedDecimalsRounded) {
+  EXPECT_EQ(FormatAmount(12'500'000), "12.50");
+  EXPECT_EQ(FormatAmount(12'345'678), "12.35");
+  EXPECT_EQ(FormatAmount(-1'005'000), "-1.01") << "half away from zero";
+  EXPECT_EQ(FormatAmount(0), "0.00");
+  EXPECT_EQ(FormatAmount(1'234'567, 6), "1.234567");
+  EXPECT_EQ(FormatAmount(999'999'999'000'000LL, 0), "999999999");
+}
+
 }  // namespace
 }  // namespace clobmaker::model

@@ -29,8 +29,8 @@ namespace clobmaker {
 namespace {
 
 const std::filesystem::path kRoot = CLOBMAKER_SOURCE_DIR;
-const std::set<std::string> kServices = {"simexchange", "marketdata", "userstream",  "positions",
-                                         "execution",   "strategy",   "clobmakerctl"};
+const std::set<std::string> kServices = {"simexchange", "marketdata", "userstream",   "positions",
+                                         "execution",   "strategy",   "clobmakerctl", "console"};
 
 std::string Slurp(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -134,7 +134,7 @@ TEST(Deploy, ComposeFilesUseRealFlagsPortsAndSecrets) {
     }
   }
   // The embedded default runs everything.
-  for (const char* s : {"simexchange", "marketdata", "userstream", "positions", "execution", "strategy"}) {
+  for (const char* s : {"simexchange", "marketdata", "userstream", "positions", "execution", "strategy", "console"}) {
     EXPECT_TRUE(seen.contains(s)) << s << " missing from the compose file";
   }
 }
@@ -211,7 +211,7 @@ TEST(Deploy, KubernetesManifestsUseRealFlagsConsistentPortsAndDefinedReferences)
     }
     for (const auto& [name, port] : deployment_ports) EXPECT_EQ(service_ports[name], port) << r << " Service";
   }
-  for (const char* s : {"marketdata", "userstream", "positions", "execution", "strategy"}) {
+  for (const char* s : {"marketdata", "userstream", "positions", "execution", "strategy", "console"}) {
     EXPECT_TRUE(deployed.contains(s)) << s << " has no Deployment";
   }
 }

@@ -353,8 +353,8 @@ TEST(PaperTrading, ScriptsUpPaperAgainstARecordedFeed) {
   ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(listening on http://([0-9.:]+))")));
   const std::string host = m[1];
   const auto dir = TempDir("paper");
-  // A port block of our own (scripts/up uses base .. base + 25).
-  const int base = 30'000 + static_cast<int>(getpid() % 400) * 26;
+  // A port block of our own (scripts/up uses base .. base + 26).
+  const int base = 30'000 + static_cast<int>(getpid() % 400) * 27;
   ChildProcess up("/bin/bash", {std::string(CLOBMAKER_SOURCE_DIR) + "/scripts/up", "--paper", "--for", "25"},
                   {"CLOBMAKER_PORT_BASE=" + std::to_string(base), "CLOBMAKER_RUN_DIR=" + (dir / "run").string(),
                    "CLOBMAKER_PAPER_CLOB_URL=http://" + host, "CLOBMAKER_PAPER_WS_URL=ws://" + host + "/ws/market",

@@ -58,13 +58,13 @@ std::string Slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-// 26 consecutive free loopback ports (scripts/up uses BASE..BASE+25).
+// 27 consecutive free loopback ports (scripts/up uses BASE..BASE+26).
 int FreePortBase() {
   for (int attempt = 0; attempt < 200; ++attempt) {
     // Below the kernel's ephemeral range (32768+), where other tests' port-0 listeners land.
     const int base = 20000 + static_cast<int>((static_cast<unsigned>(getpid()) * 7919u + attempt * 131u) % 12000u);
     bool free = true;
-    for (int p = base; p < base + 26 && free; ++p) {
+    for (int p = base; p < base + 27 && free; ++p) {
       const int fd = socket(AF_INET, SOCK_STREAM, 0);
       sockaddr_in a{};
       a.sin_family = AF_INET;

@@ -37,8 +37,6 @@
 
 namespace {
 
-using clobmaker::model::FormatScaled;
-
 struct Ctl {
   bool json = false;
   std::string token;
@@ -69,8 +67,11 @@ int Fail(const char* what, const grpc::Status& st) {
   return 1;
 }
 
-std::string Price(int64_t units) { return FormatScaled(units, 4); }
-std::string Qty(int64_t micros) { return FormatScaled(micros, 6); }
+// What people read: prices with the market's tick precision (rounded when off the grid, as a fair
+// value is), shares with 2 decimals, pUSD figures (P&L, fees, rebates) with 4 (docs/console.md).
+std::string Price(int64_t units, int64_t tick_units) { return clobmaker::model::FormatPrice(units, tick_units); }
+std::string Qty(int64_t micros) { return clobmaker::model::FormatAmount(micros, 2); }
+std::string Usd(int64_t micros) { return clobmaker::model::FormatAmount(micros, 4); }
 std::string Short(const std::string& s, size_t n = 14) { return s.size() <= n ? s : s.substr(0, n - 1) + "…"; }
 
 int Status(const Ctl& c) {
@@ -158,6 +159,7 @@ int Markets(const Ctl& c) {
   std::printf("%-16s %-14s %-7s %-15s %-6s %-10s %-8s %s\n", "MARKET", "SLUG", "FAIR", "BID / ASK", "BAND", "NET",
               "SCORING", "GATES");
   for (const auto& m : r.markets()) {
+    const int64_t tick = m.ladder().tick_units();
     int64_t bid = 0, ask = 0;
     for (const auto& o : m.ladder().orders()) {
       const bool yes = o.token_id() == m.market().yes_token_id();
@@ -169,10 +171,10 @@ int Markets(const Ctl& c) {
     std::string gates;
     for (const auto& g : m.gates_closed()) gates += (gates.empty() ? "" : "; ") + g;
     std::printf("%-16s %-14s %-7s %-15s %-6s %-10s %-8s %s\n", Short(m.market().condition_id(), 16).c_str(),
-                Short(m.market().slug()).c_str(), Price(m.fair_value_units()).c_str(),
-                (bid ? Price(bid) + " / " + Price(ask) : std::string("-")).c_str(), m.in_reward_band() ? "in" : "-",
-                Qty(m.net_position_micros()).c_str(), fmt::format("{:.0f}%", 100 * m.scoring_share()).c_str(),
-                gates.empty() ? "quoting" : gates.c_str());
+                Short(m.market().slug()).c_str(), Price(m.fair_value_units(), tick).c_str(),
+                (bid ? Price(bid, tick) + " / " + Price(ask, tick) : std::string("-")).c_str(),
+                m.in_reward_band() ? "in" : "-", Qty(m.net_position_micros()).c_str(),
+                fmt::format("{:.0f}%", 100 * m.scoring_share()).c_str(), gates.empty() ? "quoting" : gates.c_str());
   }
   return 0;
 }
@@ -187,8 +189,9 @@ int Books(const Ctl& c) {
   }
   std::printf("%-16s %-8s %-8s %-7s %-10s %s\n", "TOKEN", "BID", "ASK", "TICK", "AGE", "STATE");
   for (const auto& b : r.books()) {
-    std::printf("%-16s %-8s %-8s %-7s %-10s %s\n", Short(b.token_id(), 16).c_str(), Price(b.best_bid_units()).c_str(),
-                Price(b.best_ask_units()).c_str(), Price(b.tick_units()).c_str(),
+    std::printf("%-16s %-8s %-8s %-7s %-10s %s\n", Short(b.token_id(), 16).c_str(),
+                Price(b.best_bid_units(), b.tick_units()).c_str(), Price(b.best_ask_units(), b.tick_units()).c_str(),
+                Price(b.tick_units(), b.tick_units()).c_str(),
                 fmt::format("{:.1f}s", static_cast<double>(b.age_ns()) / 1e9).c_str(),
                 b.resyncing() ? "resyncing" : "trusted");
   }
@@ -210,7 +213,7 @@ int Orders(const Ctl& c, bool all) {
   for (const auto& o : r.orders()) {
     std::printf("%-16s %-16s %-5s %-3u %-7s %-10s %-10s %s\n", Short(o.order_id(), 16).c_str(),
                 Short(o.token_id(), 16).c_str(), o.side() == clobmaker::common::v1::SIDE_BUY ? "BUY" : "SELL",
-                o.level(), Price(o.price_units()).c_str(), Qty(o.original_size_micros()).c_str(),
+                o.level(), Price(o.price_units(), o.tick_units()).c_str(), Qty(o.original_size_micros()).c_str(),
                 Qty(o.matched_size_micros()).c_str(), clobmaker::orders::v1::OrderState_Name(o.state()).c_str());
   }
   return 0;
@@ -228,11 +231,11 @@ int Positions(const Ctl& c) {
   for (const auto& p : r.positions()) {
     std::printf("%-16s %-12s %-12s %-9s %-10s %s\n", Short(p.token_id(), 16).c_str(),
                 Qty(p.provisional_micros()).c_str(), Qty(p.settled_micros()).c_str(),
-                FormatScaled(p.avg_cost_units_x1e6(), 10).c_str(), Qty(p.realized_pnl_micros()).c_str(),
-                Qty(p.unrealized_pnl_micros()).c_str());
+                Price(p.avg_cost_units_x1e6() / 1'000'000, 0).c_str(), Usd(p.realized_pnl_micros()).c_str(),
+                Usd(p.unrealized_pnl_micros()).c_str());
   }
-  std::printf("%-16s %-12s %-12s\n", "pUSD", Qty(r.collateral().provisional_micros()).c_str(),
-              Qty(r.collateral().settled_micros()).c_str());
+  std::printf("%-16s %-12s %-12s\n", "pUSD", Usd(r.collateral().provisional_micros()).c_str(),
+              Usd(r.collateral().settled_micros()).c_str());
   return 0;
 }
 
@@ -243,9 +246,9 @@ int Pnl(const Ctl& c) {
   if (c.json) {
     c.Json(r);
   } else {
-    std::printf("realised %s  unrealised %s  fees %s  rebates %s  net %s pUSD\n", Qty(r.realized_micros()).c_str(),
-                Qty(r.unrealized_micros()).c_str(), Qty(r.fees_micros()).c_str(), Qty(r.rebates_micros()).c_str(),
-                Qty(r.net_micros()).c_str());
+    std::printf("realised %s  unrealised %s  fees %s  rebates %s  net %s pUSD\n", Usd(r.realized_micros()).c_str(),
+                Usd(r.unrealized_micros()).c_str(), Usd(r.fees_micros()).c_str(), Usd(r.rebates_micros()).c_str(),
+                Usd(r.net_micros()).c_str());
   }
   return 0;
 }
