@@ -172,6 +172,9 @@ class Stack {
     simexchange::SimServerOptions o;
     o.seed = 5;
     o.flow = false;  // the maker below is the market
+    // The hot path, not the limiter: the top tier (execution learns it) and no per-IP windows.
+    o.rate_limits.default_tier = polymarket::RateTier::kElite;
+    o.ip_limits.enabled = false;
     o.markets = simexchange::DefaultMarkets(o.seed, markets, Wall().WallNanos() / kNanosPerSecond);
     o.observe_request = [this](const net::HttpRequest& r, Nanos now) { Observe(r, now); };
     for (size_t m = 0; m < o.markets.size(); ++m) token_market_[o.markets[m].yes_token] = static_cast<int>(m);

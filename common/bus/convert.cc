@@ -31,6 +31,10 @@ user::v1::TradeStatus ToProto(polymarket::TradeStatus status) {
       return user::v1::TRADE_STATUS_RETRYING;
     case polymarket::TradeStatus::kFailed:
       return user::v1::TRADE_STATUS_FAILED;
+    case polymarket::TradeStatus::kMatchedNotBroadcasted:
+      return user::v1::TRADE_STATUS_MATCHED_NOT_BROADCASTED;
+    case polymarket::TradeStatus::kUnknown:
+      return user::v1::TRADE_STATUS_UNKNOWN;
   }
   return user::v1::TRADE_STATUS_UNSPECIFIED;
 }
@@ -47,6 +51,10 @@ absl::StatusOr<polymarket::TradeStatus> FromProto(user::v1::TradeStatus status) 
       return polymarket::TradeStatus::kRetrying;
     case user::v1::TRADE_STATUS_FAILED:
       return polymarket::TradeStatus::kFailed;
+    case user::v1::TRADE_STATUS_MATCHED_NOT_BROADCASTED:
+      return polymarket::TradeStatus::kMatchedNotBroadcasted;
+    case user::v1::TRADE_STATUS_UNKNOWN:
+      return polymarket::TradeStatus::kUnknown;
     default:
       return absl::InvalidArgumentError("trade status unspecified");
   }
@@ -135,6 +143,7 @@ user::v1::UserTradeEvent ToProto(const polymarket::UserTradeEvent& e, const std:
     fill->set_price_units(f.price.units());
     fill->set_size_micros(f.size.micros());
     fill->set_is_taker(f.is_taker);
+    fill->set_fee_rate_bps(f.fee_rate_bps);
   }
   out.mutable_header()->set_exchange_ts_ns(e.last_update_ms * 1'000'000);
   return out;
@@ -159,12 +168,14 @@ absl::StatusOr<polymarket::UserTradeEvent> FromProto(const user::v1::UserTradeEv
       e.side = *side;
       e.size = model::Size(f.size_micros());
       e.price = model::Price(f.price_units());
+      e.fee_rate_bps = f.fee_rate_bps();
     } else {
       e.maker_orders.push_back({.order_id = f.order_id(),
                                 .matched_amount = model::Size(f.size_micros()),
                                 .price = model::Price(f.price_units()),
                                 .asset_id = f.token_id(),
-                                .side = *side});
+                                .side = *side,
+                                .fee_rate_bps = f.fee_rate_bps()});
     }
   }
   return e;
@@ -176,7 +187,7 @@ std::string DedupeKey(const polymarket::UserOrderEvent& e) {
 }
 
 std::string DedupeKey(const polymarket::UserTradeEvent& e) {
-  return fmt::format("trade:{}:{}", e.id, polymarket::TradeStatusName(e.status));
+  return fmt::format("trade:{}:{}{}", e.id, polymarket::TradeStatusName(e.status), e.status_text);
 }
 
 }  // namespace clobmaker::bus

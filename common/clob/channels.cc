@@ -32,6 +32,7 @@ MarketChannel::Shard& MarketChannel::NewShard() {
   net::WsClientOptions o = options_.connection;
   o.url = options_.url;
   o.executor = options_.executor;
+  o.ping_before_first_message = false;
   std::weak_ptr<int> alive = alive_;
   o.on_connected = [this, raw, alive](bool reconnect) {
     if (alive.expired()) return;
@@ -133,6 +134,7 @@ absl::StatusOr<std::unique_ptr<UserChannel>> UserChannel::Create(net::IoThread& 
   net::WsClientOptions o = raw->options_.connection;
   o.url = raw->options_.url;
   o.executor = raw->options_.executor;
+  o.ping_before_first_message = false;
   std::weak_ptr<int> alive = raw->alive_;
   o.on_connected = [raw, alive](bool reconnect) {
     if (alive.expired()) return;
@@ -155,6 +157,31 @@ absl::StatusOr<std::unique_ptr<UserChannel>> UserChannel::Create(net::IoThread& 
 }
 
 UserChannel::~UserChannel() { Stop(); }
+
+void UserChannel::Subscribe(const std::vector<std::string>& markets) {
+  std::vector<std::string> added;
+  for (const std::string& m : markets) {
+    if (std::find(options_.markets.begin(), options_.markets.end(), m) != options_.markets.end()) continue;
+    options_.markets.push_back(m);
+    added.push_back(m);
+  }
+  if (!added.empty() && client_ && client_->connected()) {
+    client_->Send(polymarket::UserSubscriptionUpdate(added, true));
+  }
+}
+
+void UserChannel::Unsubscribe(const std::vector<std::string>& markets) {
+  std::vector<std::string> removed;
+  for (const std::string& m : markets) {
+    auto it = std::find(options_.markets.begin(), options_.markets.end(), m);
+    if (it == options_.markets.end()) continue;
+    options_.markets.erase(it);
+    removed.push_back(m);
+  }
+  if (!removed.empty() && client_ && client_->connected()) {
+    client_->Send(polymarket::UserSubscriptionUpdate(removed, false));
+  }
+}
 void UserChannel::Stop() {
   if (client_) client_->Stop();
 }

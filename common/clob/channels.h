@@ -4,6 +4,8 @@
 //    resubscribes that shard's assets (initial_dump = a fresh book per asset) and tells the
 //    owner, so it can resync;
 //  - UserChannel: the authenticated user channel, resubscribed on every reconnect.
+// Both subscribe before anything else on a connection and ping only after that (the exchange
+// closes a socket that pings first with 1008).
 // Both are confined to the owner's executor: call them there; callbacks run there.
 #pragma once
 
@@ -72,6 +74,12 @@ class UserChannel {
  public:
   static absl::StatusOr<std::unique_ptr<UserChannel>> Create(net::IoThread& io, UserChannelOptions options);
   ~UserChannel();
+  // Adds or drops condition ids on the open connection ({"markets":[...],"operation":...}), a
+  // market roll-over without reconnecting; reconnects subscribe the current set. Dropping the
+  // last market leaves the filter empty, which the exchange reads as every market of the key.
+  void Subscribe(const std::vector<std::string>& markets);
+  void Unsubscribe(const std::vector<std::string>& markets);
+  const std::vector<std::string>& markets() const { return options_.markets; }
   void Stop();
   bool connected() const;
   net::WsStats stats() const;

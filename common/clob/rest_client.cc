@@ -7,6 +7,7 @@
 #include "common/core/json_text.h"
 #include "common/core/status.h"
 #include "common/polymarket/decode.h"
+#include "common/polymarket/encode.h"
 
 namespace clobmaker::clob {
 namespace {
@@ -99,7 +100,10 @@ struct ClobRestClient::Impl {
           out.outcome = r.outcome;
           out.retry_after = r.retry_after;
           out.elapsed = r.elapsed;
-          if (r.response) out.http_status = r.response->status;
+          if (r.response) {
+            out.http_status = r.response->status;
+            out.rate_limit = polymarket::ParseRateLimitHeaders(r.response->headers);
+          }
           if (r.outcome == net::Outcome::kOk) {
             auto value = parse(r.response->body);
             if (value.ok()) {
@@ -159,8 +163,13 @@ void ClobRestClient::GetServerTime(Callback<int64_t> done) {
                        polymarket::ParseServerTimeResponse, std::move(done));
 }
 void ClobRestClient::GetBook(const std::string& token_id, Callback<polymarket::BookEvent> done) {
+  auto parse = [](std::string_view body) -> absl::StatusOr<polymarket::BookEvent> {
+    CM_ASSIGN_OR_RETURN(polymarket::BookEvent book, polymarket::ParseBookResponse(body));
+    book.hash_mismatch = polymarket::VerifyRestBookHash(body) == polymarket::BookHashVerdict::kMismatch;
+    return book;
+  };
   impl_->Call<polymarket::BookEvent>("GET", "/book", Query({{"token_id", token_id}}), "", Auth::kNone,
-                                     impl_->options.default_deadline, polymarket::ParseBookResponse, std::move(done));
+                                     impl_->options.default_deadline, parse, std::move(done));
 }
 void ClobRestClient::GetTickSize(const std::string& token_id, Callback<model::TickSize> done) {
   impl_->Call<model::TickSize>("GET", "/tick-size", Query({{"token_id", token_id}}), "", Auth::kNone,
@@ -234,9 +243,31 @@ void ClobRestClient::CancelMarketOrders(const std::string& market, const std::st
                                         impl_->options.order_deadline, polymarket::ParseCancelResponse,
                                         std::move(done));
 }
-void ClobRestClient::GetOrder(const std::string& order_id, Callback<polymarket::OpenOrder> done) {
-  impl_->Call<polymarket::OpenOrder>("GET", "/data/order/" + order_id, "", "", Auth::kL2,
-                                     impl_->options.default_deadline, polymarket::ParseOpenOrder, std::move(done));
+void ClobRestClient::GetOrder(const std::string& order_id, Callback<std::optional<polymarket::OpenOrder>> done) {
+  impl_->Call<std::optional<polymarket::OpenOrder>>("GET", "/data/order/" + order_id, "", "", Auth::kL2,
+                                                    impl_->options.default_deadline, polymarket::ParseOrderLookup,
+                                                    std::move(done));
+}
+void ClobRestClient::GetClobMarket(const std::string& condition_id, Callback<polymarket::ClobMarketInfo> done) {
+  impl_->Call<polymarket::ClobMarketInfo>("GET", "/clob-markets/" + condition_id, "", "", Auth::kNone,
+                                          impl_->options.default_deadline, polymarket::ParseClobMarketResponse,
+                                          std::move(done));
+}
+void ClobRestClient::GetRebates(const std::string& date, const std::string& maker_address,
+                                Callback<std::vector<polymarket::RebateEntry>> done) {
+  impl_->Call<std::vector<polymarket::RebateEntry>>(
+      "GET", "/rebates/current", Query({{"date", date}, {"maker_address", maker_address}}), "", Auth::kNone,
+      impl_->options.default_deadline, polymarket::ParseRebatesResponse, std::move(done));
+}
+void ClobRestClient::GetRateLimitTier(Callback<polymarket::RateTier> done) {
+  impl_->Call<polymarket::RateTier>("GET", "/v1/user/rate-limit-tier", "", "", Auth::kL2,
+                                    impl_->options.default_deadline, polymarket::ParseRateLimitTierResponse,
+                                    std::move(done));
+}
+void ClobRestClient::GetBanStatus(Callback<polymarket::BanStatus> done) {
+  impl_->Call<polymarket::BanStatus>("GET", "/auth/ban-status/closed-only", "", "", Auth::kL2,
+                                     impl_->options.default_deadline, polymarket::ParseBanStatusResponse,
+                                     std::move(done));
 }
 void ClobRestClient::GetOpenOrders(const OpenOrdersQuery& q, Callback<polymarket::Page<polymarket::OpenOrder>> done) {
   impl_->Call<polymarket::Page<polymarket::OpenOrder>>(

@@ -22,6 +22,7 @@
 #include "common/crypto/crypto.h"
 #include "common/net/http_client.h"
 #include "common/polymarket/events.h"
+#include "common/polymarket/rate_limits.h"
 #include "common/signing/auth.h"
 #include "common/signing/order.h"
 
@@ -35,6 +36,8 @@ struct Result {
   int http_status = 0;
   std::optional<Nanos> retry_after;
   Nanos elapsed = 0;
+  // The Poly-RateLimit-* headers of the answer (trading endpoints), whatever its status.
+  polymarket::RateLimitHeaders rate_limit;
   bool ok() const { return outcome == net::Outcome::kOk && value.has_value(); }
 };
 
@@ -82,6 +85,11 @@ class ClobRestClient {
   void GetTickSize(const std::string& token_id, Callback<model::TickSize> done);
   void GetNegRisk(const std::string& token_id, Callback<bool> done);
   void GetFeeRate(const std::string& token_id, Callback<int64_t> done);
+  // GET /clob-markets/{condition_id}: ticks, fees (fd), the matching delays (sd, itode).
+  void GetClobMarket(const std::string& condition_id, Callback<polymarket::ClobMarketInfo> done);
+  // GET /rebates/current?date=YYYY-MM-DD&maker_address=0x... (date empty: not sent).
+  void GetRebates(const std::string& date, const std::string& maker_address,
+                  Callback<std::vector<polymarket::RebateEntry>> done);
   // L1 (wallet signature)
   void CreateApiKey(uint64_t nonce, Callback<polymarket::ApiKeyCreds> done);
   void DeriveApiKey(uint64_t nonce, Callback<polymarket::ApiKeyCreds> done);
@@ -96,7 +104,9 @@ class ClobRestClient {
   void CancelAll(Callback<polymarket::CancelResult> done);
   void CancelMarketOrders(const std::string& market, const std::string& asset_id,
                           Callback<polymarket::CancelResult> done);
-  void GetOrder(const std::string& order_id, Callback<polymarket::OpenOrder> done);
+  // The exchange returns only active orders: 200 with an empty body or `null` for any other id
+  // comes back kOk with an empty optional (a 404 -- one third party's report -- as kRejected 404).
+  void GetOrder(const std::string& order_id, Callback<std::optional<polymarket::OpenOrder>> done);
   void GetOpenOrders(const OpenOrdersQuery& query, Callback<polymarket::Page<polymarket::OpenOrder>> done);
   void GetTrades(const TradesQuery& query, Callback<polymarket::Page<polymarket::UserTradeEvent>> done);
   // `heartbeat_id` empty starts a chain.
@@ -105,6 +115,10 @@ class ClobRestClient {
   void PostOrdersScoring(const std::vector<std::string>& order_ids, Callback<std::map<std::string, bool>> done);
   void GetBalanceAllowance(const std::string& asset_type, const std::string& token_id, int signature_type,
                            Callback<polymarket::BalanceAllowance> done);
+  // GET /v1/user/rate-limit-tier: the tier of the credentials' signer (refreshed every 3 hours).
+  void GetRateLimitTier(Callback<polymarket::RateTier> done);
+  // GET /auth/ban-status/closed-only.
+  void GetBanStatus(Callback<polymarket::BanStatus> done);
 
   // Shifts auth timestamps by the difference to the exchange's clock (from GET /time).
   void SetServerClockOffset(Nanos offset);

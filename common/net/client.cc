@@ -324,7 +324,8 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   Rng jitter;
   std::atomic<bool> running{false};
   std::atomic<bool> is_connected{false};
-  std::atomic<uint64_t> connects{0}, disconnects{0}, messages{0}, oversized{0}, dead_timeouts{0};
+  std::atomic<uint64_t> connects{0}, disconnects{0}, messages{0}, oversized{0}, dead_timeouts{0}, pings{0},
+      pings_held{0}, policy_closes{0};
   // IO thread only:
   std::shared_ptr<WsConnectionBase> current;
   std::unique_ptr<asio::steady_timer> backoff_timer;
@@ -375,6 +376,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
     Conn(Impl* owner, std::unique_ptr<WsStream> ws) : owner_(owner), busy_(owner), ws_(std::move(ws)) {}
 
     void Send(std::string text) override {
+      if (text != "PING") subscribed_ = true;
       outbox_.push_back(std::move(text));
       if (!writing_) {
         writing_ = true;
@@ -404,6 +406,12 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
           if (ec == websocket::error::message_too_big) {
             ++owner_->oversized;
             co_return "message too big";
+          }
+          if (ec == websocket::error::closed) {
+            const auto& why = ws_->reason();
+            if (why.code == websocket::close_code::policy_error) ++owner_->policy_closes;
+            co_return fmt::format("closed by the server: {} {}", static_cast<int>(why.code),
+                                  std::string(why.reason.c_str()));
           }
           if (dead_) co_return "no data within the dead-connection timeout";
           co_return ec.message();
@@ -441,7 +449,12 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
           break;
         }
         if (Clock::now() >= next_ping) {
-          self->Send("PING");
+          if (self->subscribed_ || self->owner_->options.ping_before_first_message) {
+            ++self->owner_->pings;
+            self->Send("PING");
+          } else {
+            ++self->owner_->pings_held;  // nothing subscribed yet: a PING now would get us closed
+          }
           next_ping = Clock::now() + std::chrono::nanoseconds(self->owner_->options.ping_interval);
         }
       }
@@ -455,6 +468,7 @@ struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
     bool writing_ = false;
     bool closed_ = false;
     bool dead_ = false;
+    bool subscribed_ = false;  // a message other than PING went out on this connection
     Clock::time_point last_rx_;
   };
 
@@ -630,8 +644,9 @@ bool WsClient::Send(std::string text) {
 bool WsClient::connected() const { return impl_->is_connected.load(); }
 
 WsStats WsClient::stats() const {
-  return WsStats{impl_->connects.load(), impl_->disconnects.load(), impl_->messages.load(), impl_->oversized.load(),
-                 impl_->dead_timeouts.load()};
+  return WsStats{impl_->connects.load(),   impl_->disconnects.load(),   impl_->messages.load(),
+                 impl_->oversized.load(),  impl_->dead_timeouts.load(), impl_->pings.load(),
+                 impl_->pings_held.load(), impl_->policy_closes.load()};
 }
 
 }  // namespace clobmaker::net

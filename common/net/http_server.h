@@ -22,6 +22,8 @@ class WsSession {
   // Thread-safe; ignored once closed.
   virtual void Send(std::string text) = 0;
   virtual void Close() = 0;
+  // A close handshake with a code and reason (e.g. 1008 policy violation).
+  virtual void CloseWith(uint16_t code, std::string reason) = 0;
   // Faults: drop the TCP connection without a close handshake; or write the start of a frame
   // that announces more payload than follows, then drop (a disconnect mid-frame).
   virtual void Drop() = 0;
@@ -35,6 +37,9 @@ struct HttpServerOptions {
   size_t max_request_bytes = 4 << 20;
   Nanos idle_timeout = 60 * kNanosPerSecond;  // close keep-alive connections idle this long
   bool answer_text_ping = true;               // reply "PONG" to "PING" (off: a dead peer)
+  // Called for a text "PING": false closes the session with 1008 "invalid subscription payload"
+  // (what Polymarket does to a PING before a valid subscription). Unset: every PING is fine.
+  std::function<bool(const std::shared_ptr<WsSession>&)> accept_ping;
   // Called for every HTTP request; call `respond` exactly once (or never, to time the client out).
   std::function<void(const HttpRequest&, std::function<void(HttpResponse)> respond)> on_request;
   // Websocket upgrades on these callbacks (paths decided by the handler: return false to refuse).

@@ -306,6 +306,7 @@ TEST(WsClient, TextPingKeepaliveAndDeadConnectionTimer) {
     auto options = probe.Options(peer.ws_url() + "/ws/market");
     options.ping_interval = 50 * kNanosPerMilli;
     options.dead_after = 3 * kNanosPerSecond;  // generous: a loaded CI machine must not look dead
+    options.ping_before_first_message = true;  // this peer takes pings at any time
     auto ws = WsClient::Create(io, options);
     (*ws)->Start();
     ASSERT_TRUE(Eventually([&] { return probe.Count("PONG") >= 3; }));
@@ -322,6 +323,25 @@ TEST(WsClient, TextPingKeepaliveAndDeadConnectionTimer) {
     (*ws)->Start();
     ASSERT_TRUE(Eventually([&] { return (*ws)->stats().dead_timeouts >= 1 && probe.reconnected.load() >= 1; }));
   }
+}
+
+// Polymarket closes a socket that pings before its subscription (1008): by default no PING goes
+// out until the owner's first message has.
+TEST(WsClient, NoPingBeforeTheFirstMessage) {
+  Peer peer;  // answers PING with PONG
+  IoThread io;
+  WsProbe probe;
+  auto options = probe.Options(peer.ws_url() + "/ws/market");
+  options.ping_interval = 50 * kNanosPerMilli;
+  options.dead_after = 3 * kNanosPerSecond;
+  auto ws = WsClient::Create(io, options);
+  (*ws)->Start();
+  ASSERT_TRUE(Eventually([&] { return (*ws)->stats().pings_held >= 3; }));
+  EXPECT_EQ((*ws)->stats().pings, 0u);
+  EXPECT_EQ(probe.Count("PONG"), 0u);
+  ASSERT_TRUE((*ws)->Send(R"({"assets_ids":["1"],"type":"market"})"));
+  ASSERT_TRUE(Eventually([&] { return probe.Count("PONG") >= 2; }));
+  EXPECT_GE((*ws)->stats().pings, 2u);
 }
 
 TEST(WsClient, KeepsRetryingWhileTheServerIsDown) {
@@ -359,7 +379,16 @@ TEST(WsClient, StopDuringAHandshakeLeavesNothingForTheIoThreadsTeardown) {
     (*ws)->Start();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // connected at TCP, handshaking
     (*ws)->Stop();
-    // When Stop() returns, the attempt is over: the peer reads the upgrade request, then EOF.
+    // When Stop() returns, the attempt is over: the peer reads the upgrade request, then EOF. On a
+    // loaded machine the connect may not have started within the 20 ms: then nothing can arrive
+    // (a bounded wait, never a blocking accept).
+    pollfd lfd{.fd = listener, .events = POLLIN, .revents = 0};
+    if (poll(&lfd, 1, 1000) <= 0) {
+      ws->reset();
+      io.reset();
+      EXPECT_EQ(probe.connected.load(), 0);
+      continue;
+    }
     const int peer = accept(listener, nullptr, nullptr);
     ASSERT_GE(peer, 0);
     bool closed = false;

@@ -87,6 +87,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         self->ws_->async_close(websocket::close_code::normal, [self](const boost::system::error_code&) {});
       });
     }
+    void CloseWith(uint16_t code, std::string reason) override {
+      auto self = this->shared_from_this();
+      asio::post(server_->io, [self, code, reason = std::move(reason)] {
+        if (self->closed_) return;
+        self->closed_ = true;
+        self->ws_->async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                               [self](const boost::system::error_code&) {});
+      });
+    }
     void Drop() override {
       auto self = this->shared_from_this();
       asio::post(server_->io, [self] {
@@ -127,6 +136,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         std::string text = beast::buffers_to_string(buffer.data());
         buffer.consume(buffer.size());
         if (text == "PING") {
+          if (server_->options.accept_ping && !server_->stopping && !server_->options.accept_ping(self)) {
+            CloseWith(websocket::close_code::policy_error, "invalid subscription payload");
+            continue;  // the read ends with the close handshake
+          }
           if (server_->options.answer_text_ping) Send("PONG");  // Polymarket's text keepalive
           continue;
         }

@@ -21,7 +21,11 @@ struct WsClientOptions {
   TlsOptions tls;
   Nanos connect_timeout = 5 * kNanosPerSecond;
   Nanos ping_interval = 10 * kNanosPerSecond;  // text "PING", as Polymarket expects
-  Nanos dead_after = 30 * kNanosPerSecond;     // nothing received for this long: reconnect
+  // Polymarket closes a socket that sends PING before a valid subscription (1008 "invalid
+  // subscription payload", NautilusTrader #4864): pings start only after the connection's first
+  // other message (the subscription the owner sends from on_connected).
+  bool ping_before_first_message = false;
+  Nanos dead_after = 30 * kNanosPerSecond;  // nothing received for this long: reconnect
   Nanos backoff_initial = 250 * kNanosPerMilli;
   Nanos backoff_max = 30 * kNanosPerSecond;
   uint64_t jitter_seed = 1;
@@ -38,6 +42,9 @@ struct WsStats {
   uint64_t messages = 0;
   uint64_t oversized = 0;
   uint64_t dead_timeouts = 0;
+  uint64_t pings = 0;
+  uint64_t pings_held = 0;     // ping intervals that passed with nothing subscribed yet
+  uint64_t policy_closes = 0;  // the server closed with 1008 (policy violation)
 };
 
 class WsClient {

@@ -236,6 +236,34 @@ bool ReadLevels(Reader& r, const char* key, std::vector<Level>& out) {
   return true;
 }
 
+// A rate or share written as a decimal fraction ("0.07", 0.2) -> parts per million.
+int64_t Ppm(Reader& r, const char* key) {
+  auto text = r.Text(key);
+  if (!text || text->empty()) return 0;
+  auto v = model::ParseScaled(*text, 6);
+  if (!v.ok() || *v < 0 || *v > 1'000'000) {
+    r.Fail(CodecErrorKind::kBadValue, fmt::format("field '{}' is not a fraction: '{}'", key, *text));
+    return 0;
+  }
+  return *v;
+}
+
+// {rate, exponent, takerOnly|taker_only, rebateRate|rebate_rate}
+FeeSchedule ReadFeeSchedule(Reader& r, bool enabled) {
+  FeeSchedule f;
+  f.rate_ppm = Ppm(r, "rate");
+  f.exponent = static_cast<int>(r.Int("exponent", 1));
+  if (f.exponent < 0 || f.exponent > 8) {
+    r.Fail(CodecErrorKind::kBadValue, fmt::format("fee exponent {} out of range", f.exponent));
+    f.exponent = 1;
+  }
+  const auto taker_only = r.Text(r.Has("takerOnly") ? "takerOnly" : "taker_only");
+  f.taker_only = taker_only.value_or("true") != "false";
+  f.rebate_ppm = Ppm(r, r.Has("rebateRate") ? "rebateRate" : "rebate_rate");
+  f.enabled = enabled && f.rate_ppm > 0;
+  return f;
+}
+
 BookEvent ReadBook(Reader& r) {
   BookEvent book;
   book.asset_id = r.Str("asset_id");
@@ -316,8 +344,9 @@ std::optional<MarketEvent> ReadMarketEvent(object obj, CodecError& error) {
     event = TickSizeChangeEvent{r.Str("asset_id"), r.Str("market", false), r.Tick("old_tick_size"),
                                 r.Tick("new_tick_size"), r.TimestampMs("timestamp")};
   } else if (type == "last_trade_price") {
-    event = LastTradePriceEvent{r.Str("asset_id"), r.Str("market", false), r.Price("price"),          r.Size("size"),
-                                r.Side("side"),    r.Int("fee_rate_bps"),  r.TimestampMs("timestamp")};
+    event = LastTradePriceEvent{
+        r.Str("asset_id"), r.Str("market", false), r.Price("price"),           r.Size("size"),
+        r.Side("side"),    r.Int("fee_rate_bps"),  r.TimestampMs("timestamp"), r.Str("transaction_hash", false)};
   } else if (type == "best_bid_ask") {
     event = BestBidAskEvent{r.Str("asset_id"), r.Str("market", false), r.OptPrice("best_bid"), r.OptPrice("best_ask"),
                             r.TimestampMs("timestamp")};
@@ -325,8 +354,18 @@ std::optional<MarketEvent> ReadMarketEvent(object obj, CodecError& error) {
     event = MarketResolvedEvent{r.Str("market"), r.Strings("assets_ids"), r.Str("winning_asset_id"),
                                 r.Str("winning_outcome", false), r.TimestampMs("timestamp")};
   } else if (type == "new_market") {
-    event = NewMarketEvent{r.Str("market"), r.Strings("assets_ids"), r.Str("slug", false), r.Str("question", false),
-                           r.TimestampMs("timestamp")};
+    NewMarketEvent nm{r.Str("market"), r.Strings("assets_ids"), r.Str("slug", false), r.Str("question", false),
+                      r.TimestampMs("timestamp")};
+    nm.clob_token_ids = r.Strings("clob_token_ids");
+    if (nm.asset_ids.empty()) nm.asset_ids = nm.clob_token_ids;
+    nm.fees_enabled = r.Text("fees_enabled").value_or("false") == "true";
+    object schedule;
+    if (obj["fee_schedule"].get(schedule) == simdjson::SUCCESS) {
+      Reader fr(schedule, type);
+      nm.fee_schedule = ReadFeeSchedule(fr, nm.fees_enabled);
+      if (!fr.ok()) r.Fail(CodecErrorKind::kBadValue, fr.TakeError().detail);
+    }
+    event = std::move(nm);
   } else {
     error = {CodecErrorKind::kUnknownEventType, std::string(type), fmt::format("unknown market event type '{}'", type)};
     return std::nullopt;
@@ -415,8 +454,12 @@ std::optional<UserEvent> ReadUserEvent(object obj, CodecError& error, std::strin
       tr.status = TradeStatus::kRetrying;
     } else if (status == "FAILED") {
       tr.status = TradeStatus::kFailed;
+    } else if (status == "MATCHED_NOT_BROADCASTED") {
+      tr.status = TradeStatus::kMatchedNotBroadcasted;
     } else if (r.ok()) {
-      r.Fail(CodecErrorKind::kBadValue, fmt::format("unknown trade status '{}'", status));
+      // Not final, whatever it is: the consumer keeps the trade provisional and counts it.
+      tr.status = TradeStatus::kUnknown;
+      tr.status_text = status;
     }
     tr.match_time_ms = r.TimestampMs(r.Has("match_time") ? "match_time" : "matchtime");
     tr.last_update_ms = r.TimestampMs("last_update");
@@ -715,6 +758,13 @@ absl::StatusOr<OpenOrder> ParseOpenOrder(std::string_view body) {
   return o;
 }
 
+absl::StatusOr<std::optional<OpenOrder>> ParseOrderLookup(std::string_view body) {
+  const std::string_view text = Trim(body);
+  if (text.empty() || text == "null" || text == "{}") return std::optional<OpenOrder>();
+  CM_ASSIGN_OR_RETURN(OpenOrder o, ParseOpenOrder(text));
+  return std::optional<OpenOrder>(std::move(o));
+}
+
 absl::StatusOr<Page<OpenOrder>> ParseOpenOrdersPage(std::string_view body) {
   CM_ASSIGN_OR_RETURN(element root, ParseRoot(rest_parser, body));
   Page<OpenOrder> page;
@@ -872,6 +922,110 @@ absl::StatusOr<ApiKeyCreds> ParseApiKeyResponse(std::string_view body) {
   return creds;
 }
 
+absl::StatusOr<ClobMarketInfo> ParseClobMarketResponse(std::string_view body) {
+  CM_ASSIGN_OR_RETURN(object obj, ParseObject(rest_parser, body));
+  Reader r(obj, "clob_market");
+  ClobMarketInfo m;
+  m.condition_id = r.Str("c");
+  array tokens;
+  if (obj["t"].get(tokens) == simdjson::SUCCESS) {
+    for (element e : tokens) {
+      object t;
+      if (e.get(t) != simdjson::SUCCESS) continue;  // the official client skips null entries too
+      Reader tr(t, "clob_market");
+      m.token_ids.push_back(tr.Str("t"));
+      m.outcomes.push_back(tr.Str("o", false));
+      if (!tr.ok()) return absl::InvalidArgumentError(tr.TakeError().detail);
+    }
+  }
+  if (m.token_ids.empty()) return absl::InvalidArgumentError("clob market has no tokens ('t')");
+  m.tick = r.Tick("mts");
+  m.neg_risk = r.Text("nr").value_or("false") == "true";
+  m.min_order_size = r.Size("mos", false);
+  m.accepting_orders = r.Text("ao").value_or("true") != "false";
+  object fd;
+  if (obj["fd"].get(fd) == simdjson::SUCCESS) {
+    Reader fr(fd, "fd");
+    m.fees.rate_ppm = Ppm(fr, "r");
+    m.fees.exponent = static_cast<int>(fr.Int("e", 1));
+    m.fees.taker_only = fr.Text("to").value_or("true") != "false";
+    m.fees.enabled = m.fees.rate_ppm > 0;
+    if (m.fees.exponent < 0 || m.fees.exponent > 8) fr.Fail(CodecErrorKind::kBadValue, "fee exponent out of range");
+    if (!fr.ok()) return absl::InvalidArgumentError(fr.TakeError().detail);
+  }
+  m.seconds_delay = r.Int("sd");
+  m.taker_delay = r.Text("itode").value_or("false") == "true";
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  if (m.seconds_delay < 0 || m.seconds_delay > 3600) {
+    return absl::InvalidArgumentError(fmt::format("seconds delay {} out of range", m.seconds_delay));
+  }
+  return m;
+}
+
+absl::StatusOr<std::vector<RebateEntry>> ParseRebatesResponse(std::string_view body) {
+  CM_ASSIGN_OR_RETURN(element root, ParseRoot(rest_parser, body));
+  array arr;
+  object obj;
+  if (root.get(obj) == simdjson::SUCCESS) {
+    if (obj["data"].get(arr) != simdjson::SUCCESS) return absl::InvalidArgumentError("rebates object has no data");
+  } else if (root.get(arr) != simdjson::SUCCESS) {
+    if (root.is_null()) return std::vector<RebateEntry>{};
+    return absl::InvalidArgumentError("rebates answer is neither an array nor an object");
+  }
+  std::vector<RebateEntry> out;
+  for (element e : arr) {
+    object o;
+    if (e.get(o) != simdjson::SUCCESS) return absl::InvalidArgumentError("rebate entry is not an object");
+    Reader r(o, "rebate");
+    RebateEntry entry{r.Str("date"), r.Str("condition_id"), r.Str("asset_address", false),
+                      r.Str("maker_address", false), 0};
+    auto amount = r.Text("rebated_fees_usdc");
+    if (!amount) r.Fail(CodecErrorKind::kMissingField, "missing field 'rebated_fees_usdc'");
+    if (amount && !amount->empty()) {
+      auto micros = model::ParseScaled(*amount, 6);
+      if (!micros.ok() || *micros < 0) {
+        r.Fail(CodecErrorKind::kBadValue, fmt::format("rebated_fees_usdc '{}' is not an amount", *amount));
+      } else {
+        entry.rebated_fees_micros = *micros;
+      }
+    }
+    CM_RETURN_IF_ERROR(ToStatus(r));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+absl::StatusOr<RateTier> ParseRateLimitTierResponse(std::string_view body) {
+  CM_ASSIGN_OR_RETURN(element root, ParseRoot(rest_parser, body));
+  std::string_view text;
+  if (root.get(text) == simdjson::SUCCESS) {
+    if (auto tier = ParseRateTier(text)) return *tier;
+    return absl::InvalidArgumentError(fmt::format("unknown rate-limit tier '{}'", text));
+  }
+  object obj;
+  if (root.get(obj) != simdjson::SUCCESS) return absl::InvalidArgumentError("rate-limit tier is not an object");
+  Reader r(obj, "rate_limit_tier");
+  std::string name;
+  for (const char* key : {"tier", "rate_limit_tier", "rateLimitTier", "name"}) {
+    if (r.Has(key)) {
+      name = r.Str(key, false);
+      break;
+    }
+  }
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  if (auto tier = ParseRateTier(name)) return *tier;
+  return absl::InvalidArgumentError(fmt::format("unknown rate-limit tier '{}'", name));
+}
+
+absl::StatusOr<BanStatus> ParseBanStatusResponse(std::string_view body) {
+  CM_ASSIGN_OR_RETURN(object obj, ParseObject(rest_parser, body));
+  Reader r(obj, "ban_status");
+  if (!r.Has("closed_only")) return absl::InvalidArgumentError("missing field 'closed_only'");
+  BanStatus out{r.Text("closed_only").value_or("false") == "true"};
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  return out;
+}
+
 absl::StatusOr<SubscribeRequest> ParseSubscribeRequest(std::string_view message) {
   CM_ASSIGN_OR_RETURN(object obj, ParseObject(rest_parser, message));
   Reader r(obj, "subscribe");
@@ -942,6 +1096,13 @@ absl::StatusOr<MarketMetadata> ReadGammaMarket(object obj) {
     } else {
       m.rewards_max_spread = model::Price(*units);
     }
+  }
+  const bool fees_enabled = Flag(r, "feesEnabled");
+  object schedule;
+  if (obj["feeSchedule"].get(schedule) == simdjson::SUCCESS) {
+    Reader fr(schedule, "feeSchedule");
+    m.fees = ReadFeeSchedule(fr, fees_enabled);
+    if (!fr.ok()) r.Fail(CodecErrorKind::kBadValue, fr.TakeError().detail);
   }
   CM_RETURN_IF_ERROR(ToStatus(r));
   if (m.token_ids.empty()) return absl::InvalidArgumentError(fmt::format("market {} has no token ids", m.condition_id));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/polymarket/events.h"
+#include "common/polymarket/rate_limits.h"
 
 namespace clobmaker::polymarket {
 
@@ -82,6 +83,10 @@ absl::StatusOr<PostOrderResult> ParsePostOrderResponse(std::string_view body);
 absl::StatusOr<std::vector<PostOrderResult>> ParsePostOrdersResponse(std::string_view body);
 absl::StatusOr<CancelResult> ParseCancelResponse(std::string_view body);
 absl::StatusOr<OpenOrder> ParseOpenOrder(std::string_view body);
+// GET /data/order/{id}: the exchange returns only *active* orders; for an unknown or inactive id it
+// answers 200 with an empty body or the literal `null` (NautilusTrader's send_get_optional). Those
+// are nullopt ("not active at the venue", never "never existed"); an order object is the order.
+absl::StatusOr<std::optional<OpenOrder>> ParseOrderLookup(std::string_view body);
 absl::StatusOr<Page<OpenOrder>> ParseOpenOrdersPage(std::string_view body);
 absl::StatusOr<Page<UserTradeEvent>> ParseTradesPage(std::string_view body);
 absl::StatusOr<BookEvent> ParseBookResponse(std::string_view body);
@@ -97,6 +102,13 @@ absl::StatusOr<bool> ParseOrderScoringResponse(std::string_view body);
 absl::StatusOr<std::map<std::string, bool>> ParseOrdersScoringResponse(std::string_view body);
 absl::StatusOr<BalanceAllowance> ParseBalanceAllowanceResponse(std::string_view body);
 absl::StatusOr<ApiKeyCreds> ParseApiKeyResponse(std::string_view body);
+absl::StatusOr<ClobMarketInfo> ParseClobMarketResponse(std::string_view body);
+// An array of entries (or {"data": [...]}; null = none).
+absl::StatusOr<std::vector<RebateEntry>> ParseRebatesResponse(std::string_view body);
+// GET /v1/user/rate-limit-tier. The body's shape is not documented: {"tier": "Standard"} (or
+// "rate_limit_tier" / "rateLimitTier" / "name"), or a bare string, are accepted.
+absl::StatusOr<RateTier> ParseRateLimitTierResponse(std::string_view body);
+absl::StatusOr<BanStatus> ParseBanStatusResponse(std::string_view body);
 // The metadata API's market list (Gamma `GET /markets?slug=...|clob_token_ids=...`): an array of
 // markets, or one market object. `clobTokenIds` and `outcomes` are JSON arrays encoded as strings
 // there; both forms are accepted. The rewards spread is in cents, as Gamma writes it.

@@ -93,6 +93,52 @@ TEST(MarketDecoder, TickLastTradeBestBidAskResolvedNewMarket) {
   const auto& n = Only<NewMarketEvent>(
       d.Decode(R"({"event_type":"new_market","market":"0xm","assets_ids":["1","2"],"slug":"s","timestamp":"1"})"));
   EXPECT_EQ(n.asset_ids.size(), 2u);
+  EXPECT_FALSE(n.fee_schedule.has_value());
+}
+
+TEST(MarketDecoder, FieldsAddedIn2026) {
+  MarketDecoder d;
+  // book with last_trade_price and tick_size
+  std::string book = Fixture("ws/market_book.json");
+  book.insert(book.rfind('}'), R"(,"last_trade_price":"0.52","tick_size":"0.001")");
+  const auto b = Only<BookEvent>(d.Decode(book));
+  EXPECT_EQ(b.last_trade_price, Price(5200));
+  ASSERT_TRUE(b.tick_size.has_value());
+  EXPECT_EQ(b.tick_size->units(), 10);
+  // last_trade_price with the trade's transaction hash
+  std::string ltp = Fixture("ws/market_last_trade_price.json");
+  ltp.insert(ltp.rfind('}'), R"(,"transaction_hash":"0xabc")");
+  EXPECT_EQ(Only<LastTradePriceEvent>(d.Decode(ltp)).transaction_hash, "0xabc");
+  // new_market with its fee schedule and clob_token_ids
+  const auto n = Only<NewMarketEvent>(d.Decode(
+      R"({"event_type":"new_market","market":"0xm","clob_token_ids":["1","2"],"slug":"s","timestamp":"1",)"
+      R"("fees_enabled":true,"fee_schedule":{"rate":0.07,"exponent":1,"taker_only":true,"rebate_rate":0.2}})"));
+  EXPECT_EQ(n.clob_token_ids, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(n.asset_ids, n.clob_token_ids);
+  ASSERT_TRUE(n.fee_schedule.has_value());
+  EXPECT_TRUE(n.fee_schedule->enabled);
+  EXPECT_EQ(n.fee_schedule->rate_ppm, 70'000);
+  EXPECT_EQ(n.fee_schedule->rebate_ppm, 200'000);
+  EXPECT_EQ(n.fee_schedule->exponent, 1);
+  // What we write, we read back.
+  const auto again = Only<NewMarketEvent>(d.Decode(EncodeMarketEvent(n)));
+  EXPECT_EQ(again.fee_schedule, n.fee_schedule);
+  EXPECT_EQ(again.clob_token_ids, n.clob_token_ids);
+  BookEvent with = b;
+  const auto b2 = Only<BookEvent>(d.Decode(EncodeMarketEvent(with)));
+  EXPECT_EQ(b2.last_trade_price, b.last_trade_price);
+  EXPECT_EQ(b2.tick_size, b.tick_size);
+}
+
+TEST(MarketDecoder, UnknownFrameTypesAreCountedNotFatal) {
+  MarketDecoder d;
+  const auto f = d.Decode(R"([{"event_type":"prices.crypto","seq":1},)" + Fixture("ws/market_book.json") + "]");
+  EXPECT_EQ(f.events.size(), 1u);  // the book still decodes
+  ASSERT_EQ(f.errors.size(), 1u);
+  EXPECT_EQ(f.errors[0].kind, CodecErrorKind::kUnknownEventType);
+  uint64_t malformed = 0, unknown = 0, missing = 0, bad = 0;
+  CountCodecErrors(f.errors, {&malformed, &unknown, &missing, &bad});
+  EXPECT_EQ(unknown, 1u);
 }
 
 TEST(MarketDecoder, ArrayFramesDecodeEveryElementAndKeepGoodOnesNextToBadOnes) {
@@ -173,9 +219,24 @@ TEST(UserDecoder, UnknownTypesAndStatusesAreErrors) {
   EXPECT_EQ(d.Decode(R"({"event_type":"order","type":"REJECTION","id":"x"})").errors.at(0).kind,
             CodecErrorKind::kUnknownEventType);
   EXPECT_EQ(d.Decode(R"({"event_type":"wallet"})").errors.at(0).kind, CodecErrorKind::kUnknownEventType);
+}
+
+TEST(UserDecoder, NewAndUnknownTradeStatusesAreNotFinal) {
+  UserDecoder d;
   std::string trade = Fixture("ws/user_trade_matched.json");
+  std::string mnb = trade;
+  mnb.replace(mnb.find("\"MATCHED\""), 9, "\"MATCHED_NOT_BROADCASTED\"");
+  const auto provisional = Only<UserTradeEvent>(d.Decode(mnb));
+  EXPECT_EQ(provisional.status, TradeStatus::kMatchedNotBroadcasted);
+  EXPECT_FALSE(IsFinal(provisional.status));
+  // A status nobody documented: kept (as text), decoded, never final; the consumer counts it.
   trade.replace(trade.find("\"MATCHED\""), 9, "\"SETTLED\"");
-  EXPECT_EQ(d.Decode(trade).errors.at(0).kind, CodecErrorKind::kBadValue);
+  const auto unknown = Only<UserTradeEvent>(d.Decode(trade));
+  EXPECT_EQ(unknown.status, TradeStatus::kUnknown);
+  EXPECT_EQ(unknown.status_text, "SETTLED");
+  EXPECT_FALSE(IsFinal(unknown.status));
+  EXPECT_TRUE(IsFinal(TradeStatus::kConfirmed));
+  EXPECT_TRUE(IsFinal(TradeStatus::kFailed));
 }
 
 TEST(AttributeFills, TakerMakerAndCrossTokenLegs) {
@@ -226,6 +287,120 @@ TEST(RestDecoders, PostResultsIncludingTheEmptyIdRejection) {
   ASSERT_TRUE(empty_id.ok());
   EXPECT_FALSE((*empty_id)[0].accepted());
   EXPECT_FALSE(ParsePostOrdersResponse(R"({"error":"bad"})").ok());
+}
+
+TEST(RestDecoders, PlacementClassesOf2026) {
+  const auto leg = [](std::string_view json) {
+    auto r = ParsePostOrderResponse(json);
+    EXPECT_TRUE(r.ok());
+    return r.value_or(PostOrderResult{});
+  };
+  EXPECT_EQ(leg(R"({"success":true,"orderID":"0x1","status":"delayed","errorMsg":""})").Classify(),
+            PlacementClass::kAccepted);
+  EXPECT_TRUE(leg(R"({"success":true,"orderID":"0x1","status":"delayed"})").delayed());
+  // unmatched: accepted with an unknown resting state, not a rejection.
+  EXPECT_EQ(leg(R"({"success":true,"orderID":"0x1","status":"unmatched","errorMsg":""})").Classify(),
+            PlacementClass::kUnmatched);
+  EXPECT_EQ(leg(R"({"success":true,"orderID":"0x1","status":"queued"})").Classify(), PlacementClass::kUnknown);
+  // The live post-only-mode batch quirk: success:true with an error and no id.
+  EXPECT_EQ(
+      leg(R"({"success":true,"orderID":"","status":"","errorMsg":"post-only mode: only post-only orders and cancels are allowed"})")
+          .Classify(),
+      PlacementClass::kRejected);
+  EXPECT_EQ(leg(R"({"success":true,"orderID":"0x1","status":"live","errorMsg":"some error"})").Classify(),
+            PlacementClass::kRejected);
+}
+
+TEST(RestDecoders, OrderLookupEmptyNullAndOrder) {
+  for (std::string_view body : {"", "null", " null\n", "{}"}) {
+    auto r = ParseOrderLookup(body);
+    ASSERT_TRUE(r.ok()) << body;
+    EXPECT_FALSE(r->has_value()) << body;
+  }
+  const std::string page = Fixture("rest/data_orders_page.json");
+  auto orders = ParseOpenOrdersPage(page);
+  ASSERT_TRUE(orders.ok());
+  auto found = ParseOrderLookup(EncodeOpenOrder(orders->data.at(0)));
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, orders->data[0].id);
+  EXPECT_FALSE(ParseOrderLookup("[1,2]").ok());
+}
+
+TEST(RestDecoders, ClobMarketRebatesTierAndBanStatus) {
+  auto m = ParseClobMarketResponse(
+      R"({"c":"0xc","t":[{"t":"1","o":"Yes"},null,{"t":"2","o":"No"}],"mts":0.01,"nr":false,"fd":{"r":0.07,"e":1,"to":true},)"
+      R"("mos":5,"mbf":0,"tbf":0,"r":null,"ao":true,"sd":3,"itode":true})");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->token_ids, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(m->tick.units(), 100);
+  EXPECT_TRUE(m->fees.enabled);
+  EXPECT_EQ(m->fees.rate_ppm, 70'000);
+  EXPECT_EQ(m->seconds_delay, 3);
+  EXPECT_TRUE(m->taker_delay);
+  EXPECT_EQ(m->matching_delay_ms(), 3000);
+  auto again = ParseClobMarketResponse(EncodeClobMarket(*m));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->fees, m->fees);
+  EXPECT_EQ(again->token_ids, m->token_ids);
+  EXPECT_EQ(again->taker_delay, true);
+  auto quiet =
+      ParseClobMarketResponse(R"({"c":"0xc","t":[{"t":"1","o":"Yes"}],"mts":0.01,"fd":{"r":0,"e":0,"to":true}})");
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_FALSE(quiet->fees.enabled);
+  EXPECT_EQ(quiet->matching_delay_ms(), 0);
+  EXPECT_FALSE(ParseClobMarketResponse(R"({"c":"0xc","t":[],"mts":0.01})").ok());
+
+  // The live shape (polyoxide's capture): date as an RFC 3339 midnight.
+  auto rebates = ParseRebatesResponse(
+      R"([{"date":"2026-02-27T00:00:00Z","condition_id":"0xbd","asset_address":"0xC0","maker_address":"0xFe","rebated_fees_usdc":"0.237519"}])");
+  ASSERT_TRUE(rebates.ok()) << rebates.status();
+  ASSERT_EQ(rebates->size(), 1u);
+  EXPECT_EQ((*rebates)[0].rebated_fees_micros, 237'519);
+  auto round = ParseRebatesResponse(EncodeRebates(*rebates));
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ((*round)[0].rebated_fees_micros, 237'519);
+  EXPECT_TRUE(ParseRebatesResponse("null")->empty());
+  EXPECT_FALSE(ParseRebatesResponse(R"([{"date":"d","condition_id":"c","rebated_fees_usdc":"-1"}])").ok());
+
+  EXPECT_EQ(*ParseRateLimitTierResponse(R"({"tier":"Gold"})"), RateTier::kGold);
+  EXPECT_EQ(*ParseRateLimitTierResponse(R"({"rate_limit_tier":"platinum"})"), RateTier::kPlatinum);
+  EXPECT_EQ(*ParseRateLimitTierResponse(R"("Standard")"), RateTier::kStandard);
+  EXPECT_FALSE(ParseRateLimitTierResponse(R"({"tier":"Mythril"})").ok());
+
+  EXPECT_TRUE(ParseBanStatusResponse(R"({"closed_only":true})")->closed_only);
+  EXPECT_FALSE(ParseBanStatusResponse(R"({"closed_only":false})")->closed_only);
+  EXPECT_FALSE(ParseBanStatusResponse(R"({})").ok());
+}
+
+TEST(RestDecoders, TradingRestrictionsAreTyped) {
+  EXPECT_EQ(ClassifyRestriction(425, {}), TradingRestriction::kRestarting);
+  EXPECT_EQ(ClassifyRestriction(503, ParseErrorBody(Fixture("rest/error_post_only_mode_503.json"))),
+            TradingRestriction::kPostOnly);
+  EXPECT_EQ(
+      ClassifyRestriction(
+          503, {.error = "Trading is currently cancel-only. New orders are not accepted, but cancels are allowed."}),
+      TradingRestriction::kCancelOnly);
+  EXPECT_EQ(ClassifyRestriction(503, {.error = "Trading is currently disabled. Check polymarket.com for updates"}),
+            TradingRestriction::kTradingDisabled);
+  EXPECT_EQ(ClassifyRestriction(400, {.error = "'0x1234' address in closed only mode"}),
+            TradingRestriction::kClosedOnly);
+  EXPECT_EQ(ClassifyRestriction(400, {.error = "not enough balance / allowance"}), TradingRestriction::kNone);
+}
+
+TEST(ParseGammaMarkets, FeeSchedule) {
+  auto markets = ParseGammaMarkets(R"([{"conditionId":"0xc","clobTokenIds":"[\"1\", \"2\"]","feesEnabled":true,)"
+                                   R"("feeSchedule":{"rate":0.03,"exponent":2,"takerOnly":true,"rebateRate":0.25}}])");
+  ASSERT_TRUE(markets.ok()) << markets.status();
+  const FeeSchedule& f = markets->at(0).fees;
+  EXPECT_TRUE(f.enabled);
+  EXPECT_EQ(f.rate_ppm, 30'000);
+  EXPECT_EQ(f.exponent, 2);
+  EXPECT_EQ(f.rebate_ppm, 250'000);
+  auto off = ParseGammaMarkets(R"([{"conditionId":"0xc","clobTokenIds":["1"],"feesEnabled":false,)"
+                               R"("feeSchedule":{"rate":0.03,"exponent":1}}])");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->at(0).fees.enabled);
 }
 
 TEST(RestDecoders, CancelsPagesBookAndSmallEndpoints) {

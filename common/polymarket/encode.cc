@@ -10,6 +10,7 @@
 #include <array>
 
 #include "common/core/hex.h"
+#include "common/model/decimal.h"
 
 namespace clobmaker::polymarket {
 namespace {
@@ -49,6 +50,7 @@ void Levels(Writer& w, std::string_view key, const std::vector<Level>& levels) {
   w.EndArray();
 }
 std::string Ts(int64_t ms) { return std::to_string(ms); }
+std::string FormatFraction(int64_t ppm) { return model::FormatScaled(ppm, 6); }
 std::string OptPrice(const std::optional<model::Price>& p) { return p ? p->ToString() : ""; }
 
 struct MarketEncoder {
@@ -61,6 +63,8 @@ struct MarketEncoder {
     Levels(w, "asks", b.asks);
     Str(w, "timestamp", Ts(b.timestamp_ms));
     Str(w, "hash", b.hash);
+    if (b.tick_size) Str(w, "tick_size", b.tick_size->ToString());
+    if (b.last_trade_price) Str(w, "last_trade_price", b.last_trade_price->ToString());
   }
   void operator()(const PriceChangeEvent& e) const {
     Str(w, "event_type", "price_change");
@@ -98,6 +102,7 @@ struct MarketEncoder {
     Str(w, "side", model::SideName(e.side));
     Str(w, "size", e.size.ToString());
     Str(w, "timestamp", Ts(e.timestamp_ms));
+    if (!e.transaction_hash.empty()) Str(w, "transaction_hash", e.transaction_hash);
   }
   void operator()(const BestBidAskEvent& e) const {
     Str(w, "event_type", "best_bid_ask");
@@ -123,6 +128,23 @@ struct MarketEncoder {
     Str(w, "slug", e.slug);
     Str(w, "question", e.question);
     Str(w, "timestamp", Ts(e.timestamp_ms));
+    if (!e.clob_token_ids.empty()) Strings(w, "clob_token_ids", e.clob_token_ids);
+    Bool(w, "fees_enabled", e.fees_enabled);
+    if (e.fee_schedule) {
+      Key(w, "fee_schedule");
+      w.StartObject();
+      Key(w, "rate");
+      w.RawValue(FormatFraction(e.fee_schedule->rate_ppm).c_str(),
+                 static_cast<rapidjson::SizeType>(FormatFraction(e.fee_schedule->rate_ppm).size()),
+                 rapidjson::kNumberType);
+      Int(w, "exponent", e.fee_schedule->exponent);
+      Bool(w, "taker_only", e.fee_schedule->taker_only);
+      Key(w, "rebate_rate");
+      w.RawValue(FormatFraction(e.fee_schedule->rebate_ppm).c_str(),
+                 static_cast<rapidjson::SizeType>(FormatFraction(e.fee_schedule->rebate_ppm).size()),
+                 rapidjson::kNumberType);
+      w.EndObject();
+    }
   }
 };
 
@@ -368,6 +390,58 @@ std::string EncodeApiKey(const ApiKeyCreds& creds) {
   });
 }
 
+namespace {
+void Number(Writer& w, std::string_view key, const std::string& text) {
+  Key(w, key);
+  w.RawValue(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), rapidjson::kNumberType);
+}
+}  // namespace
+
+std::string EncodeClobMarket(const ClobMarketInfo& m) {
+  return Write([&](Writer& w) {
+    w.StartObject();
+    Str(w, "c", m.condition_id);
+    Key(w, "t");
+    w.StartArray();
+    for (size_t i = 0; i < m.token_ids.size(); ++i) {
+      w.StartObject();
+      Str(w, "t", m.token_ids[i]);
+      Str(w, "o", i < m.outcomes.size() ? m.outcomes[i] : "");
+      w.EndObject();
+    }
+    w.EndArray();
+    Number(w, "mts", m.tick.ToString());
+    Bool(w, "nr", m.neg_risk);
+    Key(w, "fd");
+    w.StartObject();
+    Number(w, "r", FormatFraction(m.fees.enabled ? m.fees.rate_ppm : 0));
+    Int(w, "e", m.fees.exponent);
+    Bool(w, "to", m.fees.taker_only);
+    w.EndObject();
+    Number(w, "mos", m.min_order_size.ToString());
+    Bool(w, "ao", m.accepting_orders);
+    Int(w, "sd", m.seconds_delay);
+    Bool(w, "itode", m.taker_delay);
+    w.EndObject();
+  });
+}
+
+std::string EncodeRebates(const std::vector<RebateEntry>& entries) {
+  return Write([&](Writer& w) {
+    w.StartArray();
+    for (const RebateEntry& e : entries) {
+      w.StartObject();
+      Str(w, "date", e.date);
+      Str(w, "condition_id", e.condition_id);
+      Str(w, "asset_address", e.asset_address);
+      Str(w, "maker_address", e.maker_address);
+      Str(w, "rebated_fees_usdc", model::FormatScaled(e.rebated_fees_micros, 6));
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
 std::string MarketSubscribeMessage(const std::vector<std::string>& asset_ids, bool initial_dump) {
   return Write([&](Writer& w) {
     w.StartObject();
@@ -383,6 +457,15 @@ std::string MarketSubscriptionUpdate(const std::vector<std::string>& asset_ids, 
   return Write([&](Writer& w) {
     w.StartObject();
     Strings(w, "assets_ids", asset_ids);
+    Str(w, "operation", subscribe ? "subscribe" : "unsubscribe");
+    w.EndObject();
+  });
+}
+
+std::string UserSubscriptionUpdate(const std::vector<std::string>& markets, bool subscribe) {
+  return Write([&](Writer& w) {
+    w.StartObject();
+    Strings(w, "markets", markets);
     Str(w, "operation", subscribe ? "subscribe" : "unsubscribe");
     w.EndObject();
   });

@@ -26,6 +26,8 @@ std::string EncodeErrorBody(const ErrorBody& error);
 std::string EncodeHeartbeat(const HeartbeatResult& result);
 std::string EncodeBalanceAllowance(const BalanceAllowance& balance);
 std::string EncodeApiKey(const ApiKeyCreds& creds);
+std::string EncodeClobMarket(const ClobMarketInfo& market);
+std::string EncodeRebates(const std::vector<RebateEntry>& entries);
 
 // Websocket subscription messages (client -> exchange).
 // Market: {"assets_ids":[...],"type":"market","initial_dump":true,"custom_feature_enabled":true}
@@ -34,6 +36,8 @@ std::string MarketSubscribeMessage(const std::vector<std::string>& asset_ids, bo
 std::string MarketSubscriptionUpdate(const std::vector<std::string>& asset_ids, bool subscribe);
 // User: {"auth":{"apiKey","secret","passphrase"},"type":"user","markets":[...],"assets_ids":[],"initial_dump":true}
 std::string UserSubscribeMessage(const ApiKeyCreds& creds, const std::vector<std::string>& markets);
+// Later changes on an open user connection: {"markets":[...],"operation":"subscribe"|"unsubscribe"}
+std::string UserSubscriptionUpdate(const std::vector<std::string>& markets, bool subscribe);
 
 // GET /book body, with `hash` computed as the exchange does (BookSummaryHash) when `book.hash`
 // is empty. Levels are written best last (bids ascending, asks descending), as the exchange does.

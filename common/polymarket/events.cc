@@ -47,13 +47,62 @@ std::string_view TradeStatusName(TradeStatus status) {
       return "RETRYING";
     case TradeStatus::kFailed:
       return "FAILED";
+    case TradeStatus::kMatchedNotBroadcasted:
+      return "MATCHED_NOT_BROADCASTED";
+    case TradeStatus::kUnknown:
+      return "UNKNOWN";
   }
   return "UNKNOWN";
 }
 
-bool PostOrderResult::accepted() const {
-  if (!success || order_id.empty()) return false;
-  return status != "unmatched";
+bool IsFinal(TradeStatus status) { return status == TradeStatus::kConfirmed || status == TradeStatus::kFailed; }
+
+PlacementClass PostOrderResult::Classify() const {
+  if (!success || order_id.empty() || !error_msg.empty()) return PlacementClass::kRejected;
+  const std::string s = Lower(status);
+  // No status at all: the older answer shape (py-clob-client's mocks); an id and no error.
+  if (s.empty() || s == "live" || s == "matched" || s == "delayed") return PlacementClass::kAccepted;
+  if (s == "unmatched") return PlacementClass::kUnmatched;
+  return PlacementClass::kUnknown;
+}
+
+std::string_view TradingRestrictionName(TradingRestriction restriction) {
+  switch (restriction) {
+    case TradingRestriction::kNone:
+      return "none";
+    case TradingRestriction::kRestarting:
+      return "restarting";
+    case TradingRestriction::kPostOnly:
+      return "post_only";
+    case TradingRestriction::kCancelOnly:
+      return "cancel_only";
+    case TradingRestriction::kTradingDisabled:
+      return "trading_disabled";
+    case TradingRestriction::kClosedOnly:
+      return "closed_only";
+  }
+  return "none";
+}
+
+TradingRestriction ClassifyRestrictionText(std::string_view error) {
+  const std::string text = Lower(error);
+  if (text.find("cancel-only") != std::string::npos || text.find("cancel only") != std::string::npos) {
+    return TradingRestriction::kCancelOnly;
+  }
+  if (text.find("trading is currently disabled") != std::string::npos) return TradingRestriction::kTradingDisabled;
+  if (text.find("closed only mode") != std::string::npos || text.find("closed-only mode") != std::string::npos) {
+    return TradingRestriction::kClosedOnly;
+  }
+  if (text.find("post-only mode") != std::string::npos || text.find("post_only_mode") != std::string::npos) {
+    return TradingRestriction::kPostOnly;
+  }
+  return TradingRestriction::kNone;
+}
+
+TradingRestriction ClassifyRestriction(int http_status, const ErrorBody& error) {
+  if (http_status == 425) return TradingRestriction::kRestarting;
+  if (error.code == "post_only_mode") return TradingRestriction::kPostOnly;
+  return ClassifyRestrictionText(error.error);
 }
 
 std::vector<OurFill> AttributeFills(const UserTradeEvent& trade, const Identity& us) {
@@ -62,14 +111,16 @@ std::vector<OurFill> AttributeFills(const UserTradeEvent& trade, const Identity&
   // the taker order's maker. A message addressed to a maker says trader_side MAKER.
   const std::string_view taker_owner = !trade.trade_owner.empty() ? trade.trade_owner : trade.owner;
   if (trade.trader_side != "MAKER" && IsOurs(us, taker_owner, trade.maker_address)) {
-    fills.push_back({trade.taker_order_id, trade.asset_id, trade.side, trade.price, trade.size, true, -1});
+    fills.push_back(
+        {trade.taker_order_id, trade.asset_id, trade.side, trade.price, trade.size, true, -1, trade.fee_rate_bps});
   }
   for (size_t i = 0; i < trade.maker_orders.size(); ++i) {
     const MakerOrderLeg& leg = trade.maker_orders[i];
     if (!IsOurs(us, leg.owner, leg.maker_address)) continue;
     model::Side side = leg.asset_id == trade.asset_id ? model::Opposite(trade.side) : trade.side;
     if (leg.side) side = *leg.side;
-    fills.push_back({leg.order_id, leg.asset_id, side, leg.price, leg.matched_amount, false, static_cast<int>(i)});
+    fills.push_back({leg.order_id, leg.asset_id, side, leg.price, leg.matched_amount, false, static_cast<int>(i),
+                     leg.fee_rate_bps});
   }
   return fills;
 }

@@ -4,6 +4,7 @@
 // definition. Identifiers (order, trade, market, asset ids) stay strings exactly as sent.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "common/model/types.h"
+#include "common/polymarket/fees.h"
 
 namespace clobmaker::polymarket {
 
@@ -25,7 +27,8 @@ struct Level {
 // ---------------------------------------------------------------------------------------------
 // Market channel
 
-// A full book snapshot (websocket `book` or REST GET /book). Levels in the order sent.
+// A full book snapshot (websocket `book` or REST GET /book). Levels in the order sent. `hash` is
+// advisory only: it can depend on a trade that arrives later (py-clob-client-v2 #117).
 struct BookEvent {
   std::string asset_id;
   std::string market;
@@ -33,11 +36,14 @@ struct BookEvent {
   std::string hash;
   std::vector<Level> bids;
   std::vector<Level> asks;
-  // REST /book only:
+  // REST /book, and (since 2026) the websocket `book` too: tick_size, last_trade_price.
   std::optional<model::TickSize> tick_size;
   std::optional<model::Size> min_order_size;
   std::optional<bool> neg_risk;
   std::optional<model::Price> last_trade_price;
+  // REST /book: the body's hash did not match its content. Advisory only (the hash can depend on
+  // a trade that arrives later): the book is used; the consumer re-fetches once and counts it.
+  bool hash_mismatch = false;
 };
 
 // One level's new aggregate size ("0" removes the level).
@@ -73,6 +79,7 @@ struct LastTradePriceEvent {
   model::Side side = model::Side::kBuy;
   int64_t fee_rate_bps = 0;
   int64_t timestamp_ms = 0;
+  std::string transaction_hash;  // the trade's transaction (sent since 2026; may be empty)
 };
 
 struct BestBidAskEvent {
@@ -97,6 +104,9 @@ struct NewMarketEvent {
   std::string slug;
   std::string question;
   int64_t timestamp_ms = 0;
+  std::vector<std::string> clob_token_ids;  // 2026 field; the same tokens as asset_ids when both are sent
+  bool fees_enabled = false;
+  std::optional<FeeSchedule> fee_schedule;  // `fee_schedule {rate, exponent, taker_only, rebate_rate}`
 };
 
 using MarketEvent = std::variant<BookEvent, PriceChangeEvent, TickSizeChangeEvent, LastTradePriceEvent, BestBidAskEvent,
@@ -131,8 +141,11 @@ struct UserOrderEvent {
   int64_t timestamp_ms = 0;
 };
 
-enum class TradeStatus : uint8_t { kMatched, kMined, kConfirmed, kRetrying, kFailed };
+// MATCHED_NOT_BROADCASTED (2026) is provisional like MATCHED; CONFIRMED and FAILED are the only
+// terminal statuses. kUnknown: a status string we do not know, kept in `status_text`, never final.
+enum class TradeStatus : uint8_t { kMatched, kMined, kConfirmed, kRetrying, kFailed, kMatchedNotBroadcasted, kUnknown };
 std::string_view TradeStatusName(TradeStatus status);
+bool IsFinal(TradeStatus status);
 
 struct MakerOrderLeg {
   std::string order_id;
@@ -156,6 +169,7 @@ struct UserTradeEvent {
   model::Size size;
   model::Price price;
   TradeStatus status = TradeStatus::kMatched;
+  std::string status_text;  // as sent when status is kUnknown
   int64_t match_time_ms = 0;
   int64_t last_update_ms = 0;
   std::string owner;
@@ -185,7 +199,8 @@ struct OurFill {
   model::Price price;
   model::Size size;
   bool is_taker = false;
-  int leg = -1;  // index into maker_orders, -1 for the taker leg
+  int leg = -1;              // index into maker_orders, -1 for the taker leg
+  int64_t fee_rate_bps = 0;  // the leg's rate as sent (the trade's for the taker leg)
 };
 
 // Our legs of a trade: the taker leg when we placed the taker order, and every maker_orders
@@ -195,6 +210,16 @@ std::vector<OurFill> AttributeFills(const UserTradeEvent& trade, const Identity&
 
 // ---------------------------------------------------------------------------------------------
 // REST
+
+// How a placement answer is to be read (ts-sdk's normalisation, docs' order-lifecycle page):
+//  kAccepted   success, no error, an id, status live | matched | delayed (delayed: queued behind a
+//              matching delay, not yet on the book, never a fill) -- or no status (older shape);
+//  kUnmatched  status "unmatched": the docs say placed on the book after its delay expired
+//              without a match, the SDKs a rejection. Safe reading: accepted, resting state
+//              unknown: resolved by a query or a listing, never a proof of absence;
+//  kUnknown    an id and no error but a status we do not know: not final, counted;
+//  kRejected   everything else (success:false, an error, an empty id).
+enum class PlacementClass : uint8_t { kAccepted, kUnmatched, kUnknown, kRejected };
 
 // POST /order, or one element of POST /orders.
 struct PostOrderResult {
@@ -206,9 +231,11 @@ struct PostOrderResult {
   int64_t taking_amount = 0;
   std::vector<std::string> transaction_hashes;
   std::vector<std::string> trade_ids;
-  // success with a non-empty id and an accepting status. A success:true leg with an empty id
-  // is a rejection (seen live on batches); so is status "unmatched".
-  bool accepted() const;
+  // Accepted = success && errorMsg == "" && orderID != "" && status in {live, matched, delayed}.
+  // A success:true leg with an empty id is a rejection (seen live on batches).
+  bool accepted() const { return Classify() == PlacementClass::kAccepted; }
+  bool delayed() const { return status == "delayed"; }
+  PlacementClass Classify() const;
 };
 
 struct CancelResult {
@@ -254,6 +281,38 @@ struct BalanceAllowance {
   std::map<std::string, std::string> allowances;  // spender -> amount as sent (may exceed int64)
 };
 
+// GET /clob-markets/{condition_id}: the CLOB's compact market record (what the official client
+// reads for ticks, neg-risk and fees): `c`, `t` [{t, o}], `mts`, `nr`, `fd {r, e, to}`, `mos`,
+// `ao`, `sd` (the sports matching delay, seconds), `itode` (the 250 ms taker delay).
+struct ClobMarketInfo {
+  std::string condition_id;
+  std::vector<std::string> token_ids;
+  std::vector<std::string> outcomes;
+  model::TickSize tick;
+  bool neg_risk = false;
+  model::Size min_order_size;
+  bool accepting_orders = true;
+  FeeSchedule fees;  // enabled when `fd` has a rate
+  int64_t seconds_delay = 0;
+  bool taker_delay = false;  // itode
+  // The matching delay an order of this market may sit in (the longer of the two).
+  int64_t matching_delay_ms() const { return std::max<int64_t>(seconds_delay * 1000, taker_delay ? 250 : 0); }
+};
+
+// GET /rebates/current?date=YYYY-MM-DD&maker_address=0x...: one entry per market and day.
+struct RebateEntry {
+  std::string date;  // as sent ("2026-02-27T00:00:00Z" live; the docs say YYYY-MM-DD)
+  std::string condition_id;
+  std::string asset_address;
+  std::string maker_address;
+  int64_t rebated_fees_micros = 0;  // rebated_fees_usdc
+};
+
+// GET /auth/ban-status/closed-only.
+struct BanStatus {
+  bool closed_only = false;
+};
+
 // A market as the metadata API (Gamma) describes it: what marketdata resolves a slug or a token
 // into. Prices in units of 10^-4, sizes in 10^-6.
 struct MarketMetadata {
@@ -271,6 +330,7 @@ struct MarketMetadata {
   int64_t end_time_ms = 0;  // 0 = none given
   model::Size rewards_min_size;
   model::Price rewards_max_spread;  // the band around the mid within which quotes score
+  FeeSchedule fees;                 // feesEnabled + feeSchedule
 };
 
 // One reference price (an external price a market is quoted around), from whichever feed.
@@ -292,5 +352,19 @@ struct ErrorBody {
   std::string code;
   std::optional<int64_t> retry_after_seconds;
 };
+
+// Trading restrictions, typed from an answer (ts-sdk's RequestRejectedError.restriction plus the
+// two it leaves to the message): posts stop under each of them; cancels go on.
+enum class TradingRestriction : uint8_t {
+  kNone,
+  kRestarting,       // 425: the matching engine restarts
+  kPostOnly,         // 503 + code post_only_mode (+ retry_after_seconds): only post-only orders
+  kCancelOnly,       // "Trading is currently cancel-only. New orders are not accepted, ..."
+  kTradingDisabled,  // 503 "Trading is currently disabled"
+  kClosedOnly,       // the account is in closed-only mode ("address in closed only mode")
+};
+std::string_view TradingRestrictionName(TradingRestriction restriction);
+TradingRestriction ClassifyRestriction(int http_status, const ErrorBody& error);
+TradingRestriction ClassifyRestrictionText(std::string_view error);
 
 }  // namespace clobmaker::polymarket

@@ -41,6 +41,7 @@
 #include "clobmaker/sim/v1/sim.grpc.pb.h"
 #include "common/core/rng.h"
 #include "common/testing/child_process.h"
+#include "common/testing/eventually.h"
 
 namespace clobmaker::itest {
 namespace {
@@ -474,6 +475,50 @@ TEST_F(RestartTest, AServiceThatDoesNotComeUpIsReportedWithTheReasonAndItsLastLi
   EXPECT_EQ(log.find("up: quotes are live"), std::string::npos) << log;
   EXPECT_TRUE(NoneLeft()) << "processes left running 30 s after a failed start";
   std::filesystem::remove(config);
+  up_.reset();
+}
+
+// Issue 18, item 8: the summary's throttled=N is the 429s our signer got during the run, as the
+// simulator counted them: a storm of 429s in the middle of a run shows up in it.
+TEST_F(RestartTest, TheSummaryCountsThe429sOurSignerGot) {
+  up_ = std::make_unique<ChildProcess>(
+      "/bin/bash",
+      std::vector<std::string>{std::string(CLOBMAKER_SOURCE_DIR) + "/scripts/up", "--fresh", "--for", "30"},
+      std::vector<std::string>{"CLOBMAKER_RUN_DIR=" + run_dir_.string(), "CLOBMAKER_PORT_BASE=" + std::to_string(base_),
+                               "CLOBMAKER_UP_SKIP_BUILD=1", std::string("CLOBMAKER_BUILD_DIR=") + CLOBMAKER_BINARY_DIR,
+                               "CLOBMAKER_MARKETS=1"});
+  ASSERT_TRUE(up_->Start().ok());
+  started_ = Clock::now();
+  ExpectLiveQuotes();
+  if (HasFatalFailure()) return;
+  {
+    grpc::ClientContext ctx;
+    sim::v1::BurstRequest burst;
+    burst.set_http_status(429);
+    burst.set_duration_ms(3000);
+    sim::v1::BurstResponse resp;
+    ASSERT_TRUE(control_->Burst(&ctx, burst, &resp).ok());
+  }
+  uint64_t seen = 0;
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        grpc::ClientContext ctx;
+        sim::v1::RateLimitsRequest req;
+        req.set_address(address_);
+        sim::v1::RateLimitsResponse resp;
+        if (sim_->RateLimits(&ctx, req, &resp).ok()) seen = resp.throttled();
+        return seen > 0;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(100)))
+      << "no 429 reached our signer during the storm";
+  auto code = up_->Stop(0, 240 * kNanosPerSecond);  // signal 0: only waits for the end
+  ASSERT_TRUE(code.ok()) << up_->log();
+  EXPECT_EQ(*code, 0) << up_->log();
+  const std::string log = up_->log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(up: summary [^\n]*\bthrottled=([0-9]+))"))) << log;
+  EXPECT_GE(std::stoull(m[1]), seen) << m[0];
+  EXPECT_TRUE(std::regex_search(log, std::regex(R"(up: summary [^\n]*\bopen_after_stop=0\b)"))) << log;
   up_.reset();
 }
 

@@ -8,6 +8,7 @@
 //   params get CONDITION | params set CONDITION KEY=VALUE... | reconcile
 //   orphans --address A      orders live at the simulator that execution does not know (persisting)
 //   sim-open --address A     our orders open at the simulator; sim-fills --address A: our trades
+//   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
 //   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
 //
 // Tables by default, --json (one JSON object per line) for scripts. The admin token comes from
@@ -104,10 +105,26 @@ int Status(const Ctl& c) {
       if (c.json) {
         c.Json(s);
       } else {
+        // The rate tier (confirmed by the exchange or assumed), each bucket's level of its burst,
+        // 429s by endpoint, and the trading restriction the exchange reported.
+        std::string buckets;
+        for (const auto& b : s.budgets()) {
+          buckets += fmt::format(" {}={}/{}", b.endpoint(), b.available(), b.capacity());
+        }
+        std::string throttled;
+        for (const auto& [endpoint, n] : s.throttled_by_endpoint()) throttled += fmt::format(" {}:{}", endpoint, n);
+        const auto counter = [&](const char* name) {
+          auto it = s.service().counters().find(name);
+          return it == s.service().counters().end() ? int64_t{0} : it->second;
+        };
         show("execution", c.execution, s.service(),
-             fmt::format(" phase={} killed={} halted={} lease={} version={} posts={} cancels={}", s.phase(), s.killed(),
-                         s.halted(), s.lease_held(), s.order_version(), s.service().counters().at("posts_sent"),
-                         s.service().counters().at("cancels_sent")));
+             fmt::format(" phase={} killed={} halted={} lease={} version={} posts={} cancels={} tier={}{}{} "
+                         "restriction={} throttled={}{}",
+                         s.phase(), s.killed(), s.halted(), s.lease_held(), s.order_version(), counter("posts_sent"),
+                         counter("cancels_sent"), s.rate_tier().empty() ? "?" : s.rate_tier(),
+                         s.rate_tier_confirmed() ? "" : "(assumed)", buckets,
+                         s.trading_restriction().empty() ? "none" : s.trading_restriction(), counter("throttled"),
+                         throttled));
       }
     } else {
       unreachable("execution", c.execution, st);
@@ -226,8 +243,9 @@ int Pnl(const Ctl& c) {
   if (c.json) {
     c.Json(r);
   } else {
-    std::printf("realised %s  unrealised %s  fees %s pUSD\n", Qty(r.realized_micros()).c_str(),
-                Qty(r.unrealized_micros()).c_str(), Qty(r.fees_micros()).c_str());
+    std::printf("realised %s  unrealised %s  fees %s  rebates %s  net %s pUSD\n", Qty(r.realized_micros()).c_str(),
+                Qty(r.unrealized_micros()).c_str(), Qty(r.fees_micros()).c_str(), Qty(r.rebates_micros()).c_str(),
+                Qty(r.net_micros()).c_str());
   }
   return 0;
 }
@@ -329,6 +347,8 @@ int main(int argc, char** argv) {
   sim_open->add_option("--address", address, "our funder address")->required();
   auto* sim_fills = app.add_subcommand("sim-fills", "our trades at the simulator");
   sim_fills->add_option("--address", address, "our funder address")->required();
+  auto* sim_throttled = app.add_subcommand("sim-throttled", "429 answers the simulator gave our signer");
+  sim_throttled->add_option("--address", address, "our signer address")->required();
   std::string tick_token, tick_size;
   auto* sim_tick = app.add_subcommand("sim-tick", "change a market's tick size at the simulator (both tokens)");
   sim_tick->add_option("--token", tick_token, "either token of the market")->required();
@@ -447,6 +467,21 @@ int main(int argc, char** argv) {
     clobmaker::sim::v1::TradesResponse r;
     if (auto st = stub->Trades(c.Context().get(), req, &r); !st.ok()) return Fail("simulator", st);
     std::printf(c.json ? "{\"fills\":%d}\n" : "fills=%d\n", r.trades_size());
+    return 0;
+  }
+  if (*sim_throttled) {
+    auto stub = clobmaker::sim::v1::SimTruth::NewStub(Ctl::Channel(c.sim));
+    clobmaker::sim::v1::RateLimitsRequest req;
+    req.set_address(address);
+    clobmaker::sim::v1::RateLimitsResponse r;
+    if (auto st = stub->RateLimits(c.Context().get(), req, &r); !st.ok()) return Fail("simulator", st);
+    if (c.json) {
+      c.Json(r);
+    } else {
+      std::printf("throttled=%llu tier=%s order_tokens=%.1f cancel_tokens=%.1f\n",
+                  static_cast<unsigned long long>(r.throttled()), r.tier().c_str(), r.order_tokens(),
+                  r.cancel_tokens());
+    }
     return 0;
   }
   return 2;

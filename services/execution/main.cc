@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 
@@ -57,10 +58,15 @@ int main(int argc, char** argv) {
   app.add_option("--startup-timeout-s", startup_timeout_s, "give up start-up after this long")
       ->check(CLI::Range(1, 3600));
   app.add_option("--max-batch", options.core.max_batch, "orders per POST /orders")->check(CLI::Range(1, 15));
-  double post_rate = options.core.post_budget.refill_per_second;
-  app.add_option("--post-rate", post_rate, "orders posted per second (burst: 10 s worth); the exchange's limit")
+  double post_rate = 0;
+  app.add_option("--post-rate", post_rate,
+                 "cap on orders posted per second (burst: 1.5 s worth), below the signer's tier (0: the tier's)")
       ->capture_default_str()
-      ->check(CLI::Range(1.0, 100'000.0));
+      ->check(CLI::Range(0.0, 100'000.0));
+  app.add_option("--rate-share", options.core.rate_share,
+                 "share of the tier's rate and burst this process may use (a signer shared with other writers)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
 
   CLI11_PARSE(app, argc, argv);
   if (auto logging = clobmaker::logging::Configure("execution"); !logging.ok()) {
@@ -71,8 +77,11 @@ int main(int argc, char** argv) {
   // a lease left by a killed instance expires within one TTL, start-up gives up after
   // --startup-timeout-s, 10 s for NATS and the API key. (A live holder keeps it standby.)
   spdlog::info("execution: start-up bound {} s", (lease_ttl_ms + 999) / 1000 + startup_timeout_s + 10);
-  options.core.post_budget.refill_per_second = post_rate;
-  options.core.post_budget.capacity = 10 * post_rate;
+  if (post_rate > 0) {
+    // Never above the tier's: the core takes the smaller of this and the tier's figures.
+    options.core.post_budget = clobmaker::execution::RateBudgetConfig{
+        .capacity = std::max(1.0, std::floor(1.5 * post_rate)), .refill_per_second = post_rate};
+  }
 
   auto key = key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(key_env)
                               : clobmaker::signing::LoadPrivateKeyFile(key_file);

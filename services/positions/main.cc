@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   clobmaker::positions::PositionsOptions options;
   std::string key_file, key_env = "CLOBMAKER_PRIVATE_KEY", admin_token_file;
   int64_t reconcile_s = 10;
+  int64_t rebates_s = 60;
   app.add_option("--nats", options.nats_url, "NATS server URL")->capture_default_str();
   app.add_option("--clob-url", options.clob_url, "CLOB REST base URL (the simulator by default)")
       ->capture_default_str();
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--reconcile-interval-s", reconcile_s, "compare with the exchange and the chain this often")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  app.add_option("--rebates-interval-s", rebates_s, "read our maker rebates (GET /rebates/current) this often")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
   int64_t merge_min_shares = options.chain.merge_min_micros / 1'000'000;
   int64_t merge_keep_shares = options.chain.merge_keep_micros / 1'000'000;
   bool no_merge = false, no_redeem = false;
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
   spdlog::info("positions: start-up bound {} s",
                clobmaker::positions::StartupBound(options) / clobmaker::kNanosPerSecond);
   options.reconcile_interval = reconcile_s * clobmaker::kNanosPerSecond;
+  options.rebates_interval = rebates_s * clobmaker::kNanosPerSecond;
   options.chain.merge = !no_merge;
   options.chain.redeem = !no_redeem;
   options.chain.merge_min_micros = merge_min_shares * 1'000'000;

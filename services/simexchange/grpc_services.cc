@@ -127,6 +127,121 @@ grpc::Status ControlService::ResolveMarket(grpc::ServerContext* ctx, const pb::R
   return grpc::Status::OK;
 }
 
+grpc::Status ControlService::SetRateTier(grpc::ServerContext* ctx, const pb::SetRateTierRequest* req,
+                                         pb::SetRateTierResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  auto tier = polymarket::ParseRateTier(req->tier());
+  if (!tier)
+    return Invalid("unknown tier '" + req->tier() +
+                   "' (Standard, Copper, Bronze, Silver, Gold, Platinum, Diamond, Elite)");
+  if (req->address().empty()) return Invalid("address required");
+  server_.SetRateTier(req->address(), *tier);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetRateLimits(grpc::ServerContext* ctx, const pb::SetRateLimitsRequest* req,
+                                           pb::SetRateLimitsResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  server_.SetRateLimits(req->signer_limits(), req->warning_mode(), req->cancel_all_cost_up_front(), req->ip_limits());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetMarketDelay(grpc::ServerContext* ctx, const pb::SetMarketDelayRequest* req,
+                                            pb::SetMarketDelayResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->taker_delay_ms() < 0 || req->sports_delay_s() < 0 || req->sports_delay_s() > 3600) {
+    return Invalid("delays must lie in [0, 3600 s]");
+  }
+  if (!server_.SetMarketDelay(req->condition_id(), req->taker_delay_ms() * kNanosPerMilli, req->sports_delay_s())) {
+    return {grpc::StatusCode::NOT_FOUND, "unknown market"};
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetDelayScope(grpc::ServerContext* ctx, const pb::SetDelayScopeRequest* req,
+                                           pb::SetDelayScopeResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  server_.SetDelayScope(req->all_orders() ? DelayScope::kAll : DelayScope::kMarketable, req->hold_answers());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetFeeSchedule(grpc::ServerContext* ctx, const pb::SetFeeScheduleRequest* req,
+                                            pb::SetFeeScheduleResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->rate_ppm() < 0 || req->rate_ppm() > 1'000'000 || req->rebate_ppm() < 0 || req->rebate_ppm() > 1'000'000 ||
+      req->exponent() < 0 || req->exponent() > 8) {
+    return Invalid("rate and rebate in [0, 1e6] ppm, exponent in [0, 8]");
+  }
+  const polymarket::FeeSchedule fees{.enabled = req->enabled(),
+                                     .rate_ppm = req->rate_ppm(),
+                                     .exponent = req->exponent(),
+                                     .taker_only = req->taker_only(),
+                                     .rebate_ppm = req->rebate_ppm()};
+  if (!server_.SetFeeSchedule(req->condition_id(), fees)) return {grpc::StatusCode::NOT_FOUND, "unknown market"};
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetTradingMode(grpc::ServerContext* ctx, const pb::SetTradingModeRequest* req,
+                                            pb::SetTradingModeResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  switch (req->mode()) {
+    case pb::TRADING_MODE_CANCEL_ONLY:
+      server_.SetTradingMode(TradingMode::kCancelOnly);
+      break;
+    case pb::TRADING_MODE_DISABLED:
+      server_.SetTradingMode(TradingMode::kDisabled);
+      break;
+    default:
+      server_.SetTradingMode(TradingMode::kNormal);
+      break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetClosedOnly(grpc::ServerContext* ctx, const pb::SetClosedOnlyRequest* req,
+                                           pb::SetClosedOnlyResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (req->address().empty()) return Invalid("address required");
+  server_.SetClosedOnly(req->address(), req->closed_only());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetOrderLookup(grpc::ServerContext* ctx, const pb::SetOrderLookupRequest* req,
+                                            pb::SetOrderLookupResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  server_.SetOrderLookupAnswer(req->answer() == pb::ORDER_LOOKUP_NOT_FOUND ? OrderLookupAnswer::kNotFound
+                               : req->answer() == pb::ORDER_LOOKUP_EMPTY   ? OrderLookupAnswer::kEmpty
+                                                                           : OrderLookupAnswer::kNull);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetMatchedNotBroadcastedShare(grpc::ServerContext* ctx,
+                                                           const pb::SetMatchedNotBroadcastedShareRequest* req,
+                                                           pb::SetMatchedNotBroadcastedShareResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  if (!ValidProbability(req->share())) return Invalid("share must lie in [0, 1]");
+  server_.SetMatchedNotBroadcastedShare(req->share());
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::RateLimits(grpc::ServerContext* ctx, const pb::RateLimitsRequest* req,
+                                      pb::RateLimitsResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  const RateLimitTruth t = server_.RateLimits(req->address());
+  res->set_tier(std::string(polymarket::RateTierName(t.tier)));
+  res->set_order_tokens(t.order_tokens);
+  res->set_cancel_tokens(t.cancel_tokens);
+  res->set_throttled(t.throttled);
+  return grpc::Status::OK;
+}
+
+grpc::Status TruthService::Fees(grpc::ServerContext* ctx, const pb::FeesRequest* req, pb::FeesResponse* res) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  res->set_fees_paid_micros(server_.FeesPaid(req->address()));
+  res->set_rebates_paid_micros(server_.RebatesPaid(req->address()));
+  return grpc::Status::OK;
+}
+
 grpc::Status ControlService::PlaceOrder(grpc::ServerContext* ctx, const pb::PlaceOrderRequest* req,
                                         pb::PlaceOrderResponse* res) {
   if (auto s = Check(ctx); !s.ok()) return s;

@@ -35,6 +35,25 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                       clobmaker::sim::v1::CreditResponse* res) override;
   grpc::Status ResolveMarket(grpc::ServerContext* ctx, const clobmaker::sim::v1::ResolveMarketRequest* req,
                              clobmaker::sim::v1::ResolveMarketResponse* res) override;
+  grpc::Status SetRateTier(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetRateTierRequest* req,
+                           clobmaker::sim::v1::SetRateTierResponse* res) override;
+  grpc::Status SetRateLimits(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetRateLimitsRequest* req,
+                             clobmaker::sim::v1::SetRateLimitsResponse* res) override;
+  grpc::Status SetMarketDelay(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetMarketDelayRequest* req,
+                              clobmaker::sim::v1::SetMarketDelayResponse* res) override;
+  grpc::Status SetDelayScope(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetDelayScopeRequest* req,
+                             clobmaker::sim::v1::SetDelayScopeResponse* res) override;
+  grpc::Status SetFeeSchedule(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetFeeScheduleRequest* req,
+                              clobmaker::sim::v1::SetFeeScheduleResponse* res) override;
+  grpc::Status SetTradingMode(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetTradingModeRequest* req,
+                              clobmaker::sim::v1::SetTradingModeResponse* res) override;
+  grpc::Status SetClosedOnly(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetClosedOnlyRequest* req,
+                             clobmaker::sim::v1::SetClosedOnlyResponse* res) override;
+  grpc::Status SetOrderLookup(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetOrderLookupRequest* req,
+                              clobmaker::sim::v1::SetOrderLookupResponse* res) override;
+  grpc::Status SetMatchedNotBroadcastedShare(grpc::ServerContext* ctx,
+                                             const clobmaker::sim::v1::SetMatchedNotBroadcastedShareRequest* req,
+                                             clobmaker::sim::v1::SetMatchedNotBroadcastedShareResponse* res) override;
   grpc::Status PlaceOrder(grpc::ServerContext* ctx, const clobmaker::sim::v1::PlaceOrderRequest* req,
                           clobmaker::sim::v1::PlaceOrderResponse* res) override;
   grpc::Status CancelPlacedOrders(grpc::ServerContext* ctx, const clobmaker::sim::v1::CancelPlacedOrdersRequest* req,
@@ -60,6 +79,10 @@ class TruthService final : public clobmaker::sim::v1::SimTruth::Service {
                     clobmaker::sim::v1::BookResponse* res) override;
   grpc::Status Markets(grpc::ServerContext* ctx, const clobmaker::sim::v1::MarketsRequest* req,
                        clobmaker::sim::v1::MarketsResponse* res) override;
+  grpc::Status RateLimits(grpc::ServerContext* ctx, const clobmaker::sim::v1::RateLimitsRequest* req,
+                          clobmaker::sim::v1::RateLimitsResponse* res) override;
+  grpc::Status Fees(grpc::ServerContext* ctx, const clobmaker::sim::v1::FeesRequest* req,
+                    clobmaker::sim::v1::FeesResponse* res) override;
   grpc::Status Refusals(grpc::ServerContext* ctx, const clobmaker::sim::v1::RefusalsRequest* req,
                         clobmaker::sim::v1::RefusalsResponse* res) override;
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
   int markets = 3;
   bool no_flow = false;
   double starting_collateral = 10'000, starting_tokens = 1'000, trade_fail = 0;
+  std::string rate_tier = "Standard", rate_limit_mode = "enforce", order_lookup = "null";
+  double fee_rate = 0.07, rebate_rate = 0.20, not_broadcasted = 0;
+  int64_t rebate_day_seconds = 24 * 3600;
+  int taker_delay_markets = 0;
   app.add_option("--listen", options.listen, "REST and websocket address (host:port)")->default_val("127.0.0.1:8080");
   app.add_option("--grpc-listen", grpc_listen, "control/truth gRPC address")->default_val("127.0.0.1:9090");
   app.add_option("--seed", options.seed, "seed for everything random")->default_val(1);
@@ -57,6 +62,28 @@ int main(int argc, char** argv) {
       ->default_val(0)
       ->check(CLI::Range(0.0, 1.0));
   app.add_flag("--no-flow", no_flow, "no background makers/takers (a quiet market)");
+  app.add_option("--rate-tier", rate_tier, "every signer's default rate-limit tier (Standard ... Elite)")
+      ->default_val("Standard");
+  app.add_option("--rate-limit-mode", rate_limit_mode, "per-signer limiter: enforce, warning or off")
+      ->default_val("enforce")
+      ->check(CLI::IsMember({"enforce", "warning", "off"}));
+  app.add_option("--order-lookup", order_lookup, "GET /data/order for an inactive id: null, empty or 404")
+      ->default_val("null")
+      ->check(CLI::IsMember({"null", "empty", "404"}));
+  app.add_option("--fee-rate", fee_rate, "taker fee rate of every market (0 = no fees)")
+      ->default_val(0.07)
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--rebate-rate", rebate_rate, "share of taker fees rebated to makers")
+      ->default_val(0.20)
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--rebate-day-seconds", rebate_day_seconds, "length of a rebate day (tests shorten it)")
+      ->default_val(24 * 3600)
+      ->check(CLI::Range(int64_t{1}, int64_t{7 * 24 * 3600}));
+  app.add_option("--taker-delay-markets", taker_delay_markets, "the first N markets have the 250 ms taker delay")
+      ->default_val(0);
+  app.add_option("--matched-not-broadcasted", not_broadcasted, "share of trades first MATCHED_NOT_BROADCASTED")
+      ->default_val(0)
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--tls-cert", tls_cert, "serve TLS with this PEM certificate");
   app.add_option("--tls-key", tls_key, "... and this PEM key");
   app.add_option("--admin-token-file", admin_token_file, "token required on the gRPC control API off loopback");
@@ -73,7 +100,8 @@ int main(int argc, char** argv) {
   app.add_option("--replay-step-ms", replay_step_ms, "speed 0: recorded time played per step")->default_val(200);
   app.add_option("--replay-quiet-ms", replay_quiet_ms, "speed 0: no client request this long = the stack has reacted")
       ->default_val(25);
-  app.add_flag("--mirror", mirror_mode, "paper trading: books and trades from a live market feed, our orders queued in them");
+  app.add_flag("--mirror", mirror_mode,
+               "paper trading: books and trades from a live market feed, our orders queued in them");
   app.add_option("--mirror-ws-url", mirror.ws_url, "the feed's market channel")->capture_default_str();
   app.add_option("--mirror-gamma-url", mirror.gamma_url, "the feed's metadata API")->capture_default_str();
   app.add_option("--mirror-market", mirror.markets, "market slug or token id to mirror (repeatable)");
@@ -100,6 +128,28 @@ int main(int argc, char** argv) {
   options.starting_tokens = static_cast<int64_t>(starting_tokens * model::kQuantityOne);
   options.exchange.trade_fail_probability = trade_fail;
   options.markets = simexchange::DefaultMarkets(options.seed, markets, SystemClock::Instance().WallSeconds());
+  const auto tier = polymarket::ParseRateTier(rate_tier);
+  if (!tier) {
+    std::fprintf(stderr, "simexchange: --rate-tier: unknown tier '%s'\n", rate_tier.c_str());
+    return 2;
+  }
+  options.rate_limits.default_tier = *tier;
+  options.rate_limits.enabled = rate_limit_mode != "off";
+  options.rate_limits.warning_mode = rate_limit_mode == "warning";
+  options.order_lookup = order_lookup == "404"     ? simexchange::OrderLookupAnswer::kNotFound
+                         : order_lookup == "empty" ? simexchange::OrderLookupAnswer::kEmpty
+                                                   : simexchange::OrderLookupAnswer::kNull;
+  options.exchange.rebate_day = rebate_day_seconds * kNanosPerSecond;
+  options.exchange.matched_not_broadcasted_share = not_broadcasted;
+  for (size_t i = 0; i < options.markets.size(); ++i) {
+    auto& m = options.markets[i];
+    m.fees = {.enabled = fee_rate > 0,
+              .rate_ppm = static_cast<int64_t>(std::llround(fee_rate * 1e6)),
+              .exponent = 1,
+              .taker_only = true,
+              .rebate_ppm = static_cast<int64_t>(std::llround(rebate_rate * 1e6))};
+    if (static_cast<int>(i) < taker_delay_markets) m.taker_delay = 250 * kNanosPerMilli;
+  }
   if (!replay.journal_path.empty() && mirror_mode) {
     std::fprintf(stderr, "simexchange: --replay and --mirror exclude each other\n");
     return 2;
@@ -144,10 +194,9 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::printf(
       "simexchange listening on %s (websockets %s/ws/market, /ws/user, /ws/reference; grpc %s; %d markets, seed "
-      "%llu)\n",
+      "%llu; rate tier %s)\n",
       (*server)->base_url().c_str(), (*server)->ws_url().c_str(), (*grpc)->address().c_str(),
-      static_cast<int>((*server)->Markets().size()),
-      static_cast<unsigned long long>(options.seed));
+      static_cast<int>((*server)->Markets().size()), static_cast<unsigned long long>(options.seed), rate_tier.c_str());
   std::fflush(stdout);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("simexchange: shutting down");

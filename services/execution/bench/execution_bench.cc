@@ -55,6 +55,13 @@ void AnswerAll(OrderManager& om, Nanos now) {
         case ActionKind::kGetVersion:
           om.OnVersionReply(a.request_id, {.outcome = net::Outcome::kOk, .version = 2}, now);
           break;
+        case ActionKind::kGetRateTier:
+          om.OnRateTierReply(a.request_id, {.outcome = net::Outcome::kOk, .tier = polymarket::RateTier::kStandard},
+                             now);
+          break;
+        case ActionKind::kQueryTrades:
+          om.OnTradesReply(a.request_id, {.outcome = net::Outcome::kOk}, now);
+          break;
         case ActionKind::kCancelAll:
         case ActionKind::kCancelMarket:
           om.OnCancelReply(a.request_id, {.outcome = net::Outcome::kOk}, now);
@@ -113,7 +120,8 @@ void Percentiles(benchmark::State& state, std::vector<double>& us) {
 
 OrderManagerConfig BenchConfig() {
   OrderManagerConfig c;
-  c.post_budget = {.capacity = 1e12, .refill_per_second = 1e12, .reserve = 0};
+  c.rate_limits = false;  // the decision path alone: no exchange limiter in front of it
+  c.post_budget = RateBudgetConfig{.capacity = 1e12, .refill_per_second = 1e12, .reserve = 0};
   c.reconcile_interval = 1'000'000 * kNanosPerSecond;
   // Steady state: dead orders are dropped as in a long-running process (the default keeps them
   // 10 minutes; the benchmark's clock moves 1 ms per update).

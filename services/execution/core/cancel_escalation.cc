@@ -11,6 +11,7 @@ CancelEscalation::Plan CancelEscalation::Due(const OrderBook& book, Nanos now) {
       const Record& r = *rp;
       if (r.view.state != OrderState::kPendingCancel) continue;
       stuck = true;
+      if (r.cancel_queued) continue;  // waiting for tokens: not a failed attempt
       if (r.cancel_in_flight || now < r.last_cancel_sent + config_.cancel_retry_after) continue;
       if (r.cancel_attempts < config_.cancel_by_id_attempts) {
         plan.retry.push_back(id);

@@ -224,11 +224,20 @@ void LadderStepper::StepMarket(const std::string& market_id, Market& market, con
     });
   }
 
+  // Closed-only: only what reduces a position may go (our sells).
+  if (in.closed_only) {
+    std::erase_if(diff.posts, [&](const DesiredQuote& q) {
+      if (q.intent.side != model::Side::kBuy) return false;
+      market.dirty = true;
+      return true;
+    });
+  }
   // Posts: re-sends of kept orders that were never processed, then new intents.
   std::vector<Record*> resend;
   for (const auto& [id, rp] : working) {
     Record& r = *rp;
-    if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order) {
+    if (r.view.state == OrderState::kPendingSubmit && r.needs_send && !r.post_in_flight && r.signed_order &&
+        !(in.closed_only && r.view.intent.side == model::Side::kBuy)) {
       resend.push_back(&r);
     }
   }
@@ -244,9 +253,10 @@ void LadderStepper::StepMarket(const std::string& market_id, Market& market, con
     return;
   }
   const size_t limit = static_cast<size_t>(market.lead_sent ? config_.max_batch : config_.lead_batch);
-  const size_t take = std::min(want, limit);
-  if (!budgets_.TakePosts(take, now)) {
-    counters_.posts_shed += want;
+  // The order bucket admits a batch whole or not at all: it is sized to what the bucket holds and
+  // to the cancel reserve (Budgets::TakePosts); what does not fit is shed, deepest levels first.
+  const size_t take = budgets_.TakePosts(std::min(want, limit), in.open_orders, in.queued_cancels, now);
+  if (take == 0) {
     market.dirty = true;
     return;
   }
@@ -296,6 +306,7 @@ void LadderStepper::StepMarket(const std::string& market_id, Market& market, con
     book_.Emit(*slot, OrderState::kPendingSubmit, true, "created");
     batch.push_back(slot);
   }
+  if (batch.size() < take) budgets_.RefundPosts(take - batch.size());  // not signed
   if (want > batch.size()) {
     market.dirty = true;
     more_work = true;

@@ -3,7 +3,9 @@
 // (adopted orders claimed by exact price first), hands the cancels to the manager, then picks
 // the posts: re-sends of orders never processed first, then new orders top of the ladder first,
 // held back while a refused quote waits or an unclaimed adopted order may be live on that side,
-// within the batch size and the post budget. A ladder past its deadline wants nothing: the
+// within the batch size and the exchange's buckets (a batch sized to what the order bucket holds,
+// leaving the cancel bucket enough to cancel everything open; what does not fit is shed, deepest
+// levels first). A ladder past its deadline wants nothing: the
 // earliest deadline is kept, and its market is re-diffed at the first step after it.
 #pragma once
 
@@ -49,6 +51,9 @@ class LadderStepper {
     bool posting_allowed = false;                   // nothing else holds posts back
     bool posts_backed_off = false;                  // (only for Mutation::kCancelsGatedByBackoff)
     std::optional<int> version;                     // the order version to sign for
+    bool closed_only = false;                       // only what reduces a position goes (our sells)
+    int64_t open_orders = 0;                        // orders that may be live (the cancel reserve)
+    size_t queued_cancels = 0;                      // cancels waiting for tokens (the cancel reserve)
   };
   using CancelTargets = std::vector<std::pair<model::OrderId, Record*>>;
   // One step of every dirty market, in market order: the market's cancels go to `send_cancels`

@@ -30,6 +30,9 @@ struct Record {
   int cancel_attempts = 0;
   bool query_in_flight = false;
   bool cancel_in_flight = false;
+  bool cancel_queued = false;  // waiting for cancel tokens (not sent, not an attempt)
+  Nanos delayed_until = 0;     // accepted as `delayed`: in a matching delay until then
+  bool trades_in_flight = false;
   bool verify = false;                        // missing from a paged listing: a query by id tells whether it is open
   bool maybe_landed = false;                  // an earlier send was answered 429, which may come after processing
   Nanos terminal_at = 0;                      // when it became terminal (0: not terminal)

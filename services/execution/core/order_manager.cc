@@ -77,6 +77,10 @@ std::string_view ActionKindName(ActionKind kind) {
       return "heartbeat";
     case ActionKind::kGetVersion:
       return "get_version";
+    case ActionKind::kGetRateTier:
+      return "get_rate_tier";
+    case ActionKind::kQueryTrades:
+      return "query_trades";
   }
   return "?";
 }
@@ -194,6 +198,7 @@ uint64_t OrderManager::Issue(Action action, Request request, Nanos now, bool cou
       if (Record* r = book_.Find(order)) r->requests_in_flight++;
     }
   }
+  budgets_.InFlight(action.kind, request.cost);
   requests_.emplace(id, std::move(request));
   actions_.push_back(std::move(action));
   return id;
@@ -201,15 +206,33 @@ uint64_t OrderManager::Issue(Action action, Request request, Nanos now, bool cou
 
 void OrderManager::IssueCancelAll(Nanos now, bool startup) {
   if (!startup && cancel_all_in_flight_) return;
+  // 1 token up front (the rest is charged per order cancelled, into debt where the tier allows);
+  // without it, or inside a 429's wait, it goes as soon as the bucket allows (start-up's always
+  // goes: nothing else is spending).
+  if (!startup && budgets_.CancelsAffordable(now) < 1) {
+    cancel_all_wanted_ = true;  // the step sends it when the bucket allows
+    return;
+  }
+  cancel_all_wanted_ = false;
   cancel_all_in_flight_ = true;
   counters_.cancel_all_requests++;
-  Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = startup}, now);
+  budgets_.SpendCancels(1, now);
+  Issue({.kind = ActionKind::kCancelAll}, {.kind = ActionKind::kCancelAll, .startup = startup, .cost = 1}, now);
 }
 
 void OrderManager::ReleaseRequest(const Request& req) {
   for (const model::OrderId& order : req.orders) {
     if (Record* r = book_.Find(order)) r->requests_in_flight--;
   }
+  budgets_.InFlight(req.kind, -req.cost);
+}
+
+int64_t OrderManager::OpenOrderCount() const {
+  int64_t n = 0;
+  for (const auto& [market_id, working] : book_.markets()) {
+    for (const auto& [id, rp] : working) n += MayBeLive(rp->view.state) ? 1 : 0;
+  }
+  return n;
 }
 
 std::optional<OrderManager::Request> OrderManager::TakeRequest(uint64_t request_id) {
@@ -280,6 +303,20 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
       if (r != nullptr) book_.Apply(*r, input, now, OrderInputName(input), reason);
     }
   };
+  budgets_.Sync(ActionKind::kPost, reply.rate_limit, now);
+  // A trading restriction refused the whole request before any order was processed: the same
+  // signed orders go again once it lifts (posts stop meanwhile; cancels go on).
+  const polymarket::TradingRestriction restriction =
+      reply.outcome == net::Outcome::kOk
+          ? polymarket::TradingRestriction::kNone
+          : polymarket::ClassifyRestriction(reply.http_status, {.error = reply.error, .code = reply.error_code});
+  if (restriction != polymarket::TradingRestriction::kNone &&
+      restriction != polymarket::TradingRestriction::kRestarting) {
+    budgets_.Restrict(restriction, reply.retry_after, now);
+    resend_later(/*maybe_processed=*/false);
+    Step(now);
+    return;
+  }
   switch (reply.outcome) {
     case net::Outcome::kOk: {
       if (reply.legs.size() != records.size()) {
@@ -292,17 +329,47 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         Record* r = records[i];
         const polymarket::PostOrderResult& leg = reply.legs[i];
         if (r == nullptr) continue;
-        if (leg.accepted()) {
+        const polymarket::PlacementClass placement = leg.Classify();
+        if (placement != polymarket::PlacementClass::kRejected) {
           auto id = model::OrderId::Parse(leg.order_id);
           if (!id.ok() || *id != r->view.id) {
             counters_.ambiguous++;
             book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_ambiguous", "accepted under another order id");
             continue;
           }
-          counters_.accepted++;
           any_accepted = true;
           budgets_.Accepted(r->view.intent);
-          book_.Apply(*r, OrderInput::kSubmitAccepted, now, "submit_accepted");
+          if (placement == polymarket::PlacementClass::kUnmatched) {
+            // The docs: on the book after its delay without a match; the SDKs: a rejection. Neither
+            // proves its state: accepted, resting state unknown, resolved by a query or a listing.
+            counters_.unmatched++;
+            book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unmatched", "unmatched: resting state unknown");
+            continue;
+          }
+          if (placement == polymarket::PlacementClass::kUnknown) {
+            counters_.unknown_placement_statuses++;
+            book_.Apply(*r, OrderInput::kSubmitAmbiguous, now, "submit_unknown_status",
+                        "unknown status '" + leg.status + "'");
+            continue;
+          }
+          counters_.accepted++;
+          if (leg.delayed()) {
+            // Queued behind the matching delay: in flight, not on the book, never a fill.
+            counters_.delayed++;
+            r->delayed_until = now + reconciler_.MatchingDelay(r->view.market);
+          }
+          book_.Apply(*r, OrderInput::kSubmitAccepted, now, leg.delayed() ? "submit_delayed" : "submit_accepted");
+          continue;
+        }
+        if (const auto why = polymarket::ClassifyRestrictionText(leg.error_msg);
+            why != polymarket::TradingRestriction::kNone) {
+          // Refused by a restriction (post-only mode, cancel-only, closed-only), not on its merits:
+          // kept and sent again once the restriction lifts.
+          budgets_.Restrict(why, reply.retry_after, now);
+          if (r->view.state == OrderState::kPendingSubmit) {
+            r->needs_send = true;
+            ladders_.MarkDirty(r->view.market);
+          }
           continue;
         }
         const std::string reason = leg.error_msg.empty()
@@ -348,9 +415,12 @@ void OrderManager::OnPostReply(uint64_t request_id, const PostReply& reply, Nano
         break;
       }
     case net::Outcome::kThrottled:
-      counters_.throttled++;
+      // Not processed as far as we can tell (all or nothing; a 429 may still come after
+      // processing: maybe_landed): the same signed orders go again after the wait; without a
+      // Retry-After (a cost above the burst, or a garbled answer) our own backoff applies.
+      budgets_.CountThrottled(ActionKind::kPost);
       resend_later(/*maybe_processed=*/true);
-      budgets_.BackOff(reply.retry_after, now);
+      budgets_.BackOff(reply.retry_after ? reply.retry_after : std::optional<Nanos>(config_.throttle_backoff), now);
       break;
     case net::Outcome::kNotSent:
       resend_later(/*maybe_processed=*/false);
@@ -376,7 +446,38 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
   if (!taken) return Step(now);
   const Request req = std::move(*taken);
   ReleaseRequest(req);
+  budgets_.Sync(req.kind, reply.rate_limit, now);
+  if (reply.outcome == net::Outcome::kThrottled) {
+    // Not processed: nothing is known about the orders; the cancels wait for the bucket (never a
+    // rejection, never an attempt that counts towards escalation).
+    budgets_.CountThrottled(req.kind);
+    budgets_.CancelsThrottled(reply.retry_after, now);
+    if (req.kind == ActionKind::kCancel) {
+      for (const model::OrderId& id : req.orders) {
+        Record* r = book_.Find(id);
+        if (r != nullptr) {
+          r->cancel_in_flight = false;
+          if (r->cancel_attempts > 0) r->cancel_attempts--;
+          if (!MayBeLive(r->view.state)) continue;
+          r->cancel_queued = true;
+        }
+        cancel_queue_.push_back(id);
+      }
+    } else if (req.kind == ActionKind::kCancelAll) {
+      cancel_all_in_flight_ = false;
+      if (req.startup && phase_ == Phase::kCancelingAll) {
+        phase_ = Phase::kStarting;  // sent again once the wait is over (not an attempt)
+        startup_not_before_ = now + reply.retry_after.value_or(config_.throttle_backoff);
+      } else {
+        cancel_all_wanted_ = true;
+      }
+    }
+    Step(now);
+    return;
+  }
   const bool ok = reply.outcome == net::Outcome::kOk;
+  if (ok && req.kind != ActionKind::kCancel)
+    budgets_.ChargeCancelled(reply.result.canceled.size(), reply.rate_limit, now);
   std::set<model::OrderId> answered;
   if (ok) {
     for (const std::string& raw : reply.result.canceled) {
@@ -396,11 +497,25 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
       auto id = model::OrderId::Parse(raw);
       if (!id.ok()) continue;
       answered.insert(*id);
-      if (Record* r = book_.Find(*id); r != nullptr && MayBeLive(r->view.state)) {
-        // "already canceled or matched" / "not found": only a query can tell which.
-        book_.Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
-        r->next_query = now;
+      Record* r = book_.Find(*id);
+      if (r == nullptr || !MayBeLive(r->view.state)) continue;
+      if (Contains(why, "delay")) {
+        // In a matching delay the order cannot be cancelled: it stays PENDING_CANCEL and the
+        // cancel goes again once the delay has ended (not an attempt towards escalation).
+        counters_.cancels_refused_in_delay++;
+        if (r->delayed_until <= now) r->delayed_until = now + reconciler_.MatchingDelay(r->view.market);
+        r->cancel_in_flight = false;
+        if (r->cancel_attempts > 0) r->cancel_attempts--;
+        // The escalation's retry sends it again just after the delay ends.
+        r->last_cancel_sent = r->delayed_until + 50 * kNanosPerMilli - config_.cancel_retry_after;
+        if (r->view.state != OrderState::kPendingCancel) {
+          book_.Apply(*r, OrderInput::kCancelRequested, now, "cancel_delayed");
+        }
+        continue;
       }
+      // "already canceled or matched" / "not found": only a query can tell which.
+      book_.Apply(*r, OrderInput::kCancelRefusedAlreadyDone, now, "cancel_refused", why);
+      r->next_query = now;
     }
   }
   if (req.kind == ActionKind::kCancel) {
@@ -440,6 +555,15 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
   Record* r = book_.Find(req.orders.front());
   if (r == nullptr) return Step(now);
   r->query_in_flight = false;
+  if (reply.outcome == net::Outcome::kThrottled) {
+    budgets_.CountThrottled(ActionKind::kQueryOrder);
+    r->next_query = now + reply.retry_after.value_or(config_.throttle_backoff);
+    Step(now);
+    return;
+  }
+  // 200 with an empty body or null (the live answer), or a 404: not active at the venue -- never
+  // "never existed". Resolved through /data/trades once nothing can still land.
+  const bool not_active = (reply.outcome == net::Outcome::kOk && !reply.order) || reply.http_status == 404;
   if (reply.outcome == net::Outcome::kOk && reply.order) {
     r->verify = false;
     const polymarket::OpenOrder& o = *reply.order;
@@ -456,12 +580,13 @@ void OrderManager::OnQueryReply(uint64_t request_id, const QueryReply& reply, Na
     } else if (!IsTerminal(r->view.state)) {
       r->next_query = now + config_.query_after;  // a status we do not act on: ask again
     }
-  } else if (reply.http_status == 404) {
-    if (AbsentProvable(*r, req.sent, AbsentGrace(config_))) {
+  } else if (not_active) {
+    counters_.not_active_lookups++;
+    if (reconciler_.AbsentProvable(*r, req.sent)) {
       r->verify = false;
-      OnProvenAbsent(*r, now, "query:absent");
+      ResolveNotActive(*r, now);
     } else {
-      r->next_query = std::max(now + config_.query_after, r->last_sent + config_.absent_grace);
+      r->next_query = reconciler_.NextLookup(*r, now);
     }
   } else {
     r->next_query = now + config_.query_after;
@@ -499,6 +624,7 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   const Request req = std::move(*taken);
   reconciler_.Answered();
   if (reply.outcome != net::Outcome::kOk) {
+    if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kListOpenOrders);
     reconciler_.Failed(now, /*ask_again=*/!req.startup);
     if (req.startup && phase_ == Phase::kListing) {
       // The cancel-all matters more than knowing what it closes: after the attempts, it goes
@@ -563,7 +689,7 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
       reconciler_.Done(now);
       // Nothing is open: whatever the cache still holds from before (after a halt) is dead.
       for (auto& [id, r] : book_.records()) {
-        if (MayBeLive(r.view.state) && AbsentProvable(r, req.sent, AbsentGrace(config_))) {
+        if (MayBeLive(r.view.state) && reconciler_.AbsentProvable(r, req.sent)) {
           OnProvenAbsent(r, now, "start-up:absent");
         }
       }
@@ -621,6 +747,7 @@ void OrderManager::Reconcile(const std::map<model::OrderId, const polymarket::Op
 
 void OrderManager::OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& reply, Nanos now) {
   if (!TakeRequest(request_id)) return Step(now);
+  if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kHeartbeat);
   switch (heartbeat_.OnReply(reply, now)) {
     case HeartbeatChain::Answer::kAcknowledged:
       StartupStep(now);
@@ -659,6 +786,54 @@ void OrderManager::OnVersionReply(uint64_t request_id, const VersionReply& reply
     ladders_.MarkAllDirty();
   } else {
     next_version_try_ = now + config_.request_retry;
+  }
+  Step(now);
+}
+
+void OrderManager::OnRateTierReply(uint64_t request_id, const RateTierReply& reply, Nanos now) {
+  if (!TakeRequest(request_id)) return Step(now);
+  budgets_.TierAnswered(reply, now);
+  Step(now);
+}
+
+void OrderManager::ResolveNotActive(Record& r, Nanos now) {
+  if (r.trades_in_flight) return;
+  r.trades_in_flight = true;
+  counters_.trade_queries++;
+  // Every trade of the market since a minute before the order was made: its fills, if any.
+  const int64_t after_s = std::max<int64_t>(0, r.view.created / kNanosPerSecond - 60);
+  Issue({.kind = ActionKind::kQueryTrades, .market = r.view.market, .after_s = after_s},
+        {.orders = {r.view.id}, .market = r.view.market}, now);
+}
+
+void OrderManager::AddTradeLeg(Record& r, const std::string& key, model::Size size, Nanos now) {
+  if (!r.trade_legs.emplace(key, size.micros()).second) {
+    counters_.duplicate_trade_legs++;
+    return;
+  }
+  counters_.fills_from_trades++;
+  int64_t total = 0;
+  for (const auto& [k, micros] : r.trade_legs) total += micros;
+  book_.ReportMatched(r, model::Size(total), now, "trades");
+}
+
+void OrderManager::OnTradesReply(uint64_t request_id, const TradesReply& reply, Nanos now) {
+  std::optional<Request> taken = TakeRequest(request_id);
+  if (!taken) return Step(now);
+  const Request req = std::move(*taken);
+  ReleaseRequest(req);
+  if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kQueryTrades);
+  for (const model::OrderId& id : req.orders) {
+    Record* r = book_.Find(id);
+    if (r == nullptr) continue;
+    r->trades_in_flight = false;
+    if (reply.outcome != net::Outcome::kOk) {
+      r->next_query = now + std::max(config_.query_after, reply.retry_after.value_or(0));  // ask again later
+      continue;
+    }
+    for (const auto& [key, size] : Reconciler::LegsOf(id, reply.trades)) AddTradeLeg(*r, key, size, now);
+    // Not active, and its fills are what the trades say: filled, or dead with what it matched.
+    if (MayBeLive(r->view.state)) OnProvenAbsent(*r, now, "lookup:not_active");
   }
   Step(now);
 }
@@ -792,7 +967,7 @@ void OrderManager::ReconcileNow(Nanos now) {
 
 bool OrderManager::posting_allowed(Nanos now) const {
   return phase_ == Phase::kReady && !killed() && heartbeat_.ok() && version_.has_value() &&
-         !reconciler_.resync_pending() && !budgets_.posts_backed_off(now);
+         !reconciler_.resync_pending() && !budgets_.posts_backed_off(now) && !budgets_.posts_restricted(now);
 }
 
 void OrderManager::StartListing(Nanos now, bool startup) {
@@ -810,14 +985,21 @@ void OrderManager::Step(Nanos now) {
     version_in_flight_ = true;
     Issue({.kind = ActionKind::kGetVersion}, {}, now);
   }
+  if (phase_ != Phase::kIdle && budgets_.TierDue(now)) Issue({.kind = ActionKind::kGetRateTier}, {}, now);
   if ((phase_ == Phase::kReady || phase_ == Phase::kHalted) && reconciler_.Due(now)) StartListing(now, false);
+  // Cancels first: those waiting for tokens, a cancel-all that could not go, then the retries.
+  FlushCancelQueue(now);
+  if (cancel_all_wanted_) IssueCancelAll(now);
   StepCancels(now);
   StepQueries(now);
   const LadderStepper::StepInputs in{.ready = phase_ == Phase::kReady && !killed(),
                                      .paused = &paused_,
                                      .posting_allowed = posting_allowed(now),
                                      .posts_backed_off = budgets_.posts_backed_off(now),
-                                     .version = version_};
+                                     .version = version_,
+                                     .closed_only = budgets_.closed_only(now),
+                                     .open_orders = OpenOrderCount(),
+                                     .queued_cancels = cancel_queue_.size()};
   ladders_.Step(
       in, now,
       [&](const LadderStepper::CancelTargets& targets, std::string_view cause) { SendCancels(targets, now, cause); },
@@ -863,26 +1045,61 @@ void OrderManager::SendCancels(const std::vector<std::pair<model::OrderId, Recor
       continue;
     }
     if (r->view.state != OrderState::kPendingCancel) book_.Apply(*r, OrderInput::kCancelRequested, now, cause);
-    if (r->cancel_in_flight) continue;
+    if (r->cancel_in_flight || r->cancel_queued) continue;
     r->cancel_in_flight = true;
     r->cancel_attempts++;
     r->last_cancel_sent = now;
     send.push_back(id);
     sent_records.push_back(r);
   }
-  for (size_t at = 0; at < send.size(); at += 1000) {
-    const size_t end = std::min(send.size(), at + 1000);
+  // DELETE /orders costs one cancel token per id, admitted whole or not at all: chunks fit the
+  // bucket's burst (and 1,000 ids) and what it holds now; the rest wait for tokens, queued ahead
+  // of everything (posts never wait in front of a cancel; a cancel never waits behind a post).
+  const size_t cap = budgets_.CancelChunk();
+  size_t at = 0;
+  while (at < send.size()) {
+    const int64_t affordable = budgets_.CancelsAffordable(now);
+    const size_t n = std::min({send.size() - at, cap, static_cast<size_t>(std::max<int64_t>(affordable, 0))});
+    if (n == 0) break;
     std::vector<model::OrderId> chunk(send.begin() + static_cast<std::ptrdiff_t>(at),
-                                      send.begin() + static_cast<std::ptrdiff_t>(end));
-    for (size_t i = at; i < end; ++i) {
+                                      send.begin() + static_cast<std::ptrdiff_t>(at + n));
+    for (size_t i = at; i < at + n; ++i) {
       if (sent_records[i] != nullptr) sent_records[i]->requests_in_flight++;
     }
-    budgets_.SpendCancel(now);  // spends, never waits
+    budgets_.SpendCancels(static_cast<int64_t>(n), now);
     counters_.cancel_requests++;
     counters_.cancels_sent += chunk.size();
-    Request request{.orders = chunk};
+    Request request{.orders = chunk, .cost = static_cast<int64_t>(n)};
     Issue({.kind = ActionKind::kCancel, .order_ids = std::move(chunk)}, std::move(request), now, /*counted=*/true);
+    at += n;
   }
+  for (; at < send.size(); ++at) {
+    counters_.cancels_waiting_tokens++;
+    if (Record* r = sent_records[at]) {
+      r->cancel_in_flight = false;
+      r->cancel_attempts--;
+      r->cancel_queued = true;
+    }
+    cancel_queue_.push_back(send[at]);  // the step sends it when the bucket allows
+  }
+}
+
+void OrderManager::FlushCancelQueue(Nanos now) {
+  if (cancel_queue_.empty() || budgets_.CancelsAffordable(now) < 1) return;
+  std::vector<std::pair<model::OrderId, Record*>> targets;
+  std::set<model::OrderId> seen;
+  while (!cancel_queue_.empty()) {
+    const model::OrderId id = cancel_queue_.front();
+    cancel_queue_.pop_front();
+    if (!seen.insert(id).second) continue;
+    Record* r = book_.Find(id);
+    if (r != nullptr) {
+      r->cancel_queued = false;
+      if (!MayBeLive(r->view.state)) continue;  // settled meanwhile (a fill, the stream, a listing)
+    }
+    targets.emplace_back(id, r);
+  }
+  SendCancels(targets, now, "cancel_queued");
 }
 
 void OrderManager::StepCancels(Nanos now) {
@@ -920,7 +1137,8 @@ void OrderManager::StepQueries(Nanos now) {
   for (const auto& [market_id, working] : book_.markets()) {
     for (const auto& [id, rp] : working) {
       const Record& r = *rp;
-      if ((r.view.state == OrderState::kUnknown || r.verify) && !r.query_in_flight && now >= r.next_query) {
+      if ((r.view.state == OrderState::kUnknown || r.verify) && !r.query_in_flight && !r.trades_in_flight &&
+          now >= r.next_query) {
         due.push_back(id);
       }
     }
@@ -946,6 +1164,7 @@ void OrderManager::SendPosts(std::vector<Record*> batch, Nanos now) {
   }
   counters_.post_requests++;
   counters_.posts_sent += batch.size();
+  request.cost = static_cast<int64_t>(batch.size());
   Issue(std::move(action), std::move(request), now, /*counted=*/true);
 }
 

@@ -18,6 +18,16 @@
 //    same signed order; a duplicate answer means the order exists (UNKNOWN), never a rejection.
 //  - Cancel escalation per market: by id (retries) -> cancel-market-orders -> cancel-all ->
 //    verify by listing -> halt.
+//  - The exchange's per-signer limits (docs/execution.md "Rate limits"): both buckets are sized
+//    from the signer's tier (learnt at start-up, Standard until then), re-synchronised from every
+//    answer's Poly-RateLimit-* headers; a batch never costs more than its bucket holds or its
+//    burst; posts leave the cancel bucket enough to cancel everything open (a kill's cancel-all
+//    costs 1 + n) and are shed deepest level first; a 429 is never a rejection.
+//  - The 2026 statuses: `delayed` is accepted and in flight (never a fill); `unmatched` and an
+//    unknown status are accepted with an unknown resting state (UNKNOWN: a query or a listing
+//    resolves it); a cancel refused because the order sits in a matching delay is retried after
+//    it; a lookup answering 200-null, 200-empty or 404 means "not active", resolved through
+//    /data/trades once the market's delay and the absent grace have passed.
 //
 // The manager is the coordinator: start-up, the requests it has out, the kill switch and halts,
 // and the dispatch of every input. The parts, one job each: OrderBook (the cache and the one
@@ -26,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -69,6 +80,11 @@ class OrderManager {
   void OnListReply(uint64_t request_id, const ListReply& reply, Nanos now);
   void OnHeartbeatReply(uint64_t request_id, const HeartbeatReply& reply, Nanos now);
   void OnVersionReply(uint64_t request_id, const VersionReply& reply, Nanos now);
+  void OnRateTierReply(uint64_t request_id, const RateTierReply& reply, Nanos now);
+  void OnTradesReply(uint64_t request_id, const TradesReply& reply, Nanos now);
+  // A market's matching delay (GET /clob-markets: sd, itode): lookups wait at least this long
+  // before an order of it can be proven absent, and refused cancels are retried after it.
+  void SetMarketDelay(const std::string& market, Nanos delay) { reconciler_.SetMarketDelay(market, delay); }
   void OnUserOrder(const polymarket::UserOrderEvent& event, Nanos now);
   void OnUserTrade(const polymarket::UserTradeEvent& event, Nanos now);
   void OnUserStreamReconnected(Nanos now);
@@ -105,6 +121,10 @@ class OrderManager {
   bool posting_allowed(Nanos now) const;
   const Counters& counters() const { return counters_; }
   double budget_available(ActionKind kind, Nanos now);
+  const RateBudgetConfig& budget_config(ActionKind kind) const { return budgets_.config(kind); }
+  polymarket::RateTier rate_tier() const { return budgets_.rate_tier(); }
+  bool rate_tier_confirmed() const { return budgets_.rate_tier_confirmed(); }
+  polymarket::TradingRestriction restriction(Nanos now) const { return budgets_.restriction(now); }
   std::vector<OrderView> Orders() const;
   std::optional<OrderView> Find(const model::OrderId& id) const;
   std::vector<std::string> PausedMarkets() const { return {paused_.begin(), paused_.end()}; }
@@ -120,6 +140,7 @@ class OrderManager {
     std::string market;
     Nanos sent = 0;
     bool startup = false;
+    int64_t cost = 0;  // tokens of its bucket it was charged
   };
 
   // `counted`: the caller already raised the records' requests_in_flight (it had them at hand).
@@ -135,6 +156,10 @@ class OrderManager {
   void SendCancels(std::vector<model::OrderId> ids, Nanos now, std::string_view cause);
   void SendCancels(const std::vector<std::pair<model::OrderId, Record*>>& targets, Nanos now, std::string_view cause);
   void SendPosts(std::vector<Record*> batch, Nanos now);
+  void FlushCancelQueue(Nanos now);
+  void ResolveNotActive(Record& r, Nanos now);
+  void AddTradeLeg(Record& r, const std::string& key, model::Size size, Nanos now);
+  int64_t OpenOrderCount() const;
   void StartListing(Nanos now, bool startup);
   void StartupStep(Nanos now);
   void Halt(const std::string& reason, Nanos now);
@@ -173,6 +198,8 @@ class OrderManager {
   std::vector<Action> actions_;
   bool pending_work_ = false;
   bool cancel_all_in_flight_ = false;
+  bool cancel_all_wanted_ = false;           // a cancel-all waits for a cancel token
+  std::deque<model::OrderId> cancel_queue_;  // cancels waiting for tokens, oldest first
   // version
   std::optional<int> version_;
   bool version_in_flight_ = false;

@@ -98,6 +98,12 @@ class OrderManagerTest : public ::testing::Test {
       case ActionKind::kQueryOrder:
         om_->OnQueryReply(a.request_id, {.outcome = net::Outcome::kRejected, .http_status = 404}, now_);
         break;
+      case ActionKind::kGetRateTier:
+        om_->OnRateTierReply(a.request_id, {.outcome = net::Outcome::kOk, .tier = tier_}, now_);
+        break;
+      case ActionKind::kQueryTrades:
+        om_->OnTradesReply(a.request_id, {.outcome = net::Outcome::kOk, .trades = trades_}, now_);
+        break;
     }
   }
   static polymarket::PostOrderResult Accepted(const model::OrderId& id) {
@@ -146,6 +152,8 @@ class OrderManagerTest : public ::testing::Test {
 
   Nanos now_ = 1'700'000'000 * kSec;
   int version_ = 2;
+  polymarket::RateTier tier_ = polymarket::RateTier::kStandard;
+  std::vector<polymarket::UserTradeEvent> trades_;
   std::vector<polymarket::OpenOrder> open_;
   int pages_ = 1;  // how many pages the listings the fixture answers took
   CountingFactory factory_;
@@ -379,6 +387,8 @@ TEST_F(OrderManagerTest, NewSignatureOnlyAfterTheFirstIsProvenDead) {
   now_ += 5 * kSec;
   om_->OnTimer(now_);
   for (const Action& q : Only(Take(), ActionKind::kQueryOrder)) Answer(q);
+  // Not active at the exchange: its trades say whether it filled.
+  for (const Action& q : Only(Take(), ActionKind::kQueryTrades)) Answer(q);
   EXPECT_EQ(CountState(OrderState::kCanceled), 2u);
   om_->OnTimer(now_);
   size_t reposted = 0;
@@ -801,7 +811,8 @@ TEST_F(OrderManagerTest, APagedListingProvesNoAbsenceTheOrderIsQueriedById) {
   auto queries = Only(Take(), ActionKind::kQueryOrder);
   ASSERT_EQ(queries.size(), 1u);
   EXPECT_EQ(queries[0].order_ids[0], live[1]);
-  Answer(queries[0]);  // 404: the query proves it
+  Answer(queries[0]);  // 404: not active at the exchange; its trades say whether it filled
+  for (const Action& q : Only(Take(), ActionKind::kQueryTrades)) Answer(q);
   EXPECT_EQ(om_->Find(live[1])->state, OrderState::kCanceled);
 }
 

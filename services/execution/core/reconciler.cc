@@ -1,6 +1,46 @@
 #include "services/execution/core/reconciler.h"
 
+#include <algorithm>
+
 namespace clobmaker::execution {
+
+Nanos Reconciler::DelayOf(const std::string& market) const {
+  auto it = market_delay_.find(market);
+  return it == market_delay_.end() ? 0 : it->second;
+}
+
+Nanos Reconciler::MatchingDelay(const std::string& market) const {
+  const Nanos delay = DelayOf(market);
+  return delay > 0 ? delay : config_.default_matching_delay;
+}
+
+bool Reconciler::AbsentProvable(const Record& r, Nanos as_of) const {
+  // A request may land `absent_grace` after it was sent, and an order may sit in its market's
+  // matching delay (invisible to lookups and listings) that long again.
+  const Nanos grace =
+      AbsentGrace(config_) + std::max(DelayOf(r.view.market), r.delayed_until > 0 ? r.delayed_until - r.last_sent : 0);
+  return execution::AbsentProvable(r, as_of, grace) && as_of >= r.delayed_until;
+}
+
+Nanos Reconciler::NextLookup(const Record& r, Nanos now) const {
+  return std::max(
+      {now + config_.query_after, r.last_sent + config_.absent_grace + DelayOf(r.view.market), r.delayed_until});
+}
+
+std::vector<std::pair<std::string, model::Size>> Reconciler::LegsOf(
+    const model::OrderId& id, const std::vector<polymarket::UserTradeEvent>& trades) {
+  std::vector<std::pair<std::string, model::Size>> legs;
+  for (const polymarket::UserTradeEvent& t : trades) {
+    if (t.status == polymarket::TradeStatus::kFailed) continue;
+    auto taker = model::OrderId::Parse(t.taker_order_id);
+    if (taker.ok() && *taker == id) legs.emplace_back(t.id + ":taker", t.size);
+    for (const polymarket::MakerOrderLeg& leg : t.maker_orders) {
+      auto maker = model::OrderId::Parse(leg.order_id);
+      if (maker.ok() && *maker == id) legs.emplace_back(t.id + ":maker:" + leg.order_id, leg.matched_amount);
+    }
+  }
+  return legs;
+}
 
 bool Reconciler::Due(Nanos now) {
   if (now >= next_) wanted_ = true;
@@ -42,7 +82,7 @@ Reconciler::Comparison Reconciler::Compare(const std::map<model::OrderId, const 
     if (!MayBeLive(r.view.state) || open.contains(id)) continue;
     if (pages > 1) {
       out.verify.push_back(&r);
-    } else if (AbsentProvable(r, listing_sent, AbsentGrace(config_))) {
+    } else if (AbsentProvable(r, listing_sent)) {
       out.absent.push_back(&r);
     }
   }

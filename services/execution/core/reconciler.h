@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,22 @@ namespace clobmaker::execution {
 class Reconciler {
  public:
   Reconciler(const OrderManagerConfig& config, Counters& counters) : config_(config), counters_(counters) {}
+
+  // A market's matching delay (GET /clob-markets: sd, itode): an order of it may sit that long
+  // invisible to lookups and listings, so "not there" proves nothing before it has passed.
+  void SetMarketDelay(const std::string& market, Nanos delay) { market_delay_[market] = delay; }
+  Nanos DelayOf(const std::string& market) const;
+  // The delay an order of `market` is assumed to wait in: the market's, else the default.
+  Nanos MatchingDelay(const std::string& market) const;
+  // "Not at the exchange" (a listing, or a lookup answering 200-null, 200-empty or 404) proves `r`
+  // dead as of `as_of` only if no post of it is in flight, its last send is older than the absent
+  // grace plus its market's delay, and any delay it was accepted into has ended.
+  bool AbsentProvable(const Record& r, Nanos as_of) const;
+  // When a lookup of `r` that found it not active is worth repeating.
+  Nanos NextLookup(const Record& r, Nanos now) const;
+  // The trade legs of `id` in a /data/trades answer (failed trades left out): (trade id + leg, size).
+  static std::vector<std::pair<std::string, model::Size>> LegsOf(const model::OrderId& id,
+                                                                 const std::vector<polymarket::UserTradeEvent>& trades);
 
   void Want() { wanted_ = true; }
   // Whether a listing should start now (a periodic one is due, or one was asked for).
@@ -55,6 +72,7 @@ class Reconciler {
   bool resync_pending_ = false;
   Nanos next_ = 0;
   Nanos next_try_ = 0;
+  std::map<std::string, Nanos> market_delay_;
 };
 
 }  // namespace clobmaker::execution

@@ -15,6 +15,7 @@
 #include "common/model/types.h"
 #include "common/net/http.h"
 #include "common/polymarket/events.h"
+#include "common/polymarket/rate_limits.h"
 #include "common/signing/order.h"
 #include "services/execution/core/ladder_diff.h"
 #include "services/execution/core/mutation.h"
@@ -64,6 +65,8 @@ enum class ActionKind : uint8_t {
   kListOpenOrders,  // GET /data/orders, every page
   kHeartbeat,       // POST /v1/heartbeats
   kGetVersion,      // GET /version
+  kGetRateTier,     // GET /v1/user/rate-limit-tier
+  kQueryTrades,     // GET /data/trades for a market since `after_s` (resolves an order not active)
 };
 std::string_view ActionKindName(ActionKind kind);
 
@@ -76,6 +79,7 @@ struct Action {
   std::string market;                                               // kCancelMarket
   std::string token;                                                // kCancelMarket
   std::string heartbeat_id;                                         // kHeartbeat ("" starts a chain)
+  int64_t after_s = 0;                                              // kQueryTrades
 };
 
 // The answers to actions.
@@ -84,18 +88,33 @@ struct PostReply {
   int http_status = 0;
   std::vector<polymarket::PostOrderResult> legs;  // kOk: one per order, in order
   std::string error;                              // the error body's message, if any
+  std::string error_code;                         // the error body's code (post_only_mode)
   std::optional<Nanos> retry_after;
+  polymarket::RateLimitHeaders rate_limit;
 };
 struct CancelReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
   int http_status = 0;
   polymarket::CancelResult result;  // kOk
   std::optional<Nanos> retry_after;
+  polymarket::RateLimitHeaders rate_limit;
+  std::string error;
 };
 struct QueryReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
-  int http_status = 0;  // 404 = the exchange does not have it
+  // kOk without an order (the 200 empty / null answer) or 404: not active at the exchange.
+  int http_status = 0;
   std::optional<polymarket::OpenOrder> order;
+  std::optional<Nanos> retry_after;
+};
+struct TradesReply {
+  net::Outcome outcome = net::Outcome::kAmbiguous;
+  std::vector<polymarket::UserTradeEvent> trades;  // kOk: every page
+  std::optional<Nanos> retry_after;
+};
+struct RateTierReply {
+  net::Outcome outcome = net::Outcome::kAmbiguous;
+  std::optional<polymarket::RateTier> tier;
 };
 struct ListReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
@@ -104,11 +123,13 @@ struct ListReply {
   // snapshot: an order can slip between pages when others close meanwhile. Absence from such a
   // listing proves nothing (those orders are queried by id instead).
   int pages = 1;
+  std::optional<Nanos> retry_after;
 };
 struct HeartbeatReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
   std::string heartbeat_id;  // the next id
   std::string error;         // e.g. "Invalid Heartbeat ID": the chain is broken
+  std::optional<Nanos> retry_after;
 };
 struct VersionReply {
   net::Outcome outcome = net::Outcome::kAmbiguous;
@@ -177,9 +198,24 @@ struct OrderManagerConfig {
   Nanos reject_backoff_max = 60 * kNanosPerSecond;
   Nanos retain_terminal = 10 * 60 * kNanosPerSecond;
   double refill_below = 0.5;
-  RateBudgetConfig post_budget{.capacity = 350, .refill_per_second = 35, .reserve = 0};
-  RateBudgetConfig cancel_budget{.capacity = 300, .refill_per_second = 30, .reserve = 0};
+  // The order and cancel buckets are sized from the signer's tier (Standard until the exchange
+  // says otherwise); `rate_share` of the tier's rate and burst, for a signer shared with other
+  // writers. `post_budget` / `cancel_budget`, when set, cap them further (--post-rate).
+  polymarket::RateTier rate_tier = polymarket::RateTier::kStandard;
+  double rate_share = 1.0;
+  // Off (benchmarks, simulations without a limiter): the buckets are `post_budget` /
+  // `cancel_budget` as given, whatever the tier.
+  bool rate_limits = true;
+  std::optional<RateBudgetConfig> post_budget;
+  std::optional<RateBudgetConfig> cancel_budget;
   RateBudgetConfig query_budget{.capacity = 100, .refill_per_second = 10, .reserve = 0};
+  Nanos rate_tier_refresh = 3 * 3600 * kNanosPerSecond;  // the exchange refreshes tiers this often
+  Nanos throttle_backoff = 1 * kNanosPerSecond;          // a 429 without Retry-After waits at least this
+  // The matching delay assumed for a `delayed` answer when the market's is not known.
+  Nanos default_matching_delay = 3 * kNanosPerSecond;
+  // A trading restriction without a retry hint (cancel-only, disabled, closed-only) is probed
+  // again after this.
+  Nanos restriction_probe_after = 30 * kNanosPerSecond;
 };
 
 struct Counters {
@@ -198,6 +234,12 @@ struct Counters {
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;
+  uint64_t delayed = 0, unmatched = 0, unknown_placement_statuses = 0, cancels_refused_in_delay = 0;
+  uint64_t not_active_lookups = 0, trade_queries = 0, posts_shed_cancel_reserve = 0, cancels_waiting_tokens = 0;
+  uint64_t rate_headers_missing = 0, rate_headers_garbled = 0, rate_warnings = 0, rate_resyncs = 0;
+  uint64_t restrictions = 0;
+  // 429 answers by endpoint (ActionKindName: post, cancel, cancel_all, query_order, ...).
+  std::map<std::string, uint64_t> throttled_by_endpoint;
   // Rejections by RejectReasonClass (a fixed, small set: safe as metric labels).
   std::map<std::string, uint64_t> rejects_by_reason;
   // Illegal transitions by "STATE+input" (at most 8 x 11 keys): what contradicted the cache.

@@ -141,7 +141,8 @@ class Factory : public OrderFactory {
   const int* incarnation_;
 };
 
-using Reply = std::variant<PostReply, CancelReply, QueryReply, ListReply, HeartbeatReply, VersionReply>;
+using Reply = std::variant<PostReply, CancelReply, QueryReply, ListReply, HeartbeatReply, VersionReply, RateTierReply,
+                           TradesReply>;
 
 struct Request {
   int incarnation = 0;
@@ -558,6 +559,17 @@ class Schedule {
       case ActionKind::kGetVersion:
         answer = VersionReply{.outcome = net::Outcome::kOk, .version = exchange_.config().order_version};
         break;
+      case ActionKind::kGetRateTier:
+        answer = RateTierReply{.outcome = net::Outcome::kOk, .tier = polymarket::RateTier::kStandard};
+        break;
+      case ActionKind::kQueryTrades: {
+        TradesReply t{.outcome = net::Outcome::kOk};
+        for (auto& trade : exchange_.Trades(kOurKey)) {
+          if (trade.market == a.market && trade.match_time_ms / 1000 >= a.after_s) t.trades.push_back(std::move(trade));
+        }
+        answer = t;
+        break;
+      }
     }
     PumpExchangeEvents();
     // Processed, but the answer may not make it back.
@@ -602,6 +614,10 @@ class Schedule {
         return HeartbeatReply{.outcome = outcome};
       case ActionKind::kGetVersion:
         return VersionReply{.outcome = outcome};
+      case ActionKind::kGetRateTier:
+        return RateTierReply{.outcome = outcome};
+      case ActionKind::kQueryTrades:
+        return TradesReply{.outcome = outcome};
     }
     return VersionReply{.outcome = outcome};
   }
@@ -654,6 +670,8 @@ class Schedule {
           if constexpr (std::is_same_v<T, ListReply>) Core().OnListReply(a.request_id, rep, now_);
           if constexpr (std::is_same_v<T, HeartbeatReply>) Core().OnHeartbeatReply(a.request_id, rep, now_);
           if constexpr (std::is_same_v<T, VersionReply>) Core().OnVersionReply(a.request_id, rep, now_);
+          if constexpr (std::is_same_v<T, RateTierReply>) Core().OnRateTierReply(a.request_id, rep, now_);
+          if constexpr (std::is_same_v<T, TradesReply>) Core().OnTradesReply(a.request_id, rep, now_);
         },
         a.reply);
     Trace(fmt::format("deliver answer #{}", a.request_id));

@@ -226,7 +226,9 @@ struct ExecutionService::Impl {
               PostReply reply{.outcome = r.outcome,
                               .http_status = r.http_status,
                               .error = r.error.error,
-                              .retry_after = r.retry_after};
+                              .error_code = r.error.code,
+                              .retry_after = r.retry_after,
+                              .rate_limit = r.rate_limit};
               if (r.value) reply.legs = std::move(*r.value);
               Input([&] { core->OnPostReply(id, reply, Now()); });
             });
@@ -250,9 +252,27 @@ struct ExecutionService::Impl {
         rest->CancelAll([this, id](clob::Result<polymarket::CancelResult> r) { OnCancel(id, r); });
         break;
       case ActionKind::kQueryOrder:
-        rest->GetOrder(a.order_ids.front().ToString(), [this, id](clob::Result<polymarket::OpenOrder> r) {
-          QueryReply reply{.outcome = r.outcome, .http_status = r.http_status, .order = r.value};
-          Input([&] { core->OnQueryReply(id, reply, Now()); });
+        rest->GetOrder(
+            a.order_ids.front().ToString(), [this, id](clob::Result<std::optional<polymarket::OpenOrder>> r) {
+              QueryReply reply{.outcome = r.outcome, .http_status = r.http_status, .retry_after = r.retry_after};
+              if (r.value) reply.order = *r.value;  // kOk and empty: not active
+              Input([&] { core->OnQueryReply(id, reply, Now()); });
+            });
+        break;
+      case ActionKind::kQueryTrades:
+        TradesPage(id, a.market, a.after_s, std::string(polymarket::kFirstCursor),
+                   std::make_shared<std::vector<polymarket::UserTradeEvent>>());
+        break;
+      case ActionKind::kGetRateTier:
+        rest->GetRateLimitTier([this, id](clob::Result<polymarket::RateTier> r) {
+          RateTierReply reply{.outcome = r.outcome, .tier = r.value};
+          if (r.value) {
+            spdlog::info("execution: rate-limit tier {}", polymarket::RateTierName(*r.value));
+          } else {
+            spdlog::warn("execution: rate-limit tier unknown ({}): budgets stay at {}", r.error.error,
+                         polymarket::RateTierName(core->rate_tier()));
+          }
+          Input([&] { core->OnRateTierReply(id, reply, Now()); });
         });
         break;
       case ActionKind::kListOpenOrders:
@@ -260,7 +280,7 @@ struct ExecutionService::Impl {
         break;
       case ActionKind::kHeartbeat:
         rest->PostHeartbeat(a.heartbeat_id, [this, id](clob::Result<polymarket::HeartbeatResult> r) {
-          HeartbeatReply reply{.outcome = r.outcome};
+          HeartbeatReply reply{.outcome = r.outcome, .retry_after = r.retry_after};
           if (r.value) {
             reply.heartbeat_id = r.value->heartbeat_id;
             reply.error = r.value->error;
@@ -281,8 +301,50 @@ struct ExecutionService::Impl {
     }
   }
 
+  void TradesPage(uint64_t id, std::string market, int64_t after_s, std::string cursor,
+                  std::shared_ptr<std::vector<polymarket::UserTradeEvent>> all) {
+    rest->GetTrades({.market = market, .after_s = after_s, .cursor = cursor},
+                    [this, id, market, after_s, all](clob::Result<polymarket::Page<polymarket::UserTradeEvent>> r) {
+                      if (!r.ok()) {
+                        TradesReply reply{
+                            .outcome = r.outcome == net::Outcome::kOk ? net::Outcome::kAmbiguous : r.outcome,
+                            .retry_after = r.retry_after};
+                        Input([&] { core->OnTradesReply(id, reply, Now()); });
+                        return;
+                      }
+                      for (auto& t : r.value->data) all->push_back(std::move(t));
+                      if (!r.value->last() && all->size() < 100'000) {
+                        TradesPage(id, market, after_s, r.value->next_cursor, all);
+                        return;
+                      }
+                      TradesReply reply{.outcome = net::Outcome::kOk, .trades = std::move(*all)};
+                      Input([&] { core->OnTradesReply(id, reply, Now()); });
+                    });
+  }
+
+  // The first ladder of a market: its matching delays (GET /clob-markets: sd, itode) set how
+  // long a lookup or a listing must wait before an order of it can be proven absent.
+  std::set<std::string> market_info_requested;  // loop-owned
+  void LearnMarket(const std::string& market) {
+    if (!market_info_requested.insert(market).second) return;
+    rest->GetClobMarket(market, [this, market](clob::Result<polymarket::ClobMarketInfo> r) {
+      if (!r.ok()) {
+        spdlog::warn("execution: market {} info: {} (its matching delay is assumed 0)", market, r.error.error);
+        Input([&] { market_info_requested.erase(market); });  // asked again with its next ladder
+        return;
+      }
+      const Nanos delay = r.value->matching_delay_ms() * kNanosPerMilli;
+      if (delay > 0) spdlog::info("execution: market {} has a {} ms matching delay", market, delay / kNanosPerMilli);
+      Input([&] { core->SetMarketDelay(market, delay); });
+    });
+  }
+
   void OnCancel(uint64_t id, const clob::Result<polymarket::CancelResult>& r) {
-    CancelReply reply{.outcome = r.outcome, .http_status = r.http_status, .retry_after = r.retry_after};
+    CancelReply reply{.outcome = r.outcome,
+                      .http_status = r.http_status,
+                      .retry_after = r.retry_after,
+                      .rate_limit = r.rate_limit,
+                      .error = r.error.error};
     if (r.value) reply.result = *r.value;
     if (r.value && !r.value->canceled.empty()) pending_cancel_answer_ns = Now();
     Input([&] { core->OnCancelReply(id, reply, Now()); });
@@ -293,7 +355,8 @@ struct ExecutionService::Impl {
                 int pages = 1) {
     rest->GetOpenOrders({.cursor = cursor}, [=, this](clob::Result<polymarket::Page<polymarket::OpenOrder>> r) {
       if (!r.ok()) {
-        ListReply reply{.outcome = r.outcome == net::Outcome::kOk ? net::Outcome::kAmbiguous : r.outcome};
+        ListReply reply{.outcome = r.outcome == net::Outcome::kOk ? net::Outcome::kAmbiguous : r.outcome,
+                        .retry_after = r.retry_after};
         Input([&] { core->OnListReply(id, reply, Now()); });
         return;
       }
@@ -346,6 +409,19 @@ struct ExecutionService::Impl {
     m["heartbeat_failures"] = static_cast<int64_t>(k.heartbeat_failures);
     m["heartbeat_chain_breaks"] = static_cast<int64_t>(k.heartbeat_chain_breaks);
     m["throttled"] = static_cast<int64_t>(k.throttled);
+    m["delayed"] = static_cast<int64_t>(k.delayed);
+    m["unmatched"] = static_cast<int64_t>(k.unmatched);
+    m["unknown_placement_statuses"] = static_cast<int64_t>(k.unknown_placement_statuses);
+    m["cancels_refused_in_delay"] = static_cast<int64_t>(k.cancels_refused_in_delay);
+    m["not_active_lookups"] = static_cast<int64_t>(k.not_active_lookups);
+    m["trade_queries"] = static_cast<int64_t>(k.trade_queries);
+    m["posts_shed_cancel_reserve"] = static_cast<int64_t>(k.posts_shed_cancel_reserve);
+    m["cancels_waiting_tokens"] = static_cast<int64_t>(k.cancels_waiting_tokens);
+    m["rate_headers_missing"] = static_cast<int64_t>(k.rate_headers_missing);
+    m["rate_headers_garbled"] = static_cast<int64_t>(k.rate_headers_garbled);
+    m["rate_warnings"] = static_cast<int64_t>(k.rate_warnings);
+    m["restrictions"] = static_cast<int64_t>(k.restrictions);
+    for (const auto& [endpoint, n] : k.throttled_by_endpoint) m["throttled_" + endpoint] = static_cast<int64_t>(n);
     m["escalations"] = static_cast<int64_t>(k.escalations);
     m["unknown_order_events"] = static_cast<int64_t>(k.unknown_order_events);
     m["malformed_events"] = static_cast<int64_t>(k.malformed_events);
@@ -367,15 +443,20 @@ struct ExecutionService::Impl {
     out->set_last_heartbeat_ns(c.last_heartbeat_ok());
     out->set_order_version(static_cast<uint32_t>(c.order_version().value_or(0)));
     out->set_inflight_requests(static_cast<uint32_t>(c.inflight_requests()));
-    for (const auto& [name, kind, cfg] : {std::tuple{"post", ActionKind::kPost, options.core.post_budget},
-                                          std::tuple{"cancel", ActionKind::kCancel, options.core.cancel_budget},
-                                          std::tuple{"query", ActionKind::kQueryOrder, options.core.query_budget}}) {
+    for (const auto& [name, kind] : {std::pair{"post", ActionKind::kPost}, std::pair{"cancel", ActionKind::kCancel},
+                                     std::pair{"query", ActionKind::kQueryOrder}}) {
+      const RateBudgetConfig& cfg = c.budget_config(kind);
       auto* b = out->add_budgets();
       b->set_endpoint(name);
       b->set_capacity(static_cast<int64_t>(cfg.capacity));
-      b->set_available(static_cast<int64_t>(c.budget_available(kind, now)));
+      b->set_available(static_cast<int64_t>(std::floor(c.budget_available(kind, now))));
       b->set_reserved_for_cancels(static_cast<int64_t>(cfg.reserve));
+      b->set_refill_per_second(static_cast<int64_t>(cfg.refill_per_second));
     }
+    out->set_rate_tier(std::string(polymarket::RateTierName(c.rate_tier())));
+    out->set_rate_tier_confirmed(c.rate_tier_confirmed());
+    for (const auto& [endpoint, n] : k.throttled_by_endpoint) (*out->mutable_throttled_by_endpoint())[endpoint] = n;
+    out->set_trading_restriction(std::string(polymarket::TradingRestrictionName(c.restriction(now))));
     for (const std::string& m2 : c.PausedMarkets()) out->add_paused_markets(m2);
     out->set_published_ns(now);
     out->set_shard(options.shard);
@@ -415,6 +496,7 @@ struct ExecutionService::Impl {
       return;
     }
     if (ladder.source_event_ts_ns() > 0 && pending_source_ns == 0) pending_source_ns = ladder.source_event_ts_ns();
+    LearnMarket(converted->market);
     Input([&] { core->OnLadder(*std::move(converted), Now()); });
   }
 
@@ -758,8 +840,35 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
       c["halted"] = full.halted() ? 1 : 0;
       c["lease_held"] = full.lease_held() ? 1 : 0;
       c["inflight_requests"] = full.inflight_requests();
-      for (const auto& b : full.budgets()) c["budget_available_" + b.endpoint()] = b.available();
+      for (const auto& b : full.budgets()) {
+        c["budget_available_" + b.endpoint()] = b.available();
+        c["budget_capacity_" + b.endpoint()] = b.capacity();
+      }
     });
+  });
+  // The per-signer limits: 429s by endpoint, the tier in force, each bucket's level.
+  registry.AddCollector([this](metrics::Samples& samples) {
+    struct View {
+      std::map<std::string, uint64_t> throttled;
+      polymarket::RateTier tier;
+      bool confirmed;
+      double post, cancel;
+    };
+    const View v = OnLoop([&] {
+      const Nanos now = Now();
+      return View{core->counters().throttled_by_endpoint, core->rate_tier(), core->rate_tier_confirmed(),
+                  core->budget_available(ActionKind::kPost, now), core->budget_available(ActionKind::kCancel, now)};
+    });
+    for (const auto& [endpoint, n] : v.throttled) {
+      samples.Counter("clobmaker_execution_throttled_total", "429 answers, by endpoint", static_cast<double>(n),
+                      "endpoint=\"" + endpoint + "\"");
+    }
+    samples.Gauge("clobmaker_execution_rate_tier", "the signer's rate-limit tier (1 = in force)", 1.0,
+                  fmt::format("tier=\"{}\",confirmed=\"{}\"", polymarket::RateTierName(v.tier), v.confirmed));
+    samples.Gauge("clobmaker_execution_rate_tokens", "our estimate of the exchange's bucket", v.post,
+                  "bucket=\"orders\"");
+    samples.Gauge("clobmaker_execution_rate_tokens", "our estimate of the exchange's bucket", v.cancel,
+                  "bucket=\"cancels\"");
   });
   registry.AddCollector([this](metrics::Samples& samples) {
     const auto by_reason = OnLoop([&] { return core->counters().rejects_by_reason; });

@@ -365,6 +365,24 @@ void BookKeeper::Adopt(TokenBook& token, const book::L2Book& candidate, int64_t 
 }
 
 void BookKeeper::OnSnapshot(uint64_t id, const absl::StatusOr<polymarket::BookEvent>& result, Nanos now) {
+  auto it = inflight_.find(id);
+  const std::string token_id = it == inflight_.end() ? std::string() : it->second;
+  ApplySnapshot(id, result, now);
+  TokenBook* token = token_id.empty() || !result.ok() ? nullptr : Find(token_id);
+  if (token == nullptr) return;
+  if (!result->hash_mismatch) {
+    token->hash_refetched = false;
+    return;
+  }
+  counters_.book_hash_mismatches++;
+  notices_.push_back(fmt::format("GET /book {}: hash mismatch (advisory)", token_id));
+  if (token->hash_refetched) return;
+  token->hash_refetched = true;
+  RequestVerify(*token);
+  Pump(now);
+}
+
+void BookKeeper::ApplySnapshot(uint64_t id, const absl::StatusOr<polymarket::BookEvent>& result, Nanos now) {
   now_ = std::max(now_, now);
   auto it = inflight_.find(id);
   if (it == inflight_.end()) return;  // timed out earlier, or the market was removed
@@ -513,6 +531,10 @@ void BookKeeper::FillMarketInfo(const MarketEntry& market, Nanos publish_ns, v1:
   out.set_rewards_max_spread_units(m.rewards_max_spread.units());
   out.set_accepting_orders(m.accepting_orders);
   out.set_question(m.question);
+  out.set_fees_enabled(m.fees.enabled);
+  out.set_fee_rate_ppm(m.fees.rate_ppm);
+  out.set_fee_exponent(m.fees.exponent);
+  out.set_fee_rebate_ppm(m.fees.rebate_ppm);
 }
 
 void BookKeeper::TakePublications(Nanos publish_ns, std::vector<Publication>& out) {

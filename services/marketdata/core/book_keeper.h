@@ -76,7 +76,7 @@ struct BookKeeperCounters {
            unknown_tokens = 0, malformed = 0, unknown_types = 0, missing_fields = 0, bad_values = 0,
            stale_snapshots = 0, snapshot_failures = 0, snapshot_timeouts = 0, buffer_overflows = 0,
            dropped_untrusted = 0, books_published = 0, resolved_markets = 0, ignored_events = 0, superseded = 0,
-           verify_overtaken = 0, duplicate_tick_changes = 0;
+           verify_overtaken = 0, duplicate_tick_changes = 0, book_hash_mismatches = 0;
 };
 
 // One token's state. Read-only outside the keeper.
@@ -89,6 +89,7 @@ struct TokenBook {
   Nanos awaiting_since = 0;
   bool resync_queued = false;
   bool verify_queued = false;
+  bool hash_refetched = false;       // a REST hash mismatch was followed by one re-fetch already
   std::optional<uint64_t> inflight;  // GET /book request id
   SnapshotPurpose inflight_purpose = SnapshotPurpose::kResync;
   Nanos inflight_since = 0;
@@ -137,6 +138,8 @@ class BookKeeper {
   void OnConnected(const std::vector<std::string>& assets, Nanos now);
   void OnDisconnected(const std::vector<std::string>& assets, Nanos now);
   // The answer to SnapshotRequest `id` (GET /book), or the failure.
+  // A REST book whose hash does not match is used all the same (the hash is advisory); it is
+  // counted and the book fetched once more (a second mismatch in a row: counted only).
   void OnSnapshot(uint64_t id, const absl::StatusOr<polymarket::BookEvent>& result, Nanos now);
   void OnTimer(Nanos now);
 
@@ -167,6 +170,7 @@ class BookKeeper {
   void OnBestBidAsk(const polymarket::BestBidAskEvent& event);
   void RequestResync(TokenBook& token, std::string reason);
   void RequestVerify(TokenBook& token);
+  void ApplySnapshot(uint64_t id, const absl::StatusOr<polymarket::BookEvent>& result, Nanos now);
   void Adopt(TokenBook& token, const book::L2Book& candidate, int64_t timestamp_ms, std::string_view hash);
   void Pump(Nanos now);
   void MarkChanged(TokenBook& token, Nanos now);

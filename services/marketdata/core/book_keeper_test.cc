@@ -149,6 +149,29 @@ TEST_F(BookKeeperTest, DriftResyncsAndReplaysTheChangesAroundTheSnapshot) {
   EXPECT_FALSE(books[0].resyncing());
 }
 
+// The book hash can depend on a trade that arrives later (py-clob-client-v2 #117): a REST book
+// whose hash does not match is used, counted, and fetched once more -- never rejected, never a loop.
+TEST_F(BookKeeperTest, ABookHashMismatchIsAdvisoryOneRefetchCounted) {
+  Start();
+  Books(kT0);
+  keeper_.OnFrame(Change("0xc1yes", 2000, Side::kBuy, 4600, 5, 4900), kT0 + kMs);  // drift: a resync
+  auto requests = keeper_.TakeSnapshotRequests();
+  ASSERT_EQ(requests.size(), 1u);
+  auto snap = Snapshot("0xc1yes", 2005, {{Price(4900), Size(1)}}, {{Price(5200), Size(9)}});
+  snap.hash_mismatch = true;
+  keeper_.OnSnapshot(requests[0].id, snap, kT0 + 2 * kMs);
+  const TokenBook* t = keeper_.FindToken("0xc1yes");
+  ASSERT_TRUE(t->trusted()) << "the book is used all the same";
+  EXPECT_EQ(*t->tracker.book().SizeAt(Side::kSell, Price(5200)), Size(9));
+  EXPECT_EQ(keeper_.counters().book_hash_mismatches, 1u);
+  auto refetch = keeper_.TakeSnapshotRequests();
+  ASSERT_EQ(refetch.size(), 1u) << "one re-fetch";
+  EXPECT_EQ(refetch[0].token_id, "0xc1yes");
+  keeper_.OnSnapshot(refetch[0].id, snap, kT0 + 3 * kMs);  // mismatching again
+  EXPECT_EQ(keeper_.counters().book_hash_mismatches, 2u);
+  EXPECT_TRUE(keeper_.TakeSnapshotRequests().empty()) << "no loop of re-fetches";
+}
+
 TEST_F(BookKeeperTest, TickSizeChangeStartsANewEpochPublishedBeforeTheBook) {
   Start();
   Books(kT0);

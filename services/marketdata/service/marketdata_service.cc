@@ -426,6 +426,7 @@ class AdminService final : public v1::MarketDataAdmin::Service {
       put("resyncs", c.resyncs);
       put("verifications", c.verifications);
       put("verify_mismatches", c.verify_mismatches);
+      put("book_hash_mismatches", c.book_hash_mismatches);
       put("verify_overtaken", c.verify_overtaken);
       put("superseded", c.superseded);
       put("tick_changes", c.tick_changes);

@@ -81,6 +81,8 @@ void Ledger::SeedLeg(const TradeLeg& leg) {
   a.token_delta = leg.side == model::Side::kBuy ? leg.size_micros : -leg.size_micros;
   a.collateral_delta = leg.side == model::Side::kBuy ? -Notional(leg.size_micros, leg.price_units)
                                                      : Notional(leg.size_micros, leg.price_units);
+  a.fee_delta = std::max<int64_t>(leg.fee_micros, 0);
+  a.collateral_delta -= a.fee_delta;  // inside the seeded balance already; kept to settle or reverse it
   TokenPosition& p = Position(leg.token_id, leg.condition_id);
   if (a.provisional && !a.settled && a.token_delta < 0) p.unsettled_sell_micros -= a.token_delta;
 }
@@ -111,6 +113,10 @@ void Ledger::ApplyProvisional(const TradeLeg& leg, Applied& a) {
     a.cost_delta = -basis;
     a.realized_delta = Notional(sold_from_held, leg.price_units) - basis;
   }
+  // A taker fee leaves the collateral with the trade (and comes back if it fails).
+  a.fee_delta = std::max<int64_t>(leg.fee_micros, 0);
+  a.collateral_delta -= a.fee_delta;
+  fees_paid_micros_ += a.fee_delta;
   p.provisional_micros += a.token_delta;
   p.cost_micros += a.cost_delta;
   p.realized_pnl_micros += a.realized_delta;
@@ -182,6 +188,7 @@ bool Ledger::OnLeg(const TradeLeg& leg) {
         if (a.token_delta < 0) p.unsettled_sell_micros += a.token_delta;
         p.cost_micros -= a.cost_delta;
         p.realized_pnl_micros -= a.realized_delta;
+        fees_paid_micros_ -= a.fee_delta;
         collateral_.provisional_micros -= a.collateral_delta;
         collateral_.version++;
         a.provisional = false;
@@ -323,6 +330,42 @@ std::vector<std::string> Ledger::TakeChanged() {
   out.swap(changed_);
   return out;
 }
+
+std::optional<LegStatus> LegStatusOf(polymarket::TradeStatus status, bool* unknown) {
+  if (unknown != nullptr) *unknown = status == polymarket::TradeStatus::kUnknown;
+  switch (status) {
+    case polymarket::TradeStatus::kMatched:
+    case polymarket::TradeStatus::kMatchedNotBroadcasted:
+    case polymarket::TradeStatus::kUnknown:
+      return LegStatus::kMatched;
+    case polymarket::TradeStatus::kMined:
+      return LegStatus::kMined;
+    case polymarket::TradeStatus::kRetrying:
+      return LegStatus::kRetrying;
+    case polymarket::TradeStatus::kConfirmed:
+      return LegStatus::kConfirmed;
+    case polymarket::TradeStatus::kFailed:
+      return LegStatus::kFailed;
+  }
+  return std::nullopt;
+}
+
+bool Ledger::OnRebate(const Rebate& rebate) {
+  if (rebate.micros <= 0) return false;
+  if (!rebates_seen_.insert(rebate.date + "|" + rebate.condition_id).second) {
+    counters_.rebate_duplicates++;
+    return false;
+  }
+  counters_.rebates++;
+  rebates_micros_ += rebate.micros;
+  collateral_.provisional_micros += rebate.micros;
+  collateral_.settled_micros += rebate.micros;
+  collateral_.onchain_micros += rebate.micros;
+  collateral_.version++;
+  return true;
+}
+
+PnlSummary Ledger::Pnl() const { return {RealizedMicros(), UnrealizedMicros(), fees_paid_micros_, rebates_micros_}; }
 
 int64_t Ledger::RealizedMicros() const {
   int64_t sum = 0;

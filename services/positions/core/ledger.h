@@ -25,10 +25,15 @@
 
 #include "common/core/clock.h"
 #include "common/model/types.h"
+#include "common/polymarket/events.h"
 
 namespace clobmaker::positions {
 
 enum class LegStatus : uint8_t { kMatched, kMined, kRetrying, kConfirmed, kFailed };
+
+// A trade status as a leg status: MATCHED_NOT_BROADCASTED (2026) and statuses nobody documented are
+// provisional like MATCHED -- never final; `unknown` is set for the latter (the caller counts it).
+std::optional<LegStatus> LegStatusOf(polymarket::TradeStatus status, bool* unknown = nullptr);
 
 struct TradeLeg {
   std::string trade_id;
@@ -39,6 +44,7 @@ struct TradeLeg {
   int64_t price_units = 0;
   int64_t size_micros = 0;
   LegStatus status = LegStatus::kMatched;
+  int64_t fee_micros = 0;  // the taker fee of this leg, in pUSD (makers never pay): collateral and P&L
 };
 
 struct TokenPosition {
@@ -92,11 +98,28 @@ struct ChainAction {
   std::array<uint64_t, 2> payout_numerators{};  // redeem: YES, NO
 };
 
+// A maker rebate paid by the exchange (GET /rebates/current): one per market and day.
+struct Rebate {
+  std::string date;  // the day's label as the exchange writes it
+  std::string condition_id;
+  int64_t micros = 0;
+};
+
 struct LedgerCounters {
   uint64_t legs = 0, applied = 0, settled = 0, reversed = 0, duplicates = 0, after_terminal = 0,
            confirmed_then_failed = 0, seeded_legs_skipped = 0, comparisons = 0, suspects = 0, discrepancies = 0,
-           merges = 0, redeems = 0, chain_duplicates = 0;
+           merges = 0, redeems = 0, chain_duplicates = 0, rebates = 0, rebate_duplicates = 0;
   int64_t merged_micros = 0, redeemed_payout_micros = 0;
+};
+
+// P&L in 10^-6 pUSD: trading (realised at average cost, unrealised at the mark), taker fees paid
+// (legs not FAILED) and maker rebates earned; net = realised + unrealised - fees + rebates.
+struct PnlSummary {
+  int64_t realized_micros = 0;
+  int64_t unrealized_micros = 0;
+  int64_t fees_paid_micros = 0;
+  int64_t rebates_micros = 0;
+  int64_t net_micros() const { return realized_micros + unrealized_micros - fees_paid_micros + rebates_micros; }
 };
 
 class Ledger {
@@ -112,6 +135,11 @@ class Ledger {
   // Returns true when the ledger changed.
   bool OnLeg(const TradeLeg& leg);
   void SetMark(const std::string& token_id, int64_t mark_units);
+
+  // --- rebates ---
+  // Books a rebate into collateral (every bucket: it is paid on chain) and P&L, once per market
+  // and day; returns true when applied.
+  bool OnRebate(const Rebate& rebate);
 
   // --- chain actions ---
   // Applies a mined merge or redemption to every bucket (the chain, hence the exchange, already
@@ -135,6 +163,9 @@ class Ledger {
   std::vector<std::string> TakeChanged();
   int64_t RealizedMicros() const;
   int64_t UnrealizedMicros() const;
+  int64_t FeesPaidMicros() const { return fees_paid_micros_; }
+  int64_t RebatesMicros() const { return rebates_micros_; }
+  PnlSummary Pnl() const;
 
  private:
   struct Applied {
@@ -146,6 +177,7 @@ class Ledger {
     int64_t collateral_delta = 0;
     int64_t cost_delta = 0;
     int64_t realized_delta = 0;
+    int64_t fee_delta = 0;
   };
   TokenPosition& Position(const std::string& token_id, const std::string& condition_id);
   void ApplyProvisional(const TradeLeg& leg, Applied& a);
@@ -156,6 +188,9 @@ class Ledger {
   Collateral collateral_;
   std::map<std::string, Applied> legs_;  // trade id + ":" + order id
   std::set<std::string> chain_actions_;  // transaction hashes applied
+  std::set<std::string> rebates_seen_;   // date + condition
+  int64_t fees_paid_micros_ = 0;
+  int64_t rebates_micros_ = 0;
   struct Suspect {
     int64_t ours = 0, theirs = 0;
     uint64_t version = 0;

@@ -181,3 +181,91 @@ TEST(Ledger, ReplaysWithDuplicatesReorderingAndFailuresAgreeWithTheFinalStatuses
 
 }  // namespace
 }  // namespace clobmaker::positions
+
+namespace clobmaker::positions {
+namespace {
+
+TEST(LedgerFees, TakerFeesLeaveCollateralAndPnlAndComeBackOnFailure) {
+  Ledger l;
+  l.SeedCollateral(1'000'000'000, 1'000'000'000);
+  TradeLeg buy{.trade_id = "t1",
+               .order_id = "0xo1",
+               .token_id = "yes",
+               .condition_id = "0xc",
+               .side = model::Side::kBuy,
+               .price_units = 5000,
+               .size_micros = 100'000'000,
+               .status = LegStatus::kMatched,
+               .fee_micros = 1'750'000};
+  ASSERT_TRUE(l.OnLeg(buy));
+  EXPECT_EQ(l.collateral().provisional_micros, 1'000'000'000 - 50'000'000 - 1'750'000);
+  EXPECT_EQ(l.FeesPaidMicros(), 1'750'000);
+  EXPECT_EQ(l.Pnl().fees_paid_micros, 1'750'000);
+  EXPECT_EQ(l.Pnl().net_micros(), l.RealizedMicros() + l.UnrealizedMicros() - 1'750'000);
+  buy.status = LegStatus::kConfirmed;
+  ASSERT_TRUE(l.OnLeg(buy));
+  EXPECT_EQ(l.collateral().settled_micros, 1'000'000'000 - 50'000'000 - 1'750'000);
+  // A second, failed trade gives its fee back.
+  TradeLeg sell = buy;
+  sell.trade_id = "t2";
+  sell.side = model::Side::kSell;
+  sell.status = LegStatus::kMatched;
+  sell.fee_micros = 1'000'000;
+  ASSERT_TRUE(l.OnLeg(sell));
+  EXPECT_EQ(l.FeesPaidMicros(), 2'750'000);
+  sell.status = LegStatus::kFailed;
+  ASSERT_TRUE(l.OnLeg(sell));
+  EXPECT_EQ(l.FeesPaidMicros(), 1'750'000);
+  EXPECT_EQ(l.collateral().provisional_micros, 1'000'000'000 - 50'000'000 - 1'750'000);
+}
+
+TEST(LedgerFees, RebatesAreBookedOncePerMarketAndDay) {
+  Ledger l;
+  l.SeedCollateral(1'000'000'000, 1'000'000'000);
+  ASSERT_TRUE(l.OnRebate({.date = "2026-12-01T00:00:00Z", .condition_id = "0xc", .micros = 237'519}));
+  EXPECT_FALSE(l.OnRebate({.date = "2026-12-01T00:00:00Z", .condition_id = "0xc", .micros = 237'519}));
+  ASSERT_TRUE(l.OnRebate({.date = "2026-12-01T00:00:00Z", .condition_id = "0xd", .micros = 1}));
+  ASSERT_TRUE(l.OnRebate({.date = "2026-12-02T00:00:00Z", .condition_id = "0xc", .micros = 10}));
+  EXPECT_FALSE(l.OnRebate({.date = "2026-12-03T00:00:00Z", .condition_id = "0xc", .micros = 0}));
+  EXPECT_EQ(l.RebatesMicros(), 237'530);
+  EXPECT_EQ(l.counters().rebate_duplicates, 1u);
+  // Paid on chain: every collateral bucket, and P&L.
+  EXPECT_EQ(l.collateral().provisional_micros, 1'000'237'530);
+  EXPECT_EQ(l.collateral().settled_micros, 1'000'237'530);
+  EXPECT_EQ(l.collateral().onchain_micros, 1'000'237'530);
+  EXPECT_EQ(l.Pnl().rebates_micros, 237'530);
+  EXPECT_EQ(l.Pnl().net_micros(), 237'530);
+}
+
+}  // namespace
+}  // namespace clobmaker::positions
+
+namespace clobmaker::positions {
+namespace {
+
+TEST(LegStatusOf, NewAndUnknownTradeStatusesAreProvisionalNeverFinal) {
+  bool unknown = true;
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kMatchedNotBroadcasted, &unknown), LegStatus::kMatched);
+  EXPECT_FALSE(unknown);
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kUnknown, &unknown), LegStatus::kMatched);
+  EXPECT_TRUE(unknown);
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kConfirmed), LegStatus::kConfirmed);
+  EXPECT_EQ(LegStatusOf(polymarket::TradeStatus::kFailed), LegStatus::kFailed);
+  // A MATCHED_NOT_BROADCASTED leg is exposure at once, settled only when CONFIRMED.
+  Ledger l;
+  l.SeedCollateral(1'000'000'000, 1'000'000'000);
+  TradeLeg leg{.trade_id = "t",
+               .order_id = "0xo",
+               .token_id = "yes",
+               .condition_id = "0xc",
+               .side = model::Side::kBuy,
+               .price_units = 5000,
+               .size_micros = 10'000'000,
+               .status = *LegStatusOf(polymarket::TradeStatus::kMatchedNotBroadcasted)};
+  ASSERT_TRUE(l.OnLeg(leg));
+  EXPECT_EQ(l.Find("yes")->provisional_micros, 10'000'000);
+  EXPECT_EQ(l.Find("yes")->settled_micros, 0);
+}
+
+}  // namespace
+}  // namespace clobmaker::positions

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -29,9 +30,11 @@
 #include "common/grpcserver/grpc_server.h"
 #include "common/metrics/metrics.h"
 #include "common/metrics/service_status.h"
+#include "common/model/decimal.h"
 #include "common/nats/nats.h"
 #include "common/net/http_client.h"
 #include "common/net/io_thread.h"
+#include "common/polymarket/fees.h"
 #include "common/signing/order.h"
 #include "services/positions/core/chain_planner.h"
 #include "services/positions/core/ledger.h"
@@ -43,20 +46,13 @@ class AdminService;
 
 namespace {
 
-std::optional<LegStatus> ToLegStatus(polymarket::TradeStatus s) {
-  switch (s) {
-    case polymarket::TradeStatus::kMatched:
-      return LegStatus::kMatched;
-    case polymarket::TradeStatus::kMined:
-      return LegStatus::kMined;
-    case polymarket::TradeStatus::kRetrying:
-      return LegStatus::kRetrying;
-    case polymarket::TradeStatus::kConfirmed:
-      return LegStatus::kConfirmed;
-    case polymarket::TradeStatus::kFailed:
-      return LegStatus::kFailed;
-  }
-  return std::nullopt;
+std::optional<LegStatus> ToLegStatus(polymarket::TradeStatus s) { return LegStatusOf(s); }
+
+std::string UtcDate(Nanos t) {
+  const time_t s = static_cast<time_t>(t / kNanosPerSecond);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
 }  // namespace
@@ -109,6 +105,8 @@ struct PositionsService::Impl {
       markets_resolved{0}, chain_replaced{0}, chain_never_seen{0};
   const std::atomic<bool>* stop = nullptr;  // Run's: start-up waits end early on a stop
   std::atomic<bool> chain_pending_flag{false};
+  std::atomic<uint64_t> unknown_trade_statuses{0}, rebates_booked{0}, rebate_failures{0};
+  std::map<std::string, int> fee_exponent;  // loop-owned: condition -> its fee schedule's exponent
   bool chain_enabled = false;
   // Chain worker-owned.
   std::optional<positions::v1::ChainTransaction> chain_pending;
@@ -225,7 +223,9 @@ struct PositionsService::Impl {
   }
 
   // One round: both sources for collateral and every known token. Returns discrepancies found.
+  // Rebates arrive in the collateral: they are read first, so a payout is booked, not reported.
   uint32_t Reconcile() {
+    PollRebates();
     if (chain_pending_flag) {
       // A merge/redeem in flight moves the chain (and the exchange) before we see its receipt.
       reconciles_deferred++;
@@ -333,6 +333,7 @@ struct PositionsService::Impl {
     }
     auto leg_status = ToLegStatus(*status);
     if (!leg_status) return;
+    if (*status == polymarket::TradeStatus::kUnknown) unknown_trade_statuses++;
     for (const user::v1::Fill& f : e.fills()) {
       auto side = bus::FromProto(f.side());
       if (!side.ok()) {
@@ -347,12 +348,47 @@ struct PositionsService::Impl {
                         .side = *side,
                         .price_units = f.price_units(),
                         .size_micros = f.size_micros(),
-                        .status = *leg_status});
+                        .status = *leg_status,
+                        .fee_micros = LegFee(f, e.condition_id())});
       if (applied && *leg_status == LegStatus::kConfirmed && e.match_time_ns() > 0) {
         matched_to_confirmed.Observe(Now() - e.match_time_ns());
       }
     }
     Flush();
+  }
+
+  // The taker fee of one of our legs: the leg's rate as sent and the market's exponent (1 until
+  // marketdata has told us the schedule). Makers never pay.
+  int64_t LegFee(const user::v1::Fill& f, const std::string& condition) const {
+    if (!f.is_taker() || f.fee_rate_bps() <= 0) return 0;
+    auto it = fee_exponent.find(condition.empty() ? "" : condition);
+    const polymarket::FeeSchedule schedule{
+        .enabled = true, .rate_ppm = f.fee_rate_bps() * 100, .exponent = it == fee_exponent.end() ? 1 : it->second};
+    return polymarket::TakerFeeMicros(model::Size(f.size_micros()), model::Price(f.price_units()), schedule);
+  }
+
+  // Worker side: our rebates of today and yesterday (UTC), booked once per market and day.
+  void PollRebates() {
+    const std::string maker = funder.ToLower();
+    for (const Nanos day : {Now() - 24 * 3600 * kNanosPerSecond, Now()}) {
+      std::promise<clob::Result<std::vector<polymarket::RebateEntry>>> p;
+      rest->GetRebates(UtcDate(day), maker, [&](auto r) { p.set_value(std::move(r)); });
+      auto r = p.get_future().get();
+      if (!r.ok()) {
+        rebate_failures++;
+        continue;
+      }
+      OnLoop([&] {
+        for (const polymarket::RebateEntry& e : *r.value) {
+          if (ledger.OnRebate({.date = e.date, .condition_id = e.condition_id, .micros = e.rebated_fees_micros})) {
+            rebates_booked++;
+            spdlog::info("positions: maker rebate {} pUSD on {} for {}", model::FormatScaled(e.rebated_fees_micros, 6),
+                         e.condition_id, e.date);
+          }
+        }
+        Flush();
+      });
+    }
   }
 
   void OnMarketInfo(const std::string& data, std::vector<std::string>* fresh) {
@@ -361,6 +397,7 @@ struct PositionsService::Impl {
       bad_messages++;
       return;
     }
+    if (info.fees_enabled()) fee_exponent[info.market().condition_id()] = info.fee_exponent();
     if (!info.market().yes_token_id().empty() && !info.market().no_token_id().empty()) {
       markets[info.market().condition_id()] = {.condition_id = info.market().condition_id(),
                                                .yes_token = info.market().yes_token_id(),
@@ -394,6 +431,7 @@ struct PositionsService::Impl {
 
   void Worker() {
     Nanos last_reconcile = Now();
+    Nanos last_rebates = 0;
     while (!threads_stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       // Markets that appeared since: seed their tokens before counting on them.
@@ -409,7 +447,13 @@ struct PositionsService::Impl {
         OnLoop([&] { Flush(); });
       }
       const Nanos now = Now();
-      if (reconcile_requested.exchange(false) || now - last_reconcile >= options.reconcile_interval) {
+      const bool reconcile = reconcile_requested.exchange(false) || now - last_reconcile >= options.reconcile_interval;
+      // (Reconcile reads the rebates first itself.)
+      if (!reconcile && now - last_rebates >= options.rebates_interval) {
+        last_rebates = now;
+        PollRebates();
+      }
+      if (reconcile) {
         last_reconcile = now;
         Reconcile();
       }
@@ -774,9 +818,12 @@ class AdminService final : public v1::PositionsAdmin::Service {
   grpc::Status GetPnl(grpc::ServerContext* ctx, const v1::GetPnlRequest*, v1::GetPnlResponse* out) override {
     if (auto st = Authorize(*ctx); !st.ok()) return st;
     s_.OnLoop([&] {
-      out->set_realized_micros(s_.ledger.RealizedMicros());
-      out->set_unrealized_micros(s_.ledger.UnrealizedMicros());
-      out->set_fees_micros(0);  // makers pay no fee (V2)
+      const PnlSummary pnl = s_.ledger.Pnl();
+      out->set_realized_micros(pnl.realized_micros);
+      out->set_unrealized_micros(pnl.unrealized_micros);
+      out->set_fees_micros(pnl.fees_paid_micros);
+      out->set_rebates_micros(pnl.rebates_micros);
+      out->set_net_micros(pnl.net_micros());
     });
     return grpc::Status::OK;
   }
@@ -853,6 +900,12 @@ class AdminService final : public v1::PositionsAdmin::Service {
       put("merged_micros", static_cast<uint64_t>(c.merged_micros));
       put("redeems", c.redeems);
       put("redeemed_payout_micros", static_cast<uint64_t>(c.redeemed_payout_micros));
+      put("rebates", c.rebates);
+      put("rebate_duplicates", c.rebate_duplicates);
+      put("rebate_failures", s_.rebate_failures.load());
+      put("unknown_trade_statuses", s_.unknown_trade_statuses.load());
+      m["fees_paid_micros"] = s_.ledger.FeesPaidMicros();
+      m["rebates_micros"] = s_.ledger.RebatesMicros();
       put("chain_tx_sent", s_.chain_sent.load());
       put("chain_tx_reverted", s_.chain_reverted.load());
       put("chain_failures", s_.chain_failures.load());

@@ -42,6 +42,8 @@ struct PositionsOptions {
   Nanos chain_startup_wait = 15 * kNanosPerSecond;
   PendingTxParams pending_tx;
   Nanos chain_retry_after = 30 * kNanosPerSecond;  // a market whose transaction failed or reverted
+  // Maker rebates: GET /rebates/current for today's and yesterday's UTC date, this often.
+  Nanos rebates_interval = 60 * kNanosPerSecond;
 };
 
 // The longest start-up takes before the admin API serves (scripts/up waits that plus a margin;

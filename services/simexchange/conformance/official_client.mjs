@@ -125,6 +125,16 @@ await check("marketable FOK order trades and shows in trades", async () => {
   expect(trades.length >= 1, "no trades");
   return `${trades.length} trade(s)`;
 });
+await check("clob market info carries the fee schedule (fd) and the delays", async () => {
+  const info = await client.getClobMarketInfo(market.condition_id);
+  expect(info?.fd && typeof info.fd.r === "number" && typeof info.fd.e === "number", JSON.stringify(info));
+  expect(typeof info.sd === "number" && typeof info.itode === "boolean", JSON.stringify(info));
+  return `fd r=${info.fd.r} e=${info.fd.e}`;
+});
+await check("order by id of a cancelled order answers nothing (200 null)", async () => {
+  const o = await client.getOrder(ids[0]);
+  expect(o === null || o === "" || o === undefined, JSON.stringify(o));
+});
 await check("bad L2 credentials are refused", async () => {
   const bad = new ClobClient({ host, chain, signer: wallet, creds: { ...creds, passphrase: "wrong" }, throwOnError: true });
   try {

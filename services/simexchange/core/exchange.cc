@@ -45,20 +45,61 @@ std::string_view OrderStatusName(OrderStatus status) {
       return "CANCELED";
     case OrderStatus::kExpired:
       return "CANCELED";
+    case OrderStatus::kDelayed:
+      return "DELAYED";
   }
   return "UNKNOWN";
 }
 
-Exchange::Exchange(ExchangeConfig config) : config_(config), rng_(config.seed) {}
+Exchange::Exchange(ExchangeConfig config) : config_(config), rng_(config.seed), rebates_(config.rebate_day) {}
 
 // --- markets and accounts ------------------------------------------------------------------------
 
-void Exchange::AddMarket(const MarketConfig& market) {
+void Exchange::AddMarket(const MarketConfig& market, Nanos now) {
   markets_[market.condition_id] = market;
   token_market_[market.yes_token] = market.condition_id;
   token_market_[market.no_token] = market.condition_id;
   books_[market.yes_token];
   books_[market.no_token];
+  polymarket::NewMarketEvent e{.market = market.condition_id,
+                               .asset_ids = {market.yes_token, market.no_token},
+                               .slug = market.slug,
+                               .question = "Simulated market " + market.slug,
+                               .timestamp_ms = now / kNanosPerMilli};
+  e.clob_token_ids = e.asset_ids;
+  e.fees_enabled = market.fees.enabled;
+  if (market.fees.enabled) e.fee_schedule = market.fees;
+  events_.push_back(MarketEventOut{std::move(e)});
+}
+
+bool Exchange::SetMarketDelay(const std::string& condition_id, Nanos taker_delay, int64_t sports_delay_s) {
+  auto it = markets_.find(condition_id);
+  if (it == markets_.end()) return false;
+  it->second.taker_delay = taker_delay;
+  it->second.sports_delay_s = sports_delay_s;
+  return true;
+}
+
+bool Exchange::SetFeeSchedule(const std::string& condition_id, const polymarket::FeeSchedule& fees) {
+  auto it = markets_.find(condition_id);
+  if (it == markets_.end()) return false;
+  it->second.fees = fees;
+  return true;
+}
+
+void Exchange::SetClosedOnly(const std::string& address, bool closed_only) {
+  if (closed_only) {
+    closed_only_.insert(Lower(address));
+  } else {
+    closed_only_.erase(Lower(address));
+  }
+}
+
+bool Exchange::IsClosedOnly(const std::string& address) const { return closed_only_.contains(Lower(address)); }
+
+int64_t Exchange::FeesPaid(const std::string& address) const {
+  auto it = fees_paid_.find(Lower(address));
+  return it == fees_paid_.end() ? 0 : it->second;
 }
 
 const MarketConfig* Exchange::MarketOf(const std::string& token) const {
@@ -134,9 +175,18 @@ int64_t Exchange::Reservation(const NewOrder& order, Size remaining) const {
   return order.side == Side::kBuy ? Collateral(remaining, order.price, model::Rounding::kUp) : remaining.micros();
 }
 
+int64_t Exchange::FeeBound(const NewOrder& order) const {
+  // p(1-p) grows up to p = 0.5: a BUY fills at or below its limit, so the limit (capped at 0.5)
+  // bounds the fee. Post-only orders never take.
+  const MarketConfig* m = MarketOf(order.token);
+  if (m == nullptr || order.post_only || order.side != Side::kBuy) return 0;
+  const Price worst(std::min<int64_t>(order.price.units(), model::kPriceOne / 2));
+  return polymarket::TakerFeeMicros(order.size, worst, m->fees);
+}
+
 bool Exchange::CanAfford(const Account& account, const NewOrder& order) const {
   if (order.side == Side::kBuy) {
-    return account.collateral - account.reserved_collateral >= Reservation(order, order.size);
+    return account.collateral - account.reserved_collateral >= Reservation(order, order.size) + FeeBound(order);
   }
   const auto held = account.tokens.find(order.token);
   const auto reserved = account.reserved_tokens.find(order.token);
@@ -213,6 +263,19 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
   }
   if (PostOnlyMode(now) && !in.post_only) {
     Reject(result, 503, "post-only mode: only post-only orders and cancels are allowed");
+    result.code = "post_only_mode";
+    return result;
+  }
+  if (mode_ == TradingMode::kDisabled) {
+    Reject(result, 503, "Trading is currently disabled. Check polymarket.com for updates");
+    return result;
+  }
+  if (mode_ == TradingMode::kCancelOnly) {
+    Reject(result, 503, "Trading is currently cancel-only. New orders are not accepted, but cancels are allowed.");
+    return result;
+  }
+  if (in.side == Side::kBuy && IsClosedOnly(in.maker)) {
+    Reject(result, 400, fmt::format("'{}' address in closed only mode", Lower(in.maker)));
     return result;
   }
   if (in.version != config_.order_version) {
@@ -298,6 +361,24 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
   if (in.type == OrderType::kGtd)
     gtd_expiry_.emplace(in.expiration_s * kNanosPerSecond - config_.gtd_security_margin, id);
   result.success = true;
+  const Nanos delay = market->matching_delay();
+  if (delay > 0 && (!fills.empty() || config_.delay_scope == DelayScope::kAll)) {
+    // Queued behind the matching delay: accepted, not on the book, not cancellable, invisible to
+    // order lookups; matched (or rested) when the delay ends. No amounts: it is not a fill.
+    order.status = OrderStatus::kDelayed;
+    order.release_at = now + delay;
+    delayed_.emplace(order.release_at, id);
+    result.status = "delayed";
+    return result;
+  }
+  Admit(order, fills, now, result);
+  return result;
+}
+
+void Exchange::Admit(Order& order, const std::vector<Fill>& fills, Nanos now, PlaceResult& result) {
+  const bool immediate = order.spec.type == OrderType::kFok || order.spec.type == OrderType::kFak;
+  order.status = OrderStatus::kLive;
+  order.created = std::max(order.created, order.release_at);
   Execute(order, fills, now, result);
   if (order.remaining().micros() > 0) {
     if (immediate) {
@@ -313,7 +394,47 @@ PlaceResult Exchange::Place(const NewOrder& in, Nanos now) {
     EmitOrderEvent(order, polymarket::OrderEventType::kUpdate, now, "MATCHED");
     result.status = "matched";
   }
-  return result;
+}
+
+void Exchange::ReleaseDelayed(Nanos now) {
+  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+    const std::string id = delayed_.begin()->second;
+    delayed_.erase(delayed_.begin());
+    Order& order = orders_.at(id);
+    if (order.status != OrderStatus::kDelayed) continue;
+    PlaceResult result;
+    result.success = true;
+    const MarketConfig* market = MarketOf(order.spec.token);
+    const Account* account = AccountOf(order.spec.maker);
+    const std::vector<Fill> fills = PlanMatches(order.spec);
+    int64_t fillable = 0;
+    for (const Fill& f : fills) fillable += f.size.micros();
+    std::string killed;
+    if (market == nullptr || IsResolved(market->condition_id)) {
+      killed = "MARKET_RESOLVED";
+    } else if (account == nullptr || !CanAfford(*account, order.spec)) {
+      killed = "INSUFFICIENT_BALANCE";
+    } else if (order.spec.post_only && !fills.empty()) {
+      killed = "invalid post-only order: order crosses book";
+    } else if (order.spec.type == OrderType::kFok && fillable < order.spec.size.micros()) {
+      killed = "order couldn't be fully filled. FOK orders are fully filled or killed.";
+    } else if (order.spec.type == OrderType::kFak && fills.empty()) {
+      killed =
+          "no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found.";
+    }
+    if (!killed.empty()) {
+      order.status = OrderStatus::kCanceled;
+      EmitOrderEvent(order, polymarket::OrderEventType::kCancellation, now, "CANCELED_" + killed);
+      result.success = false;
+      result.error = killed;
+    } else {
+      order.sequence = next_sequence_++;  // its time priority starts when it reaches the book
+      Admit(order, fills, now, result);
+      // Placed after the delay without a match: "unmatched" (the docs' order-lifecycle page).
+      if (result.status == "live") result.status = "unmatched";
+    }
+    events_.push_back(DelayReleasedOut{id, std::move(result)});
+  }
 }
 
 void Exchange::Transfer(TradeRecord& trade, const std::string& address, const std::string& token, int64_t delta) {
@@ -337,6 +458,8 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     TradeRecord trade;
     trade.matched_at = now;
     trade.will_fail = rng_.Chance(config_.trade_fail_probability);
+    const bool not_broadcasted =
+        config_.matched_not_broadcasted_share > 0 && rng_.Chance(config_.matched_not_broadcasted_share);
     const std::string& taker_addr = taker.spec.maker;
     const std::string& maker_addr = maker.spec.maker;
     const int64_t maker_cash = Collateral(fill.size, fill.maker_price);
@@ -364,6 +487,17 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
         Transfer(trade, maker_addr, "", maker_cash);
       }
     }
+    // The taker's fee, in pUSD (makers never pay); a share goes to the day's rebate pool.
+    const MarketConfig& market = *MarketOf(taker.spec.token);
+    const int64_t fee = polymarket::TakerFeeMicros(fill.size, Price(taker_price_units), market.fees);
+    if (fee > 0) {
+      Transfer(trade, taker_addr, "", -fee);
+      trade.taker_fee = fee;
+      trade.taker_address = taker_addr;
+      fees_paid_[taker_addr] += fee;
+      rebates_.OnTakerFee(market.condition_id, fee, market.fees.rebate_ppm, now);
+    }
+    rebates_.OnMakerFill(market.condition_id, maker_addr, maker_cash, now);
     taker.matched = taker.matched + fill.size;
     result.making += taker.spec.side == Side::kBuy ? taker_cash : s;
     result.taking += taker.spec.side == Side::kBuy ? s : taker_cash;
@@ -376,7 +510,8 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     t.side = taker.spec.side;
     t.size = fill.size;
     t.price = Price(taker_price_units);
-    t.status = polymarket::TradeStatus::kMatched;
+    t.status = not_broadcasted ? polymarket::TradeStatus::kMatchedNotBroadcasted : polymarket::TradeStatus::kMatched;
+    t.fee_rate_bps = market.fees.enabled ? market.fees.rate_ppm / 100 : 0;
     t.match_time_ms = now / kNanosPerMilli;
     t.last_update_ms = t.match_time_ms;
     t.owner = taker.spec.owner;
@@ -409,8 +544,10 @@ void Exchange::Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, 
     } else {
       EmitOrderEvent(maker, polymarket::OrderEventType::kUpdate, now, "LIVE");
     }
-    events_.push_back(MarketEventOut{polymarket::LastTradePriceEvent{taker.spec.token, t.market, t.price, fill.size,
-                                                                     taker.spec.side, 0, now / kNanosPerMilli}});
+    events_.push_back(MarketEventOut{polymarket::LastTradePriceEvent{
+        taker.spec.token, t.market, t.price, fill.size, taker.spec.side, t.fee_rate_bps, now / kNanosPerMilli,
+        // The hash the trade will be mined under (the same stand-in as at MINED).
+        HexEncode(crypto_free_hash(t.id))}});
   }
 }
 
@@ -514,6 +651,11 @@ CancelOutcome Exchange::Cancel(const std::string& api_key, const std::vector<std
       out.not_canceled.emplace_back(raw_id, "Order not found");
       continue;
     }
+    if (it->second.status == OrderStatus::kDelayed) {
+      // The docs: during either delay the order is pending and cannot be canceled.
+      out.not_canceled.emplace_back(raw_id, "order is in a matching delay and cannot be canceled until it ends");
+      continue;
+    }
     if (it->second.status != OrderStatus::kLive) {
       out.not_canceled.emplace_back(raw_id, "already canceled or matched");
       continue;
@@ -528,9 +670,25 @@ CancelOutcome Exchange::CancelAll(const std::string& api_key, Nanos now) { retur
 
 CancelOutcome Exchange::CancelMarket(const std::string& api_key, const std::string& condition_id,
                                      const std::string& token, Nanos now) {
+  Advance(now);
   std::vector<std::string> ids;
   for (const Order* o : OpenOrders(api_key, condition_id, token)) ids.push_back(o->spec.id.ToString());
+  // Orders in a delay are reported, not cancelled.
+  for (const Order* o : DelayedOrders(api_key)) {
+    if (!token.empty() && o->spec.token != token) continue;
+    if (!condition_id.empty() && MarketOf(o->spec.token)->condition_id != condition_id) continue;
+    ids.push_back(o->spec.id.ToString());
+  }
   return Cancel(api_key, ids, now);
+}
+
+std::vector<const Order*> Exchange::DelayedOrders(const std::string& api_key) const {
+  std::vector<const Order*> out;
+  for (const auto& [at, id] : delayed_) {
+    const Order& o = orders_.at(id);
+    if (o.status == OrderStatus::kDelayed && (api_key.empty() || o.spec.owner == api_key)) out.push_back(&o);
+  }
+  return out;
 }
 
 const Order* Exchange::Find(const std::string& order_id) const {
@@ -594,6 +752,27 @@ void Exchange::RestartMatchingEngine(Nanos down_until, Nanos post_only_until) {
 }
 
 void Exchange::Advance(Nanos now) {
+  ReleaseDelayed(now);
+  // Rebates of the days that ended, credited to the makers' pUSD (exchange and chain).
+  for (const RebatePayout& p : rebates_.CloseDays(now)) {
+    Account& account = accounts_[p.maker_address];
+    account.address = p.maker_address;
+    account.collateral += p.micros;
+    account.chain_collateral += p.micros;
+  }
+  // Trades first reported MATCHED_NOT_BROADCASTED become MATCHED (in match order).
+  for (size_t k : unsettled_) {
+    TradeRecord& t = trades_[k];
+    if (now - t.matched_at < config_.broadcast_after) break;
+    if (t.event.status != polymarket::TradeStatus::kMatchedNotBroadcasted) continue;
+    t.event.status = polymarket::TradeStatus::kMatched;
+    t.event.last_update_ms = now / kNanosPerMilli;
+    for (size_t i = 0; i < t.recipients.size(); ++i) {
+      polymarket::UserTradeEvent copy = t.event;
+      copy.trader_side = i == 0 ? "TAKER" : "MAKER";
+      events_.push_back(UserEventOut{{t.recipients[i]}, copy});
+    }
+  }
   // Chain transactions, in submission order, once a block has passed.
   while (!chain_pending_.empty()) {
     ChainTx& tx = chain_txs_.at(chain_pending_.front());
@@ -657,6 +836,7 @@ void Exchange::Advance(Nanos now) {
         t.event.transaction_hash = HexEncode(crypto_free_hash(t.event.id));
       }
       if (status == polymarket::TradeStatus::kFailed) {
+        if (t.taker_fee > 0) fees_paid_[t.taker_address] -= t.taker_fee;
         for (const auto& [address, token, delta] : t.transfers) {
           Account& account = accounts_[address];
           if (token.empty()) {

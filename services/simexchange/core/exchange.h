@@ -14,6 +14,7 @@
 // appended to an outbox of events that the shell forwards (websocket frames, truth API).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -29,6 +30,8 @@
 #include "common/core/rng.h"
 #include "common/model/types.h"
 #include "common/polymarket/events.h"
+#include "common/polymarket/fees.h"
+#include "services/simexchange/core/rebates.h"
 
 namespace clobmaker::simexchange {
 
@@ -50,7 +53,21 @@ struct MarketConfig {
   Size rewards_min_size = Size::FromWhole(20);
   int64_t end_time_s = 0;
   std::string slug;
+  // Fees (taker pays; a share is rebated to the day's makers) and matching delays: the 250 ms
+  // taker delay of `itode` markets and a sports market's `sd` seconds.
+  polymarket::FeeSchedule fees;
+  Nanos taker_delay = 0;
+  int64_t sports_delay_s = 0;
+  Nanos matching_delay() const { return std::max(taker_delay, sports_delay_s * kNanosPerSecond); }
 };
+
+// Which orders a market's matching delay holds: the marketable ones (the docs: a taker delay), or
+// every order (a harsher variant, so that a maker's own posts can be seen delayed in tests).
+enum class DelayScope : uint8_t { kMarketable, kAll };
+
+// Exchange-wide trading modes (the docs' 503s): cancel-only refuses new orders, disabled refuses
+// cancels too.
+enum class TradingMode : uint8_t { kNormal, kCancelOnly, kDisabled };
 
 struct ExchangeConfig {
   uint64_t seed = 1;
@@ -60,7 +77,12 @@ struct ExchangeConfig {
   double trade_fail_probability = 0.0;          // MATCHED -> (RETRYING ->) FAILED, fill reversed
   int order_version = 2;                        // the version /version reports and orders must use
   Nanos gtd_security_margin = 60 * kNanosPerSecond;
-  Nanos block_time = 2 * kNanosPerSecond;  // a submitted chain transaction is mined after this
+  Nanos block_time = 2 * kNanosPerSecond;          // a submitted chain transaction is mined after this
+  Nanos rebate_day = 24 * 3600 * kNanosPerSecond;  // maker rebates are paid when a day closes
+  // Share of trades that start as MATCHED_NOT_BROADCASTED, and how long until they are MATCHED.
+  double matched_not_broadcasted_share = 0.0;
+  Nanos broadcast_after = 300 * kNanosPerMilli;
+  DelayScope delay_scope = DelayScope::kMarketable;
 };
 
 // One account: a funder address, its API keys, balances and what open orders reserve.
@@ -90,7 +112,8 @@ struct NewOrder {
   int version = 2;
 };
 
-enum class OrderStatus : uint8_t { kLive, kMatched, kCanceled, kExpired };
+// kDelayed: accepted, held in a matching delay (not on the book, cannot be cancelled).
+enum class OrderStatus : uint8_t { kLive, kMatched, kCanceled, kExpired, kDelayed };
 
 struct Order {
   NewOrder spec;
@@ -98,6 +121,7 @@ struct Order {
   OrderStatus status = OrderStatus::kLive;
   Nanos created = 0;
   uint64_t sequence = 0;  // time priority
+  Nanos release_at = 0;   // kDelayed: when the delay ends
   std::vector<std::string> trades;
   Size remaining() const { return spec.size - matched; }
 };
@@ -107,7 +131,8 @@ struct PlaceResult {
   bool success = false;
   int http_status = 200;  // 400 for validation errors, 425/503 windows
   std::string error;      // errorMsg / error text
-  std::string status;     // live | matched | unmatched
+  std::string code;       // post_only_mode for the 503 of post-only mode
+  std::string status;     // live | matched | delayed | unmatched
   int64_t making = 0;
   int64_t taking = 0;
   std::vector<std::string> trade_ids;
@@ -152,7 +177,13 @@ struct UserEventOut {
 struct MarketEventOut {
   polymarket::MarketEvent event;
 };
-using Event = std::variant<UserEventOut, MarketEventOut>;
+// A delayed order's delay ended: what the placement answer would say now (matched, or unmatched
+// when it went on the book without a match). For a shell that holds its answers until then.
+struct DelayReleasedOut {
+  std::string order_id;
+  PlaceResult result;
+};
+using Event = std::variant<UserEventOut, MarketEventOut, DelayReleasedOut>;
 
 class Exchange {
  public:
@@ -161,9 +192,19 @@ class Exchange {
   const ExchangeConfig& config() const { return config_; }
   void SetOrderVersion(int version) { config_.order_version = version; }
   void SetTradeFailProbability(double p) { config_.trade_fail_probability = p; }
+  void SetMatchedNotBroadcastedShare(double share) { config_.matched_not_broadcasted_share = share; }
+  void SetDelayScope(DelayScope scope) { config_.delay_scope = scope; }
+  // A market's matching delays and fee schedule (false if unknown).
+  bool SetMarketDelay(const std::string& condition_id, Nanos taker_delay, int64_t sports_delay_s);
+  bool SetFeeSchedule(const std::string& condition_id, const polymarket::FeeSchedule& fees);
+  void SetTradingMode(TradingMode mode) { mode_ = mode; }
+  TradingMode trading_mode() const { return mode_; }
+  // Account-level closed-only mode: only orders that reduce a position (sells) are accepted.
+  void SetClosedOnly(const std::string& address, bool closed_only);
+  bool IsClosedOnly(const std::string& address) const;
 
   // --- markets and accounts --------------------------------------------------------------------
-  void AddMarket(const MarketConfig& market);
+  void AddMarket(const MarketConfig& market, Nanos now = 0);
   const MarketConfig* MarketOf(const std::string& token) const;
   std::vector<MarketConfig> Markets() const;
   // Changes a market's tick (both tokens); resting orders off the new grid stay (as on the
@@ -171,6 +212,7 @@ class Exchange {
   bool SetTickSize(const std::string& token, model::TickSize tick, Nanos now);
   // Registers (or finds) the account for `address`; `api_key` is bound to it.
   Account& OpenAccount(const std::string& address, const std::string& api_key);
+  // Adds a market at run time: new_market (with its fee schedule) goes to every market subscriber.
   void Credit(const std::string& address, int64_t collateral, const std::string& token = {}, int64_t tokens = 0);
   const Account* AccountOf(const std::string& address) const;
   const Account* AccountOfKey(const std::string& api_key) const;
@@ -188,6 +230,12 @@ class Exchange {
                                        const std::string& token = {}) const;
   std::vector<polymarket::UserTradeEvent> Trades(const std::string& api_key) const;
   bool IsScoring(const std::string& order_id) const;
+  // The key's orders held in a matching delay.
+  std::vector<const Order*> DelayedOrders(const std::string& api_key) const;
+
+  // --- fees and rebates ------------------------------------------------------------------------
+  const RebateBook& rebates() const { return rebates_; }
+  int64_t FeesPaid(const std::string& address) const;
 
   // --- the chain (conditional tokens) -------------------------------------------------------
   // Resolves a market: it stops accepting orders, every open order on it is canceled
@@ -216,6 +264,7 @@ class Exchange {
   void RestartMatchingEngine(Nanos down_until, Nanos post_only_until);
   bool EngineDown(Nanos now) const { return now < down_until_; }
   bool PostOnlyMode(Nanos now) const { return now >= down_until_ && now < post_only_until_; }
+  Nanos post_only_until() const { return post_only_until_; }
 
   // Runs timers: heartbeat expiry, GTD expiry, trade status progression.
   void Advance(Nanos now);
@@ -243,6 +292,8 @@ class Exchange {
     Nanos matched_at = 0;
     bool will_fail = false;
     bool done = false;
+    int64_t taker_fee = 0;
+    std::string taker_address;
   };
   struct KeyState {
     std::string address;
@@ -258,6 +309,11 @@ class Exchange {
 
   std::string Complement(const std::string& token) const;
   std::string Reject(PlaceResult& r, int status, std::string error);
+  // Books an accepted order: matches, rests the remainder (or kills it), emits its events.
+  void Admit(Order& order, const std::vector<Fill>& fills, Nanos now, PlaceResult& result);
+  // Delays that ended: the orders are matched and rested as if placed now.
+  void ReleaseDelayed(Nanos now);
+  int64_t FeeBound(const NewOrder& order) const;  // the most a taker BUY could pay in fees
   // Maker orders that `order` would match, best first, up to its size; does not change state.
   std::vector<Fill> PlanMatches(const NewOrder& order) const;
   void Execute(Order& taker, const std::vector<Fill>& fills, Nanos now, PlaceResult& result);
@@ -305,6 +361,11 @@ class Exchange {
   std::map<std::string, ChainTx> chain_txs_;    // hash -> transaction
   std::deque<std::string> chain_pending_;       // hashes in submission order
   std::map<std::string, uint64_t> next_nonce_;  // address -> next nonce
+  std::multimap<Nanos, std::string> delayed_;   // release time -> delayed order id
+  TradingMode mode_ = TradingMode::kNormal;
+  std::set<std::string> closed_only_;
+  RebateBook rebates_;
+  std::map<std::string, int64_t> fees_paid_;  // address -> taker fees charged (net of reversals)
 
   std::map<std::string, uint64_t> mined_nonce_;  // address -> transactions mined
 };

@@ -121,6 +121,7 @@ struct MarketSession {
   std::shared_ptr<net::WsSession> session;
   std::set<std::string> assets;
   std::optional<std::string> held;  // a frame held back to be sent after the next one (reorder fault)
+  bool subscribed = false;          // a valid subscription arrived (a PING before it closes the socket)
 };
 
 struct UserSession {
@@ -129,6 +130,19 @@ struct UserSession {
   std::set<std::string> markets;    // empty = all
   std::optional<std::string> held;  // a frame held back (reorder fault)
 };
+
+// A placement answer held until the delays of its orders end (hold_delayed_answers).
+struct HeldAnswer {
+  std::function<void(HttpResponse)> respond;
+  bool batch = false;
+  std::vector<pm::PostOrderResult> legs;
+  std::map<std::string, size_t> waiting;  // order id -> leg
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+std::string CeilSeconds(Nanos n) {
+  return std::to_string(std::max<Nanos>(1, (n + kNanosPerSecond - 1) / kNanosPerSecond));
+}
 
 }  // namespace
 
@@ -168,6 +182,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   std::map<uint64_t, std::shared_ptr<net::WsSession>> reference_sessions;
   SimStats stats;
   mutable std::mutex stats_mu;
+  SignerRateLimiter signer_limits;
+  IpRateLimiter ip_limits;
+  std::map<std::string, uint64_t> throttled_by_signer;  // lowercase address -> 429s
+  std::map<std::string, HeldAnswer> held_answers;       // first delayed order id -> answer
+  std::map<std::string, std::string> held_by_order;     // delayed order id -> held answer key
+  // The answer being built by RouteL2, to be held instead of sent (set per request).
+  std::optional<HeldAnswer> hold_request;
   std::map<std::string, std::map<std::string, int64_t>> refusals;  // maker address -> error -> count
   uint64_t test_orders = 0;                                        // PlaceTestOrder ids
   Nanos last_reference = 0;
@@ -180,7 +201,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         exchange(options.exchange),
         flow(exchange, options.flow_config),
         fault_rng(options.seed * 7 + 1),
-        key_rng(options.seed * 13 + 5) {}
+        key_rng(options.seed * 13 + 5),
+        signer_limits(options.rate_limits),
+        ip_limits(options.ip_limits) {}
 
   Nanos Now() const { return (options.clock ? *options.clock : SystemClock::Instance()).WallNanos(); }
 
@@ -246,6 +269,38 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   void Count(uint64_t SimStats::*field) {
     std::lock_guard lock(stats_mu);
     ++(stats.*field);
+  }
+
+  void CountThrottled(const std::string& signer) {
+    Count(&SimStats::throttled);
+    if (!signer.empty()) ++throttled_by_signer[signer];
+  }
+
+  // A delayed order's delay ended: fill its leg of a held answer; send the answer once complete.
+  void ReleaseHeld(const DelayReleasedOut& released) {
+    auto owner = held_by_order.find(released.order_id);
+    if (owner == held_by_order.end()) return;
+    auto it = held_answers.find(owner->second);
+    held_by_order.erase(owner);
+    if (it == held_answers.end()) return;
+    HeldAnswer& held = it->second;
+    auto leg = held.waiting.find(released.order_id);
+    if (leg == held.waiting.end()) return;
+    pm::PostOrderResult& wire = held.legs[leg->second];
+    const PlaceResult& r = released.result;
+    wire.success = r.success;
+    wire.status = r.success ? r.status : "";
+    wire.error_msg = r.error;
+    wire.making_amount = r.making;
+    wire.taking_amount = r.taking;
+    wire.trade_ids = r.trade_ids;
+    held.waiting.erase(leg);
+    if (!held.waiting.empty()) return;
+    HttpResponse answer =
+        Json(200, held.batch ? pm::EncodePostOrdersResponse(held.legs) : pm::EncodePostOrderResult(held.legs.front()));
+    answer.headers = held.headers;
+    held.respond(std::move(answer));
+    held_answers.erase(it);
   }
 
   // --- orders ----------------------------------------------------------------------------------
@@ -341,8 +396,11 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   }
 
   HttpResponse FailureResponse(const PlaceResult& r) {
-    if (r.http_status == 503) {
-      return Json(503, pm::EncodeErrorBody({.error = r.error, .code = "post_only_mode", .retry_after_seconds = 60}));
+    if (r.http_status == 503 && r.code == "post_only_mode") {
+      const Nanos left = std::max<Nanos>(exchange.post_only_until() - Now(), kNanosPerSecond);
+      return Json(503,
+                  pm::EncodeErrorBody(
+                      {.error = r.error, .code = "post_only_mode", .retry_after_seconds = left / kNanosPerSecond}));
     }
     return Error(r.http_status == 200 ? 400 : r.http_status, r.error);
   }
@@ -393,14 +451,31 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         R"({{"condition_id":"{}","question_id":"{}","question":"Simulated market {}","market_slug":"{}",)"
         R"("tokens":[{{"token_id":"{}","outcome":"Yes","price":{},"winner":{}}},{{"token_id":"{}","outcome":"No","price":{},"winner":{}}}],)"
         R"("minimum_tick_size":{},"minimum_order_size":{},"neg_risk":{},"accepting_orders":{},"active":{},"closed":{},)"
-        R"("end_date_iso":"{}","seconds_delay":0,"rewards":{{"min_size":{},"max_spread":{},"rates":null}}}})",
+        R"("end_date_iso":"{}","seconds_delay":{},"rewards":{{"min_size":{},"max_spread":{},"rates":null}}}})",
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token,
         mid_yes ? mid_yes->ToString() : fmt::format("{:.4f}", fv), payouts.numerators[0] > 0, m.no_token,
         mid_yes ? mid_yes->Complement().ToString() : fmt::format("{:.4f}", 1 - fv), payouts.numerators[1] > 0,
         TickJson(m.tick), m.min_order_size.ToString(), m.neg_risk ? "true" : "false", !resolved, !resolved, resolved,
-        IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
+        IsoDate(m.end_time_s), m.sports_delay_s, m.rewards_min_size.ToString(),
         // rewards max spread is quoted in cents on the wire
         model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
+  }
+
+  static std::string Fraction(int64_t ppm) { return model::FormatScaled(ppm, 6); }
+
+  pm::ClobMarketInfo ClobMarket(const MarketConfig& m) const {
+    pm::ClobMarketInfo c;
+    c.condition_id = m.condition_id;
+    c.token_ids = {m.yes_token, m.no_token};
+    c.outcomes = {"Yes", "No"};
+    c.tick = m.tick;
+    c.neg_risk = m.neg_risk;
+    c.min_order_size = m.min_order_size;
+    c.accepting_orders = !exchange.IsResolved(m.condition_id);
+    c.fees = m.fees;
+    c.seconds_delay = m.sports_delay_s;
+    c.taker_delay = m.taker_delay > 0;
+    return c;
   }
 
   std::string GammaJson(const MarketConfig& m) const {
@@ -408,11 +483,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     return fmt::format(
         R"({{"conditionId":"{}","questionID":"{}","slug":"{}","question":"Simulated market {}","clobTokenIds":"[\"{}\", \"{}\"]",)"
         R"("outcomes":"[\"Yes\", \"No\"]","orderPriceMinTickSize":{},"orderMinSize":{},"negRisk":{},"enableOrderBook":true,)"
-        R"("acceptingOrders":{},"active":{},"closed":{},"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{}}})",
+        R"("acceptingOrders":{},"active":{},"closed":{},"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{},)"
+        R"("feesEnabled":{},"feeSchedule":{{"rate":{},"exponent":{},"takerOnly":{},"rebateRate":{}}}}})",
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token, m.no_token, TickJson(m.tick),
         m.min_order_size.ToString(), m.neg_risk ? "true" : "false", !resolved, !resolved, resolved,
         IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
-        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
+        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale), m.fees.enabled,
+        Fraction(m.fees.rate_ppm), m.fees.exponent, m.fees.taker_only, Fraction(m.fees.rebate_ppm));
   }
 
   // A minimal Ethereum JSON-RPC node over the chain view: chain id, block number, balanceOf reads
@@ -544,8 +621,12 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       response.delay += latency;
       respond(std::move(response));
     };
+    // Every 429 a signer is answered counts for it, injected ones included (the truth API's
+    // RateLimits.throttled, scripts/up's throttled=N).
+    const std::string signer = Lower(Header(r, "POLY_ADDRESS"));
     if (now < faults.burst_until) {
       Count(&SimStats::faults_injected);
+      if (faults.burst_status == 429) CountThrottled(signer);
       return send(
           Json(faults.burst_status,
                pm::EncodeErrorBody({.error = faults.burst_status == 429 ? "Too Many Requests" : "service unavailable",
@@ -553,6 +634,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     }
     if (fault_rng.Chance(faults.http_429)) {
       Count(&SimStats::faults_injected);
+      CountThrottled(signer);
       HttpResponse throttled = Json(429, R"({"error":"Too Many Requests"})");
       throttled.headers.emplace_back("Retry-After", "1");
       return send(std::move(throttled));
@@ -561,7 +643,33 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       Count(&SimStats::faults_injected);
       return send(Error(500, "Internal Server Error"));
     }
+    // The Cloudflare layer: per client IP and route, in requests.
+    const std::string ip = Header(r, "X-Forwarded-For").empty() ? "127.0.0.1" : Header(r, "X-Forwarded-For");
+    if (auto wait = ip_limits.Admit(ip, route, now)) {
+      HttpResponse throttled = Json(429, R"({"error":"Too Many Requests"})");
+      throttled.headers.emplace_back("Retry-After", CeilSeconds(*wait));
+      CountThrottled(signer);
+      return send(std::move(throttled));
+    }
+    hold_request.reset();
     HttpResponse response = Route(r, t, now);
+    if (response.status == 429) CountThrottled(signer);
+    if (hold_request) {
+      // Answered when the delays of its orders end (Dispatch of DelayReleasedOut).
+      HeldAnswer held = std::move(*hold_request);
+      hold_request.reset();
+      held.headers = response.headers;
+      held.respond = [respond = std::move(respond), latency](HttpResponse answer) {
+        answer.delay += latency;
+        respond(std::move(answer));
+      };
+      const std::string first = held.waiting.begin()->first;
+      for (const auto& [id, leg] : held.waiting) held_by_order[id] = first;
+      held_answers.emplace(first, std::move(held));
+      exchange.Advance(now);
+      Dispatch(now);
+      return;
+    }
     exchange.Advance(now);
     Dispatch(now);
     // Faults that hit after the exchange processed the request.
@@ -621,16 +729,18 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (m == "GET" && p.rfind("/clob-markets/", 0) == 0) {
       for (const MarketConfig& mk : exchange.Markets()) {
         if (mk.condition_id != p.substr(14)) continue;
-        return Json(
-            200,
-            fmt::format(
-                R"({{"c":"{}","t":[{{"t":"{}","o":"Yes"}},{{"t":"{}","o":"No"}}],"mts":{},"nr":{},)"
-                R"("fd":{{"r":0,"e":0,"to":true}},"mos":{},"mbf":0,"tbf":0,"r":{{"mi":{},"ma":{}}},"ao":true,"sd":0}})",
-                mk.condition_id, mk.yes_token, mk.no_token, TickJson(mk.tick), mk.neg_risk ? "true" : "false",
-                mk.min_order_size.ToString(), mk.rewards_min_size.ToString(),
-                model::FormatScaled(mk.rewards_max_spread.units() * 100, model::kPriceScale)));
+        return Json(200, pm::EncodeClobMarket(ClobMarket(mk)));
       }
       return Error(404, "market not found");
+    }
+    if (m == "GET" && p == "/rebates/current") {
+      // The maker's rebates of the closed days whose label starts with `date` (YYYY-MM-DD; a
+      // simulated day shorter than 24 h is labelled by its start time, so a date covers several).
+      const std::string maker = Lower(t.Get("maker_address"));
+      if (maker.empty()) return Error(400, "maker_address is required");
+      const auto contracts = *signing::ContractsForChain(options.chain_id);
+      return Json(
+          200, pm::EncodeRebates(exchange.rebates().Entries(maker, t.Get("date"), contracts.collateral.ToChecksum())));
     }
     if (m == "GET" && p.rfind("/markets-by-token/", 0) == 0) {
       const MarketConfig* mk = exchange.MarketOf(p.substr(18));
@@ -655,8 +765,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       return Json(200, fmt::format(R"({{"neg_risk":{}}})", mk->neg_risk ? "true" : "false"));
     }
     if (m == "GET" && (p == "/fee-rate" || p.rfind("/fee-rate/", 0) == 0)) {
-      if (exchange.MarketOf(token_param()) == nullptr) return Error(404, "market not found");
-      return Json(200, R"({"base_fee":0})");
+      const MarketConfig* mk = exchange.MarketOf(token_param());
+      if (mk == nullptr) return Error(404, "market not found");
+      return Json(200, fmt::format(R"({{"base_fee":{}}})", mk->fees.enabled ? mk->fees.rate_ppm / 100 : 0));
     }
     if (m == "GET" && p == "/book") {
       if (exchange.MarketOf(t.Get("token_id")) == nullptr)
@@ -725,7 +836,45 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     return out + "]";
   }
 
+  // --- rate limits ---------------------------------------------------------------------------
+
+  // The decision of the request being routed: its Poly-RateLimit-* headers go on the answer.
+  std::optional<RateDecision> rate_decision;
+
+  // Takes `cost` from the signer's bucket; the 429 to answer when it is refused.
+  std::optional<HttpResponse> Throttle(const KeyRecord& key, pm::RateBucket bucket, int64_t cost, Nanos now) {
+    RateDecision d = signer_limits.Admit(key.address, bucket, cost, now);
+    rate_decision = d;
+    if (d.admitted) return std::nullopt;
+    const auto& limits = pm::LimitsOf(d.tier);
+    const int burst = bucket == pm::RateBucket::kOrders ? limits.order_burst : limits.cancel_burst;
+    HttpResponse refused = Json(
+        429,
+        pm::EncodeErrorBody(
+            {.error = d.over_burst ? fmt::format("request costs {} {} tokens, more than the {} burst of {}: split it",
+                                                 cost, pm::RateBucketName(bucket), pm::RateTierName(d.tier), burst)
+                                   : std::string("Too Many Requests: per-signer rate limit exceeded")}));
+    // No Retry-After for a cost above the burst: waiting cannot help.
+    if (!d.over_burst) refused.headers.emplace_back("Retry-After", CeilSeconds(d.retry_after));
+    return refused;
+  }
+
+  void AddRateHeaders(HttpResponse& response, const RateDecision& d) const {
+    response.headers.emplace_back("Poly-RateLimit-Remaining", fmt::format("{:.3f}", d.remaining));
+    response.headers.emplace_back("Poly-RateLimit-Reset",
+                                  fmt::format("{:.3f}", static_cast<double>(d.reset_ms) / 1000.0));
+    response.headers.emplace_back("Poly-RateLimit-Tier", std::string(pm::RateTierName(d.tier)));
+    if (d.warning) response.headers.emplace_back("Poly-RateLimit-Warning", "true");
+  }
+
   HttpResponse RouteL2(const HttpRequest& r, const Target& t, const KeyRecord& key, Nanos now) {
+    rate_decision.reset();
+    HttpResponse response = RouteTrading(r, t, key, now);
+    if (rate_decision) AddRateHeaders(response, *rate_decision);
+    return response;
+  }
+
+  HttpResponse RouteTrading(const HttpRequest& r, const Target& t, const KeyRecord& key, Nanos now) {
     const std::string& p = t.path;
     const std::string& m = r.method;
     const bool order_endpoint = p == "/order" || p == "/orders" || p == "/cancel-all" || p == "/cancel-market-orders";
@@ -733,17 +882,32 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       return Json(425, pm::EncodeErrorBody(
                            {.error = "Too Early: the matching engine is restarting", .retry_after_seconds = 2}));
     }
+    if (m == "DELETE" && order_endpoint && exchange.trading_mode() == TradingMode::kDisabled) {
+      return Error(503, "Trading is currently disabled. Check polymarket.com for updates");
+    }
     if (m == "POST" && p == "/order") {
       auto posted = signing::ParsePostOrderJson(r.body);
       if (!posted.ok()) return Error(400, "Invalid order payload");
+      if (auto refused = Throttle(key, pm::RateBucket::kOrders, 1, now)) return *refused;
       const Placed placed = PlaceOne(*posted, key, now);
       if (!placed.result.success) return FailureResponse(placed.result);
+      if (placed.result.status == "delayed" && options.hold_delayed_answers) {
+        HeldAnswer held;
+        held.legs.push_back(ToWire(placed));
+        held.waiting[placed.id] = 0;
+        hold_request = std::move(held);
+      }
       return Json(200, pm::EncodePostOrderResult(ToWire(placed)));
     }
     if (m == "POST" && p == "/orders") {
       auto posted = signing::ParsePostOrdersJson(r.body);
-      if (!posted.ok()) return Error(400, "Invalid order payload");
-      if (posted->size() > 15) return Error(400, "Too many orders in payload, max allowed: 15");
+      if (!posted.ok() || posted->empty()) return Error(400, "Invalid order payload");
+      if (posted->size() > 15) {
+        return Error(400, fmt::format("Too many orders in payload: {}, max allowed: 15", posted->size()));
+      }
+      // The whole batch or nothing: the per-signer check counts every order.
+      if (auto refused = Throttle(key, pm::RateBucket::kOrders, static_cast<int64_t>(posted->size()), now))
+        return *refused;
       std::vector<pm::PostOrderResult> legs;
       for (const auto& one : *posted) {
         if (fault_rng.Chance(faults.batch_leg_reject)) {
@@ -756,8 +920,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         Placed placed = PlaceOne(one, key, now);
         pm::PostOrderResult wire = ToWire(placed);
         if (!placed.result.success && fault_rng.Chance(faults.empty_id_leg)) wire.success = true;
+        if (placed.result.status == "delayed" && options.hold_delayed_answers) {
+          if (!hold_request) hold_request = HeldAnswer{.batch = true};
+          hold_request->waiting[placed.id] = legs.size();
+        }
         legs.push_back(wire);
       }
+      if (hold_request) hold_request->legs = legs;
       return Json(200, pm::EncodePostOrdersResponse(legs));
     }
     const auto cancel_response = [&](const CancelOutcome& c) {
@@ -769,15 +938,35 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       const size_t q1 = r.body.find('"', r.body.find(':', id_pos) + 1);
       const size_t q2 = r.body.find('"', q1 + 1);
       if (q1 == std::string::npos || q2 == std::string::npos) return Error(400, "Invalid orderID");
+      if (auto refused = Throttle(key, pm::RateBucket::kCancels, 1, now)) return *refused;
       return cancel_response(exchange.Cancel(key.key, {r.body.substr(q1 + 1, q2 - q1 - 1)}, now));
     }
     if (m == "DELETE" && p == "/orders") {
       auto ids = pm::ParseSubscribeRequest(R"({"type":"x","assets_ids":)" + r.body + "}");
       if (!ids.ok()) return Error(400, "Invalid orderID");
       if (ids->asset_ids.size() > 1000) return Error(400, "Too many orders in payload, max allowed: 1000");
+      // Costs the ids sent (duplicates too), whole or nothing.
+      if (auto refused = Throttle(key, pm::RateBucket::kCancels, static_cast<int64_t>(ids->asset_ids.size()), now))
+        return *refused;
       return cancel_response(exchange.Cancel(key.key, ids->asset_ids, now));
     }
-    if (m == "DELETE" && p == "/cancel-all") return cancel_response(exchange.CancelAll(key.key, now));
+    // Cancel-all and cancel-market-orders: 1 token up front, then 1 per order cancelled (into
+    // debt where the tier allows it). The strict variant wants all of it up front.
+    const auto sweep = [&](const std::string& market, const std::string& asset) -> HttpResponse {
+      int64_t up_front = 1;
+      if (signer_limits.config().cancel_all_cost_up_front) {
+        up_front += static_cast<int64_t>(exchange.OpenOrders(key.key, market, asset).size());
+      }
+      if (auto refused = Throttle(key, pm::RateBucket::kCancels, up_front, now)) return *refused;
+      const CancelOutcome c = exchange.CancelMarket(key.key, market, asset, now);
+      if (!signer_limits.config().cancel_all_cost_up_front) {
+        const RateDecision after =
+            signer_limits.Charge(key.address, pm::RateBucket::kCancels, static_cast<int64_t>(c.canceled.size()), now);
+        rate_decision->remaining = after.remaining;
+      }
+      return cancel_response(c);
+    };
+    if (m == "DELETE" && p == "/cancel-all") return sweep("", "");
     if (m == "DELETE" && p == "/cancel-market-orders") {
       auto body =
           pm::ParseSubscribeRequest(R"({"type":"x",)" + (r.body.size() > 2 ? r.body.substr(1) : std::string("}")));
@@ -789,11 +978,22 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         return q1 == std::string::npos || q2 == std::string::npos ? std::string() : r.body.substr(q1 + 1, q2 - q1 - 1);
       };
       (void)body;
-      return cancel_response(exchange.CancelMarket(key.key, field("market"), field("asset_id"), now));
+      return sweep(field("market"), field("asset_id"));
     }
     if (m == "GET" && p.rfind("/data/order/", 0) == 0) {
+      // Only active orders: anything else (unknown, cancelled, matched, in a delay) is "not
+      // active", answered as the configured variant.
       const Order* o = exchange.Find(p.substr(12));
-      if (o == nullptr || o->spec.owner != key.key) return Error(404, "order not found");
+      if (o == nullptr || o->spec.owner != key.key || o->status != OrderStatus::kLive) {
+        switch (options.order_lookup) {
+          case OrderLookupAnswer::kNull:
+            return Json(200, "null");
+          case OrderLookupAnswer::kEmpty:
+            return Json(200, "");
+          case OrderLookupAnswer::kNotFound:
+            return Error(404, "Order not found");
+        }
+      }
       return Json(200, pm::EncodeOpenOrder(ToOpenOrder(*o)));
     }
     if (m == "GET" && p == "/data/orders") {
@@ -880,7 +1080,16 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       keys.erase(key.key);
       return Json(200, "\"OK\"");
     }
-    if (m == "GET" && p == "/auth/ban-status/closed-only") return Json(200, R"({"closed_only":false})");
+    if (m == "GET" && p == "/auth/ban-status/closed-only") {
+      return Json(200, fmt::format(R"({{"closed_only":{}}})", exchange.IsClosedOnly(key.address)));
+    }
+    if (m == "GET" && p == "/v1/user/rate-limit-tier") {
+      const pm::RateTier tier = signer_limits.TierOf(key.address);
+      const auto& l = pm::LimitsOf(tier);
+      return Json(200,
+                  fmt::format(R"({{"tier":"{}","order_rate":{},"order_burst":{},"cancel_rate":{},"cancel_burst":{}}})",
+                              pm::RateTierName(tier), l.order_rate, l.order_burst, l.cancel_rate, l.cancel_burst));
+    }
     return Error(404, fmt::format("no route for {} {}", m, p));
   }
 
@@ -889,7 +1098,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   void OnWsOpen(const std::shared_ptr<net::WsSession>& s) {
     Count(&SimStats::ws_sessions);
     if (s->path().rfind("/ws/market", 0) == 0)
-      market_sessions[s->id()] = {s, {}};
+      market_sessions[s->id()] = {s, {}, std::nullopt, false};
     else if (s->path().rfind("/ws/user", 0) == 0)
       user_sessions[s->id()] = {s, "", {}, std::nullopt};
     else
@@ -902,6 +1111,16 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     reference_sessions.erase(s->id());
   }
 
+  // Polymarket closes a socket whose first message is a PING (before a valid subscription) with
+  // 1008 "invalid subscription payload" (NautilusTrader #4864).
+  bool AcceptPing(const std::shared_ptr<net::WsSession>& s) {
+    bool ok = true;
+    if (auto it = market_sessions.find(s->id()); it != market_sessions.end()) ok = it->second.subscribed;
+    if (auto it = user_sessions.find(s->id()); it != user_sessions.end()) ok = !it->second.api_key.empty();
+    if (!ok) Count(&SimStats::ws_policy_closes);
+    return ok;
+  }
+
   void OnWsMessage(const std::shared_ptr<net::WsSession>& s, const std::string& text) {
     auto req = pm::ParseSubscribeRequest(text);
     if (!req.ok()) return;
@@ -909,6 +1128,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (auto it = market_sessions.find(s->id()); it != market_sessions.end()) {
       std::vector<pm::MarketEvent> dump;
       const bool remove = req->operation == "unsubscribe";
+      if (req->type == "market" || req->type == "Market" || req->operation == "subscribe") it->second.subscribed = true;
       for (const std::string& asset : req->asset_ids) {
         if (exchange.MarketOf(asset) == nullptr) continue;
         if (remove) {
@@ -916,11 +1136,10 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
           continue;
         }
         if (it->second.assets.insert(asset).second && req->initial_dump) {
+          // The websocket book carries last_trade_price and tick_size since 2026 (not the rest).
           pm::BookEvent book = PublishedBook(asset, now);
-          book.tick_size.reset();
           book.min_order_size.reset();
           book.neg_risk.reset();
-          book.last_trade_price.reset();
           dump.push_back(std::move(book));
         }
       }
@@ -928,6 +1147,17 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       return;
     }
     if (auto it = user_sessions.find(s->id()); it != user_sessions.end()) {
+      if (!req->auth && !it->second.api_key.empty() && !req->operation.empty()) {
+        // Markets added or dropped on the open connection.
+        for (const std::string& market : req->markets) {
+          if (req->operation == "unsubscribe") {
+            it->second.markets.erase(market);
+          } else {
+            it->second.markets.insert(market);
+          }
+        }
+        return;
+      }
       if (!req->auth) return;
       auto key = keys.find(req->auth->api_key);
       if (key == keys.end() || key->second.secret != req->auth->secret ||
@@ -966,10 +1196,14 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
 
   void Dispatch(Nanos now) {
     // Replay/mirror: the core's events with the merged books' changes instead of its own.
-    for (Event& event : options.external ? options.external->market().TakeEvents(exchange, now)
-                                         : exchange.TakeEvents()) {
+    for (Event& event :
+         options.external ? options.external->market().TakeEvents(exchange, now) : exchange.TakeEvents()) {
       if (auto* market_event = std::get_if<MarketEventOut>(&event)) {
         DispatchMarket(market_event->event);
+        continue;
+      }
+      if (auto* released = std::get_if<DelayReleasedOut>(&event)) {
+        ReleaseHeld(*released);
         continue;
       }
       auto& user_event = std::get<UserEventOut>(event);
@@ -1007,6 +1241,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       bool wanted = false;
       if (const auto* pc = std::get_if<pm::PriceChangeEvent>(&event)) {
         for (const auto& c : pc->changes) wanted |= s.assets.contains(c.asset_id);
+      } else if (std::holds_alternative<pm::NewMarketEvent>(event)) {
+        wanted = s.subscribed;  // a new market goes to every subscribed connection
       } else {
         const std::string asset = std::visit(
             [](const auto& e) -> std::string {
@@ -1140,15 +1376,22 @@ absl::StatusOr<std::unique_ptr<SimServer>> SimServer::Start(SimServerOptions opt
   http.on_ws_close = [weak](std::shared_ptr<net::WsSession> s) {
     if (auto self = weak.lock()) self->OnWsClose(s);
   };
+  http.accept_ping = [weak](const std::shared_ptr<net::WsSession>& s) {
+    auto self = weak.lock();
+    return !self || self->AcceptPing(s);
+  };
   // Build the exchange state on the loop before serving.
   absl::Status external_started = absl::OkStatus();
   impl->OnLoop([&] {
     for (const MarketConfig& m : impl->options.markets) impl->exchange.AddMarket(m);
     if (impl->options.external) {
       std::weak_ptr<Impl> dispatcher = impl;
-      external_started = impl->options.external->Start(impl->exchange, impl->io, [dispatcher] {
-        if (auto self = dispatcher.lock()) self->Dispatch(self->Now());
-      }, clock.WallNanos());
+      external_started = impl->options.external->Start(
+          impl->exchange, impl->io,
+          [dispatcher] {
+            if (auto self = dispatcher.lock()) self->Dispatch(self->Now());
+          },
+          clock.WallNanos());
     } else {
       impl->flow.Init(clock.WallNanos());
     }
@@ -1328,6 +1571,69 @@ std::vector<MarketConfig> SimServer::Markets() const {
 SimStats SimServer::stats() const {
   std::lock_guard lock(impl_->stats_mu);
   return impl_->stats;
+}
+
+void SimServer::SetRateTier(const std::string& address, polymarket::RateTier tier) {
+  impl_->OnLoop([&] { impl_->signer_limits.SetTier(Lower(address), tier, impl_->Now()); });
+}
+void SimServer::SetRateLimits(bool enabled, bool warning_mode, bool cancel_all_cost_up_front, bool ip_limits) {
+  impl_->OnLoop([&] {
+    impl_->signer_limits.SetEnabled(enabled);
+    impl_->signer_limits.SetWarningMode(warning_mode);
+    impl_->signer_limits.SetCancelAllCostUpFront(cancel_all_cost_up_front);
+    impl_->ip_limits.SetEnabled(ip_limits);
+  });
+}
+bool SimServer::SetMarketDelay(const std::string& condition_id, Nanos taker_delay, int64_t sports_delay_s) {
+  return impl_->OnLoop(
+      [&] { return impl_->exchange.SetMarketDelay(Lower(condition_id), taker_delay, sports_delay_s); });
+}
+void SimServer::SetDelayScope(DelayScope scope, bool hold_answers) {
+  impl_->OnLoop([&] {
+    impl_->exchange.SetDelayScope(scope);
+    impl_->options.hold_delayed_answers = hold_answers;
+  });
+}
+bool SimServer::SetFeeSchedule(const std::string& condition_id, const polymarket::FeeSchedule& fees) {
+  return impl_->OnLoop([&] { return impl_->exchange.SetFeeSchedule(Lower(condition_id), fees); });
+}
+void SimServer::SetTradingMode(TradingMode mode) {
+  impl_->OnLoop([&] { impl_->exchange.SetTradingMode(mode); });
+}
+void SimServer::SetClosedOnly(const std::string& address, bool closed_only) {
+  impl_->OnLoop([&] { impl_->exchange.SetClosedOnly(address, closed_only); });
+}
+void SimServer::SetOrderLookupAnswer(OrderLookupAnswer answer) {
+  impl_->OnLoop([&] { impl_->options.order_lookup = answer; });
+}
+void SimServer::SetMatchedNotBroadcastedShare(double share) {
+  impl_->OnLoop([&] { impl_->exchange.SetMatchedNotBroadcastedShare(share); });
+}
+void SimServer::AddMarket(const MarketConfig& market) {
+  impl_->OnLoop([&] {
+    const Nanos now = impl_->Now();
+    impl_->exchange.AddMarket(market, now);
+    impl_->Dispatch(now);
+  });
+}
+RateLimitTruth SimServer::RateLimits(const std::string& address) const {
+  return impl_->OnLoop([&] {
+    const std::string a = Lower(address);
+    const Nanos now = impl_->Now();
+    RateLimitTruth out;
+    out.tier = impl_->signer_limits.TierOf(a);
+    out.order_tokens = impl_->signer_limits.Level(a, polymarket::RateBucket::kOrders, now);
+    out.cancel_tokens = impl_->signer_limits.Level(a, polymarket::RateBucket::kCancels, now);
+    auto it = impl_->throttled_by_signer.find(a);
+    out.throttled = it == impl_->throttled_by_signer.end() ? 0 : it->second;
+    return out;
+  });
+}
+int64_t SimServer::FeesPaid(const std::string& address) const {
+  return impl_->OnLoop([&] { return impl_->exchange.FeesPaid(address); });
+}
+int64_t SimServer::RebatesPaid(const std::string& address) const {
+  return impl_->OnLoop([&] { return impl_->exchange.rebates().PaidTo(Lower(address)); });
 }
 void SimServer::WithExchange(const std::function<void(Exchange&)>& fn) const {
   impl_->OnLoop([&] { fn(impl_->exchange); });

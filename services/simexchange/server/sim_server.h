@@ -18,6 +18,7 @@
 #include "common/net/http.h"
 #include "common/net/io_thread.h"
 #include "services/simexchange/core/exchange.h"
+#include "services/simexchange/core/rate_limiter.h"
 #include "services/simexchange/env/market_flow.h"
 
 namespace clobmaker::simexchange {
@@ -40,6 +41,11 @@ struct Faults {
   int burst_status = 429;
 };
 
+// GET /data/order/{id} for an id that is not active (unknown, cancelled, matched, delayed): the live
+// exchange answers 200 with `null` (NautilusTrader's send_get_optional); one third party reports
+// 404; an empty 200 body is the other shape seen.
+enum class OrderLookupAnswer : uint8_t { kNull, kEmpty, kNotFound };
+
 struct SimServerOptions {
   std::string listen = "127.0.0.1:0";
   std::string tls_cert_pem;
@@ -55,6 +61,12 @@ struct SimServerOptions {
   std::vector<MarketConfig> markets;  // empty: DefaultMarkets(seed, 3)
   ExchangeConfig exchange;
   FlowConfig flow_config;
+  SignerRateLimitConfig rate_limits;  // per signer (default: enforced, Standard)
+  IpRateLimitConfig ip_limits;        // the Cloudflare layer (one client IP unless X-Forwarded-For)
+  OrderLookupAnswer order_lookup = OrderLookupAnswer::kNull;
+  // Placement answers for delayed orders wait for the delay to end and then say matched or
+  // unmatched (the docs' order-lifecycle reading); off: `delayed` at once.
+  bool hold_delayed_answers = false;
   const Clock* clock = nullptr;  // wall clock; SystemClock if null
   // Replay (--replay) or mirror (--mirror) mode: the markets and their other participants come
   // from a journal or a live feed instead of the environment (no flow).
@@ -76,6 +88,16 @@ struct SimStats {
   uint64_t auth_failures = 0;
   uint64_t ws_sessions = 0;
   uint64_t faults_injected = 0;
+  uint64_t throttled = 0;         // 429s answered by either rate limiter
+  uint64_t ws_policy_closes = 0;  // sockets closed with 1008 (PING before a subscription)
+};
+
+// One signer's standing with the per-signer limiter (truth API, `clobmakerctl sim-throttled`).
+struct RateLimitTruth {
+  polymarket::RateTier tier = polymarket::RateTier::kStandard;
+  double order_tokens = 0;
+  double cancel_tokens = 0;
+  uint64_t throttled = 0;  // 429s answered to this signer (either limiter)
 };
 
 class SimServer {
@@ -100,6 +122,19 @@ class SimServer {
   // Resolves a market (0 = YES wins, 1 = NO): see Exchange::Resolve. False if unknown or done.
   bool ResolveMarket(const std::string& condition_id, int winning_outcome);
   void Credit(const std::string& address, int64_t collateral, const std::string& token, int64_t tokens);
+  // The 2026 exchange (docs/simexchange.md): rate tiers and limiter modes, matching delays, fees,
+  // trading modes, closed-only accounts, the order-lookup answer, MATCHED_NOT_BROADCASTED.
+  void SetRateTier(const std::string& address, polymarket::RateTier tier);
+  void SetRateLimits(bool enabled, bool warning_mode, bool cancel_all_cost_up_front, bool ip_limits);
+  bool SetMarketDelay(const std::string& condition_id, Nanos taker_delay, int64_t sports_delay_s);
+  void SetDelayScope(DelayScope scope, bool hold_answers);
+  bool SetFeeSchedule(const std::string& condition_id, const polymarket::FeeSchedule& fees);
+  void SetTradingMode(TradingMode mode);
+  void SetClosedOnly(const std::string& address, bool closed_only);
+  void SetOrderLookupAnswer(OrderLookupAnswer answer);
+  void SetMatchedNotBroadcastedShare(double share);
+  // Adds a market at run time (new_market with its fee schedule on the market channel).
+  void AddMarket(const MarketConfig& market);
 
   // Truth (thread-safe snapshots of the exchange's own view).
   // `include_closed`: every order the address ever placed, not only the open ones.
@@ -114,6 +149,9 @@ class SimServer {
   std::vector<polymarket::UserTradeEvent> Trades(const std::string& address) const;
   polymarket::BookEvent Book(const std::string& token) const;
   std::vector<MarketConfig> Markets() const;
+  RateLimitTruth RateLimits(const std::string& address) const;
+  int64_t FeesPaid(const std::string& address) const;
+  int64_t RebatesPaid(const std::string& address) const;
   SimStats stats() const;
   // Runs `fn` on the IO thread with the exchange and waits (tests, benchmarks).
   void WithExchange(const std::function<void(Exchange&)>& fn) const;

@@ -195,9 +195,10 @@ TEST_F(SimServerTest, FaultTimeoutAfterAcceptLeavesTheOrderLiveButUnanswered) {
   EXPECT_EQ(r.outcome, net::Outcome::kAmbiguous);
   server_->SetFaults({});
   EXPECT_EQ(server_->OpenOrders(key_->address().ToLower()).size(), 1u);  // it is live at the exchange
-  auto found = Wait<pm::OpenOrder>([&](auto cb) { client_->GetOrder(order.id.ToString(), cb); });
+  auto found = Wait<std::optional<pm::OpenOrder>>([&](auto cb) { client_->GetOrder(order.id.ToString(), cb); });
   ASSERT_TRUE(found.ok());
-  EXPECT_EQ(found.value->status, "LIVE");
+  ASSERT_TRUE(found.value->has_value());
+  EXPECT_EQ((*found.value)->status, "LIVE");
 }
 
 TEST_F(SimServerTest, MarketAndUserChannels) {

@@ -1,0 +1,487 @@
+// The exchange of late 2026 at the simulator's front end, through clobmaker's own clients:
+// per-signer rate limits and their headers, the rate-limit tier, per-IP limits, 200-null order
+// lookups (and the 404 / empty variants), matching delays, fees and rebates, trading
+// restrictions, websocket rules (no PING before a subscription, subscribe/unsubscribe on open
+// connections, the new book fields).
+#include <gtest/gtest.h>
+
+#include <future>
+#include <mutex>
+
+#include "common/clob/channels.h"
+#include "common/clob/rest_client.h"
+#include "common/polymarket/decode.h"
+#include "common/polymarket/encode.h"
+#include "common/testing/eventually.h"
+#include "services/simexchange/server/sim_server.h"
+
+namespace clobmaker::simexchange {
+namespace {
+
+using testing::Eventually;
+namespace pm = clobmaker::polymarket;
+
+constexpr char kKey[] = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+template <typename T, typename F>
+clob::Result<T> Wait(F call) {
+  std::promise<clob::Result<T>> p;
+  call([&p](clob::Result<T> r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+class Sim2026Test : public ::testing::Test {
+ protected:
+  void Start(SimServerOptions options = {}) {
+    options.seed = 11;
+    options.flow = false;
+    options.starting_collateral = 100'000 * model::kQuantityOne;
+    auto server = SimServer::Start(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    market_ = server_->Markets().at(0);
+    key_ = std::make_unique<crypto::PrivateKey>(std::move(*crypto::PrivateKey::FromHex(kKey)));
+    auto l1 = clob::ClobRestClient::Create(io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_},
+                                           key_.get(), nullptr);
+    ASSERT_TRUE(l1.ok());
+    auto creds = Wait<pm::ApiKeyCreds>([&](auto cb) { (*l1)->DeriveApiKey(0, cb); });
+    ASSERT_TRUE(creds.ok()) << creds.error.error;
+    api_ = *creds.value;
+    creds_ = std::make_unique<signing::ApiCredentials>(api_.api_key, api_.secret, api_.passphrase);
+    client_ = std::move(*clob::ClobRestClient::Create(
+        io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_}, key_.get(), creds_.get()));
+  }
+  void SetUp() override {}
+
+  signing::SignedOrder Sign(Side side, int64_t price_units, int64_t shares) {
+    const auto amounts = *signing::LimitOrderAmounts(side, Price(price_units), Size::FromWhole(shares), market_.tick);
+    signing::UnsignedOrder o;
+    o.salt = Uint256(++salt_);
+    o.maker = key_->address();
+    o.signer = key_->address();
+    o.token_id = *Uint256::FromDecimal(market_.yes_token);
+    o.maker_amount = amounts.maker;
+    o.taker_amount = amounts.taker;
+    o.side = side;
+    o.timestamp_ms = static_cast<uint64_t>(SystemClock::Instance().WallMillis());
+    const auto contracts = *signing::ContractsForChain(137);
+    return *signing::SignOrder(
+        o,
+        signing::HashDomain({.version = signing::OrderVersion::kV2,
+                             .chain_id = 137,
+                             .exchange = signing::ExchangeFor(contracts, signing::OrderVersion::kV2, false)}),
+        *key_);
+  }
+  clob::Result<pm::PostOrderResult> Post(const signing::SignedOrder& o, bool post_only = true,
+                                         signing::OrderType type = signing::OrderType::kGtc) {
+    return Wait<pm::PostOrderResult>([&](auto cb) { client_->PostOrder(o, type, post_only, cb); });
+  }
+  clob::Result<std::vector<pm::PostOrderResult>> PostBatch(const std::vector<signing::SignedOrder>& orders) {
+    std::vector<const signing::SignedOrder*> ptrs;
+    for (const auto& o : orders) ptrs.push_back(&o);
+    return Wait<std::vector<pm::PostOrderResult>>(
+        [&](auto cb) { client_->PostOrders(ptrs, signing::OrderType::kGtc, true, cb); });
+  }
+  std::string Address() const { return key_->address().ToLower(); }
+
+  std::unique_ptr<SimServer> server_;
+  MarketConfig market_;
+  net::IoThread io_;
+  ThreadExecutor owner_;
+  std::unique_ptr<crypto::PrivateKey> key_;
+  pm::ApiKeyCreds api_;
+  std::unique_ptr<signing::ApiCredentials> creds_;
+  std::unique_ptr<clob::ClobRestClient> client_;
+  uint64_t salt_ = 5000;
+};
+
+TEST_F(Sim2026Test, PerSignerOrderBucketWithHeadersAndRetryAfter) {
+  Start();
+  auto tier = Wait<pm::RateTier>([&](auto cb) { client_->GetRateLimitTier(cb); });
+  ASSERT_TRUE(tier.ok()) << tier.error.error;
+  EXPECT_EQ(*tier.value, pm::RateTier::kStandard);
+  // The Standard order burst is 60: the 61st order within the burst is refused with a 429.
+  std::optional<double> last_remaining;
+  int accepted = 0;
+  clob::Result<pm::PostOrderResult> refused;
+  for (int i = 0; i < 70; ++i) {
+    auto r = Post(Sign(Side::kBuy, 1000 + (i % 20) * 100, 5));
+    ASSERT_TRUE(r.rate_limit.present) << "every trading answer carries the headers";
+    EXPECT_EQ(r.rate_limit.tier, pm::RateTier::kStandard);
+    if (r.outcome == net::Outcome::kThrottled) {
+      refused = r;
+      break;
+    }
+    ASSERT_TRUE(r.ok()) << r.error.error;
+    ++accepted;
+    if (last_remaining) {
+      EXPECT_LT(*r.rate_limit.remaining, *last_remaining + 1.0);
+    }
+    last_remaining = r.rate_limit.remaining;
+  }
+  EXPECT_GE(accepted, 60);
+  EXPECT_LE(accepted, 64);  // a little refill while we post
+  EXPECT_EQ(refused.http_status, 429);
+  ASSERT_TRUE(refused.retry_after.has_value());
+  EXPECT_GE(*refused.retry_after, kNanosPerSecond);  // whole seconds, at least one
+  EXPECT_EQ(server_->OpenOrders(Address()).size(), static_cast<size_t>(accepted));
+  const RateLimitTruth truth = server_->RateLimits(Address());
+  EXPECT_EQ(truth.throttled, 1u);
+  EXPECT_LT(truth.order_tokens, 5.0);
+}
+
+TEST_F(Sim2026Test, BatchesAreAdmittedWholeOrNotAtAll) {
+  Start();
+  std::vector<signing::SignedOrder> batch;
+  for (int round = 0; round < 4; ++round) {
+    batch.clear();
+    for (int i = 0; i < 15; ++i) batch.push_back(Sign(Side::kBuy, 1000 + i * 100, 5));
+    ASSERT_TRUE(PostBatch(batch).ok());
+  }
+  // 60 spent: a batch of 15 finds (almost) nothing and is refused whole; no leg is placed.
+  batch.clear();
+  for (int i = 0; i < 15; ++i) batch.push_back(Sign(Side::kBuy, 2000 + i * 100, 5));
+  auto r = PostBatch(batch);
+  EXPECT_EQ(r.outcome, net::Outcome::kThrottled);
+  EXPECT_EQ(server_->OpenOrders(Address()).size(), 60u);
+  // More than 15 is a 400 whatever the tokens.
+  server_->SetRateTier(Address(), pm::RateTier::kElite);
+  batch.clear();
+  for (int i = 0; i < 16; ++i) batch.push_back(Sign(Side::kBuy, 3000 + i * 100, 5));
+  auto big = PostBatch(batch);
+  EXPECT_EQ(big.outcome, net::Outcome::kRejected);
+  EXPECT_NE(big.error.error.find("max allowed: 15"), std::string::npos);
+  // The tier set through the control API is what the headers and the tier endpoint say.
+  batch.resize(15);
+  auto gold = PostBatch(batch);
+  ASSERT_TRUE(gold.ok()) << gold.error.error;
+  EXPECT_EQ(gold.rate_limit.tier, pm::RateTier::kElite);
+  EXPECT_EQ(*Wait<pm::RateTier>([&](auto cb) { client_->GetRateLimitTier(cb); }).value, pm::RateTier::kElite);
+}
+
+TEST_F(Sim2026Test, CancelAllGoesIntoDebtAndBlocksFurtherCancels) {
+  Start();
+  server_->SetRateTier(Address(), pm::RateTier::kSilver);  // room to place 200 orders
+  std::vector<signing::SignedOrder> batch;
+  for (int round = 0; round < 14; ++round) {
+    batch.clear();
+    for (int i = 0; i < 15; ++i) batch.push_back(Sign(Side::kBuy, 1000 + ((round * 15 + i) % 40) * 100, 5));
+    ASSERT_TRUE(PostBatch(batch).ok());
+  }
+  ASSERT_EQ(server_->OpenOrders(Address()).size(), 210u);
+  server_->SetRateTier(Address(), pm::RateTier::kStandard);  // cancel burst 120, debt allowed
+  auto all = Wait<pm::CancelResult>([&](auto cb) { client_->CancelAll(cb); });
+  ASSERT_TRUE(all.ok()) << all.error.error;  // admitted with one token up front
+  EXPECT_EQ(all.value->canceled.size(), 210u);
+  ASSERT_TRUE(all.rate_limit.remaining.has_value());
+  EXPECT_LT(*all.rate_limit.remaining, -80.0);  // 120 - 1 - 210: in debt
+  auto blocked = Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrder("0x1234", cb); });
+  EXPECT_EQ(blocked.outcome, net::Outcome::kThrottled);
+  ASSERT_TRUE(blocked.retry_after.has_value());
+  EXPECT_GE(*blocked.retry_after, kNanosPerSecond);
+  // A DELETE /orders costing more than the burst can never pass: 429 without Retry-After.
+  std::vector<std::string> ids(121, "0xdead");
+  server_->SetRateTier(Address(), pm::RateTier::kStandard);
+  auto over = Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrders(ids, cb); });
+  EXPECT_EQ(over.outcome, net::Outcome::kThrottled);
+  EXPECT_FALSE(over.retry_after.has_value());
+  EXPECT_NE(over.error.error.find("split"), std::string::npos);
+  // More than 1,000 ids is a 400 whatever the tokens (Elite's cancel burst is 1,800).
+  server_->SetRateTier(Address(), pm::RateTier::kElite);
+  std::vector<std::string> many(1001, "0xdead");
+  auto too_many = Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrders(many, cb); });
+  EXPECT_EQ(too_many.outcome, net::Outcome::kRejected);
+  EXPECT_NE(too_many.error.error.find("max allowed: 1000"), std::string::npos) << too_many.error.error;
+  many.resize(1000);
+  EXPECT_TRUE(Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrders(many, cb); }).ok());
+}
+
+TEST_F(Sim2026Test, PerIpLimitsCountRequests) {
+  SimServerOptions o;
+  o.ip_limits.rules = {{"GET /data/orders", 5, 10 * kNanosPerSecond, 0, 0}};
+  Start(o);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Wait<pm::Page<pm::OpenOrder>>([&](auto cb) { client_->GetOpenOrders({}, cb); }).ok());
+  }
+  auto sixth = Wait<pm::Page<pm::OpenOrder>>([&](auto cb) { client_->GetOpenOrders({}, cb); });
+  EXPECT_EQ(sixth.outcome, net::Outcome::kThrottled);
+  EXPECT_TRUE(sixth.retry_after.has_value());
+  EXPECT_EQ(server_->RateLimits(Address()).throttled, 1u);
+}
+
+TEST_F(Sim2026Test, LookupsOfInactiveOrdersAre200NullByDefaultAnd404Or200EmptyAsVariants) {
+  Start();
+  const auto order = Sign(Side::kBuy, 3000, 10);
+  ASSERT_TRUE(Post(order).ok());
+  auto live = Wait<std::optional<pm::OpenOrder>>([&](auto cb) { client_->GetOrder(order.id.ToString(), cb); });
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE(live.value->has_value());
+  EXPECT_EQ((*live.value)->status, "LIVE");
+  ASSERT_TRUE(Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrder(order.id.ToString(), cb); }).ok());
+  // Cancelled, or never seen: 200 null, the live exchange's answer.
+  for (const std::string& id : {order.id.ToString(), std::string("0x") + std::string(64, '7')}) {
+    auto gone = Wait<std::optional<pm::OpenOrder>>([&](auto cb) { client_->GetOrder(id, cb); });
+    EXPECT_EQ(gone.http_status, 200);
+    ASSERT_TRUE(gone.ok());
+    EXPECT_FALSE(gone.value->has_value());
+  }
+  server_->SetOrderLookupAnswer(OrderLookupAnswer::kNotFound);
+  auto not_found = Wait<std::optional<pm::OpenOrder>>([&](auto cb) { client_->GetOrder(order.id.ToString(), cb); });
+  EXPECT_EQ(not_found.http_status, 404);
+  EXPECT_EQ(not_found.outcome, net::Outcome::kRejected);
+  server_->SetOrderLookupAnswer(OrderLookupAnswer::kEmpty);
+  auto empty = Wait<std::optional<pm::OpenOrder>>([&](auto cb) { client_->GetOrder(order.id.ToString(), cb); });
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty.value->has_value());
+}
+
+TEST_F(Sim2026Test, TakerDelayDelayedAnswerUncancellableInvisibleThenMatched) {
+  Start();
+  ASSERT_TRUE(server_->SetMarketDelay(market_.condition_id, 250 * kNanosPerMilli, 0));
+  auto info = Wait<pm::ClobMarketInfo>([&](auto cb) { client_->GetClobMarket(market_.condition_id, cb); });
+  ASSERT_TRUE(info.ok()) << info.error.error;
+  EXPECT_TRUE(info.value->taker_delay);
+  EXPECT_EQ(info.value->matching_delay_ms(), 250);
+  const int64_t ask = server_->Book(market_.yes_token).asks.at(0).price.units();
+  const auto order = Sign(Side::kBuy, ask, 5);
+  auto r = Post(order, /*post_only=*/false);
+  ASSERT_TRUE(r.ok()) << r.error.error;
+  EXPECT_EQ(r.value->status, "delayed");
+  EXPECT_TRUE(r.value->accepted());
+  EXPECT_EQ(r.value->making_amount, 0);
+  auto cancel = Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrder(order.id.ToString(), cb); });
+  ASSERT_TRUE(cancel.ok());
+  ASSERT_EQ(cancel.value->not_canceled.size(), 1u);
+  EXPECT_NE(cancel.value->not_canceled[0].second.find("delay"), std::string::npos);
+  auto lookup = Wait<std::optional<pm::OpenOrder>>([&](auto cb) { client_->GetOrder(order.id.ToString(), cb); });
+  ASSERT_TRUE(lookup.ok());
+  EXPECT_FALSE(lookup.value->has_value());  // invisible during the delay
+  ASSERT_TRUE(Eventually([&] { return !server_->Trades(Address()).empty(); }));
+}
+
+TEST_F(Sim2026Test, HeldAnswersSayUnmatchedForAnOrderThatRestedAfterItsDelay) {
+  SimServerOptions o;
+  o.exchange.delay_scope = DelayScope::kAll;
+  o.hold_delayed_answers = true;
+  Start(o);
+  ASSERT_TRUE(server_->SetMarketDelay(market_.condition_id, 0, 1));
+  const auto start = SystemClock::Instance().WallNanos();
+  auto r = Post(Sign(Side::kBuy, 1000, 5));
+  ASSERT_TRUE(r.ok()) << r.error.error;
+  EXPECT_GE(SystemClock::Instance().WallNanos() - start, 900 * kNanosPerMilli);  // held for the delay
+  EXPECT_EQ(r.value->status, "unmatched");
+  EXPECT_EQ(r.value->Classify(), pm::PlacementClass::kUnmatched);
+  EXPECT_EQ(server_->OpenOrders(Address()).size(), 1u);  // it rests: unmatched is not a rejection
+}
+
+TEST_F(Sim2026Test, FeesChargedToTakersAndRebatesPaidToMakersAtTheDaysEnd) {
+  SimServerOptions o;
+  o.exchange.rebate_day = 2 * kNanosPerSecond;
+  Start(o);
+  const pm::FeeSchedule crypto{.enabled = true, .rate_ppm = 70'000, .exponent = 1, .rebate_ppm = 200'000};
+  ASSERT_TRUE(server_->SetFeeSchedule(market_.condition_id, crypto));
+  auto info = Wait<pm::ClobMarketInfo>([&](auto cb) { client_->GetClobMarket(market_.condition_id, cb); });
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info.value->fees, (pm::FeeSchedule{.enabled = true, .rate_ppm = 70'000, .exponent = 1}));
+  // We rest a sell; the background maker's quotes are there too. Take our own level from another
+  // account through the exchange core directly (a taker that is not us).
+  // Our sell becomes the best ask (one tick above the best bid, below the maker's asks).
+  const auto book = server_->Book(market_.yes_token);
+  const int64_t price = book.bids.at(0).price.units() + market_.tick.units();
+  ASSERT_LT(price, book.asks.at(0).price.units());
+  const auto sell = Sign(Side::kSell, price, 20);
+  ASSERT_TRUE(Post(sell).ok());
+  server_->Mutate([&](Exchange& ex, Nanos now) {
+    ex.OpenAccount("0xtaker", "taker-key");
+    ex.Credit("0xtaker", 1'000 * model::kQuantityOne);
+    NewOrder take{.id = model::OrderId(crypto::Keccak256("taker-order")),
+                  .owner = "taker-key",
+                  .maker = "0xtaker",
+                  .token = market_.yes_token,
+                  .side = Side::kBuy,
+                  .price = Price(price),
+                  .size = Size::FromWhole(20),
+                  .type = OrderType::kFak};
+    ASSERT_TRUE(ex.Place(take, now).success);
+  });
+  ASSERT_GT(server_->FeesPaid("0xtaker"), 0);
+  EXPECT_EQ(server_->FeesPaid(Address()), 0);  // we were the maker
+  ASSERT_TRUE(Eventually([&] { return server_->RebatesPaid(Address()) > 0; }));
+  auto rebates = Wait<std::vector<pm::RebateEntry>>([&](auto cb) { client_->GetRebates("", Address(), cb); });
+  ASSERT_TRUE(rebates.ok()) << rebates.error.error;
+  ASSERT_FALSE(rebates.value->empty());
+  int64_t total = 0;
+  for (const auto& e : *rebates.value) total += e.rebated_fees_micros;
+  EXPECT_EQ(total, server_->RebatesPaid(Address()));
+  EXPECT_EQ(rebates.value->front().condition_id, market_.condition_id);
+}
+
+TEST_F(Sim2026Test, RestrictionsAreTypedPostsStopCancelsGoOn) {
+  Start();
+  const auto resting = Sign(Side::kBuy, 2000, 5);
+  ASSERT_TRUE(Post(resting).ok());
+  server_->SetTradingMode(TradingMode::kCancelOnly);
+  auto refused = Post(Sign(Side::kBuy, 2100, 5));
+  EXPECT_EQ(refused.http_status, 503);
+  EXPECT_EQ(pm::ClassifyRestriction(refused.http_status, refused.error), pm::TradingRestriction::kCancelOnly);
+  EXPECT_TRUE(Wait<pm::CancelResult>([&](auto cb) { client_->CancelOrder(resting.id.ToString(), cb); }).ok());
+  server_->SetTradingMode(TradingMode::kNormal);
+  server_->SetClosedOnly(Address(), true);
+  auto ban = Wait<pm::BanStatus>([&](auto cb) { client_->GetBanStatus(cb); });
+  ASSERT_TRUE(ban.ok());
+  EXPECT_TRUE(ban.value->closed_only);
+  auto buy = Post(Sign(Side::kBuy, 2100, 5));
+  EXPECT_EQ(pm::ClassifyRestriction(buy.http_status, buy.error), pm::TradingRestriction::kClosedOnly);
+  server_->RestartMatchingEngine(0, 5 * kNanosPerSecond);
+  auto not_post_only = Post(Sign(Side::kSell, 9900, 5), /*post_only=*/false);
+  EXPECT_EQ(pm::ClassifyRestriction(not_post_only.http_status, not_post_only.error), pm::TradingRestriction::kPostOnly);
+  EXPECT_TRUE(not_post_only.retry_after.has_value());
+}
+
+// A raw websocket client: PINGs early (what the exchange closes with 1008).
+TEST_F(Sim2026Test, APingBeforeTheSubscriptionGetsTheSocketClosedWith1008) {
+  Start();
+  std::atomic<int> disconnects{0};
+  std::mutex mu;
+  std::string reason;
+  net::WsClientOptions o;
+  o.url = server_->ws_url() + "/ws/market";
+  o.executor = &owner_;
+  o.ping_interval = 100 * kNanosPerMilli;
+  o.ping_before_first_message = true;  // the behaviour the exchange punishes
+  o.backoff_initial = 10 * kNanosPerSecond;
+  o.on_disconnected = [&](std::string why) {
+    std::lock_guard lock(mu);
+    reason = why;
+    ++disconnects;
+  };
+  auto eager = net::WsClient::Create(io_, o);
+  ASSERT_TRUE(eager.ok());
+  (*eager)->Start();
+  ASSERT_TRUE(Eventually([&] { return disconnects.load() > 0; }));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_NE(reason.find("1008"), std::string::npos) << reason;
+  }
+  EXPECT_EQ((*eager)->stats().policy_closes, 1u);
+  EXPECT_GE(server_->stats().ws_policy_closes, 1u);
+  (*eager)->Stop();
+
+  // Ours: nothing is pinged until a subscription went out, so an idle socket stays open.
+  std::atomic<int> polite_drops{0};
+  o.ping_before_first_message = false;
+  o.on_disconnected = [&](std::string) { ++polite_drops; };
+  auto polite = net::WsClient::Create(io_, o);
+  (*polite)->Start();
+  ASSERT_TRUE(Eventually([&] { return (*polite)->stats().pings_held >= 3; }));
+  EXPECT_EQ(polite_drops.load(), 0);
+  EXPECT_EQ((*polite)->stats().pings, 0u);
+  (*polite)->Send(pm::MarketSubscribeMessage({market_.yes_token}));
+  ASSERT_TRUE(Eventually([&] { return (*polite)->stats().pings >= 3; }));
+  EXPECT_EQ(polite_drops.load(), 0);
+  EXPECT_EQ((*polite)->stats().policy_closes, 0u);
+  (*polite)->Stop();
+}
+
+TEST_F(Sim2026Test, MarketsAreAddedAndDroppedOnOpenConnectionsAndBooksCarryTheNewFields) {
+  Start();
+  const MarketConfig second = server_->Markets().at(1);
+  std::mutex mu;
+  std::vector<std::string> market_frames, user_frames;
+  clob::MarketChannelOptions mo;
+  mo.url = server_->ws_url() + "/ws/market";
+  mo.executor = &owner_;
+  mo.on_message = [&](size_t, std::string m) {
+    std::lock_guard lock(mu);
+    market_frames.push_back(std::move(m));
+  };
+  std::unique_ptr<clob::MarketChannel> market;
+  std::promise<void> ready;
+  owner_.Post([&] {
+    market = std::move(*clob::MarketChannel::Create(io_, mo));
+    market->Subscribe({market_.yes_token});
+    ready.set_value();
+  });
+  ready.get_future().wait();
+  pm::MarketDecoder md;
+  const auto book_seen = [&](const std::string& asset) {
+    std::lock_guard lock(mu);
+    for (const auto& f : market_frames) {
+      for (const auto& e : md.Decode(f).events) {
+        if (const auto* b = std::get_if<pm::BookEvent>(&e); b != nullptr && b->asset_id == asset) {
+          return b->tick_size.has_value();  // the 2026 field is on the websocket book
+        }
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(Eventually([&] { return book_seen(market_.yes_token); }));
+  // Add the second market's token on the same connection: its book arrives, no reconnect.
+  std::promise<void> added;
+  owner_.Post([&] {
+    market->Subscribe({second.yes_token});
+    added.set_value();
+  });
+  added.get_future().wait();
+  ASSERT_TRUE(Eventually([&] { return book_seen(second.yes_token); }));
+  EXPECT_EQ(server_->stats().ws_sessions, 1u);
+
+  // The user channel: subscribe to the first market, then add the second on the open socket.
+  clob::UserChannelOptions uo;
+  uo.url = server_->ws_url() + "/ws/user";
+  uo.credentials = api_;
+  uo.executor = &owner_;
+  uo.markets = {market_.condition_id};
+  std::atomic<bool> connected{false};
+  uo.on_connected = [&](bool) { connected = true; };
+  uo.on_message = [&](std::string m) {
+    std::lock_guard lock(mu);
+    user_frames.push_back(std::move(m));
+  };
+  std::unique_ptr<clob::UserChannel> user;
+  std::promise<void> made;
+  owner_.Post([&] {
+    user = std::move(*clob::UserChannel::Create(io_, uo));
+    made.set_value();
+  });
+  made.get_future().wait();
+  ASSERT_TRUE(Eventually([&] { return connected.load(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the subscription is processed
+  std::promise<void> widened;
+  owner_.Post([&] {
+    user->Subscribe({second.condition_id});
+    widened.set_value();
+  });
+  widened.get_future().wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the update is processed
+  // An order on the second market is seen on the open connection.
+  signing::SignedOrder order;
+  {
+    const MarketConfig saved = market_;
+    market_ = second;
+    order = Sign(Side::kBuy, 2000, 5);
+    market_ = saved;
+  }
+  ASSERT_TRUE(Post(order).ok());
+  pm::UserDecoder ud;
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard lock(mu);
+    for (const auto& f : user_frames) {
+      for (const auto& e : ud.Decode(f).events) {
+        if (const auto* o = std::get_if<pm::UserOrderEvent>(&e); o != nullptr && o->id == order.id.ToString())
+          return true;
+      }
+    }
+    return false;
+  }));
+  std::promise<void> done;
+  owner_.Post([&] {
+    market.reset();
+    user.reset();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace
+}  // namespace clobmaker::simexchange
