@@ -22,6 +22,7 @@ inline constexpr std::string_view kExecutionBucket = "CM_EXECUTION";  // lease a
 inline constexpr std::string_view kPositionsBucket = "CM_POSITIONS";
 inline constexpr std::string_view kPositionsChainBucket = "CM_POSITIONS_CHAIN";  // positions' pending merge/redeem
 inline constexpr std::string_view kMarketsBucket = "CM_MARKETS";                 // MarketInfo per condition id
+inline constexpr std::string_view kUserStreamBucket = "CM_USERSTREAM";           // userstream's trade backfill cursor
 
 inline std::string UserOrderSubject(std::string_view token) { return "cm.user.order." + std::string(token); }
 inline std::string UserTradeSubject(std::string_view token) { return "cm.user.trade." + std::string(token); }

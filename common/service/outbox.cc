@@ -14,6 +14,7 @@ constexpr size_t kBatch = 64;
 
 void DurableOutbox::Add(std::string subject, std::string data, std::string msg_id) {
   queue_.push_back({std::move(subject), std::move(data), std::move(msg_id)});
+  added_++;
   Pump();
 }
 
@@ -41,11 +42,13 @@ void DurableOutbox::Pump() {
 
 void DurableOutbox::OnBatch(size_t published, uint64_t duplicates, const absl::Status& error) {
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(published));
+  completed_ += published;
   duplicates_ += duplicates;
   if (published > 0) attempt_ = 0;
   if (error.ok()) {
     in_flight_ = false;
     Pump();
+    RunWaiters();
     CheckDrained();
     return;
   }
@@ -53,14 +56,18 @@ void DurableOutbox::OnBatch(size_t published, uint64_t duplicates, const absl::S
   if (++attempt_ >= options_.max_attempts) {
     spdlog::error("{} publish failed: {}; dropped after {} attempts", options_.name, StatusText(error), attempt_);
     queue_.pop_front();
+    if (!first_dropped_) first_dropped_ = completed_;
+    completed_++;
     dropped_++;
     attempt_ = 0;
     in_flight_ = false;
     Pump();
+    RunWaiters();
     CheckDrained();
     return;
   }
   spdlog::warn("{} publish failed: {}; retrying", options_.name, StatusText(error));
+  RunWaiters();  // what the batch published before the failure
   host_.After(options_.first_backoff << (attempt_ - 1), [this] {
     in_flight_ = false;
     Pump();
@@ -77,6 +84,19 @@ void DurableOutbox::Drain(Nanos timeout, std::function<void()> done) {
     then();
   });
   CheckDrained();
+}
+
+void DurableOutbox::AfterPublished(std::function<void(bool all_published)> then) {
+  waiters_.push_back({.until = added_, .then = std::move(then)});
+  RunWaiters();
+}
+
+void DurableOutbox::RunWaiters() {
+  while (!waiters_.empty() && waiters_.front().until <= completed_) {
+    Waiter w = std::move(waiters_.front());
+    waiters_.pop_front();
+    w.then(!first_dropped_ || *first_dropped_ >= w.until);
+  }
 }
 
 void DurableOutbox::CheckDrained() {

@@ -235,6 +235,91 @@ TEST_F(PositionsChaosTest, AfterChaosPositionsEqualTheSimulatorsTruthAndDiscrepa
   EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
 }
 
+// Issue 17 item 4: userstream's backfill cursor outlives the process. userstream is stopped
+// while our quotes trade; the outage lasts longer than its look-back (2 s here); restarted, it
+// backfills from the cursor it kept in KV, and positions (running throughout, fed by CM_USER
+// only) ends equal to the simulator's truth. From the look-back alone, the outage's trades would
+// be missed.
+TEST_F(PositionsChaosTest, AUserstreamRestartAfterALongOutageBackfillsFromItsCursor) {
+  auto md = std::make_unique<ChildProcess>(testing::BinDir() + "/marketdata",
+                                           std::vector<std::string>{"--nats", nats_.url(), "--clob-url", clob_url_,
+                                                                    "--all-markets", "--admin-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(md->Start().ok());
+  ASSERT_TRUE(md->WaitForLine("admin API on", 30 * kNanosPerSecond).ok());
+  const std::vector<std::string> us_args{"--backfill-lookback-s", "2"};
+  auto us = StartService("userstream", us_args);
+  ASSERT_TRUE(us->WaitForLine("admin API on", 30 * kNanosPerSecond).ok());
+  auto pos = StartService("positions", {"--reconcile-interval-s", "2"});
+  const std::string pos_address = AdminAddress(*pos);
+  ASSERT_FALSE(pos_address.empty());
+  auto admin =
+      positions::v1::PositionsAdmin::NewStub(grpc::CreateChannel(pos_address, grpc::InsecureChannelCredentials()));
+  auto exec = StartExecution("a");
+  auto exec_admin = Admin(*exec);
+  ASSERT_NE(exec_admin, nullptr);
+
+  // Quotes at the top of the book, so the simulator's takers trade with them.
+  const int64_t spread_ticks = (best_ask_ - best_bid_) / 100;
+  const int64_t inside = spread_ticks >= 3 ? -1 : 0;
+  uint64_t sequence = 1;
+  size_t trades = 0;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        PublishLadder(sequence++, inside);
+        TradesUnsettled(&trades);
+        return trades >= 1;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(250)));
+  // The cursor is in KV once a trade of ours went through userstream.
+  auto js = nats::JetStream::Create(*conn_);
+  ASSERT_TRUE(js.ok());
+  auto kv = (*js)->EnsureKeyValue({.bucket = std::string(bus::kUserStreamBucket)});
+  ASSERT_TRUE(kv.ok());
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        PublishLadder(sequence++, inside);
+        auto keys = (*kv)->Keys();
+        return keys.ok() && !keys->empty();
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(250)));
+  TradesUnsettled(&trades);
+  // The outage: userstream stops; quoting and trading go on.
+  ASSERT_TRUE(us->Stop(SIGTERM, 10 * kNanosPerSecond).ok());
+  const size_t before_outage = trades;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        PublishLadder(sequence++, inside);
+        TradesUnsettled(&trades);
+        return trades >= before_outage + 2;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(250)))
+      << "the flow should trade with our quotes during the outage";
+  {
+    grpc::ClientContext ctx;
+    orders::v1::KillRequest req;
+    req.set_reason("end of the outage");
+    orders::v1::KillResponse resp;
+    ASSERT_TRUE(exec_admin->Kill(&ctx, req, &resp).ok());
+  }
+  // Every trade settles (CONFIRMED or FAILED) while userstream is still down: the outage is
+  // longer than the look-back (settlement alone takes ~5 s).
+  ASSERT_TRUE(testing::Eventually([&] { return TradesUnsettled(&trades) == 0 && OpenAtExchange().empty(); },
+                                  std::chrono::seconds(30), std::chrono::milliseconds(200)));
+
+  auto us2 = StartService("userstream", us_args);
+  ASSERT_TRUE(us2->WaitForLine("backfill cursor restored", 30 * kNanosPerSecond).ok()) << us2->log();
+  std::string difference;
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        difference = DifferenceFromTruth(*admin);
+        return difference.empty();
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(200)))
+      << difference << "\n"
+      << us2->log();
+  std::printf("userstream outage test: %zu trades, %zu during the outage\n", trades, trades - before_outage);
+}
+
 class PositionsChainTest : public PositionsChaosTest {
  protected:
   std::vector<std::string> SimArgs() const override {

@@ -1,6 +1,7 @@
 #include "services/userstream/core/user_normalizer.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "clobmaker/user/v1/user.pb.h"
 #include "common/bus/convert.h"
@@ -98,5 +99,22 @@ void UserNormalizer::OnBackfill(const std::vector<polymarket::UserTradeEvent>& t
 }
 
 std::vector<Publication> UserNormalizer::TakePublications() { return std::exchange(out_, {}); }
+
+std::optional<std::string> UserNormalizer::TakeCursor() {
+  if (last_trade_ms_ <= saved_trade_ms_) return std::nullopt;
+  saved_trade_ms_ = last_trade_ms_;
+  return std::to_string(last_trade_ms_);
+}
+
+absl::Status UserNormalizer::RestoreCursor(std::string_view value) {
+  int64_t ms = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ms);
+  if (error != std::errc() || end != value.data() + value.size() || ms <= 0) {
+    return absl::InvalidArgumentError("not a trade cursor (unix ms): \"" + std::string(value.substr(0, 40)) + "\"");
+  }
+  last_trade_ms_ = std::max(last_trade_ms_, ms);
+  saved_trade_ms_ = std::max(saved_trade_ms_, ms);
+  return absl::OkStatus();
+}
 
 }  // namespace clobmaker::userstream

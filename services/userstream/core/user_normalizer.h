@@ -8,9 +8,14 @@
 //  - A local window of recent keys drops duplicates before they cost a publish (counted).
 //  - Every (re)connect is announced on cm.user.connected and asks for a backfill of trades since
 //    the last one seen (minus a margin): the overlap is harmless, a gap is not.
+//  - The last trade seen is the backfill cursor. It outlives the process: the shell persists it
+//    (KV) once the publications that carried it were acked, and restores it at start, so a
+//    restart after any outage backfills from it; only a first start ever uses the look-back.
 //  - Malformed frames and unknown event types are counted, never fatal; the rest of a frame is
 //    still used.
 #pragma once
+
+#include <absl/status/status.h>
 
 #include <cstdint>
 #include <deque>
@@ -57,6 +62,12 @@ class UserNormalizer {
   void OnBackfill(const std::vector<polymarket::UserTradeEvent>& trades, Nanos now);
 
   std::vector<Publication> TakePublications();
+  // The cursor to persist once everything taken so far is published (acked), if it advanced
+  // since the last call: the newest trade time (unix ms) as decimal text.
+  std::optional<std::string> TakeCursor();
+  // At start, the persisted cursor. A value that is no cursor is an error (the look-back applies).
+  absl::Status RestoreCursor(std::string_view value);
+  int64_t cursor_ms() const { return last_trade_ms_; }
   const NormalizerCounters& counters() const { return counters_; }
   uint64_t connection_epoch() const { return epoch_; }
 
@@ -76,6 +87,7 @@ class UserNormalizer {
   uint64_t sequence_ = 0;
   uint64_t epoch_ = 0;
   int64_t last_trade_ms_ = 0;
+  int64_t saved_trade_ms_ = 0;  // the cursor as last taken (or restored)
 };
 
 }  // namespace clobmaker::userstream

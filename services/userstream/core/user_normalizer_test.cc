@@ -115,5 +115,38 @@ TEST(UserNormalizer, AFreshProcessBackfillsALookbackWindow) {
   EXPECT_EQ(n.connection_epoch(), 1u);
 }
 
+// Issue 17 item 4: the cursor outlives the process. A restart after an outage longer than the
+// look-back backfills from the persisted cursor, not from `now - lookback`.
+TEST(UserNormalizer, ARestartBackfillsFromThePersistedCursorWhateverTheOutage) {
+  std::string persisted;
+  {
+    UserNormalizer n(Config());
+    EXPECT_FALSE(n.TakeCursor().has_value()) << "no trade seen: nothing to persist";
+    n.OnFrame(polymarket::EncodeUserEvent(Trade("t1", polymarket::TradeStatus::kMatched, kOurKey)), kNow);
+    ASSERT_EQ(n.TakePublications().size(), 1u);
+    auto cursor = n.TakeCursor();
+    ASSERT_TRUE(cursor.has_value());
+    EXPECT_EQ(*cursor, "1700000100000");
+    EXPECT_FALSE(n.TakeCursor().has_value()) << "taken once until it advances";
+    n.OnFrame(polymarket::EncodeUserEvent(Trade("t2", polymarket::TradeStatus::kMatched, "not-us")), kNow);
+    EXPECT_FALSE(n.TakeCursor().has_value()) << "a trade without our legs does not move it";
+    persisted = *cursor;
+  }
+  // An hour later (the look-back is 5 minutes): a new process, the cursor restored.
+  const Nanos later = kNow + 3600 * kNanosPerSecond;
+  UserNormalizer n(Config());
+  ASSERT_TRUE(n.RestoreCursor(persisted).ok());
+  EXPECT_EQ(n.OnConnected(false, later), 1'700'000'100 - 60) << "from the cursor, minus the margin";
+  EXPECT_FALSE(n.TakeCursor().has_value()) << "restored, not advanced";
+  // Without it, the look-back: the trades of the outage before it would be missed.
+  UserNormalizer fresh(Config());
+  EXPECT_EQ(fresh.OnConnected(false, later), 1'700'003'600 - 300);
+  // A value that is no cursor is refused; the look-back applies.
+  UserNormalizer bad(Config());
+  EXPECT_FALSE(bad.RestoreCursor("yesterday").ok());
+  EXPECT_FALSE(bad.RestoreCursor("-5").ok());
+  EXPECT_EQ(bad.OnConnected(false, later), 1'700'003'600 - 300);
+}
+
 }  // namespace
 }  // namespace clobmaker::userstream

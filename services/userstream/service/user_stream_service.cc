@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "clobmaker/user/v1/user.pb.h"
@@ -23,6 +25,7 @@ constexpr std::string_view kAdminService = "clobmaker.user.v1.UserStreamAdmin";
 
 struct ShellCounters {
   uint64_t backfill_failures = 0;
+  uint64_t cursor_failures = 0;  // backfill cursor writes to KV that failed
 };
 
 const service::CounterTable<NormalizerCounters>& CoreCounters() {
@@ -56,6 +59,7 @@ const service::CounterTable<service::DurableOutbox>& OutboxCounters() {
 const service::CounterTable<ShellCounters>& OwnCounters() {
   static const auto& table = *new service::CounterTable<ShellCounters>({
       {"backfill_failures", &ShellCounters::backfill_failures},
+      {"cursor_failures", &ShellCounters::cursor_failures},
   });
   return table;
 }
@@ -73,10 +77,17 @@ service::ServiceSpec UserStreamService::Spec() {
 
 void UserStreamService::Flags::Declare(CLI::App& app) {
   app.add_option("--ws-url", ws_url, "user channel URL (default: derived from --clob-url)");
+  app.add_option("--backfill-lookback-s", backfill_lookback_s,
+                 "first start only (no cursor in KV): trades backfilled this far back")
+      ->capture_default_str();
 }
 
 absl::StatusOr<UserStreamOptions> UserStreamService::Flags::ToOptions(const service::CommonConfig& config) const {
-  UserStreamOptions options{.clob_url = config.clob_url, .ws_url = ws_url, .chain_id = config.chain_id};
+  if (backfill_lookback_s <= 0) return absl::InvalidArgumentError("--backfill-lookback-s: must be positive");
+  UserStreamOptions options{.clob_url = config.clob_url,
+                            .ws_url = ws_url,
+                            .chain_id = config.chain_id,
+                            .backfill_lookback = backfill_lookback_s * kNanosPerSecond};
   if (options.ws_url.empty()) {
     auto url = net::ParseUrl(config.clob_url);
     if (!url.ok()) return absl::InvalidArgumentError("--clob-url: " + std::string(StatusText(url.status())));
@@ -96,17 +107,48 @@ struct UserStreamService::Impl {
   ShellCounters counters;
   bool connected = false;
   std::unique_ptr<service::DurableOutbox> outbox;  // CM_USER, in order, off the loop
+  std::unique_ptr<service::KvBucket> kv;           // the backfill cursor (CM_USERSTREAM); used on the worker
+  std::string cursor_key;
 
   Impl(service::Host& h, UserStreamOptions o, const service::Startup& startup)
       : host(h), options(std::move(o)), key(*startup.key), credentials(*startup.credentials) {}
 
   Nanos Now() const { return host.Now(); }
 
-  // Loop: hand what the core produced to the outbox, in order.
+  // Loop: hand what the core produced to the outbox, in order. The cursor it advanced to is
+  // written only once all of that (and everything before) is acked: a crash never skips a trade.
   void Flush() {
     for (Publication& p : core->TakePublications()) {
       outbox->Add(std::move(p.subject), std::move(p.data), std::move(p.msg_id));
     }
+    std::optional<std::string> cursor = core->TakeCursor();
+    if (!cursor) return;
+    outbox->AfterPublished([this, cursor = std::move(*cursor)](bool all_published) {
+      if (!all_published) {
+        spdlog::warn("userstream: backfill cursor {} not saved: a publication before it was dropped", cursor);
+        return;
+      }
+      host.Worker("publisher").Post([this, cursor] {
+        auto put = kv->Put(cursor_key, cursor);
+        if (put.ok()) return;
+        host.loop().Post([this, cursor, error = put.status()] {
+          counters.cursor_failures++;
+          spdlog::warn("userstream: backfill cursor {} not saved: {}", cursor, StatusText(error));
+        });
+      });
+    });
+  }
+
+  // At start: the cursor a previous process saved, if any.
+  absl::Status RestoreCursor() {
+    auto saved = kv->Get(cursor_key);
+    if (!saved.ok()) return absl::IsNotFound(saved.status()) ? absl::OkStatus() : saved.status();
+    if (auto st = core->RestoreCursor(saved->value); !st.ok()) {
+      spdlog::error("userstream: backfill cursor ignored ({}): backfilling the look-back", StatusText(st));
+    } else {
+      spdlog::info("userstream: backfill cursor restored: trades after {} ms", core->cursor_ms());
+    }
+    return absl::OkStatus();
   }
 
   void OnConnected(bool reconnect) {
@@ -175,7 +217,11 @@ absl::Status UserStreamService::Start() {
   rest_options.executor = &host.loop();
   CM_ASSIGN_OR_RETURN(s.rest, clob::ClobRestClient::Create(*host.io(), rest_options, &s.key, &s.credentials));
   polymarket::Identity identity{.api_keys = {s.credentials.key()}, .addresses = {s.key.address().ToLower()}};
-  s.core = std::make_unique<UserNormalizer>(NormalizerConfig{.identity = identity});
+  s.core = std::make_unique<UserNormalizer>(
+      NormalizerConfig{.identity = identity, .startup_lookback = s.options.backfill_lookback});
+  CM_ASSIGN_OR_RETURN(s.kv, host.bus().EnsureKeyValue({.bucket = std::string(bus::kUserStreamBucket)}));
+  s.cursor_key = "trades_cursor." + s.key.address().ToLower();
+  CM_RETURN_IF_ERROR(s.RestoreCursor());
   s.outbox = std::make_unique<service::DurableOutbox>(host, host.Worker("publisher"),
                                                       service::DurableOutbox::Options{.name = "userstream: CM_USER"});
 
@@ -203,8 +249,19 @@ absl::Status UserStreamService::Start() {
 void UserStreamService::Stop(std::function<void()> done) {
   Impl& s = *impl_;
   if (s.channel) s.channel->Stop();
-  // Everything the channel delivered is published before the process ends (bounded).
-  s.outbox->Drain(10 * kNanosPerSecond, std::move(done));
+  // Everything the channel delivered is published before the process ends (bounded), and the
+  // cursor write queued behind it on the worker has run (bounded too: a late one is harmless).
+  s.outbox->Drain(10 * kNanosPerSecond, [&s, done = std::move(done)]() mutable {
+    auto once = std::make_shared<std::function<void()>>(std::move(done));
+    auto finish = [once] {
+      if (!*once) return;
+      auto then = std::move(*once);
+      *once = nullptr;
+      then();
+    };
+    s.host.Worker("publisher").Post([&host = s.host, finish] { host.loop().Post(finish); });
+    s.host.After(2 * kNanosPerSecond, finish);
+  });
 }
 
 }  // namespace clobmaker::userstream
