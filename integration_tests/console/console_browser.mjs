@@ -12,7 +12,8 @@ const { chromium } = require("playwright-core");
 const fail = (msg) => { console.error("console browser test: FAILED: " + msg); process.exitCode = 1; };
 const since = (t) => ((Date.now() - t) / 1000).toFixed(2) + " s";
 // Our orders open at the simulator and our trades there: its truth API, not the console's word.
-const simCount = (cmd) => Number(execFileSync(ctl, ["--sim", simGrpc, cmd, "--address", address]).toString().trim().split("=")[1]);
+const simCount = (cmd, tokens = []) => Number(execFileSync(ctl, ["--sim", simGrpc, cmd, "--address", address,
+  ...tokens.flatMap((t) => ["--token", t])]).toString().trim().split("=")[1]);
 async function until(what, bound_ms, fn, every_ms = 100) {
   const start = Date.now();
   for (;;) {
@@ -50,26 +51,47 @@ try {
     console.log(`console browser test: ${m.market_slug}: our quotes shown at ${digits} decimals`);
   }
 
-  // 2. A fill at the simulator is on the page within 2 s of the simulator having it.
-  const fillsShown = async () => Number(await page.textContent("#fills-count"));
-  let simFills = simCount("sim-fills");
-  let shown = await fillsShown();
+  // 2. A fill at the simulator is on the page within 2 s of the simulator having it: the trade's
+  //    own id, not a count (a count read between the two could already include it).
+  const simTradeIds = () => execFileSync(ctl, ["--sim", simGrpc, "sim-fills", "--address", address, "--ids"])
+    .toString().trim().split("\n").slice(1);
+  const known = new Set(simTradeIds());
+  let fresh = [];
   const waitStart = Date.now();
   const filledAt = await until("a fill at the simulator (its takers trade against our quotes)", 120000, async () => {
-    const n = simCount("sim-fills");
-    if (n > simFills) return Date.now();
-    simFills = n;
-    shown = await fillsShown();
-    return 0;
+    fresh = simTradeIds().filter((id) => !known.has(id));
+    return fresh.length > 0 ? Date.now() : 0;
   }, 50);
-  await until("the fill on the page", 2000, async () => (await fillsShown()) > shown, 50);
+  await until(`trade ${fresh[0]} on the page`, 2000, async () =>
+    (await page.$$eval("#fills tr[data-trade-id]", (rows) => rows.map((r) => r.dataset.tradeId)))
+      .some((id) => fresh.includes(id)), 50);
   console.log(`console browser test: a fill reached the page ${since(filledAt)} after the simulator had it ` +
               `(waited ${since(waitStart)} for the fill)`);
   mkdirSync(outDir, { recursive: true });
   await page.screenshot({ path: outDir + "/console.png", fullPage: true });
   console.log(`console browser test: screenshot ${outDir}/console.png`);
 
-  // 3. Kill (confirmed) empties our orders at the simulator, and the page says so.
+  // 3. Pause (confirmed) one market: its orders leave the simulator while the others' stay;
+  //    Resume brings them back.
+  const paused = markets[0];
+  const card = `.market[data-slug="${paused.market_slug}"]`;
+  const tokens = paused.tokens.map((t) => t.token_id);
+  const others = markets.slice(1).flatMap((m) => m.tokens.map((t) => t.token_id));
+  if (!(simCount("sim-open", tokens) > 0 && simCount("sim-open", others) > 0)) {
+    throw new Error(`expected our orders open in ${paused.market_slug} and elsewhere`);
+  }
+  await page.click(`${card} button[data-action="pause"]`);
+  await until(`${paused.market_slug}'s orders cancelled at the simulator after Pause`, 15000,
+              async () => simCount("sim-open", tokens) === 0);
+  if (!(simCount("sim-open", others) > 0)) throw new Error("Pause of one market took the others' orders too");
+  await until("the page showing the market paused", 5000,
+              async () => (await page.$(`${card} button[data-action="resume"]`)) !== null);
+  await page.click(`${card} button[data-action="resume"]`);
+  await until(`${paused.market_slug} quoted again after Resume`, 20000, async () => simCount("sim-open", tokens) > 0);
+  console.log(`console browser test: Pause took ${paused.market_slug}'s orders off the simulator (the others stayed); ` +
+              "Resume brought them back");
+
+  // 4. Kill (confirmed) empties our orders at the simulator, and the page says so.
   const open = simCount("sim-open");
   if (!(open > 0)) throw new Error(`expected our orders open at the simulator before the kill, found ${open}`);
   const killAt = Date.now();

@@ -7,7 +7,8 @@
 //   kill [REASON] | reset | cancel-all [REASON] | pause CONDITION [REASON] | resume CONDITION
 //   params get CONDITION | params set CONDITION KEY=VALUE... | reconcile
 //   orphans --address A      orders live at the simulator that execution does not know (persisting)
-//   sim-open --address A     our orders open at the simulator; sim-fills --address A: our trades
+//   sim-open --address A [--token T]...  our orders open at the simulator (on those tokens);
+//   sim-fills --address A [--ids]  our trades at the simulator (and their ids)
 //   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
 //   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
 //
@@ -19,6 +20,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -68,10 +70,11 @@ int Fail(const char* what, const grpc::Status& st) {
 }
 
 // What people read: prices with the market's tick precision (rounded when off the grid, as a fair
-// value is), shares with 2 decimals, pUSD figures (P&L, fees, rebates) with 4 (docs/console.md).
+// value is), shares with 2 decimals, pUSD figures (P&L, fees, rebates, collateral) with all 6: exact, so
+// scripts can read them back (docs/console.md).
 std::string Price(int64_t units, int64_t tick_units) { return clobmaker::model::FormatPrice(units, tick_units); }
 std::string Qty(int64_t micros) { return clobmaker::model::FormatAmount(micros, 2); }
-std::string Usd(int64_t micros) { return clobmaker::model::FormatAmount(micros, 4); }
+std::string Usd(int64_t micros) { return clobmaker::model::FormatAmount(micros, 6); }
 std::string Short(const std::string& s, size_t n = 14) { return s.size() <= n ? s : s.substr(0, n - 1) + "…"; }
 
 int Status(const Ctl& c) {
@@ -348,8 +351,12 @@ int main(int argc, char** argv) {
   orphans->add_option("--address", address, "our funder address")->required();
   auto* sim_open = app.add_subcommand("sim-open", "our orders open at the simulator");
   sim_open->add_option("--address", address, "our funder address")->required();
+  std::vector<std::string> open_tokens;
+  sim_open->add_option("--token", open_tokens, "count only orders on these tokens (repeatable)");
   auto* sim_fills = app.add_subcommand("sim-fills", "our trades at the simulator");
   sim_fills->add_option("--address", address, "our funder address")->required();
+  bool fill_ids = false;
+  sim_fills->add_flag("--ids", fill_ids, "also print each trade's id, one per line, after the count");
   auto* sim_throttled = app.add_subcommand("sim-throttled", "429 answers the simulator gave our signer");
   sim_throttled->add_option("--address", address, "our signer address")->required();
   std::string tick_token, tick_size;
@@ -460,7 +467,11 @@ int main(int argc, char** argv) {
     grpc::Status st;
     const auto open = SimOpen(c, address, &st);
     if (!st.ok()) return Fail("simulator", st);
-    std::printf(c.json ? "{\"open\":%zu}\n" : "open=%zu\n", open.size());
+    size_t n = 0;
+    for (const auto& o : open) {
+      n += open_tokens.empty() || std::find(open_tokens.begin(), open_tokens.end(), o.token_id()) != open_tokens.end();
+    }
+    std::printf(c.json ? "{\"open\":%zu}\n" : "open=%zu\n", n);
     return 0;
   }
   if (*sim_fills) {
@@ -470,6 +481,9 @@ int main(int argc, char** argv) {
     clobmaker::sim::v1::TradesResponse r;
     if (auto st = stub->Trades(c.Context().get(), req, &r); !st.ok()) return Fail("simulator", st);
     std::printf(c.json ? "{\"fills\":%d}\n" : "fills=%d\n", r.trades_size());
+    if (fill_ids) {
+      for (const auto& t : r.trades()) std::printf("%s\n", t.trade_id().c_str());
+    }
     return 0;
   }
   if (*sim_throttled) {

@@ -1,31 +1,21 @@
-// strategy's shell: market metadata (KV CM_MARKETS + cm.md.market.*), books, reference prices,
-// positions (KV CM_POSITIONS + cm.positions.*) and execution's status in; desired ladders out on
-// cm.strategy.desired.<market>; the reward loop (CM_ORDERS replayed from the start into the
-// RewardEngine, POST /orders-scoring on a timer); the gRPC StrategyAdmin API.
-//
-// One loop owns the cores. Books and reference prices are coalesced per subject before the core
-// sees them: a loop that falls behind quotes on the latest book, not on a backlog.
+// strategy's shell on the shared service host: books, reference prices, market metadata,
+// positions and execution's status off the bus into the core; desired ladders onto the bus; the
+// rewards poll (POST /orders-scoring, when a wallet key is given) and the CM_ORDERS consumer that
+// feeds the reward engine; the admin API. Everything runs on the host's loop.
 #pragma once
 
 #include <absl/status/statusor.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
-#include "common/core/clock.h"
-#include "common/crypto/crypto.h"
-#include "common/signing/auth.h"
+#include "common/service/service_main.h"
 #include "services/strategy/core/quote_params.h"
 
 namespace clobmaker::strategy {
 
 struct StrategyOptions {
-  std::string nats_url = "nats://127.0.0.1:4222";
   std::string clob_url = "http://127.0.0.1:8080";
-  std::string admin_listen = "127.0.0.1:0";
-  std::string admin_token;
-  std::string metrics_listen;  // Prometheus /metrics; empty: off
   std::string instance = "strategy";
   StrategyConfig config;
   Nanos timer_interval = 100 * kNanosPerMilli;
@@ -33,14 +23,29 @@ struct StrategyOptions {
   uint64_t chain_id = 137;
 };
 
-class StrategyService {
+class StrategyService final : public service::HostedService {
  public:
-  // `key` and `credentials` may be null: the scoring poll is then off (it needs the API key).
-  static absl::StatusOr<std::unique_ptr<StrategyService>> Create(const StrategyOptions& options,
-                                                                 const crypto::PrivateKey* key,
-                                                                 const signing::ApiCredentials* credentials);
-  ~StrategyService();
-  absl::Status Run(const std::atomic<bool>& stop);
+  using Options = StrategyOptions;
+  static service::ServiceSpec Spec();
+  struct Flags {
+    std::string config_file;
+    bool all_markets = false;
+    std::string instance = "strategy";
+    int64_t scoring_interval_s = 3;
+    void Declare(CLI::App& app);
+    absl::StatusOr<Options> ToOptions(const service::CommonConfig& config) const;
+  };
+  // The longest it waits before serving (docs/operations.md): the API key, NATS, the KV loads.
+  static Nanos StartupBound(const Options&) { return 15 * kNanosPerSecond; }
+  static absl::StatusOr<std::unique_ptr<StrategyService>> Create(service::Host& host, const Options& options,
+                                                                 const service::Startup& startup);
+  ~StrategyService() override;
+
+  absl::Status Start() override;
+  // Leaves an empty ladder behind for every market: execution cancels our quotes at once instead
+  // of waiting for their validity to run out.
+  void Stop(std::function<void()> done) override;
+
   struct Impl;
 
  private:
