@@ -124,8 +124,16 @@ void OrderManager::Start(bool adopt, Nanos now) {
   adopt_ = adopt;
   startup_attempts_ = 0;
   startup_list_attempts_ = 0;
+  startup_delay_rounds_ = 0;
   startup_unknown_.clear();
   halt_reason_.clear();
+  startup_not_before_ = now;
+  if (adopt) {
+    // An order the previous incarnation sent just before it died may sit in a matching delay,
+    // invisible to the listing adopt trusts: list only once the longest delay has passed.
+    counters_.adopt_delay_waits++;
+    startup_not_before_ = now + reconciler_.LongestDelay();
+  }
   heartbeat_.Start(now);
   next_version_try_ = now;
   Step(now);
@@ -528,7 +536,22 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
   } else if (req.kind == ActionKind::kCancelAll) {
     cancel_all_in_flight_ = false;
     if (req.startup && phase_ == Phase::kCancelingAll) {
+      // Orders inside a matching delay cannot be cancelled and are invisible to the listing that
+      // verifies: an earlier incarnation's would go live after start-up declared the exchange
+      // clean (found by the race simulator: two live orders for one intent). Wait the delay out
+      // and cancel all again, bounded.
+      size_t in_delay = 0;
       if (ok) {
+        for (const auto& [raw, why] : reply.result.not_canceled) in_delay += Contains(why, "delay") ? 1 : 0;
+      }
+      if (config_.mutation == Mutation::kStartupIgnoresDelay) in_delay = 0;  // MUTATION
+      if (ok && in_delay > 0 && startup_delay_rounds_ < config_.startup_delay_rounds) {
+        ++startup_delay_rounds_;
+        counters_.startup_delay_waits++;
+        phase_ = Phase::kStarting;  // lists and cancels all again once the delay has passed
+        startup_not_before_ = now + reconciler_.LongestDelay() + 50 * kNanosPerMilli;
+      } else if (ok) {
+        if (in_delay > 0) counters_.startup_delay_gave_up++;
         phase_ = Phase::kVerifying;
         StartListing(now, /*startup=*/true);
       } else if (++startup_attempts_ >= config_.startup_attempts) {

@@ -403,6 +403,100 @@ TEST_F(Om2026, ACancelRefusedInsideTheDelayIsRetriedAfterIt) {
   EXPECT_EQ(om_->counters().escalations, 0u);
 }
 
+// Start-up after a crash: an order the previous incarnation sent sits in a matching delay. The
+// cancel-all cannot cancel it (not_canceled, "delay") and the verifying listing cannot see it, so
+// verifying at once would declare the exchange clean and the order would go live beside new ones
+// (the race simulator's invariant 4). Start-up waits the delay out and cancels all again.
+TEST_F(Om2026, StartUpWaitsOutAMatchingDelayAndCancelsAllAgain) {
+  om_->SetMarketDelay("0xm", 250 * kNanosPerMilli);
+  const std::string old_order = model::OrderId(std::array<uint8_t, 32>{9}).ToString();
+  om_->Start(false, now_);
+  int cancel_alls = 0;
+  std::vector<Nanos> verified_at;  // listings sent after a cancel-all
+  const auto answer_all = [&] {
+    for (int round = 0; round < 6; ++round) {
+      auto actions = Take();
+      if (actions.empty()) return;
+      for (const Action& a : actions) {
+        if (a.kind == ActionKind::kCancelAll) {
+          CancelReply r{.outcome = net::Outcome::kOk};
+          if (++cancel_alls == 1) r.result.not_canceled.emplace_back(old_order, "order is in a matching delay");
+          om_->OnCancelReply(a.request_id, r, now_);
+        } else {
+          if (a.kind == ActionKind::kListOpenOrders && cancel_alls > 0) verified_at.push_back(now_);
+          Answer(a);
+        }
+      }
+    }
+  };
+  const Nanos start = now_;
+  answer_all();
+  EXPECT_EQ(cancel_alls, 1);
+  EXPECT_NE(om_->phase(), Phase::kReady) << "the refused order would go live after start-up";
+  EXPECT_EQ(om_->counters().startup_delay_waits, 1u);
+  EXPECT_TRUE(verified_at.empty()) << "nothing is listed inside the delay";
+  // Inside the delay nothing more goes out; after it, a listing and a second cancel-all.
+  now_ += 100 * kNanosPerMilli;
+  om_->OnTimer(now_);
+  answer_all();
+  EXPECT_EQ(cancel_alls, 1);
+  now_ = start + 400 * kNanosPerMilli;
+  om_->OnTimer(now_);
+  answer_all();
+  EXPECT_EQ(cancel_alls, 2);
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  EXPECT_EQ(om_->counters().startup_delay_gave_up, 0u);
+}
+
+// Bounded: a delay refusal on every answer stops the waiting after startup_delay_rounds, counted.
+TEST_F(Om2026, StartUpWaitsForADelayOnlySoOften) {
+  OrderManagerConfig c = Config();
+  c.startup_delay_rounds = 2;
+  Make(c);
+  om_->SetMarketDelay("0xm", 250 * kNanosPerMilli);
+  om_->Start(false, now_);
+  int cancel_alls = 0;
+  for (int step = 0; step < 40 && om_->phase() != Phase::kReady; ++step) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kCancelAll) {
+        ++cancel_alls;
+        CancelReply r{.outcome = net::Outcome::kOk};
+        r.result.not_canceled.emplace_back(model::OrderId(std::array<uint8_t, 32>{9}).ToString(), "matching delay");
+        om_->OnCancelReply(a.request_id, r, now_);
+      } else {
+        Answer(a);
+      }
+    }
+    now_ += 100 * kNanosPerMilli;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  EXPECT_EQ(cancel_alls, 3);
+  EXPECT_EQ(om_->counters().startup_delay_waits, 2u);
+  EXPECT_EQ(om_->counters().startup_delay_gave_up, 1u);
+}
+
+// Adopting trusts a listing, which cannot show an order inside a delay: it lists only once the
+// longest matching delay has passed since start-up.
+TEST_F(Om2026, AdoptListsOnlyOnceTheLongestDelayHasPassed) {
+  om_->SetMarketDelay("0xm", 2 * kSec);
+  const Nanos start = now_;
+  om_->Start(true, now_);
+  std::vector<Nanos> listed;
+  for (int step = 0; step < 60 && om_->phase() != Phase::kReady; ++step) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kListOpenOrders) listed.push_back(now_);
+      Answer(a);
+    }
+    now_ += 100 * kNanosPerMilli;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  ASSERT_FALSE(listed.empty());
+  EXPECT_GE(listed.front(), start + 2 * kSec);
+  EXPECT_EQ(om_->counters().adopt_delay_waits, 1u);
+}
+
 TEST_F(Om2026, ANullLookupIsResolvedThroughTradesAfterTheMarketsDelay) {
   StartReady();
   om_->SetMarketDelay("0xm", 5 * kSec);
