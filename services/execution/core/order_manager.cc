@@ -647,8 +647,17 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   const Request req = std::move(*taken);
   reconciler_.Answered();
   if (reply.outcome != net::Outcome::kOk) {
-    if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kListOpenOrders);
-    reconciler_.Failed(now, /*ask_again=*/!req.startup);
+    // A 429 is answered with Retry-After (else the throttle backoff): the listing waits that
+    // long, never less than the usual retry, so a listing storm cannot feed itself.
+    Nanos retry = config_.request_retry;
+    if (reply.outcome == net::Outcome::kThrottled) {
+      budgets_.CountThrottled(ActionKind::kListOpenOrders);
+      retry = std::max(retry, reply.retry_after.value_or(config_.throttle_backoff));
+    } else if (reply.retry_after) {
+      retry = std::max(retry, *reply.retry_after);
+    }
+    if (retry > config_.request_retry) counters_.listings_spaced++;
+    reconciler_.Failed(now, /*ask_again=*/!req.startup, retry);
     if (req.startup && phase_ == Phase::kListing) {
       // The cancel-all matters more than knowing what it closes: after the attempts, it goes
       // ahead without (counted; those orders are not reported).
@@ -658,11 +667,14 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
         IssueCancelAll(now, /*startup=*/true);
       } else {
         phase_ = Phase::kStarting;  // StartupStep lists again
-        startup_not_before_ = now + config_.request_retry;
+        startup_not_before_ = now + retry;
       }
     } else if (req.startup) {
       if (++startup_attempts_ >= config_.startup_attempts) {
         Halt(fmt::format("start-up listing of open orders failed {} times", startup_attempts_), now);
+      } else if (retry > config_.request_retry) {
+        phase_ = Phase::kStarting;  // after the exchange's wait, start-up goes again from its start
+        startup_not_before_ = now + retry;
       } else {
         StartListing(now, true);
       }

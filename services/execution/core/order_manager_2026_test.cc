@@ -497,6 +497,60 @@ TEST_F(Om2026, AdoptListsOnlyOnceTheLongestDelayHasPassed) {
   EXPECT_EQ(om_->counters().adopt_delay_waits, 1u);
 }
 
+// A 429 on the listing (reconciliation) carries Retry-After: the next listing waits that long,
+// not the usual one-second retry; at start-up too.
+TEST_F(Om2026, AThrottledListingWaitsForRetryAfter) {
+  StartReady();
+  const auto listings = [&] {
+    om_->OnTimer(now_);
+    return Only(Take(), ActionKind::kListOpenOrders);
+  };
+  om_->ReconcileNow(now_);
+  auto first = Only(Take(), ActionKind::kListOpenOrders);
+  ASSERT_EQ(first.size(), 1u);
+  om_->OnListReply(first[0].request_id, {.outcome = net::Outcome::kThrottled, .retry_after = 5 * kSec}, now_);
+  const Nanos throttled_at = now_;
+  now_ = throttled_at + 1500 * kNanosPerMilli;
+  EXPECT_TRUE(listings().empty()) << "inside the exchange's Retry-After";
+  now_ = throttled_at + 4900 * kNanosPerMilli;
+  EXPECT_TRUE(listings().empty());
+  now_ = throttled_at + 5 * kSec;
+  auto again = listings();
+  ASSERT_EQ(again.size(), 1u) << "asked again once the wait is over";
+  EXPECT_EQ(om_->counters().throttled_by_endpoint.at("list_open_orders"), 1u);
+  EXPECT_EQ(om_->counters().listings_spaced, 1u);
+  // Without Retry-After: the throttle backoff, at least the usual retry.
+  om_->OnListReply(again[0].request_id, {.outcome = net::Outcome::kThrottled}, now_);
+  now_ += Config().throttle_backoff;
+  EXPECT_EQ(listings().size(), 1u);
+}
+
+TEST_F(Om2026, AThrottledStartUpListingWaitsForRetryAfter) {
+  om_->Start(false, now_);
+  const Nanos start = now_;
+  std::vector<Nanos> listed;
+  bool throttled = false;
+  for (int step = 0; step < 100 && om_->phase() != Phase::kReady; ++step) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kListOpenOrders) {
+        listed.push_back(now_);
+        if (!throttled) {
+          throttled = true;
+          om_->OnListReply(a.request_id, {.outcome = net::Outcome::kThrottled, .retry_after = 4 * kSec}, now_);
+          continue;
+        }
+      }
+      Answer(a);
+    }
+    now_ += 100 * kNanosPerMilli;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  ASSERT_GE(listed.size(), 2u);
+  EXPECT_GE(listed[1] - listed[0], 4 * kSec);
+  EXPECT_LT(listed[0], start + 1 * kSec);
+}
+
 TEST_F(Om2026, ANullLookupIsResolvedThroughTradesAfterTheMarketsDelay) {
   StartReady();
   om_->SetMarketDelay("0xm", 5 * kSec);

@@ -61,8 +61,8 @@ bool Reconciler::Begin() {
   return true;
 }
 
-void Reconciler::Failed(Nanos now, bool ask_again) {
-  next_try_ = now + config_.request_retry;
+void Reconciler::Failed(Nanos now, bool ask_again, Nanos retry) {
+  next_try_ = now + retry;
   if (ask_again) wanted_ = true;
 }
 

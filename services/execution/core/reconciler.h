@@ -43,10 +43,10 @@ class Reconciler {
   // A listing goes out; false if one already is.
   bool Begin();
   bool in_flight() const { return in_flight_; }
-  // Its answer came back; then it failed (retried after `request_retry`, asked for again if
+  // Its answer came back; then it failed (retried after `retry`, asked for again if
   // `ask_again`) or served (the next periodic one in `reconcile_interval`).
   void Answered() { in_flight_ = false; }
-  void Failed(Nanos now, bool ask_again);
+  void Failed(Nanos now, bool ask_again, Nanos retry);
   void Done(Nanos now) { next_ = now + config_.reconcile_interval; }
 
   // After the heartbeat chain broke, posts wait for a full listing.

@@ -238,6 +238,8 @@ struct Counters {
   // Start-up cancel-alls repeated because orders sat in a matching delay; times it gave up
   // waiting after startup_delay_rounds; adopting start-ups that first waited out a delay.
   uint64_t startup_delay_waits = 0, startup_delay_gave_up = 0, adopt_delay_waits = 0;
+  // Failed listings retried later than usual because the answer said when (429 Retry-After).
+  uint64_t listings_spaced = 0;
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;

@@ -699,7 +699,7 @@ class Schedule {
       case ActionKind::kQueryOrder:
         return QueryReply{.outcome = outcome, .http_status = status};
       case ActionKind::kListOpenOrders:
-        return ListReply{.outcome = outcome};
+        return ListReply{.outcome = outcome, .retry_after = retry};
       case ActionKind::kHeartbeat:
         return HeartbeatReply{.outcome = outcome};
       case ActionKind::kGetVersion:
@@ -866,7 +866,24 @@ class Schedule {
   // --- the world -------------------------------------------------------------------------------
 
   void AdvanceTime(Nanos by) {
-    now_ += by;
+    const Nanos target = now_ + by;
+    // Requests due to land meanwhile land on time, in order: a stalled or idle process does not
+    // hold up the network (without this, a request sent before an 11 s stall would land after
+    // it, far outside kInFlightWindow, and into a matching delay a listing cannot see).
+    for (;;) {
+      auto due = std::min_element(requests_.begin(), requests_.end(),
+                                  [](const Request& a, const Request& b) { return a.land_by < b.land_by; });
+      if (due == requests_.end() || due->land_by > target) break;
+      Request r = std::move(*due);
+      requests_.erase(due);
+      now_ = std::max(now_, r.land_by);
+      exchange_.Advance(now_);
+      PumpExchangeEvents();
+      Trace(fmt::format("request #{} {} reaches the exchange (on time)", r.action.request_id,
+                        ActionKindName(r.action.kind)));
+      Reach(r);
+    }
+    now_ = target;
     exchange_.Advance(now_);
     PumpExchangeEvents();
   }
