@@ -128,7 +128,7 @@ void OrderManager::Start(bool adopt, Nanos now) {
   startup_unknown_.clear();
   halt_reason_.clear();
   startup_not_before_ = now;
-  if (adopt) {
+  if (adopt && config_.mutation != Mutation::kAdoptIgnoresDelay) {  // MUTATION: lists at once
     // An order the previous incarnation sent just before it died may sit in a matching delay,
     // invisible to the listing adopt trusts: list only once the longest delay has passed.
     counters_.adopt_delay_waits++;

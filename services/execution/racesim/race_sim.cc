@@ -87,6 +87,8 @@ const std::vector<MutationEntry>& MutationTable() {
       {{"startup-ignores-delay",
         "2026: start-up verifies though its cancel-all was refused for orders in a matching delay"},
        Mutation::kStartupIgnoresDelay},
+      {{"adopt-ignores-delay", "2026: adopting lists at once, though an order may sit invisible in a matching delay"},
+       Mutation::kAdoptIgnoresDelay},
   };
   return kTable;
 }
@@ -274,7 +276,7 @@ class Schedule {
     // The December-2026 exchange: most schedules have a matching delay; in some it holds our own
     // (post-only) orders too, so that restarts, kills and cancels meet orders inside a delay.
     if (rng_.Chance(0.6)) {
-      rates_.delay = rng_.Chance(0.6) ? 250 * kMs : rng_.Between(1, 3) * kSec;
+      rates_.delay = rng_.Chance(0.5) ? 250 * kMs : rng_.Between(1, 3) * kSec;
       rates_.delay_all = rng_.Chance(0.6);
       rates_.hold_delayed = rng_.Chance(0.5) ? rng_.Unit() : 0.0;
     }
@@ -351,7 +353,7 @@ class Schedule {
       if (rng_.Chance(0.5)) kept.push_back(std::move(e));
     }
     user_events_ = std::move(kept);
-    AdvanceTime(rng_.Between(500, 3000) * kMs);
+    AdvanceTime(rng_.Between(100, 3000) * kMs);
     NewIncarnation(rng_.Chance(0.5));
   }
 
