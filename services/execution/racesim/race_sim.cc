@@ -276,8 +276,9 @@ class Schedule {
     // The December-2026 exchange: most schedules have a matching delay; in some it holds our own
     // (post-only) orders too, so that restarts, kills and cancels meet orders inside a delay.
     if (rng_.Chance(0.6)) {
-      rates_.delay = rng_.Chance(0.5) ? 250 * kMs : rng_.Between(1, 3) * kSec;
+      rates_.delay = rng_.Chance(0.5) ? 250 * kMs : rng_.Between(1, 5) * kSec;
       rates_.delay_all = rng_.Chance(0.6);
+      if (rates_.delay_all) weights_.restart *= 2;  // restarts meet orders inside a delay more often
       rates_.hold_delayed = rng_.Chance(0.5) ? rng_.Unit() : 0.0;
     }
     rates_.lookup_404 = rng_.Chance(0.3);
@@ -353,7 +354,9 @@ class Schedule {
       if (rng_.Chance(0.5)) kept.push_back(std::move(e));
     }
     user_events_ = std::move(kept);
-    AdvanceTime(rng_.Between(100, 3000) * kMs);
+    // Often short where our own orders sit in delays: the next incarnation then starts while an
+    // order of the old one is still inside its delay.
+    AdvanceTime((rates_.delay_all && rng_.Chance(0.5) ? rng_.Between(50, 400) : rng_.Between(100, 3000)) * kMs);
     NewIncarnation(rng_.Chance(0.5));
   }
 
