@@ -19,9 +19,13 @@
 // decides it within its bound, counts and logs it as not applied, and seeds from the chain.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <functional>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "clobmaker/positions/v1/positions.grpc.pb.h"
@@ -203,6 +207,56 @@ TEST_F(PositionsChaosTest, AfterChaosPositionsEqualTheSimulatorsTruthAndDiscrepa
   EXPECT_TRUE(equal) << difference;
   EXPECT_EQ(status.counters().at("discrepancies"), 0);  // nothing but trades (and rebates) moved the balances
   EXPECT_GT(status.counters().at("rebates_micros"), 0) << "maker rebates were paid and booked";
+
+  // `clobmakerctl pnl` (the operator's view, and the live view's P&L line in scripts/up) shows the
+  // taker fees and maker rebates positions booked: read back from its line, between what
+  // positions reported just before and just after (a rebate day may close meanwhile).
+  {
+    const auto pnl = [&] {
+      grpc::ClientContext ctx;
+      positions::v1::GetPnlResponse r;
+      EXPECT_TRUE(admin->GetPnl(&ctx, {}, &r).ok());
+      return r;
+    };
+    // "fees 0.012  rebates 1.5" -> micros of the figure after `label`, or nullopt.
+    const auto figure = [](const std::string& line, const std::string& label) -> std::optional<int64_t> {
+      std::istringstream in(line);
+      std::string word;
+      while (in >> word) {
+        if (word != label || !(in >> word)) continue;
+        const bool negative = !word.empty() && word[0] == '-';
+        if (negative) word.erase(0, 1);
+        const size_t dot = word.find('.');
+        std::string whole = word.substr(0, dot);
+        std::string frac = dot == std::string::npos ? "" : word.substr(dot + 1);
+        if (whole.empty() || frac.size() > 6 ||
+            !std::all_of(whole.begin(), whole.end(), [](char c) { return std::isdigit(c) != 0; }) ||
+            !std::all_of(frac.begin(), frac.end(), [](char c) { return std::isdigit(c) != 0; })) {
+          return std::nullopt;
+        }
+        frac.resize(6, '0');
+        const int64_t micros = std::stoll(whole) * 1'000'000 + std::stoll(frac);
+        return negative ? -micros : micros;
+      }
+      return std::nullopt;
+    };
+    const positions::v1::GetPnlResponse before = pnl();
+    ASSERT_GT(before.rebates_micros(), 0);
+    itest::ChildProcess ctl(testing::BinDir() + "/clobmakerctl", {"--positions", pos_address, "pnl"});
+    ASSERT_TRUE(ctl.Start().ok());
+    auto line = ctl.WaitForLine("realised", 30 * kNanosPerSecond);
+    ASSERT_TRUE(line.ok()) << ctl.log();
+    const positions::v1::GetPnlResponse after = pnl();
+    const auto fees = figure(*line, "fees");
+    const auto rebates = figure(*line, "rebates");
+    ASSERT_TRUE(fees.has_value()) << "no taker fees in: " << *line;
+    ASSERT_TRUE(rebates.has_value()) << "no maker rebates in: " << *line;
+    EXPECT_GE(*fees, before.fees_micros()) << *line;
+    EXPECT_LE(*fees, after.fees_micros()) << *line;
+    EXPECT_GE(*rebates, before.rebates_micros()) << *line;
+    EXPECT_LE(*rebates, after.rebates_micros()) << *line;
+    EXPECT_GT(*rebates, 0) << *line;
+  }
 
   // Provoked: an external deposit of 25 pUSD. Both sources now differ from the ledger, persistently.
   {

@@ -25,6 +25,8 @@ enum class Mutation : uint8_t {
   kKillCancelsNothing,       // invariant 6: a kill only stops posts
   kStaleLadderAccepted,      // invariant 7: an older ladder replaces a newer one
   kPostOnlyDropped,          // invariant 8: quotes go without post-only
+  kStartupIgnoresDelay,      // 2026: start-up verifies though its cancel-all was refused in a delay
+  kAdoptIgnoresDelay,        // 2026: adopting lists at once, while an order may sit in a delay
 };
 
 }  // namespace clobmaker::execution

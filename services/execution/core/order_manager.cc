@@ -124,8 +124,16 @@ void OrderManager::Start(bool adopt, Nanos now) {
   adopt_ = adopt;
   startup_attempts_ = 0;
   startup_list_attempts_ = 0;
+  startup_delay_rounds_ = 0;
   startup_unknown_.clear();
   halt_reason_.clear();
+  startup_not_before_ = now;
+  if (adopt && config_.mutation != Mutation::kAdoptIgnoresDelay) {  // MUTATION: lists at once
+    // An order the previous incarnation sent just before it died may sit in a matching delay,
+    // invisible to the listing adopt trusts: list only once the longest delay has passed.
+    counters_.adopt_delay_waits++;
+    startup_not_before_ = now + reconciler_.LongestDelay();
+  }
   heartbeat_.Start(now);
   next_version_try_ = now;
   Step(now);
@@ -528,7 +536,22 @@ void OrderManager::OnCancelReply(uint64_t request_id, const CancelReply& reply, 
   } else if (req.kind == ActionKind::kCancelAll) {
     cancel_all_in_flight_ = false;
     if (req.startup && phase_ == Phase::kCancelingAll) {
+      // Orders inside a matching delay cannot be cancelled and are invisible to the listing that
+      // verifies: an earlier incarnation's would go live after start-up declared the exchange
+      // clean (found by the race simulator: two live orders for one intent). Wait the delay out
+      // and cancel all again, bounded.
+      size_t in_delay = 0;
       if (ok) {
+        for (const auto& [raw, why] : reply.result.not_canceled) in_delay += Contains(why, "delay") ? 1 : 0;
+      }
+      if (config_.mutation == Mutation::kStartupIgnoresDelay) in_delay = 0;  // MUTATION
+      if (ok && in_delay > 0 && startup_delay_rounds_ < config_.startup_delay_rounds) {
+        ++startup_delay_rounds_;
+        counters_.startup_delay_waits++;
+        phase_ = Phase::kStarting;  // lists and cancels all again once the delay has passed
+        startup_not_before_ = now + reconciler_.LongestDelay() + 50 * kNanosPerMilli;
+      } else if (ok) {
+        if (in_delay > 0) counters_.startup_delay_gave_up++;
         phase_ = Phase::kVerifying;
         StartListing(now, /*startup=*/true);
       } else if (++startup_attempts_ >= config_.startup_attempts) {
@@ -624,8 +647,17 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
   const Request req = std::move(*taken);
   reconciler_.Answered();
   if (reply.outcome != net::Outcome::kOk) {
-    if (reply.outcome == net::Outcome::kThrottled) budgets_.CountThrottled(ActionKind::kListOpenOrders);
-    reconciler_.Failed(now, /*ask_again=*/!req.startup);
+    // A 429 is answered with Retry-After (else the throttle backoff): the listing waits that
+    // long, never less than the usual retry, so a listing storm cannot feed itself.
+    Nanos retry = config_.request_retry;
+    if (reply.outcome == net::Outcome::kThrottled) {
+      budgets_.CountThrottled(ActionKind::kListOpenOrders);
+      retry = std::max(retry, reply.retry_after.value_or(config_.throttle_backoff));
+    } else if (reply.retry_after) {
+      retry = std::max(retry, *reply.retry_after);
+    }
+    if (retry > config_.request_retry) counters_.listings_spaced++;
+    reconciler_.Failed(now, /*ask_again=*/!req.startup, retry);
     if (req.startup && phase_ == Phase::kListing) {
       // The cancel-all matters more than knowing what it closes: after the attempts, it goes
       // ahead without (counted; those orders are not reported).
@@ -635,11 +667,14 @@ void OrderManager::OnListReply(uint64_t request_id, const ListReply& reply, Nano
         IssueCancelAll(now, /*startup=*/true);
       } else {
         phase_ = Phase::kStarting;  // StartupStep lists again
-        startup_not_before_ = now + config_.request_retry;
+        startup_not_before_ = now + retry;
       }
     } else if (req.startup) {
       if (++startup_attempts_ >= config_.startup_attempts) {
         Halt(fmt::format("start-up listing of open orders failed {} times", startup_attempts_), now);
+      } else if (retry > config_.request_retry) {
+        phase_ = Phase::kStarting;  // after the exchange's wait, start-up goes again from its start
+        startup_not_before_ = now + retry;
       } else {
         StartListing(now, true);
       }

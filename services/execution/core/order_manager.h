@@ -188,6 +188,7 @@ class OrderManager {
   bool adopt_ = false;
   int startup_attempts_ = 0;
   int startup_list_attempts_ = 0;
+  int startup_delay_rounds_ = 0;  // cancel-alls repeated because orders sat in a delay
   Nanos startup_not_before_ = 0;
   std::map<model::OrderId, polymarket::OpenOrder> startup_unknown_;
   std::string kill_reason_;

@@ -403,6 +403,154 @@ TEST_F(Om2026, ACancelRefusedInsideTheDelayIsRetriedAfterIt) {
   EXPECT_EQ(om_->counters().escalations, 0u);
 }
 
+// Start-up after a crash: an order the previous incarnation sent sits in a matching delay. The
+// cancel-all cannot cancel it (not_canceled, "delay") and the verifying listing cannot see it, so
+// verifying at once would declare the exchange clean and the order would go live beside new ones
+// (the race simulator's invariant 4). Start-up waits the delay out and cancels all again.
+TEST_F(Om2026, StartUpWaitsOutAMatchingDelayAndCancelsAllAgain) {
+  om_->SetMarketDelay("0xm", 250 * kNanosPerMilli);
+  const std::string old_order = model::OrderId(std::array<uint8_t, 32>{9}).ToString();
+  om_->Start(false, now_);
+  int cancel_alls = 0;
+  std::vector<Nanos> verified_at;  // listings sent after a cancel-all
+  const auto answer_all = [&] {
+    for (int round = 0; round < 6; ++round) {
+      auto actions = Take();
+      if (actions.empty()) return;
+      for (const Action& a : actions) {
+        if (a.kind == ActionKind::kCancelAll) {
+          CancelReply r{.outcome = net::Outcome::kOk};
+          if (++cancel_alls == 1) r.result.not_canceled.emplace_back(old_order, "order is in a matching delay");
+          om_->OnCancelReply(a.request_id, r, now_);
+        } else {
+          if (a.kind == ActionKind::kListOpenOrders && cancel_alls > 0) verified_at.push_back(now_);
+          Answer(a);
+        }
+      }
+    }
+  };
+  const Nanos start = now_;
+  answer_all();
+  EXPECT_EQ(cancel_alls, 1);
+  EXPECT_NE(om_->phase(), Phase::kReady) << "the refused order would go live after start-up";
+  EXPECT_EQ(om_->counters().startup_delay_waits, 1u);
+  EXPECT_TRUE(verified_at.empty()) << "nothing is listed inside the delay";
+  // Inside the delay nothing more goes out; after it, a listing and a second cancel-all.
+  now_ += 100 * kNanosPerMilli;
+  om_->OnTimer(now_);
+  answer_all();
+  EXPECT_EQ(cancel_alls, 1);
+  now_ = start + 400 * kNanosPerMilli;
+  om_->OnTimer(now_);
+  answer_all();
+  EXPECT_EQ(cancel_alls, 2);
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  EXPECT_EQ(om_->counters().startup_delay_gave_up, 0u);
+}
+
+// Bounded: a delay refusal on every answer stops the waiting after startup_delay_rounds, counted.
+TEST_F(Om2026, StartUpWaitsForADelayOnlySoOften) {
+  OrderManagerConfig c = Config();
+  c.startup_delay_rounds = 2;
+  Make(c);
+  om_->SetMarketDelay("0xm", 250 * kNanosPerMilli);
+  om_->Start(false, now_);
+  int cancel_alls = 0;
+  for (int step = 0; step < 40 && om_->phase() != Phase::kReady; ++step) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kCancelAll) {
+        ++cancel_alls;
+        CancelReply r{.outcome = net::Outcome::kOk};
+        r.result.not_canceled.emplace_back(model::OrderId(std::array<uint8_t, 32>{9}).ToString(), "matching delay");
+        om_->OnCancelReply(a.request_id, r, now_);
+      } else {
+        Answer(a);
+      }
+    }
+    now_ += 100 * kNanosPerMilli;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  EXPECT_EQ(cancel_alls, 3);
+  EXPECT_EQ(om_->counters().startup_delay_waits, 2u);
+  EXPECT_EQ(om_->counters().startup_delay_gave_up, 1u);
+}
+
+// Adopting trusts a listing, which cannot show an order inside a delay: it lists only once the
+// longest matching delay has passed since start-up.
+TEST_F(Om2026, AdoptListsOnlyOnceTheLongestDelayHasPassed) {
+  om_->SetMarketDelay("0xm", 2 * kSec);
+  const Nanos start = now_;
+  om_->Start(true, now_);
+  std::vector<Nanos> listed;
+  for (int step = 0; step < 60 && om_->phase() != Phase::kReady; ++step) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kListOpenOrders) listed.push_back(now_);
+      Answer(a);
+    }
+    now_ += 100 * kNanosPerMilli;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  ASSERT_FALSE(listed.empty());
+  EXPECT_GE(listed.front(), start + 2 * kSec);
+  EXPECT_EQ(om_->counters().adopt_delay_waits, 1u);
+}
+
+// A 429 on the listing (reconciliation) carries Retry-After: the next listing waits that long,
+// not the usual one-second retry; at start-up too.
+TEST_F(Om2026, AThrottledListingWaitsForRetryAfter) {
+  StartReady();
+  const auto listings = [&] {
+    om_->OnTimer(now_);
+    return Only(Take(), ActionKind::kListOpenOrders);
+  };
+  om_->ReconcileNow(now_);
+  auto first = Only(Take(), ActionKind::kListOpenOrders);
+  ASSERT_EQ(first.size(), 1u);
+  om_->OnListReply(first[0].request_id, {.outcome = net::Outcome::kThrottled, .retry_after = 5 * kSec}, now_);
+  const Nanos throttled_at = now_;
+  now_ = throttled_at + 1500 * kNanosPerMilli;
+  EXPECT_TRUE(listings().empty()) << "inside the exchange's Retry-After";
+  now_ = throttled_at + 4900 * kNanosPerMilli;
+  EXPECT_TRUE(listings().empty());
+  now_ = throttled_at + 5 * kSec;
+  auto again = listings();
+  ASSERT_EQ(again.size(), 1u) << "asked again once the wait is over";
+  EXPECT_EQ(om_->counters().throttled_by_endpoint.at("list_open_orders"), 1u);
+  EXPECT_EQ(om_->counters().listings_spaced, 1u);
+  // Without Retry-After: the throttle backoff, at least the usual retry.
+  om_->OnListReply(again[0].request_id, {.outcome = net::Outcome::kThrottled}, now_);
+  now_ += Config().throttle_backoff;
+  EXPECT_EQ(listings().size(), 1u);
+}
+
+TEST_F(Om2026, AThrottledStartUpListingWaitsForRetryAfter) {
+  om_->Start(false, now_);
+  const Nanos start = now_;
+  std::vector<Nanos> listed;
+  bool throttled = false;
+  for (int step = 0; step < 100 && om_->phase() != Phase::kReady; ++step) {
+    for (const Action& a : Take()) {
+      if (a.kind == ActionKind::kListOpenOrders) {
+        listed.push_back(now_);
+        if (!throttled) {
+          throttled = true;
+          om_->OnListReply(a.request_id, {.outcome = net::Outcome::kThrottled, .retry_after = 4 * kSec}, now_);
+          continue;
+        }
+      }
+      Answer(a);
+    }
+    now_ += 100 * kNanosPerMilli;
+    om_->OnTimer(now_);
+  }
+  EXPECT_EQ(om_->phase(), Phase::kReady);
+  ASSERT_GE(listed.size(), 2u);
+  EXPECT_GE(listed[1] - listed[0], 4 * kSec);
+  EXPECT_LT(listed[0], start + 1 * kSec);
+}
+
 TEST_F(Om2026, ANullLookupIsResolvedThroughTradesAfterTheMarketsDelay) {
   StartReady();
   om_->SetMarketDelay("0xm", 5 * kSec);

@@ -211,6 +211,7 @@ TEST_F(OrderManagerTest, AdoptSeedsTheCacheFromTheListing) {
                    .size_matched = Size::FromWhole(3),
                    .price = Price(4800)});
   om_->Start(true, now_);
+  now_ += 3 * kSec;  // adopt lists once the longest matching delay (unknown: the default) passed
   for (int i = 0; i < 3; ++i) {
     for (const Action& a : Take()) {
       EXPECT_NE(a.kind, ActionKind::kCancelAll) << "adopt mode does not cancel";
@@ -825,6 +826,7 @@ TEST_F(OrderManagerTest, AdoptionFromAPagedListingFallsBackToCancelAll) {
                    .price = Price(4800)});
   pages_ = 2;
   om_->Start(true, now_);
+  now_ += 3 * kSec;  // adopt lists once the longest matching delay (unknown: the default) passed
   std::vector<ActionKind> seen;
   for (int i = 0; i < 4 && om_->phase() != Phase::kReady; ++i) {
     for (const Action& a : Take()) {
@@ -873,6 +875,7 @@ TEST_F(OrderManagerTest, AKilledExecutionCancelsWhatItAdoptsAtOnce) {
                    .original_size = Size::FromWhole(10),
                    .price = Price(4800)});
   om_->Start(true, now_);
+  now_ += 3 * kSec;  // adopt lists once the longest matching delay (unknown: the default) passed
   om_->Kill("restarted killed", now_);
   std::vector<model::OrderId> cancelled;
   for (int i = 0; i < 4; ++i) {

@@ -76,6 +76,9 @@ constexpr Transition kTransitions[] = {
 
     // CANCELED (terminal): late reports are no-ops, except a full fill: the fill won the race.
     {S::kCanceled, I::kSubmitAccepted, S::kCanceled},
+    // A delayed order refused when its delay ended: the exchange's CANCELLATION can beat the
+    // held answer that reports the refusal (found by the race simulator).
+    {S::kCanceled, I::kSubmitRejected, S::kCanceled},
     {S::kCanceled, I::kSubmitAmbiguous, S::kCanceled},
     {S::kCanceled, I::kPlacementSeen, S::kCanceled},
     {S::kCanceled, I::kPartialFill, S::kCanceled},

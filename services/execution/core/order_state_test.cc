@@ -25,7 +25,7 @@ TEST(OrderStateMachine, EveryCellIsPinned) {
       /* PARTIALLY_FILLED */ "PF -- PF PF PF FI PC CA -- UN CA",
       /* FILLED           */ "FI -- FI FI FI FI FI FI FI FI FI",
       /* PENDING_CANCEL   */ "PC RJ PC PC PC FI PC CA PC UN CA",
-      /* CANCELED         */ "CA -- CA CA CA FI CA CA CA CA CA",
+      /* CANCELED         */ "CA CA CA CA CA FI CA CA CA CA CA",
       /* REJECTED         */ "-- RJ RJ -- -- -- RJ RJ RJ RJ RJ",
       /* UNKNOWN          */ "LV RJ UN LV PF FI PC CA UN UN CA",
   };

@@ -14,6 +14,12 @@ Nanos Reconciler::MatchingDelay(const std::string& market) const {
   return delay > 0 ? delay : config_.default_matching_delay;
 }
 
+Nanos Reconciler::LongestDelay() const {
+  Nanos longest = 0;
+  for (const auto& [market, delay] : market_delay_) longest = std::max(longest, delay);
+  return longest > 0 ? longest : config_.default_matching_delay;
+}
+
 bool Reconciler::AbsentProvable(const Record& r, Nanos as_of) const {
   // A request may land `absent_grace` after it was sent, and an order may sit in its market's
   // matching delay (invisible to lookups and listings) that long again.
@@ -55,8 +61,8 @@ bool Reconciler::Begin() {
   return true;
 }
 
-void Reconciler::Failed(Nanos now, bool ask_again) {
-  next_try_ = now + config_.request_retry;
+void Reconciler::Failed(Nanos now, bool ask_again, Nanos retry) {
+  next_try_ = now + retry;
   if (ask_again) wanted_ = true;
 }
 

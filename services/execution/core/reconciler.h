@@ -25,6 +25,8 @@ class Reconciler {
   Nanos DelayOf(const std::string& market) const;
   // The delay an order of `market` is assumed to wait in: the market's, else the default.
   Nanos MatchingDelay(const std::string& market) const;
+  // The longest delay an order of any market may sit in: the longest known, else the default.
+  Nanos LongestDelay() const;
   // "Not at the exchange" (a listing, or a lookup answering 200-null, 200-empty or 404) proves `r`
   // dead as of `as_of` only if no post of it is in flight, its last send is older than the absent
   // grace plus its market's delay, and any delay it was accepted into has ended.
@@ -41,10 +43,10 @@ class Reconciler {
   // A listing goes out; false if one already is.
   bool Begin();
   bool in_flight() const { return in_flight_; }
-  // Its answer came back; then it failed (retried after `request_retry`, asked for again if
+  // Its answer came back; then it failed (retried after `retry`, asked for again if
   // `ask_again`) or served (the next periodic one in `reconcile_interval`).
   void Answered() { in_flight_ = false; }
-  void Failed(Nanos now, bool ask_again);
+  void Failed(Nanos now, bool ask_again, Nanos retry);
   void Done(Nanos now) { next_ = now + config_.reconcile_interval; }
 
   // After the heartbeat chain broke, posts wait for a full listing.

@@ -191,6 +191,10 @@ struct OrderManagerConfig {
   Nanos post_backoff_initial = 1 * kNanosPerSecond;
   Nanos post_backoff_max = 30 * kNanosPerSecond;
   int startup_attempts = 5;
+  // Start-up's cancel-all refused for orders inside a matching delay (an earlier incarnation's,
+  // invisible to listings until the delay ends): it waits the delay out and goes again, at most
+  // this many times, before verifying anyway (counted: the periodic reconciliation finds them).
+  int startup_delay_rounds = 10;
   Nanos adopt_grace = 30 * kNanosPerSecond;  // adopted orders wait this long for their ladder
   // A refused quote is not posted again at the same price before this (doubling per refusal):
   // no churn loop on a post-only cross or a balance refusal.
@@ -231,6 +235,11 @@ struct Counters {
   // CANCELED once it was verified; start-up listings that failed every attempt (cancel-all went
   // ahead without knowing what it would close: those orders are not reported).
   uint64_t startup_unknown_canceled = 0, startup_listing_failures = 0;
+  // Start-up cancel-alls repeated because orders sat in a matching delay; times it gave up
+  // waiting after startup_delay_rounds; adopting start-ups that first waited out a delay.
+  uint64_t startup_delay_waits = 0, startup_delay_gave_up = 0, adopt_delay_waits = 0;
+  // Failed listings retried later than usual because the answer said when (429 Retry-After).
+  uint64_t listings_spaced = 0;
   uint64_t heartbeats_ok = 0, heartbeat_failures = 0, heartbeat_chain_breaks = 0;
   uint64_t throttled = 0, escalations = 0, kills = 0, halts = 0;
   uint64_t fills_from_trades = 0, duplicate_trade_legs = 0, posts_held_after_reject = 0;

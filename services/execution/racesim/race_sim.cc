@@ -84,6 +84,11 @@ const std::vector<MutationEntry>& MutationTable() {
       {{"kill-cancels-nothing", "invariant 6: a kill only stops posts"}, Mutation::kKillCancelsNothing},
       {{"stale-ladder-accepted", "invariant 7: an older ladder replaces a newer one"}, Mutation::kStaleLadderAccepted},
       {{"post-only-dropped", "invariant 8: quotes go without post-only"}, Mutation::kPostOnlyDropped},
+      {{"startup-ignores-delay",
+        "2026: start-up verifies though its cancel-all was refused for orders in a matching delay"},
+       Mutation::kStartupIgnoresDelay},
+      {{"adopt-ignores-delay", "2026: adopting lists at once, though an order may sit invisible in a matching delay"},
+       Mutation::kAdoptIgnoresDelay},
   };
   return kTable;
 }
@@ -103,6 +108,12 @@ struct FaultRates {
   double whole_reject = 0, leg_reject = 0, empty_id = 0, duplicate_event = 0, drop_event = 0;
   size_t page_size = 100;  // orders per listing page (small: listings take several pages)
   bool no_token = false;   // our ladders quote the NO token too
+  // The exchange of December 2026.
+  Nanos delay = 0;             // the market's matching delay: 250 ms (taker delay) or seconds (sports)
+  bool delay_all = false;      // it holds every order, ours too (else only marketable ones)
+  double hold_delayed = 0;     // a delayed post's answer is held until its delays end
+  bool lookup_404 = false;     // an inactive id's lookup answers 404 (a variant), else 200 `null`
+  bool lookup_legacy = false;  // closed orders are still served by lookups (the older behaviour)
 };
 
 struct Weights {
@@ -165,6 +176,15 @@ struct UserEvent {
   polymarket::UserEvent event;
   Nanos at = 0;
 };
+// A post's answer the exchange holds until the delays of its orders end (then `unmatched`,
+// `matched` or a refusal per leg), as the simulator's server does.
+struct HeldAnswer {
+  int incarnation = 0;
+  uint64_t request_id = 0;
+  PostReply reply;
+  std::vector<model::OrderId> posted;
+  std::map<std::string, size_t> waiting;  // order id -> leg
+};
 
 bool IsOrderEndpoint(ActionKind kind) {
   return kind == ActionKind::kPost || kind == ActionKind::kCancel || kind == ActionKind::kCancelMarket ||
@@ -185,6 +205,15 @@ class Schedule {
       exchange_.OpenAccount(address, key);
       exchange_.Credit(address, 1'000'000'000'000, kYes, 1'000'000'000'000);
       exchange_.Credit(address, 0, kNo, 1'000'000'000'000);
+    }
+    if (rates_.delay > 0) {
+      // Under a second: the taker delay of an `itode` market; else a sports market's `sd`.
+      if (rates_.delay < kSec) {
+        exchange_.SetMarketDelay(kMarket, rates_.delay, 0);
+      } else {
+        exchange_.SetMarketDelay(kMarket, 0, rates_.delay / kSec);
+      }
+      exchange_.SetDelayScope(rates_.delay_all ? sim::DelayScope::kAll : sim::DelayScope::kMarketable);
     }
     factory_ = std::make_unique<Factory>(seed, &made_, &incarnation_);
     NewIncarnation(false);
@@ -244,6 +273,16 @@ class Schedule {
     }
     if (rng_.Chance(0.3)) weights_.maker = 0;      // some schedules have no other makers
     if (rng_.Chance(0.15)) weights_.restart *= 6;  // and some restart execution again and again
+    // The December-2026 exchange: most schedules have a matching delay; in some it holds our own
+    // (post-only) orders too, so that restarts, kills and cancels meet orders inside a delay.
+    if (rng_.Chance(0.6)) {
+      rates_.delay = rng_.Chance(0.5) ? 250 * kMs : rng_.Between(1, 5) * kSec;
+      rates_.delay_all = rng_.Chance(0.6);
+      if (rates_.delay_all) weights_.restart *= 2;  // restarts meet orders inside a delay more often
+      rates_.hold_delayed = rng_.Chance(0.5) ? rng_.Unit() : 0.0;
+    }
+    rates_.lookup_404 = rng_.Chance(0.3);
+    rates_.lookup_legacy = rng_.Chance(0.3);
   }
 
   void Trace(const std::string& line) {
@@ -279,6 +318,8 @@ class Schedule {
   void NewIncarnation(bool adopt) {
     ++incarnation_;
     om_ = std::make_unique<OrderManager>(ManagerConfig(), factory_.get());
+    // The shell learns the market's delay from GET /clob-markets before trading.
+    if (rates_.delay > 0) om_->SetMarketDelay(kMarket, rates_.delay);
     last_matched_.clear();
     terminal_.clear();
     accepted_.reset();
@@ -313,7 +354,9 @@ class Schedule {
       if (rng_.Chance(0.5)) kept.push_back(std::move(e));
     }
     user_events_ = std::move(kept);
-    AdvanceTime(rng_.Between(500, 3000) * kMs);
+    // Often short where our own orders sit in delays: the next incarnation then starts while an
+    // order of the old one is still inside its delay.
+    AdvanceTime((rates_.delay_all && rng_.Chance(0.5) ? rng_.Between(50, 400) : rng_.Between(100, 3000)) * kMs);
     NewIncarnation(rng_.Chance(0.5));
   }
 
@@ -338,8 +381,12 @@ class Schedule {
     result_.posts += a.orders.size();
     if (om_->killed()) Violate(6, fmt::format("a post was sent while killed ({} orders)", a.orders.size()));
     if (!a.post_only) Violate(8, "a quote was posted without post-only");
-    std::map<Intent, model::OrderId> open_by_intent;  // 4: what each open order of ours was last bound to
-    for (const sim::Order* o : exchange_.OpenOrders(kOurKey)) {
+    // 4: what each open order of ours was last bound to; one inside a matching delay counts (it
+    // goes on the book when the delay ends).
+    std::map<Intent, model::OrderId> open_by_intent;
+    std::vector<const sim::Order*> resting = exchange_.OpenOrders(kOurKey);
+    for (const sim::Order* o : exchange_.DelayedOrders(kOurKey)) resting.push_back(o);
+    for (const sim::Order* o : resting) {
       auto it = made_.find(o->spec.id);
       if (it == made_.end()) continue;
       auto b = binding_.find(o->spec.id);
@@ -351,7 +398,8 @@ class Schedule {
       // no order of that intent may be open (whichever request lands first).
       if (auto other = open_by_intent.find(m.spec.intent); other != open_by_intent.end() && other->second != s->id) {
         auto v = om_->Find(other->second);
-        Violate(4, fmt::format("posted {} for {} {} level {} while {} ({}) of that intent is open at the exchange",
+        Violate(4, fmt::format("posted {} for {} {} level {} while {} ({}) of that intent is open (or delayed) at the "
+                               "exchange",
                                s->id.ToString().substr(0, 10), m.spec.intent.token,
                                m.spec.intent.side == Side::kBuy ? "BUY" : "SELL", m.spec.intent.level,
                                other->second.ToString().substr(0, 10),
@@ -446,7 +494,12 @@ class Schedule {
             .price = o.spec.price};
   }
 
-  static polymarket::CancelResult ToCancelResult(const sim::CancelOutcome& c) { return {c.canceled, c.not_canceled}; }
+  polymarket::CancelResult ToCancelResult(const sim::CancelOutcome& c) {
+    for (const auto& [id, why] : c.not_canceled) {
+      if (why.find("delay") != std::string::npos) Count(Fault::kCancelInDelay);
+    }
+    return {c.canceled, c.not_canceled};
+  }
 
   // Runs a request at the exchange (or not) and queues its answer unless `reply` is false or its
   // timeout was already reported.
@@ -490,6 +543,7 @@ class Schedule {
           }
           const sim::PlaceResult placed = exchange_.Place(ToNewOrder(*s, a.post_only), now_);
           if (!placed.success && placed.error.find("crosses book") != std::string::npos) result_.post_only_rejects++;
+          if (placed.status == "delayed") Count(Fault::kDelayed);
           polymarket::PostOrderResult leg{
               .success = placed.success, .status = placed.status, .error_msg = placed.error};
           if (placed.success) leg.order_id = s->id.ToString();
@@ -517,11 +571,19 @@ class Schedule {
                              .result = ToCancelResult(exchange_.CancelAll(kOurKey, now_))};
         break;
       case ActionKind::kQueryOrder: {
+        // The live exchange serves only active orders: an unknown, closed or delayed id is "not
+        // active", 200 `null` (404 in a variant). Some schedules keep the older answer for closed
+        // ones (the order and its final status).
         const sim::Order* o = exchange_.Find(a.order_ids.front().ToString());
-        if (o == nullptr || o->spec.owner != kOurKey) {
-          answer = QueryReply{.outcome = net::Outcome::kRejected, .http_status = 404};
-        } else {
+        const bool ours = o != nullptr && o->spec.owner == kOurKey;
+        const bool served = ours && (o->status == sim::OrderStatus::kLive ||
+                                     (rates_.lookup_legacy && o->status != sim::OrderStatus::kDelayed));
+        if (served) {
           answer = QueryReply{.outcome = net::Outcome::kOk, .http_status = 200, .order = ToOpenOrder(*o)};
+        } else {
+          if (ours) Count(Fault::kInactiveLookup);
+          answer = rates_.lookup_404 ? QueryReply{.outcome = net::Outcome::kRejected, .http_status = 404}
+                                     : QueryReply{.outcome = net::Outcome::kOk, .http_status = 200};
         }
         break;
       }
@@ -586,7 +648,40 @@ class Schedule {
       Trace(fmt::format("  #{} processed, then 502", a.request_id));
       return queue(Refusal(a.kind, net::Outcome::kAmbiguous, 502));
     }
+    if (auto* p = std::get_if<PostReply>(&answer);
+        p != nullptr && reply && !r.timed_out && rates_.hold_delayed > 0 && rng_.Chance(rates_.hold_delayed)) {
+      HeldAnswer held{.incarnation = r.incarnation, .request_id = a.request_id, .reply = *p, .posted = PostedIds(a)};
+      for (size_t i = 0; i < p->legs.size() && i < held.posted.size(); ++i) {
+        if (p->legs[i].delayed()) held.waiting.emplace(held.posted[i].ToString(), i);
+      }
+      if (!held.waiting.empty()) {
+        Trace(fmt::format("  #{} answer held until {} delays end", a.request_id, held.waiting.size()));
+        held_.push_back(std::move(held));
+        return;
+      }
+    }
     queue(std::move(answer));
+  }
+
+  // A delayed order's delay ended: its leg of a held answer says what happened; the answer goes
+  // once every leg is known.
+  void ReleaseHeld(const sim::DelayReleasedOut& released) {
+    for (auto it = held_.begin(); it != held_.end(); ++it) {
+      auto leg = it->waiting.find(released.order_id);
+      if (leg == it->waiting.end()) continue;
+      polymarket::PostOrderResult& wire = it->reply.legs[leg->second];
+      wire.success = released.result.success;
+      wire.status = released.result.success ? released.result.status : "";
+      wire.error_msg = released.result.error;
+      if (wire.status == "unmatched") Count(Fault::kUnmatched);
+      it->waiting.erase(leg);
+      if (it->waiting.empty()) {
+        Trace(fmt::format("  held answer #{} released", it->request_id));
+        answers_.push_back({it->incarnation, it->request_id, std::move(it->reply), now_, std::move(it->posted)});
+        held_.erase(it);
+      }
+      return;
+    }
   }
 
   static std::vector<model::OrderId> PostedIds(const Action& a) {
@@ -609,7 +704,7 @@ class Schedule {
       case ActionKind::kQueryOrder:
         return QueryReply{.outcome = outcome, .http_status = status};
       case ActionKind::kListOpenOrders:
-        return ListReply{.outcome = outcome};
+        return ListReply{.outcome = outcome, .retry_after = retry};
       case ActionKind::kHeartbeat:
         return HeartbeatReply{.outcome = outcome};
       case ActionKind::kGetVersion:
@@ -641,7 +736,9 @@ class Schedule {
     if (const auto* p = std::get_if<PostReply>(&reply)) {
       if (p->outcome == net::Outcome::kOk && p->legs.size() == posted.size()) {
         for (size_t i = 0; i < posted.size(); ++i) {
-          if (!p->legs[i].accepted() && !IsDuplicateText(p->legs[i].error_msg) && !throttled_.contains(posted[i])) {
+          // `unmatched` (and an unknown status) is accepted with an unknown resting state: no proof.
+          const bool refused = p->legs[i].Classify() == polymarket::PlacementClass::kRejected;
+          if (refused && !IsDuplicateText(p->legs[i].error_msg) && !throttled_.contains(posted[i])) {
             out.push_back(posted[i]);
           }
         }
@@ -687,7 +784,7 @@ class Schedule {
     }
     if (net_mutation() == NetMutation::kBatchAllOrNothing && rep.outcome == net::Outcome::kOk) {
       bool any_failed = false;
-      for (const auto& leg : rep.legs) any_failed |= !leg.accepted();
+      for (const auto& leg : rep.legs) any_failed |= leg.Classify() == polymarket::PlacementClass::kRejected;
       if (any_failed) {
         for (auto& leg : rep.legs) leg = {.success = false, .error_msg = "batch failed"};
       }
@@ -696,6 +793,10 @@ class Schedule {
 
   void PumpExchangeEvents() {
     for (sim::Event& e : exchange_.TakeEvents()) {
+      if (auto* released = std::get_if<sim::DelayReleasedOut>(&e)) {
+        ReleaseHeld(*released);
+        continue;
+      }
       auto* user = std::get_if<sim::UserEventOut>(&e);
       if (user == nullptr) continue;
       if (std::find(user->recipients.begin(), user->recipients.end(), kOurKey) == user->recipients.end()) continue;
@@ -770,7 +871,24 @@ class Schedule {
   // --- the world -------------------------------------------------------------------------------
 
   void AdvanceTime(Nanos by) {
-    now_ += by;
+    const Nanos target = now_ + by;
+    // Requests due to land meanwhile land on time, in order: a stalled or idle process does not
+    // hold up the network (without this, a request sent before an 11 s stall would land after
+    // it, far outside kInFlightWindow, and into a matching delay a listing cannot see).
+    for (;;) {
+      auto due = std::min_element(requests_.begin(), requests_.end(),
+                                  [](const Request& a, const Request& b) { return a.land_by < b.land_by; });
+      if (due == requests_.end() || due->land_by > target) break;
+      Request r = std::move(*due);
+      requests_.erase(due);
+      now_ = std::max(now_, r.land_by);
+      exchange_.Advance(now_);
+      PumpExchangeEvents();
+      Trace(fmt::format("request #{} {} reaches the exchange (on time)", r.action.request_id,
+                        ActionKindName(r.action.kind)));
+      Reach(r);
+    }
+    now_ = target;
     exchange_.Advance(now_);
     PumpExchangeEvents();
   }
@@ -884,6 +1002,7 @@ class Schedule {
                     .type = sim::OrderType::kFak,
                     .version = exchange_.config().order_version};
     const sim::PlaceResult r = exchange_.Place(o, now_);
+    if (r.status == "delayed") Count(Fault::kTakerDelayed);
     Trace(fmt::format("taker {} {} {} -> {} {}", token, buy ? "BUY" : "SELL", o.size.micros(), r.success, r.error));
     PumpExchangeEvents();
   }
@@ -1229,6 +1348,7 @@ class Schedule {
   std::deque<Request> requests_;
   std::deque<Answer> answers_;
   std::deque<UserEvent> user_events_;
+  std::vector<HeldAnswer> held_;  // post answers the exchange holds until delays end
   // Per incarnation.
   std::map<model::OrderId, int64_t> last_matched_;
   std::set<model::OrderId> terminal_;
@@ -1285,6 +1405,16 @@ std::string_view FaultName(Fault fault) {
       return "reconnect_lost_events";
     case Fault::kForeignMaker:
       return "foreign_maker_orders";
+    case Fault::kDelayed:
+      return "delayed";
+    case Fault::kUnmatched:
+      return "unmatched";
+    case Fault::kCancelInDelay:
+      return "cancel_refused_in_delay";
+    case Fault::kTakerDelayed:
+      return "taker_delayed";
+    case Fault::kInactiveLookup:
+      return "inactive_lookup";
     case Fault::kCount:
       break;
   }

@@ -7,7 +7,11 @@
 // (then post-only mode), answers lost after processing (a timeout) while the request may still be
 // travelling and land later, 502 after processing, a whole batch refused with a 4xx, legs
 // refused, the empty-id quirk, user events reordered, duplicated, dropped or lost across a
-// reconnect, listings served page by page while the book moves. The world: takers and foreign
+// reconnect, listings served page by page while the book moves; and the exchange of December
+// 2026: a market matching delay per schedule (the 250 ms taker delay, or a sports delay of
+// seconds) that holds marketable orders, or every order, as `delayed` (not cancellable:
+// `not_canceled`; invisible to lookups and listings), answers held until the delay ends and then
+// `unmatched`, and order lookups answering 200 `null` (or 404) for any inactive id. The world: takers and foreign
 // makers trading against our quotes on both tokens (fills race cancels, post-only orders cross),
 // execution restarts (memory lost; adopt mode sometimes), kills and resets, tick-size and
 // order-version changes, stalls long enough for the exchange's dead-man switch.
@@ -67,6 +71,12 @@ enum class Fault : uint8_t {
   kDropEvent,       // a user event dropped
   kReconnectLoss,   // a user-stream reconnect lost the queued events
   kForeignMaker,    // another account's resting order
+  // The exchange of December 2026 (../shared/docs/polymarket-2026.md s2-3):
+  kDelayed,         // one of our orders answered `delayed` (held in the market's matching delay)
+  kUnmatched,       // a delayed post's answer held until its delay ended, then `unmatched`
+  kCancelInDelay,   // a cancel refused with `not_canceled` because the order sat in a delay
+  kTakerDelayed,    // a marketable (taker) order held in the taker delay, matched after it
+  kInactiveLookup,  // GET /data/order for an inactive id answered 200 `null` (or 404)
   kCount,
 };
 inline constexpr size_t kFaultCount = static_cast<size_t>(Fault::kCount);

@@ -165,7 +165,8 @@ struct ExecutionService::Impl {
 
   // --- the loop side ---------------------------------------------------------------------------
 
-  uint64_t logged_chain_breaks = 0;  // loop
+  uint64_t logged_chain_breaks = 0;                           // loop
+  uint64_t logged_delay_waits = 0, logged_delay_gave_up = 0;  // loop
 
   void Drain() {
     // The heartbeat chain's break, logged with its reason once per break (the core counts it).
@@ -173,6 +174,20 @@ struct ExecutionService::Impl {
       logged_chain_breaks = breaks;
       spdlog::warn("execution: heartbeat chain broken: {}; cancelling every order and resyncing",
                    core->heartbeat_break_reason());
+    }
+    // Start-up's cancel-all refused for orders inside a matching delay: waited out (the core counts).
+    if (const uint64_t waits = core->counters().startup_delay_waits; waits != logged_delay_waits) {
+      logged_delay_waits = waits;
+      spdlog::warn(
+          "execution: start-up cancel-all refused for orders in a matching delay; waiting it out and "
+          "cancelling all again ({} so far)",
+          waits);
+    }
+    if (const uint64_t gave_up = core->counters().startup_delay_gave_up; gave_up != logged_delay_gave_up) {
+      logged_delay_gave_up = gave_up;
+      spdlog::error(
+          "execution: start-up stopped waiting for orders in a matching delay; reconciliation will cancel "
+          "them when they appear");
     }
     for (int round = 0; round < 64; ++round) {
       for (Action& a : core->TakeActions()) Dispatch(std::move(a));
@@ -404,6 +419,10 @@ struct ExecutionService::Impl {
     m["terminal_seen_open"] = static_cast<int64_t>(k.terminal_seen_open);
     m["startup_unknown_canceled"] = static_cast<int64_t>(k.startup_unknown_canceled);
     m["startup_listing_failures"] = static_cast<int64_t>(k.startup_listing_failures);
+    m["startup_delay_waits"] = static_cast<int64_t>(k.startup_delay_waits);
+    m["startup_delay_gave_up"] = static_cast<int64_t>(k.startup_delay_gave_up);
+    m["adopt_delay_waits"] = static_cast<int64_t>(k.adopt_delay_waits);
+    m["listings_spaced"] = static_cast<int64_t>(k.listings_spaced);
     m["proven_absent"] = static_cast<int64_t>(k.proven_absent);
     m["heartbeats_ok"] = static_cast<int64_t>(k.heartbeats_ok);
     m["heartbeat_failures"] = static_cast<int64_t>(k.heartbeat_failures);

@@ -483,5 +483,81 @@ TEST_F(Sim2026Test, MarketsAreAddedAndDroppedOnOpenConnectionsAndBooksCarryTheNe
   done.get_future().wait();
 }
 
+// A market dropped on an open market socket stops arriving. No sleeps: the socket's messages are
+// processed in order, so once the book of a token subscribed after the unsubscribe has arrived,
+// the unsubscribe was processed; and one socket's frames are sent in order, so once the change
+// of an order placed after one on the dropped market has arrived, a frame for the dropped market
+// would have arrived before it.
+TEST_F(Sim2026Test, AMarketUnsubscribedOnAnOpenSocketStopsArriving) {
+  Start();
+  const MarketConfig first = market_;
+  const MarketConfig second = server_->Markets().at(1);
+  std::mutex mu;
+  std::vector<std::string> frames;
+  clob::MarketChannelOptions mo;
+  mo.url = server_->ws_url() + "/ws/market";
+  mo.executor = &owner_;
+  mo.on_message = [&](size_t, std::string m) {
+    std::lock_guard lock(mu);
+    frames.push_back(std::move(m));
+  };
+  std::unique_ptr<clob::MarketChannel> market;
+  const auto on_owner = [&](auto f) {
+    std::promise<void> done;
+    owner_.Post([&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().wait();
+  };
+  // The index of the first frame, at or after `from`, that mentions `text` (or -1).
+  const auto find = [&](const std::string& text, size_t from = 0) -> long {
+    std::lock_guard lock(mu);
+    for (size_t i = from; i < frames.size(); ++i) {
+      if (frames[i].find(text) != std::string::npos) return static_cast<long>(i);
+    }
+    return -1;
+  };
+  on_owner([&] {
+    market = std::move(*clob::MarketChannel::Create(io_, mo));
+    market->Subscribe({first.yes_token, second.yes_token});
+  });
+  ASSERT_TRUE(Eventually([&] { return find(first.yes_token) >= 0 && find(second.yes_token) >= 0; }));
+  // While subscribed, an order on the first market is seen.
+  const auto post_on = [&](const MarketConfig& m, int64_t price) {
+    const MarketConfig saved = market_;
+    market_ = m;
+    const signing::SignedOrder o = Sign(Side::kBuy, price, 5);
+    market_ = saved;
+    auto r = Post(o);
+    ASSERT_TRUE(r.ok()) << r.error.error;
+  };
+  size_t mark = 0;
+  {
+    std::lock_guard lock(mu);
+    mark = frames.size();
+  }
+  post_on(first, 2100);
+  ASSERT_TRUE(Eventually([&] { return find(first.yes_token, mark) >= 0; })) << "the test can see the market";
+
+  // Drop the first market on the open socket, then subscribe another token as a barrier.
+  on_owner([&] {
+    market->Unsubscribe({first.yes_token});
+    market->Subscribe({second.no_token});
+  });
+  ASSERT_TRUE(Eventually([&] { return find(second.no_token) >= 0; }));
+  {
+    std::lock_guard lock(mu);
+    mark = frames.size();
+  }
+  post_on(first, 2200);   // would be seen first...
+  post_on(second, 2300);  // ...before this one, on the same socket
+  ASSERT_TRUE(Eventually([&] { return find(second.yes_token, mark) >= 0; }));
+  EXPECT_EQ(find(first.yes_token, mark), -1) << "a dropped market still arrives";
+  EXPECT_EQ(server_->stats().ws_sessions, 1u) << "dropped without reconnecting";
+  EXPECT_EQ(market->shard_count(), 1u);
+  on_owner([&] { market.reset(); });
+}
+
 }  // namespace
 }  // namespace clobmaker::simexchange
