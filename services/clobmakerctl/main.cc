@@ -10,6 +10,8 @@
 //   sim-open --address A     our orders open at the simulator; sim-fills --address A: our trades
 //   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
 //   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
+//   doctor [--config LIVE.yaml] [--clob-url U] [--geoblock-url U] [--market M]...  preflight checks
+//            before going live: one line per check with the fix; exit 1 on any failure
 //
 // Tables by default, --json (one JSON object per line) for scripts. The admin token comes from
 // --token-file or CLOBMAKER_ADMIN_TOKEN and is sent as a bearer token. Exit codes: 0 done, 1 the
@@ -34,6 +36,7 @@
 #include "common/grpcserver/grpc_server.h"
 #include "common/model/decimal.h"
 #include "common/model/types.h"
+#include "services/clobmakerctl/doctor/doctor_shell.h"
 
 namespace {
 
@@ -353,7 +356,42 @@ int main(int argc, char** argv) {
   auto* sim_tick = app.add_subcommand("sim-tick", "change a market's tick size at the simulator (both tokens)");
   sim_tick->add_option("--token", tick_token, "either token of the market")->required();
   sim_tick->add_option("--tick", tick_size, "new tick size, e.g. 0.001")->required();
+  clobmaker::doctor::DoctorOptions doctor_options;
+  std::string doctor_order_size = "0", doctor_min_collateral = "0.000001";
+  int64_t doctor_skew_ms = 2000;
+  bool no_heartbeat = false;
+  auto* doctor = app.add_subcommand("doctor", "preflight checks before going live (exit 1 on any failure)");
+  doctor->add_option("--clob-url", doctor_options.clob_url, "CLOB REST base URL")->capture_default_str();
+  doctor->add_option("--geoblock-url", doctor_options.geoblock_url,
+                     "geoblock host (its /api/geoblock; default https://polymarket.com)");
+  doctor->add_option("--gamma-url", doctor_options.gamma_url, "metadata API (default <clob-url>/gamma)");
+  doctor->add_option("--chain-id", doctor_options.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
+  doctor->add_option("--key-file", doctor_options.key_file, "wallet key file (owner-only)");
+  doctor->add_option("--key-env", doctor_options.key_env, "environment variable holding the wallet key")
+      ->capture_default_str();
+  doctor->add_option("--signature-type", doctor_options.signature_type, "0 EOA, 1 POLY_PROXY, 2 SAFE, 3 POLY_1271")
+      ->capture_default_str();
+  doctor->add_option("--funder", doctor_options.funder, "maker (funder) address when it is not the key's own");
+  doctor->add_option("--market", doctor_options.markets, "market slug or token id to quote (repeatable)");
+  doctor->add_option("--order-size", doctor_order_size, "order size to quote, shares (checked against minimums)");
+  doctor->add_option("--min-collateral", doctor_min_collateral, "pUSD the configuration needs at least");
+  doctor->add_option("--max-clock-skew-ms", doctor_skew_ms, "largest clock skew allowed")->capture_default_str();
+  doctor->add_flag("--no-heartbeat", no_heartbeat,
+                   "send no heartbeat (one would restart the chain of a running execution on the same key)");
   CLI11_PARSE(app, argc, argv);
+  if (*doctor) {
+    auto size = clobmaker::model::ParseScaled(doctor_order_size, 6);
+    auto collateral = clobmaker::model::ParseScaled(doctor_min_collateral, 6);
+    if (!size.ok() || !collateral.ok()) {
+      std::fprintf(stderr, "clobmakerctl doctor: --order-size/--min-collateral: not a decimal\n");
+      return 2;
+    }
+    doctor_options.order_size_micros = *size;
+    doctor_options.min_collateral_micros = *collateral;
+    doctor_options.max_clock_skew = doctor_skew_ms * clobmaker::kNanosPerMilli;
+    doctor_options.heartbeat = !no_heartbeat;
+    return clobmaker::doctor::RunDoctor(doctor_options, c.json);
+  }
 
   auto token = clobmaker::grpcserver::LoadAdminToken(token_file, "CLOBMAKER_ADMIN_TOKEN");
   if (!token.ok()) {
