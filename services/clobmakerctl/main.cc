@@ -121,13 +121,13 @@ int Status(const Ctl& c) {
           return it == s.service().counters().end() ? int64_t{0} : it->second;
         };
         show("execution", c.execution, s.service(),
-             fmt::format(" phase={} killed={} halted={} lease={} version={} posts={} cancels={} tier={}{}{} "
+             fmt::format("{} phase={} killed={} halted={} lease={} version={} posts={} cancels={} tier={}{}{} "
                          "restriction={} throttled={}{}",
-                         s.phase(), s.killed(), s.halted(), s.lease_held(), s.order_version(), counter("posts_sent"),
-                         counter("cancels_sent"), s.rate_tier().empty() ? "?" : s.rate_tier(),
-                         s.rate_tier_confirmed() ? "" : "(assumed)", buckets,
-                         s.trading_restriction().empty() ? "none" : s.trading_restriction(), counter("throttled"),
-                         throttled));
+                         s.dry_run() ? " DRY-RUN" : "", s.phase(), s.killed(), s.halted(), s.lease_held(),
+                         s.order_version(), counter("posts_sent"), counter("cancels_sent"),
+                         s.rate_tier().empty() ? "?" : s.rate_tier(), s.rate_tier_confirmed() ? "" : "(assumed)",
+                         buckets, s.trading_restriction().empty() ? "none" : s.trading_restriction(),
+                         counter("throttled"), throttled));
       }
     } else {
       unreachable("execution", c.execution, st);
