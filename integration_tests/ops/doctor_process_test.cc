@@ -132,6 +132,27 @@ TEST_F(DoctorProcessTest, ASkewedClockFailsTheClockCheckOnly) {
   EXPECT_EQ(Run(args).exit_code, 0);
 }
 
+TEST_F(DoctorProcessTest, AnOrderVersionClobmakerDoesNotSignFailsTheVersionCheck) {
+  {
+    grpc::ClientContext ctx;
+    sim::v1::SetOrderVersionRequest req;
+    req.set_version(1);
+    sim::v1::SetOrderVersionResponse resp;
+    ASSERT_TRUE(control_->SetOrderVersion(&ctx, req, &resp).ok());
+  }
+  ExpectOnlyFailure("version");
+  {
+    grpc::ClientContext ctx;
+    sim::v1::SetOrderVersionRequest req;
+    req.set_version(3);  // V3: signed too, and its spenders are the ones asked for
+    sim::v1::SetOrderVersionResponse resp;
+    ASSERT_TRUE(control_->SetOrderVersion(&ctx, req, &resp).ok());
+  }
+  const DoctorRun run = Run(BaseArgs());
+  EXPECT_EQ(run.exit_code, 0) << run.log;
+  EXPECT_NE(run.Line("version").find("order version 3"), std::string::npos) << run.log;
+}
+
 TEST_F(DoctorProcessTest, MissingAllowancesAndApprovalsFailTheirSpendersChecks) {
   SetPreflight([](auto& r) { r.add_revoked_approvals("COLLATERAL:exchange"); });
   ExpectOnlyFailure("allowance:exchange");
