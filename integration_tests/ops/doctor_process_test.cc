@@ -218,6 +218,31 @@ TEST_F(DoctorProcessTest, AccountStandingWalletAndCollateral) {
   EXPECT_NE(run.Line("rate-tier").find("Gold"), std::string::npos) << run.log;
 }
 
+// The live configuration file gives the doctor the same settings; a flag overrides it; a key file
+// others can read is refused (exit 2, nothing asked).
+TEST_F(DoctorProcessTest, TheLiveConfigFileDrivesTheDoctorAndAKeyFileOthersCanReadIsRefused) {
+  const std::string config = (dir_ / "live.yaml").string();
+  {
+    std::ofstream out(config);
+    out << "endpoints:\n  clob: " << clob_url_ << "\n  gamma: " << clob_url_ << "/gamma\n  geoblock: " << clob_url_
+        << "\nwallet:\n  signature_type: 3\n  funder: \"" << kDepositWallet << "\"\n  key_file: " << key_file_
+        << "\nmarkets:\n  - " << slug_ << "\nrisk:\n  order_size: 5\n  min_collateral: 100\n";
+  }
+  DoctorRun run = Run({"doctor", "--config", config});
+  EXPECT_EQ(run.exit_code, 0) << run.log;
+  EXPECT_EQ(run.Line("market:" + slug_).substr(0, 4), "pass") << run.log;
+  run = Run({"doctor", "--config", config, "--order-size", "4"});  // the flag wins: below the minimum
+  EXPECT_EQ(run.exit_code, 1) << run.log;
+  EXPECT_EQ(run.Line("market:" + slug_).substr(0, 4), "FAIL") << run.log;
+
+  chmod(key_file_.c_str(), 0644);
+  run = Run({"doctor", "--config", config});
+  chmod(key_file_.c_str(), 0600);
+  EXPECT_EQ(run.exit_code, 2) << run.log;
+  EXPECT_EQ(run.log.find("pass "), std::string::npos) << "nothing checked with a loose key file:\n" << run.log;
+  EXPECT_EQ(run.log.find(key_hex_), std::string::npos);
+}
+
 TEST_F(DoctorProcessTest, RefusedCredentialsFailAndNothingSignedWithThemPasses) {
   ExpectOnlyFailure("credentials", {},
                     {"CLOBMAKER_API_KEY=00000000-0000-0000-0000-000000000000", "CLOBMAKER_API_SECRET=c2VjcmV0",

@@ -23,7 +23,10 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "clobmaker/marketdata/v1/marketdata.grpc.pb.h"
@@ -37,6 +40,7 @@
 #include "common/model/decimal.h"
 #include "common/model/types.h"
 #include "services/clobmakerctl/doctor/doctor_shell.h"
+#include "services/clobmakerctl/doctor/live_config.h"
 
 namespace {
 
@@ -360,7 +364,10 @@ int main(int argc, char** argv) {
   std::string doctor_order_size = "0", doctor_min_collateral = "0.000001";
   int64_t doctor_skew_ms = 2000;
   bool no_heartbeat = false;
+  std::string live_config;
   auto* doctor = app.add_subcommand("doctor", "preflight checks before going live (exit 1 on any failure)");
+  doctor->add_option("--config", live_config,
+                     "live configuration file (docs/samples/live.example.yaml); flags override it");
   doctor->add_option("--clob-url", doctor_options.clob_url, "CLOB REST base URL")->capture_default_str();
   doctor->add_option("--geoblock-url", doctor_options.geoblock_url,
                      "geoblock host (its /api/geoblock; default https://polymarket.com)");
@@ -390,6 +397,35 @@ int main(int argc, char** argv) {
     doctor_options.min_collateral_micros = *collateral;
     doctor_options.max_clock_skew = doctor_skew_ms * clobmaker::kNanosPerMilli;
     doctor_options.heartbeat = !no_heartbeat;
+    if (!live_config.empty()) {
+      std::ifstream in(live_config);
+      std::stringstream text;
+      text << in.rdbuf();
+      const char* home = std::getenv("HOME");
+      auto cfg = clobmaker::doctor::ParseLiveConfig(in ? text.str() : "", home ? home : "");
+      if (!in || !cfg.ok()) {
+        std::fprintf(stderr, "clobmakerctl doctor: %s: %s\n", live_config.c_str(),
+                     in ? std::string(cfg.status().message()).c_str() : "cannot read");
+        return 2;
+      }
+      // The file is the base; a flag given on the command line wins.
+      auto merged = clobmaker::doctor::DoctorOptionsFrom(*cfg);
+      const auto given = [&](const char* flag) { return doctor->count(flag) > 0; };
+      if (given("--clob-url")) merged.clob_url = doctor_options.clob_url;
+      if (given("--geoblock-url")) merged.geoblock_url = doctor_options.geoblock_url;
+      if (given("--gamma-url")) merged.gamma_url = doctor_options.gamma_url;
+      if (given("--chain-id")) merged.chain_id = doctor_options.chain_id;
+      if (given("--key-file")) merged.key_file = doctor_options.key_file;
+      if (given("--key-env")) merged.key_env = doctor_options.key_env;
+      if (given("--signature-type")) merged.signature_type = doctor_options.signature_type;
+      if (given("--funder")) merged.funder = doctor_options.funder;
+      if (given("--market")) merged.markets = doctor_options.markets;
+      if (given("--order-size")) merged.order_size_micros = doctor_options.order_size_micros;
+      if (given("--min-collateral")) merged.min_collateral_micros = doctor_options.min_collateral_micros;
+      if (given("--max-clock-skew-ms")) merged.max_clock_skew = doctor_options.max_clock_skew;
+      merged.heartbeat = doctor_options.heartbeat;
+      doctor_options = merged;
+    }
     return clobmaker::doctor::RunDoctor(doctor_options, c.json);
   }
 
