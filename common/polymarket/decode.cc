@@ -1017,6 +1017,19 @@ absl::StatusOr<RateTier> ParseRateLimitTierResponse(std::string_view body) {
   return absl::InvalidArgumentError(fmt::format("unknown rate-limit tier '{}'", name));
 }
 
+absl::StatusOr<Geoblock> ParseGeoblockResponse(std::string_view body) {
+  CM_ASSIGN_OR_RETURN(object obj, ParseObject(rest_parser, body));
+  Reader r(obj, "geoblock");
+  if (!r.Has("blocked")) return absl::InvalidArgumentError("missing field 'blocked'");
+  Geoblock out;
+  out.blocked = r.Text("blocked").value_or("false") == "true";
+  out.ip = r.Text("ip").value_or("");
+  out.country = r.Text("country").value_or("");
+  out.region = r.Text("region").value_or("");
+  CM_RETURN_IF_ERROR(ToStatus(r));
+  return out;
+}
+
 absl::StatusOr<BanStatus> ParseBanStatusResponse(std::string_view body) {
   CM_ASSIGN_OR_RETURN(object obj, ParseObject(rest_parser, body));
   Reader r(obj, "ban_status");

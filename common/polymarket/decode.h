@@ -109,6 +109,8 @@ absl::StatusOr<std::vector<RebateEntry>> ParseRebatesResponse(std::string_view b
 // "rate_limit_tier" / "rateLimitTier" / "name"), or a bare string, are accepted.
 absl::StatusOr<RateTier> ParseRateLimitTierResponse(std::string_view body);
 absl::StatusOr<BanStatus> ParseBanStatusResponse(std::string_view body);
+// GET /api/geoblock: {"blocked": bool, "ip", "country", "region"}; `blocked` is required.
+absl::StatusOr<Geoblock> ParseGeoblockResponse(std::string_view body);
 // The metadata API's market list (Gamma `GET /markets?slug=...|clob_token_ids=...`): an array of
 // markets, or one market object. `clobTokenIds` and `outcomes` are JSON arrays encoded as strings
 // there; both forms are accepted. The rewards spread is in cents, as Gamma writes it.

@@ -373,6 +373,18 @@ TEST(RestDecoders, ClobMarketRebatesTierAndBanStatus) {
   EXPECT_FALSE(ParseBanStatusResponse(R"({})").ok());
 }
 
+TEST(RestDecoders, GeoblockAnswerAsDocumented) {
+  auto g = ParseGeoblockResponse(R"({"blocked":true,"ip":"203.0.113.42","country":"US","region":"NY"})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_TRUE(g->blocked);
+  EXPECT_EQ(g->country, "US");
+  EXPECT_EQ(g->region, "NY");
+  EXPECT_EQ(g->ip, "203.0.113.42");
+  EXPECT_FALSE(ParseGeoblockResponse(R"({"blocked":false,"country":"IE"})")->blocked);
+  EXPECT_FALSE(ParseGeoblockResponse(R"({"country":"IE"})").ok()) << "no verdict is not a pass";
+  EXPECT_FALSE(ParseGeoblockResponse("<html>").ok());
+}
+
 TEST(RestDecoders, TradingRestrictionsAreTyped) {
   EXPECT_EQ(ClassifyRestriction(425, {}), TradingRestriction::kRestarting);
   EXPECT_EQ(ClassifyRestriction(503, ParseErrorBody(Fixture("rest/error_post_only_mode_503.json"))),

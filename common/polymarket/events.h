@@ -308,6 +308,15 @@ struct RebateEntry {
   int64_t rebated_fees_micros = 0;  // rebated_fees_usdc
 };
 
+// GET https://polymarket.com/api/geoblock (the web host, not the CLOB): the requesting IP's
+// standing. The answer has no close-only flag: close-only is read from the country's code.
+struct Geoblock {
+  bool blocked = false;
+  std::string ip;
+  std::string country;  // ISO 3166-1 alpha-2
+  std::string region;
+};
+
 // GET /auth/ban-status/closed-only.
 struct BanStatus {
   bool closed_only = false;

@@ -11,6 +11,8 @@
 //   sim-fills --address A [--ids]  our trades at the simulator (and their ids)
 //   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
 //   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
+//   doctor [--config LIVE.yaml] [--clob-url U] [--geoblock-url U] [--market M]...  preflight checks
+//            before going live: one line per check with the fix; exit 1 on any failure
 //
 // Tables by default, --json (one JSON object per line) for scripts. The admin token comes from
 // --token-file or CLOBMAKER_ADMIN_TOKEN and is sent as a bearer token. Exit codes: 0 done, 1 the
@@ -23,7 +25,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "clobmaker/marketdata/v1/marketdata.grpc.pb.h"
@@ -36,6 +41,8 @@
 #include "common/grpcserver/grpc_server.h"
 #include "common/model/decimal.h"
 #include "common/model/types.h"
+#include "services/clobmakerctl/doctor/doctor_shell.h"
+#include "services/clobmakerctl/doctor/live_config.h"
 
 namespace {
 
@@ -122,13 +129,13 @@ int Status(const Ctl& c) {
           return it == s.service().counters().end() ? int64_t{0} : it->second;
         };
         show("execution", c.execution, s.service(),
-             fmt::format(" phase={} killed={} halted={} lease={} version={} posts={} cancels={} tier={}{}{} "
+             fmt::format("{} phase={} killed={} halted={} lease={} version={} posts={} cancels={} tier={}{}{} "
                          "restriction={} throttled={}{}",
-                         s.phase(), s.killed(), s.halted(), s.lease_held(), s.order_version(), counter("posts_sent"),
-                         counter("cancels_sent"), s.rate_tier().empty() ? "?" : s.rate_tier(),
-                         s.rate_tier_confirmed() ? "" : "(assumed)", buckets,
-                         s.trading_restriction().empty() ? "none" : s.trading_restriction(), counter("throttled"),
-                         throttled));
+                         s.dry_run() ? " DRY-RUN" : "", s.phase(), s.killed(), s.halted(), s.lease_held(),
+                         s.order_version(), counter("posts_sent"), counter("cancels_sent"),
+                         s.rate_tier().empty() ? "?" : s.rate_tier(), s.rate_tier_confirmed() ? "" : "(assumed)",
+                         buckets, s.trading_restriction().empty() ? "none" : s.trading_restriction(),
+                         counter("throttled"), throttled));
       }
     } else {
       unreachable("execution", c.execution, st);
@@ -363,7 +370,74 @@ int main(int argc, char** argv) {
   auto* sim_tick = app.add_subcommand("sim-tick", "change a market's tick size at the simulator (both tokens)");
   sim_tick->add_option("--token", tick_token, "either token of the market")->required();
   sim_tick->add_option("--tick", tick_size, "new tick size, e.g. 0.001")->required();
+  clobmaker::doctor::DoctorOptions doctor_options;
+  std::string doctor_order_size = "0", doctor_min_collateral = "0.000001";
+  int64_t doctor_skew_ms = 2000;
+  bool no_heartbeat = false;
+  std::string live_config;
+  auto* doctor = app.add_subcommand("doctor", "preflight checks before going live (exit 1 on any failure)");
+  doctor->add_option("--config", live_config,
+                     "live configuration file (docs/samples/live.example.yaml); flags override it");
+  doctor->add_option("--clob-url", doctor_options.clob_url, "CLOB REST base URL")->capture_default_str();
+  doctor->add_option("--geoblock-url", doctor_options.geoblock_url,
+                     "geoblock host (its /api/geoblock; default https://polymarket.com)");
+  doctor->add_option("--gamma-url", doctor_options.gamma_url, "metadata API (default <clob-url>/gamma)");
+  doctor->add_option("--chain-id", doctor_options.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
+  doctor->add_option("--key-file", doctor_options.key_file, "wallet key file (owner-only)");
+  doctor->add_option("--key-env", doctor_options.key_env, "environment variable holding the wallet key")
+      ->capture_default_str();
+  doctor->add_option("--signature-type", doctor_options.signature_type, "0 EOA, 1 POLY_PROXY, 2 SAFE, 3 POLY_1271")
+      ->capture_default_str();
+  doctor->add_option("--funder", doctor_options.funder, "maker (funder) address when it is not the key's own");
+  doctor->add_option("--market", doctor_options.markets, "market slug or token id to quote (repeatable)");
+  doctor->add_option("--order-size", doctor_order_size, "order size to quote, shares (checked against minimums)");
+  doctor->add_option("--min-collateral", doctor_min_collateral, "pUSD the configuration needs at least");
+  doctor->add_option("--max-clock-skew-ms", doctor_skew_ms, "largest clock skew allowed")->capture_default_str();
+  doctor->add_flag("--no-heartbeat", no_heartbeat,
+                   "send no heartbeat (one would restart the chain of a running execution on the same key)");
   CLI11_PARSE(app, argc, argv);
+  if (*doctor) {
+    auto size = clobmaker::model::ParseScaled(doctor_order_size, 6);
+    auto collateral = clobmaker::model::ParseScaled(doctor_min_collateral, 6);
+    if (!size.ok() || !collateral.ok()) {
+      std::fprintf(stderr, "clobmakerctl doctor: --order-size/--min-collateral: not a decimal\n");
+      return 2;
+    }
+    doctor_options.order_size_micros = *size;
+    doctor_options.min_collateral_micros = *collateral;
+    doctor_options.max_clock_skew = doctor_skew_ms * clobmaker::kNanosPerMilli;
+    doctor_options.heartbeat = !no_heartbeat;
+    if (!live_config.empty()) {
+      std::ifstream in(live_config);
+      std::stringstream text;
+      text << in.rdbuf();
+      const char* home = std::getenv("HOME");
+      auto cfg = clobmaker::doctor::ParseLiveConfig(in ? text.str() : "", home ? home : "");
+      if (!in || !cfg.ok()) {
+        std::fprintf(stderr, "clobmakerctl doctor: %s: %s\n", live_config.c_str(),
+                     in ? std::string(cfg.status().message()).c_str() : "cannot read");
+        return 2;
+      }
+      // The file is the base; a flag given on the command line wins.
+      auto merged = clobmaker::doctor::DoctorOptionsFrom(*cfg);
+      const auto given = [&](const char* flag) { return doctor->count(flag) > 0; };
+      if (given("--clob-url")) merged.clob_url = doctor_options.clob_url;
+      if (given("--geoblock-url")) merged.geoblock_url = doctor_options.geoblock_url;
+      if (given("--gamma-url")) merged.gamma_url = doctor_options.gamma_url;
+      if (given("--chain-id")) merged.chain_id = doctor_options.chain_id;
+      if (given("--key-file")) merged.key_file = doctor_options.key_file;
+      if (given("--key-env")) merged.key_env = doctor_options.key_env;
+      if (given("--signature-type")) merged.signature_type = doctor_options.signature_type;
+      if (given("--funder")) merged.funder = doctor_options.funder;
+      if (given("--market")) merged.markets = doctor_options.markets;
+      if (given("--order-size")) merged.order_size_micros = doctor_options.order_size_micros;
+      if (given("--min-collateral")) merged.min_collateral_micros = doctor_options.min_collateral_micros;
+      if (given("--max-clock-skew-ms")) merged.max_clock_skew = doctor_options.max_clock_skew;
+      merged.heartbeat = doctor_options.heartbeat;
+      doctor_options = merged;
+    }
+    return clobmaker::doctor::RunDoctor(doctor_options, c.json);
+  }
 
   auto token = clobmaker::grpcserver::LoadAdminToken(token_file, "CLOBMAKER_ADMIN_TOKEN");
   if (!token.ok()) {

@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   app.add_option("--admin-tls-key", options.admin_tls_key, "admin API key (PEM) for mTLS");
   app.add_option("--admin-tls-client-ca", options.admin_tls_client_ca, "CA of admin client certificates");
   app.add_flag("--adopt", options.adopt, "seed the cache from the open orders instead of cancelling them");
+  app.add_flag(
+      "--dry-run", options.dry_run,
+      "sign and log every order as it would be sent, send nothing that changes the exchange (implies --adopt)");
   app.add_option("--key-file", key_file, "wallet key file (64 hex digits, owner-only permissions)");
   app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();
   app.add_option("--chain-id", options.signing.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
@@ -124,6 +127,9 @@ int main(int argc, char** argv) {
   if (!service.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(StatusText(service.status())).c_str());
     return 1;
+  }
+  if (options.dry_run) {
+    spdlog::warn("execution: DRY-RUN: orders are signed and logged, no order, cancel or heartbeat is sent");
   }
   absl::Status run = (*service)->Run(g_stop);
   if (!run.ok()) {

@@ -206,6 +206,24 @@ grpc::Status ControlService::SetClosedOnly(grpc::ServerContext* ctx, const pb::S
   return grpc::Status::OK;
 }
 
+grpc::Status ControlService::SetPreflight(grpc::ServerContext* ctx, const pb::SetPreflightRequest* req,
+                                          pb::SetPreflightResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  PreflightState state;
+  state.geo_blocked = req->geo_blocked();
+  if (!req->geo_country().empty()) state.geo_country = req->geo_country();
+  state.geo_region = req->geo_region();
+  state.clock_skew = req->clock_skew_ms() * kNanosPerMilli;
+  for (const auto& r : req->revoked_approvals()) {
+    if (r.find(':') == std::string::npos) return Invalid("revoked_approvals: ASSET_TYPE:SPENDER");
+    state.revoked_approvals.insert(r);
+  }
+  state.closed_markets.insert(req->closed_markets().begin(), req->closed_markets().end());
+  state.not_accepting_markets.insert(req->not_accepting_markets().begin(), req->not_accepting_markets().end());
+  server_.SetPreflight(state);
+  return grpc::Status::OK;
+}
+
 grpc::Status ControlService::SetOrderLookup(grpc::ServerContext* ctx, const pb::SetOrderLookupRequest* req,
                                             pb::SetOrderLookupResponse*) {
   if (auto s = Check(ctx); !s.ok()) return s;

@@ -49,6 +49,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                               clobmaker::sim::v1::SetTradingModeResponse* res) override;
   grpc::Status SetClosedOnly(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetClosedOnlyRequest* req,
                              clobmaker::sim::v1::SetClosedOnlyResponse* res) override;
+  grpc::Status SetPreflight(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetPreflightRequest* req,
+                            clobmaker::sim::v1::SetPreflightResponse* res) override;
   grpc::Status SetOrderLookup(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetOrderLookupRequest* req,
                               clobmaker::sim::v1::SetOrderLookupResponse* res) override;
   grpc::Status SetMatchedNotBroadcastedShare(grpc::ServerContext* ctx,

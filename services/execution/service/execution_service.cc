@@ -208,8 +208,44 @@ struct ExecutionService::Impl {
     Drain();
   }
 
+  // Dry-run: what would change anything at the exchange is answered here, on the loop (never
+  // inside the core's step); reads go out. True when `a` was answered.
+  uint64_t dry_run_posts = 0, dry_run_beats = 0;
+  bool DryRun(Action& a) {
+    const uint64_t id = a.request_id;
+    switch (a.kind) {
+      case ActionKind::kPost: {
+        PostReply reply{.outcome = net::Outcome::kRejected, .http_status = 400, .error = "dry-run: not sent"};
+        for (const auto& o : a.orders) {
+          // The body as it would be sent, the API key left out (the wallet key is never at hand).
+          spdlog::info("execution: DRY-RUN order {} {}", o->id.ToString(),
+                       signing::PostOrderJson(*o, "<api-key>", signing::OrderType::kGtc, a.post_only));
+          ++dry_run_posts;
+        }
+        loop.Post([this, id, reply] { Input([&] { core->OnPostReply(id, reply, Now()); }); });
+        return true;
+      }
+      case ActionKind::kCancel:
+      case ActionKind::kCancelMarket:
+      case ActionKind::kCancelAll: {
+        CancelReply reply{.outcome = net::Outcome::kOk, .http_status = 200};
+        for (const auto& o : a.order_ids) reply.result.canceled.push_back(o.ToString());
+        loop.Post([this, id, reply] { Input([&] { core->OnCancelReply(id, reply, Now()); }); });
+        return true;
+      }
+      case ActionKind::kHeartbeat: {
+        HeartbeatReply reply{.outcome = net::Outcome::kOk, .heartbeat_id = fmt::format("dry-run-{}", ++dry_run_beats)};
+        loop.Post([this, id, reply] { Input([&] { core->OnHeartbeatReply(id, reply, Now()); }); });
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
   void Dispatch(Action a) {
     const uint64_t id = a.request_id;
+    if (options.dry_run && DryRun(a)) return;
     switch (a.kind) {
       case ActionKind::kPost: {
         std::vector<const signing::SignedOrder*> orders;
@@ -431,6 +467,7 @@ struct ExecutionService::Impl {
     m["delayed"] = static_cast<int64_t>(k.delayed);
     m["unmatched"] = static_cast<int64_t>(k.unmatched);
     m["unknown_placement_statuses"] = static_cast<int64_t>(k.unknown_placement_statuses);
+    m["dry_run_orders"] = static_cast<int64_t>(dry_run_posts);
     m["cancels_refused_in_delay"] = static_cast<int64_t>(k.cancels_refused_in_delay);
     m["not_active_lookups"] = static_cast<int64_t>(k.not_active_lookups);
     m["trade_queries"] = static_cast<int64_t>(k.trade_queries);
@@ -455,6 +492,7 @@ struct ExecutionService::Impl {
     out->set_killed(c.killed());
     out->set_kill_reason(c.kill_reason());
     out->set_phase(std::string(PhaseName(c.phase())));
+    out->set_dry_run(options.dry_run);
     out->set_lease_held(lease->held());
     out->set_lease_revision(lease->revision());
     out->set_lease_holder(lease->holder());
@@ -797,7 +835,7 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
   auto kill = kv->Get(kill_key());
   OnLoop([&] {
     Input([&] {
-      core->Start(options.adopt, Now());
+      core->Start(options.adopt || options.dry_run, Now());
       if (kill.ok()) {
         spdlog::warn("execution: the kill switch is set ({}); nothing is quoted until reset", kill->value);
         core->Kill(kill->value, Now());

@@ -31,6 +31,10 @@ struct ExecutionOptions {
   std::string metrics_listen;  // Prometheus /metrics; empty: off
   std::string admin_tls_cert, admin_tls_key, admin_tls_client_ca;
   bool adopt = false;
+  // Everything but sending (issue 25): orders are signed and logged as they would be sent, then
+  // answered locally as refused ("dry-run: not sent"); cancels, cancel-alls and heartbeats are
+  // answered locally too; reads still go to the exchange. Start-up adopts instead of cancelling.
+  bool dry_run = false;
   Nanos lease_ttl = 6 * kNanosPerSecond;
   Nanos startup_timeout = 60 * kNanosPerSecond;
   Nanos tick_interval = 20 * kNanosPerMilli;

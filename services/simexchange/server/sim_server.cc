@@ -174,6 +174,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   Rng fault_rng;
   Rng key_rng;
   Faults faults;
+  PreflightState preflight;
   std::map<std::string, KeyRecord> keys;                            // api key -> record
   std::map<std::pair<std::string, uint64_t>, std::string> derived;  // (address, nonce) -> api key
   std::set<std::string> funded;                                     // addresses credited once
@@ -447,6 +448,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     const double fv = flow.FairValue(m.condition_id);
     const Payouts payouts = exchange.PayoutsOf(m.condition_id);
     const bool resolved = payouts.denominator > 0;
+    const bool closed = resolved || preflight.closed_markets.contains(m.condition_id);
+    const bool accepting = !closed && !preflight.not_accepting_markets.contains(m.condition_id);
     return fmt::format(
         R"({{"condition_id":"{}","question_id":"{}","question":"Simulated market {}","market_slug":"{}",)"
         R"("tokens":[{{"token_id":"{}","outcome":"Yes","price":{},"winner":{}}},{{"token_id":"{}","outcome":"No","price":{},"winner":{}}}],)"
@@ -455,7 +458,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token,
         mid_yes ? mid_yes->ToString() : fmt::format("{:.4f}", fv), payouts.numerators[0] > 0, m.no_token,
         mid_yes ? mid_yes->Complement().ToString() : fmt::format("{:.4f}", 1 - fv), payouts.numerators[1] > 0,
-        TickJson(m.tick), m.min_order_size.ToString(), m.neg_risk ? "true" : "false", !resolved, !resolved, resolved,
+        TickJson(m.tick), m.min_order_size.ToString(), m.neg_risk ? "true" : "false", accepting, !closed, closed,
         IsoDate(m.end_time_s), m.sports_delay_s, m.rewards_min_size.ToString(),
         // rewards max spread is quoted in cents on the wire
         model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale));
@@ -471,7 +474,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     c.tick = m.tick;
     c.neg_risk = m.neg_risk;
     c.min_order_size = m.min_order_size;
-    c.accepting_orders = !exchange.IsResolved(m.condition_id);
+    c.accepting_orders = !exchange.IsResolved(m.condition_id) && !preflight.closed_markets.contains(m.condition_id) &&
+                         !preflight.not_accepting_markets.contains(m.condition_id);
     c.fees = m.fees;
     c.seconds_delay = m.sports_delay_s;
     c.taker_delay = m.taker_delay > 0;
@@ -480,16 +484,17 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
 
   std::string GammaJson(const MarketConfig& m) const {
     const bool resolved = exchange.IsResolved(m.condition_id);
+    const bool closed = resolved || preflight.closed_markets.contains(m.condition_id);
+    const bool accepting = !closed && !preflight.not_accepting_markets.contains(m.condition_id);
     return fmt::format(
         R"({{"conditionId":"{}","questionID":"{}","slug":"{}","question":"Simulated market {}","clobTokenIds":"[\"{}\", \"{}\"]",)"
         R"("outcomes":"[\"Yes\", \"No\"]","orderPriceMinTickSize":{},"orderMinSize":{},"negRisk":{},"enableOrderBook":true,)"
         R"("acceptingOrders":{},"active":{},"closed":{},"endDate":"{}","rewardsMinSize":{},"rewardsMaxSpread":{},)"
         R"("feesEnabled":{},"feeSchedule":{{"rate":{},"exponent":{},"takerOnly":{},"rebateRate":{}}}}})",
         m.condition_id, m.condition_id, m.slug, m.slug, m.yes_token, m.no_token, TickJson(m.tick),
-        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", !resolved, !resolved, resolved,
-        IsoDate(m.end_time_s), m.rewards_min_size.ToString(),
-        model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale), m.fees.enabled,
-        Fraction(m.fees.rate_ppm), m.fees.exponent, m.fees.taker_only, Fraction(m.fees.rebate_ppm));
+        m.min_order_size.ToString(), m.neg_risk ? "true" : "false", accepting, !closed, closed, IsoDate(m.end_time_s),
+        m.rewards_min_size.ToString(), model::FormatScaled(m.rewards_max_spread.units() * 100, model::kPriceScale),
+        m.fees.enabled, Fraction(m.fees.rate_ppm), m.fees.exponent, m.fees.taker_only, Fraction(m.fees.rebate_ppm));
   }
 
   // A minimal Ethereum JSON-RPC node over the chain view: chain id, block number, balanceOf reads
@@ -693,7 +698,12 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     // Public
     if (m == "GET" && (p == "/ok" || p == "/"))
       return HttpResponse{.status = 200, .headers = {{"Content-Type", "text/plain"}}, .body = "OK"};
-    if (m == "GET" && p == "/time") return Json(200, std::to_string(now / kNanosPerSecond));
+    if (m == "GET" && p == "/time") return Json(200, std::to_string((now + preflight.clock_skew) / kNanosPerSecond));
+    // polymarket.com's geoblock answer (on the web host, not the CLOB: the doctor's --geoblock-url).
+    if (m == "GET" && p == "/api/geoblock") {
+      return Json(200, fmt::format(R"({{"blocked":{},"ip":"127.0.0.1","country":"{}","region":"{}"}})",
+                                   preflight.geo_blocked, preflight.geo_country, preflight.geo_region));
+    }
     if (m == "POST" && p == "/rpc") return ChainRpc(r.body, now);
     if (m == "GET" && p == "/version")
       return Json(200, fmt::format(R"({{"version":{}}})", exchange.config().order_version));
@@ -1061,8 +1071,15 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         }
       }
       const auto contracts = *signing::ContractsForChain(options.chain_id);
-      for (const auto& a : {contracts.exchange_v2, contracts.neg_risk_exchange_v2, contracts.exchange_v3}) {
-        b.allowances[a.ToChecksum()] = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+      // COLLATERAL: pUSD approve() per spender; CONDITIONAL: the conditional-tokens contract's
+      // setApprovalForAll per spender (the exchange answers both the same way).
+      const std::string asset = t.Get("asset_type").rfind("CONDITIONAL", 0) == 0 ? "CONDITIONAL" : "COLLATERAL";
+      for (const auto& [name, a] : {std::pair{"exchange", contracts.exchange_v2},
+                                    std::pair{"neg_risk_exchange", contracts.neg_risk_exchange_v2},
+                                    std::pair{"exchange_v3", contracts.exchange_v3}}) {
+        const bool revoked = preflight.revoked_approvals.contains(asset + ":" + name);
+        b.allowances[a.ToChecksum()] =
+            revoked ? "0" : "115792089237316195423570985008687907853269984665640564039457584007913129639935";
       }
       return Json(200, pm::EncodeBalanceAllowance(b));
     }
@@ -1602,6 +1619,9 @@ void SimServer::SetTradingMode(TradingMode mode) {
 }
 void SimServer::SetClosedOnly(const std::string& address, bool closed_only) {
   impl_->OnLoop([&] { impl_->exchange.SetClosedOnly(address, closed_only); });
+}
+void SimServer::SetPreflight(const PreflightState& state) {
+  impl_->OnLoop([&] { impl_->preflight = state; });
 }
 void SimServer::SetOrderLookupAnswer(OrderLookupAnswer answer) {
   impl_->OnLoop([&] { impl_->options.order_lookup = answer; });

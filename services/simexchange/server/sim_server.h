@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,20 @@ struct Faults {
 // exchange answers 200 with `null` (NautilusTrader's send_get_optional); one third party reports
 // 404; an empty 200 body is the other shape seen.
 enum class OrderLookupAnswer : uint8_t { kNull, kEmpty, kNotFound };
+
+// The venue's and the account's standing as a preflight check reads it (issue 25): the geoblock
+// answer, the exchange's clock, missing approvals, markets closed or not accepting orders.
+struct PreflightState {
+  bool geo_blocked = false;
+  std::string geo_country = "IE";
+  std::string geo_region = "L";
+  Nanos clock_skew = 0;  // GET /time only (auth keeps the true clock)
+  // "COLLATERAL:exchange", "CONDITIONAL:neg_risk_exchange", ... (spender: exchange,
+  // neg_risk_exchange, exchange_v3): /balance-allowance answers "0" for that spender.
+  std::set<std::string> revoked_approvals;
+  std::set<std::string> closed_markets;         // condition ids: closed, not accepting orders
+  std::set<std::string> not_accepting_markets;  // condition ids: open, not accepting orders
+};
 
 struct SimServerOptions {
   std::string listen = "127.0.0.1:0";
@@ -131,6 +146,7 @@ class SimServer {
   bool SetFeeSchedule(const std::string& condition_id, const polymarket::FeeSchedule& fees);
   void SetTradingMode(TradingMode mode);
   void SetClosedOnly(const std::string& address, bool closed_only);
+  void SetPreflight(const PreflightState& state);
   void SetOrderLookupAnswer(OrderLookupAnswer answer);
   void SetMatchedNotBroadcastedShare(double share);
   // Adds a market at run time (new_market with its fee schedule on the market channel).
