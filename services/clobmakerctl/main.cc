@@ -11,6 +11,7 @@
 //   sim-fills --address A [--ids]  our trades at the simulator (and their ids)
 //   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
 //   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
+//   live-env --config LIVE.yaml   the live configuration as NAME=value lines (scripts/up --live)
 //   doctor [--config LIVE.yaml] [--clob-url U] [--geoblock-url U] [--market M]...  preflight checks
 //            before going live: one line per check with the fix; exit 1 on any failure
 //
@@ -395,7 +396,30 @@ int main(int argc, char** argv) {
   doctor->add_option("--max-clock-skew-ms", doctor_skew_ms, "largest clock skew allowed")->capture_default_str();
   doctor->add_flag("--no-heartbeat", no_heartbeat,
                    "send no heartbeat (one would restart the chain of a running execution on the same key)");
+  std::string env_config;
+  auto* live_env = app.add_subcommand("live-env", "a live configuration as NAME=value lines, for scripts/up --live");
+  live_env->add_option("--config", env_config, "live configuration file")->required();
   CLI11_PARSE(app, argc, argv);
+  if (*live_env) {
+    std::ifstream in(env_config);
+    std::stringstream text;
+    text << in.rdbuf();
+    const char* home = std::getenv("HOME");
+    auto cfg = clobmaker::doctor::ParseLiveConfig(in ? text.str() : "", home ? home : "");
+    if (!in || !cfg.ok()) {
+      std::fprintf(stderr, "clobmakerctl live-env: %s: %s\n", env_config.c_str(),
+                   in ? std::string(cfg.status().message()).c_str() : "cannot read");
+      return 2;
+    }
+    auto lines = clobmaker::doctor::LiveEnvironment(*cfg);
+    if (!lines.ok()) {
+      std::fprintf(stderr, "clobmakerctl live-env: %s: %s\n", env_config.c_str(),
+                   std::string(lines.status().message()).c_str());
+      return 2;
+    }
+    std::fputs(lines->c_str(), stdout);
+    return 0;
+  }
   if (*doctor) {
     auto size = clobmaker::model::ParseScaled(doctor_order_size, 6);
     auto collateral = clobmaker::model::ParseScaled(doctor_min_collateral, 6);

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <tuple>
+#include <vector>
 
 #include "common/model/decimal.h"
 
@@ -44,7 +46,7 @@ absl::StatusOr<LiveConfig> ParseLiveConfig(std::string_view yaml_text, std::stri
   try {
     if (auto s = Only(root, "live config", {"endpoints", "wallet", "markets", "risk"}); !s.ok()) return s;
     const YAML::Node ep = root["endpoints"], wallet = root["wallet"], risk = root["risk"];
-    if (auto s = Only(ep, "endpoints", {"clob", "market_ws", "user_ws", "gamma", "geoblock"}); !s.ok()) return s;
+    if (auto s = Only(ep, "endpoints", {"clob", "market_ws", "user_ws", "gamma", "geoblock", "rpc"}); !s.ok()) return s;
     if (auto s = Only(wallet, "wallet", {"chain_id", "signature_type", "funder", "key_file", "key_env"}); !s.ok()) {
       return absl::InvalidArgumentError(std::string(s.message()) +
                                         " (a key is never read from this file: key_file or key_env)");
@@ -56,6 +58,7 @@ absl::StatusOr<LiveConfig> ParseLiveConfig(std::string_view yaml_text, std::stri
     c.user_ws_url = Text(ep, "user_ws");
     c.gamma_url = Text(ep, "gamma");
     c.geoblock_url = Text(ep, "geoblock");
+    c.rpc_url = Text(ep, "rpc");
     if (wallet && wallet["chain_id"]) c.chain_id = wallet["chain_id"].as<uint64_t>();
     if (wallet && wallet["signature_type"]) c.signature_type = wallet["signature_type"].as<int>();
     c.funder = Text(wallet, "funder");
@@ -98,6 +101,50 @@ DoctorOptions DoctorOptionsFrom(const LiveConfig& c) {
   o.min_collateral_micros = c.min_collateral_micros;
   o.max_clock_skew = c.max_clock_skew_ms * kNanosPerMilli;
   return o;
+}
+
+namespace {
+bool ShellInert(std::string_view v) {
+  for (const char ch : v) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    std::string_view("._:/~@%+=,-").find(ch) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+}  // namespace
+
+absl::StatusOr<std::string> LiveEnvironment(const LiveConfig& c) {
+  std::string out;
+  const auto put = [&out](std::string_view name, std::string_view what, const std::string& value) -> absl::Status {
+    if (!ShellInert(value)) {
+      return absl::InvalidArgumentError(std::string(what) + ": only letters, digits and . _ : / ~ @ % + = , - (got \"" +
+                                        value + "\")");
+    }
+    out += std::string(name) + "=" + value + "\n";
+    return absl::OkStatus();
+  };
+  std::string markets;
+  for (const std::string& m : c.markets) {
+    if (m.empty() || !ShellInert(m)) return absl::InvalidArgumentError("markets: \"" + m + "\" is no slug or token id");
+    markets += (markets.empty() ? "" : " ") + m;
+  }
+  for (const auto& [name, what, value] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"LIVE_CLOB_URL", "endpoints.clob", c.clob_url},
+           {"LIVE_MARKET_WS", "endpoints.market_ws", c.market_ws_url},
+           {"LIVE_USER_WS", "endpoints.user_ws", c.user_ws_url},
+           {"LIVE_GAMMA_URL", "endpoints.gamma", c.gamma_url},
+           {"LIVE_RPC_URL", "endpoints.rpc", c.rpc_url},
+           {"LIVE_CHAIN_ID", "wallet.chain_id", std::to_string(c.chain_id)},
+           {"LIVE_SIGNATURE_TYPE", "wallet.signature_type", std::to_string(c.signature_type)},
+           {"LIVE_FUNDER", "wallet.funder", c.funder},
+           {"LIVE_KEY_FILE", "wallet.key_file", c.key_file},
+           {"LIVE_KEY_ENV", "wallet.key_env", c.key_env},
+           {"LIVE_ORDER_SIZE_MICROS", "risk.order_size", std::to_string(c.order_size_micros)}}) {
+    if (auto st = put(name, what, value); !st.ok()) return st;
+  }
+  out += "LIVE_MARKETS=" + markets + "\n";
+  return out;
 }
 
 }  // namespace clobmaker::doctor

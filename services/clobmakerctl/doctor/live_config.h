@@ -20,6 +20,7 @@ struct LiveConfig {
   std::string user_ws_url;
   std::string gamma_url;
   std::string geoblock_url;
+  std::string rpc_url;  // Polygon JSON-RPC for positions (optional for the doctor, needed by scripts/up --live)
   uint64_t chain_id = 137;
   int signature_type = 3;
   std::string funder;
@@ -36,5 +37,13 @@ absl::StatusOr<LiveConfig> ParseLiveConfig(std::string_view yaml_text, std::stri
 
 // The doctor's options from a live configuration.
 DoctorOptions DoctorOptionsFrom(const LiveConfig& config);
+
+// What `scripts/up --live` reads (`clobmakerctl live-env`): one NAME=value line per setting
+// (LIVE_CLOB_URL, LIVE_MARKET_WS, LIVE_USER_WS, LIVE_GAMMA_URL, LIVE_RPC_URL, LIVE_CHAIN_ID,
+// LIVE_SIGNATURE_TYPE, LIVE_FUNDER, LIVE_KEY_FILE, LIVE_KEY_ENV, LIVE_MARKETS space-separated,
+// LIVE_ORDER_SIZE_MICROS). Values are checked to be shell-inert (letters, digits and . _ : / ~ @
+// % + = , -), so the script assigns them without evaluating anything; InvalidArgument names the
+// setting that is not.
+absl::StatusOr<std::string> LiveEnvironment(const LiveConfig& config);
 
 }  // namespace clobmaker::doctor

@@ -39,5 +39,32 @@ TEST(LiveConfig, RefusesKeysInTheFileUnknownKeysAndMissingMarkets) {
   EXPECT_FALSE(ParseLiveConfig("[1, 2", "/h").ok());
 }
 
+TEST(LiveConfig, TheEnvironmentForScriptsUpIsShellInert) {
+  auto c = ParseLiveConfig(
+      "endpoints: {clob: 'http://127.0.0.1:8080', rpc: 'http://127.0.0.1:8080/rpc'}\n"
+      "markets: [will-it-rain, '1234']\nwallet: {key_file: ~/k, signature_type: 0}\nrisk: {order_size: 5}\n",
+      "/home/op");
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto env = LiveEnvironment(*c);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_NE(env->find("LIVE_CLOB_URL=http://127.0.0.1:8080\n"), std::string::npos) << *env;
+  EXPECT_NE(env->find("LIVE_RPC_URL=http://127.0.0.1:8080/rpc\n"), std::string::npos) << *env;
+  EXPECT_NE(env->find("LIVE_KEY_FILE=/home/op/k\n"), std::string::npos) << *env;
+  EXPECT_NE(env->find("LIVE_SIGNATURE_TYPE=0\n"), std::string::npos) << *env;
+  EXPECT_NE(env->find("LIVE_ORDER_SIZE_MICROS=5000000\n"), std::string::npos) << *env;
+  EXPECT_NE(env->find("LIVE_MARKETS=will-it-rain 1234\n"), std::string::npos) << *env;
+  // Anything a shell would act on is refused, naming the setting.
+  for (const char* bad : {"'x; rm -rf ~'", "'$(id)'", "'a`b`'", "'a b'", "\"a\\nb\""}) {
+    auto evil =
+        ParseLiveConfig(std::string("endpoints: {clob: ") + bad + "}\nmarkets: [m]\nwallet: {key_env: K}\n", "/h");
+    ASSERT_TRUE(evil.ok()) << bad << ": " << evil.status();
+    auto refused = LiveEnvironment(*evil);
+    EXPECT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("endpoints.clob"), std::string::npos) << refused.status();
+  }
+  c->markets.push_back("m; reboot");
+  EXPECT_FALSE(LiveEnvironment(*c).ok());
+}
+
 }  // namespace
 }  // namespace clobmaker::doctor
