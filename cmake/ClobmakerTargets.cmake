@@ -25,15 +25,36 @@ if(CLOBMAKER_FUZZ)
 endif()
 
 # Sanitizers apply to everything we compile, so that instrumented and plain code never mix.
+# Their builds (scripts/sanitize: -O1) see -Wmaybe-uninitialized false positives in std::optional
+# that -O2 does not; the default build keeps the warning as an error.
+if(NOT CLOBMAKER_SANITIZE STREQUAL "")
+  add_compile_options(-Wno-maybe-uninitialized)
+endif()
 if(CLOBMAKER_SANITIZE STREQUAL "address")
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  # -Wmismatched-new-delete: a false positive on Asio's awaitable frames (their operator new and
+  # delete are a matched pair GCC 12 cannot follow through the recycling allocator under ASan).
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+                      -Wno-mismatched-new-delete)
   add_link_options(-fsanitize=address,undefined)
 elseif(CLOBMAKER_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  # GCC 12 warns (-Wtsan, an error under -Werror) that ThreadSanitizer does not model
+  # std::atomic_thread_fence, which Asio's headers use. Asio's fences pair with atomics TSan does
+  # see, and a report they cause would still name the racing frames, so the warning is off.
+  include(CheckCXXCompilerFlag)
+  check_cxx_compiler_flag(-Wno-tsan CLOBMAKER_HAVE_WNO_TSAN)
+  if(CLOBMAKER_HAVE_WNO_TSAN)
+    add_compile_options(-Wno-tsan)
+  endif()
 elseif(NOT CLOBMAKER_SANITIZE STREQUAL "")
   message(FATAL_ERROR "CLOBMAKER_SANITIZE must be '', 'address' or 'thread'")
 endif()
+
+# The sanitizer set (scripts/sanitize, run by scripts/test): the tests labelled `sanitize` (the
+# multi-threaded libraries, every service's shell and process tests) and the binaries they start.
+# A sanitizer build builds only this target, which keeps CI inside its time limit.
+add_custom_target(sanitize_set)
 
 # clobmaker_library(NAME <name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])
 # Declares clobmaker_<name> with alias clobmaker::<name>. Headers are included as
@@ -53,11 +74,11 @@ function(clobmaker_executable)
   target_link_libraries(${ARG_NAME} PRIVATE clobmaker::warnings ${ARG_DEPS})
 endfunction()
 
-# clobmaker_test(NAME <name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s])
+# clobmaker_test(NAME <name> SOURCES ... DEPS ... [LABELS ...] [TIMEOUT s] [SANITIZE])
 # A GoogleTest binary whose cases are registered with CTest one by one (discovered at test
-# time, so building never runs test binaries).
+# time, so building never runs test binaries). SANITIZE puts it in the sanitizer set.
 function(clobmaker_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SANITIZE" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT CLOBMAKER_BUILD_TESTS)
     return()
   endif()
@@ -71,8 +92,16 @@ function(clobmaker_test)
     CLOBMAKER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     CLOBMAKER_BINARY_DIR="${CMAKE_BINARY_DIR}"
     CLOBMAKER_NATS_SERVER="${NATS_SERVER_EXECUTABLE}")
+  if(ARG_SANITIZE)
+    list(APPEND ARG_LABELS sanitize)
+    add_dependencies(sanitize_set ${ARG_NAME})
+  endif()
+  # gtest_discover_tests cannot pass a list of labels (the second becomes a property name of its
+  # own), so several are joined into one, "integration,sanitize": ctest's -L and -LE are regular
+  # expressions searched in each label, so -L integration, -L sanitize and -LE integration all work.
+  list(JOIN ARG_LABELS "," labels)
   gtest_discover_tests(${ARG_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${labels}")
 endfunction()
 
 # clobmaker_benchmark(NAME <name> SOURCES ... DEPS ...): Google Benchmark binary in build/bench.

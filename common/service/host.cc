@@ -71,8 +71,11 @@ struct ProcessHost::Impl {
   std::map<std::string, std::unique_ptr<ClosableExecutor>> workers;
   std::unique_ptr<net::IoThread> io = std::make_unique<net::IoThread>();
   std::unique_ptr<TimerThread> timer_thread;
-  std::unique_ptr<grpcserver::AdminServer> admin;
+  std::unique_ptr<grpcserver::AdminServer> admin;  // the loop's
   std::unique_ptr<metrics::MetricsServer> metrics_server;
+  // admin_address() is asked from any thread (tests, status readers) while the loop serves.
+  mutable std::mutex admin_address_mu;
+  std::string admin_address;
 };
 
 std::unique_ptr<ProcessHost> ProcessHost::Create(Options options) {
@@ -134,11 +137,18 @@ absl::Status ProcessHost::DoServeAdmin(std::string_view log_suffix) {
                         metrics::MetricsServer::Start(*impl_->io, options_.metrics_listen, registry_));
     spdlog::info("{}: metrics on http://{}/metrics", service_, impl_->metrics_server->address());
   }
+  {
+    std::lock_guard lock(impl_->admin_address_mu);
+    impl_->admin_address = impl_->admin->address();
+  }
   spdlog::info("{}: admin API on {}{}", service_, impl_->admin->address(), log_suffix);
   return absl::OkStatus();
 }
 
-std::string ProcessHost::admin_address() const { return impl_->admin ? impl_->admin->address() : ""; }
+std::string ProcessHost::admin_address() const {
+  std::lock_guard lock(impl_->admin_address_mu);
+  return impl_->admin_address;
+}
 
 ProcessHost::Result ProcessHost::Run(std::unique_ptr<HostedService> service) {
   Result result;

@@ -118,7 +118,7 @@ class Host {
   // On the loop, once the service is ready: serves /metrics (when configured) and the admin API,
   // then logs "<service>: admin API on <address><log_suffix>", the line operators and tests wait for.
   absl::Status ServeAdmin(std::string_view log_suffix = {}) { return DoServeAdmin(log_suffix); }
-  // "" before ServeAdmin.
+  // "" before ServeAdmin. Thread-safe.
   virtual std::string admin_address() const = 0;
 
   // From the loop: the service stops the process with `why` (an error: exit code 3).
