@@ -39,8 +39,8 @@ TEST_F(ConsoleProcessTest, PushesOurOrdersAndKillEmptiesThemAtTheExchange) {
 
   // marketdata names the market (the console lists our orders under the markets it knows).
   ChildProcess marketdata(testing::BinDir() + "/marketdata",
-                          {"--nats", nats_.url(), "--clob-url", clob_url_, "--market", market_.slug(),
-                           "--admin-listen", "127.0.0.1:0", "--no-journal"});
+                          {"--nats", nats_.url(), "--clob-url", clob_url_, "--market", market_.slug(), "--admin-listen",
+                           "127.0.0.1:0", "--no-journal"});
   ASSERT_TRUE(marketdata.Start().ok());
   const std::string marketdata_admin = AdminAddress(marketdata);
   ASSERT_FALSE(marketdata_admin.empty());
@@ -60,14 +60,12 @@ TEST_F(ConsoleProcessTest, PushesOurOrdersAndKillEmptiesThemAtTheExchange) {
   std::mutex mu;
   std::string last_push;
   int pushes = 0;
-  auto ws = net::WsClient::Create(io, {.url = "ws://" + web + "/ws",
-                                       .executor = &callbacks,
-                                       .on_message =
-                                           [&](std::string message) {
-                                             std::lock_guard lock(mu);
-                                             last_push = std::move(message);
-                                             ++pushes;
-                                           }});
+  auto ws = net::WsClient::Create(
+      io, {.url = "ws://" + web + "/ws", .executor = &callbacks, .on_message = [&](std::string message) {
+             std::lock_guard lock(mu);
+             last_push = std::move(message);
+             ++pushes;
+           }});
   ASSERT_TRUE(ws.ok()) << ws.status();
   (*ws)->Start();
   const auto pushed = [&](const std::function<bool(const std::string&)>& holds) {
@@ -115,8 +113,9 @@ TEST_F(ConsoleProcessTest, PushesOurOrdersAndKillEmptiesThemAtTheExchange) {
   EXPECT_EQ(killed.response->status, 200) << killed.response->body;
   EXPECT_TRUE(Eventually([&] { return OpenAtExchange().empty(); }, 30s, 100ms))
       << OpenAtExchange().size() << " of our orders still rest at the exchange after Kill";
-  EXPECT_TRUE(Eventually([&] { return pushed([](const std::string& doc) { return doc.find("\"killed\":true") != std::string::npos; }); },
-                         30s, 20ms))
+  EXPECT_TRUE(Eventually(
+      [&] { return pushed([](const std::string& doc) { return doc.find("\"killed\":true") != std::string::npos; }); },
+      30s, 20ms))
       << "the console never pushed the kill";
 
   (*ws)->Stop();
