@@ -2,6 +2,9 @@
 
 #include <cctype>
 #include <cmath>
+#include <set>
+
+#include "common/crypto/crypto.h"
 
 namespace clobmaker::simexchange {
 namespace {
@@ -230,6 +233,21 @@ grpc::Status ControlService::SetOrderLookup(grpc::ServerContext* ctx, const pb::
   server_.SetOrderLookupAnswer(req->answer() == pb::ORDER_LOOKUP_NOT_FOUND ? OrderLookupAnswer::kNotFound
                                : req->answer() == pb::ORDER_LOOKUP_EMPTY   ? OrderLookupAnswer::kEmpty
                                                                            : OrderLookupAnswer::kNull);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetWalletPolicy(grpc::ServerContext* ctx, const pb::SetWalletPolicyRequest* req,
+                                             pb::SetWalletPolicyResponse*) {
+  if (auto s = Check(ctx); !s.ok()) return s;
+  auto policy = ParseWalletPolicy(req->policy());
+  if (!policy.ok()) return Invalid(std::string(policy.status().message()));
+  std::set<std::string> owners;
+  for (const auto& owner : req->legacy_owners()) {
+    auto address = crypto::Address::Parse(owner);
+    if (!address.ok()) return Invalid("legacy_owners: " + std::string(address.status().message()));
+    owners.insert(address->ToLower());
+  }
+  server_.SetWalletPolicy(*policy, owners);
   return grpc::Status::OK;
 }
 

@@ -53,6 +53,8 @@ class ControlService final : public clobmaker::sim::v1::SimControl::Service {
                             clobmaker::sim::v1::SetPreflightResponse* res) override;
   grpc::Status SetOrderLookup(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetOrderLookupRequest* req,
                               clobmaker::sim::v1::SetOrderLookupResponse* res) override;
+  grpc::Status SetWalletPolicy(grpc::ServerContext* ctx, const clobmaker::sim::v1::SetWalletPolicyRequest* req,
+                               clobmaker::sim::v1::SetWalletPolicyResponse* res) override;
   grpc::Status SetMatchedNotBroadcastedShare(grpc::ServerContext* ctx,
                                              const clobmaker::sim::v1::SetMatchedNotBroadcastedShareRequest* req,
                                              clobmaker::sim::v1::SetMatchedNotBroadcastedShareResponse* res) override;

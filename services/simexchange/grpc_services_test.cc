@@ -167,6 +167,26 @@ TEST_F(GrpcServicesTest, ControlValidatesAndApplies) {
     sim_->WithExchange([&](Exchange& ex) { version = ex.config().order_version; });
     EXPECT_EQ(version, 3);
   }
+  for (const auto& [policy, owner] :
+       {std::pair{"deposit", "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"}, std::pair{"deposit-only", "0x7E5F45"}}) {
+    grpc::ClientContext ctx;
+    pb::SetWalletPolicyRequest req;
+    req.set_policy(policy);
+    req.add_legacy_owners(owner);
+    pb::SetWalletPolicyResponse res;
+    EXPECT_EQ(control_stub_->SetWalletPolicy(&ctx, req, &res).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(sim_->wallet_policy(), WalletPolicy::kLegacy) << "a refused request changes nothing";
+  }
+  {
+    grpc::ClientContext ctx;
+    pb::SetWalletPolicyRequest req;
+    req.set_policy("deposit-only");
+    req.add_legacy_owners("0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+    pb::SetWalletPolicyResponse res;
+    ASSERT_TRUE(control_stub_->SetWalletPolicy(&ctx, req, &res).ok());
+    EXPECT_EQ(sim_->wallet_policy(), WalletPolicy::kDepositOnly);
+    EXPECT_EQ(sim_->legacy_owners(), std::set<std::string>{"0x7e5f4552091a69125d5dfcb7b8c2659029395bdf"});
+  }
 }
 
 }  // namespace

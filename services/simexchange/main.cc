@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/crypto/crypto.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/logging/logging.h"
 #include "services/simexchange/grpc_services.h"
@@ -70,6 +71,14 @@ int main(int argc, char** argv) {
   app.add_option("--order-lookup", order_lookup, "GET /data/order for an inactive id: null, empty or 404")
       ->default_val("null")
       ->check(CLI::IsMember({"null", "empty", "404"}));
+  std::string wallet_policy = "legacy";
+  std::vector<std::string> legacy_owners;
+  app.add_option("--wallet-policy", wallet_policy,
+                 "legacy: any of the owner's wallets; deposit-only: new accounts trade only as POLY_1271")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"legacy", "deposit-only"}));
+  app.add_option("--legacy-owner", legacy_owners,
+                 "deposit-only: this owner (EOA) keeps its EOA, proxy or Safe (repeatable)");
   app.add_option("--fee-rate", fee_rate, "taker fee rate of every market (0 = no fees)")
       ->default_val(0.07)
       ->check(CLI::Range(0.0, 1.0));
@@ -139,6 +148,15 @@ int main(int argc, char** argv) {
   options.order_lookup = order_lookup == "404"     ? simexchange::OrderLookupAnswer::kNotFound
                          : order_lookup == "empty" ? simexchange::OrderLookupAnswer::kEmpty
                                                    : simexchange::OrderLookupAnswer::kNull;
+  options.wallet_policy = *simexchange::ParseWalletPolicy(wallet_policy);  // checked by CLI11 above
+  for (const auto& owner : legacy_owners) {
+    auto address = crypto::Address::Parse(owner);
+    if (!address.ok()) {
+      std::fprintf(stderr, "simexchange: --legacy-owner: %s\n", std::string(address.status().message()).c_str());
+      return 2;
+    }
+    options.legacy_owners.insert(address->ToLower());
+  }
   options.exchange.rebate_day = rebate_day_seconds * kNanosPerSecond;
   options.exchange.matched_not_broadcasted_share = not_broadcasted;
   for (size_t i = 0; i < options.markets.size(); ++i) {

@@ -22,6 +22,7 @@
 #include "common/polymarket/encode.h"
 #include "common/signing/auth.h"
 #include "common/signing/order_json.h"
+#include "common/wallet/wallet.h"
 #include "services/simexchange/server/external_source.h"
 
 namespace clobmaker::simexchange {
@@ -192,6 +193,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   std::optional<HeldAnswer> hold_request;
   std::map<std::string, std::map<std::string, int64_t>> refusals;  // maker address -> error -> count
   uint64_t test_orders = 0;                                        // PlaceTestOrder ids
+  // The chain's wallet factories (none known: makers are checked only against EOA signers).
+  std::optional<wallet::Factories> factories;
   Nanos last_reference = 0;
   bool flow_paused = false;
   bool stopping = false;
@@ -204,7 +207,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         fault_rng(options.seed * 7 + 1),
         key_rng(options.seed * 13 + 5),
         signer_limits(options.rate_limits),
-        ip_limits(options.ip_limits) {}
+        ip_limits(options.ip_limits) {
+    if (auto f = wallet::FactoriesForChain(options.chain_id); f.ok()) factories = *f;
+  }
 
   Nanos Now() const { return (options.clock ? *options.clock : SystemClock::Instance()).WallNanos(); }
 
@@ -311,6 +316,22 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     std::string id;
   };
 
+  // The exchange's wallet rules for an order signed by `owner` (SimServerOptions::wallet_policy):
+  // the error to answer, or nothing. A maker that is not the owner's wallet of the order's type
+  // fails the exchange contract's signature check, hence "invalid signature".
+  std::optional<std::string> CheckMaker(const signing::UnsignedOrder& u, const crypto::Address& owner) {
+    using signing::SignatureType;
+    std::optional<std::string> refused;
+    if (factories.has_value() && !wallet::IsWalletOf(u.signature_type, owner, u.maker, *factories)) {
+      refused = "invalid signature";
+    } else if (options.wallet_policy == WalletPolicy::kDepositOnly && u.signature_type != SignatureType::kPoly1271 &&
+               !options.legacy_owners.contains(owner.ToLower())) {
+      refused = kDepositWalletFlowError;
+    }
+    if (refused) refusals[Lower(u.maker.ToLower())][*refused]++;  // the truth API's Refusals
+    return refused;
+  }
+
   Placed PlaceOne(const signing::PostedOrder& posted, const KeyRecord& key, Nanos now) {
     Placed out;
     PlaceResult& r = out.result;
@@ -352,6 +373,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       return reject(400, "the order signer address has to be the address of the API KEY");
     }
     const signing::UnsignedOrder& u = order.order;
+    if (auto refused = CheckMaker(u, *signer)) return reject(400, *refused);
     const bool buy = u.side == Side::kBuy;
     const int64_t shares = buy ? u.taker_amount : u.maker_amount;
     const int64_t cash = buy ? u.maker_amount : u.taker_amount;
@@ -1622,6 +1644,24 @@ void SimServer::SetClosedOnly(const std::string& address, bool closed_only) {
 }
 void SimServer::SetPreflight(const PreflightState& state) {
   impl_->OnLoop([&] { impl_->preflight = state; });
+}
+void SimServer::SetWalletPolicy(WalletPolicy policy, const std::set<std::string>& legacy_owners) {
+  impl_->OnLoop([&] {
+    impl_->options.wallet_policy = policy;
+    impl_->options.legacy_owners.clear();
+    for (const auto& owner : legacy_owners) impl_->options.legacy_owners.insert(Lower(owner));
+  });
+}
+WalletPolicy SimServer::wallet_policy() const {
+  return impl_->OnLoop([&] { return impl_->options.wallet_policy; });
+}
+std::set<std::string> SimServer::legacy_owners() const {
+  return impl_->OnLoop([&] { return impl_->options.legacy_owners; });
+}
+absl::StatusOr<WalletPolicy> ParseWalletPolicy(std::string_view text) {
+  if (text == "legacy") return WalletPolicy::kLegacy;
+  if (text == "deposit-only") return WalletPolicy::kDepositOnly;
+  return absl::InvalidArgumentError(fmt::format("unknown wallet policy '{}': legacy or deposit-only", text));
 }
 void SimServer::SetOrderLookupAnswer(OrderLookupAnswer answer) {
   impl_->OnLoop([&] { impl_->options.order_lookup = answer; });

@@ -61,6 +61,15 @@ struct PreflightState {
   std::set<std::string> not_accepting_markets;  // condition ids: open, not accepting orders
 };
 
+// Which makers the exchange accepts (issue 19, polymarket-2026.md s8). In both, a maker must be
+// the signer itself (EOA) or the signer's own wallet of the order's signature type, derived as
+// Polymarket derives it (common/wallet). deposit-only: accounts created since 2026-05-04 trade
+// only through their deposit wallet (POLY_1271); an EOA, proxy or Safe maker is refused with the
+// exchange's 400, except for owners listed as legacy accounts.
+enum class WalletPolicy : uint8_t { kLegacy, kDepositOnly };
+absl::StatusOr<WalletPolicy> ParseWalletPolicy(std::string_view text);
+inline constexpr char kDepositWalletFlowError[] = "maker address not allowed, please use the deposit wallet flow";
+
 struct SimServerOptions {
   std::string listen = "127.0.0.1:0";
   std::string tls_cert_pem;
@@ -79,6 +88,8 @@ struct SimServerOptions {
   SignerRateLimitConfig rate_limits;  // per signer (default: enforced, Standard)
   IpRateLimitConfig ip_limits;        // the Cloudflare layer (one client IP unless X-Forwarded-For)
   OrderLookupAnswer order_lookup = OrderLookupAnswer::kNull;
+  WalletPolicy wallet_policy = WalletPolicy::kLegacy;
+  std::set<std::string> legacy_owners;  // lowercase owner addresses (deposit-only: may keep EOA/proxy/Safe)
   // Placement answers for delayed orders wait for the delay to end and then say matched or
   // unmatched (the docs' order-lifecycle reading); off: `delayed` at once.
   bool hold_delayed_answers = false;
@@ -148,6 +159,10 @@ class SimServer {
   void SetClosedOnly(const std::string& address, bool closed_only);
   void SetPreflight(const PreflightState& state);
   void SetOrderLookupAnswer(OrderLookupAnswer answer);
+  // The wallet rules (legacy_owners: addresses, any case).
+  void SetWalletPolicy(WalletPolicy policy, const std::set<std::string>& legacy_owners);
+  WalletPolicy wallet_policy() const;
+  std::set<std::string> legacy_owners() const;  // lowercase
   void SetMatchedNotBroadcastedShare(double share);
   // Adds a market at run time (new_market with its fee schedule on the market channel).
   void AddMarket(const MarketConfig& market);

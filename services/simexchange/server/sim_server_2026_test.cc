@@ -15,6 +15,7 @@
 #include "common/polymarket/decode.h"
 #include "common/polymarket/encode.h"
 #include "common/testing/eventually.h"
+#include "common/wallet/wallet.h"
 #include "services/simexchange/server/sim_server.h"
 
 namespace clobmaker::simexchange {
@@ -56,11 +57,18 @@ class Sim2026Test : public ::testing::Test {
   void SetUp() override {}
 
   signing::SignedOrder Sign(Side side, int64_t price_units, int64_t shares) {
+    return SignAs(signing::SignatureType::kEoa, key_->address(), side, price_units, shares);
+  }
+  // An order whose maker is `maker` (a wallet of the key's owner, or not), signed as `type`
+  // signs: the owner's plain signature, or for POLY_1271 the ERC-7739 wrap with signer = maker.
+  signing::SignedOrder SignAs(signing::SignatureType type, const crypto::Address& maker, Side side, int64_t price_units,
+                              int64_t shares) {
     const auto amounts = *signing::LimitOrderAmounts(side, Price(price_units), Size::FromWhole(shares), market_.tick);
     signing::UnsignedOrder o;
     o.salt = Uint256(++salt_);
-    o.maker = key_->address();
-    o.signer = key_->address();
+    o.maker = maker;
+    o.signer = type == signing::SignatureType::kPoly1271 ? maker : key_->address();
+    o.signature_type = type;
     o.token_id = *Uint256::FromDecimal(market_.yes_token);
     o.maker_amount = amounts.maker;
     o.taker_amount = amounts.taker;
@@ -342,6 +350,99 @@ TEST_F(Sim2026Test, RestrictionsAreTypedPostsStopCancelsGoOn) {
   auto not_post_only = Post(Sign(Side::kSell, 9900, 5), /*post_only=*/false);
   EXPECT_EQ(pm::ClassifyRestriction(not_post_only.http_status, not_post_only.error), pm::TradingRestriction::kPostOnly);
   EXPECT_TRUE(not_post_only.retry_after.has_value());
+}
+
+// --- wallets (issue 19): which makers an owner may trade through ---------------------------------
+
+// The owner's wallets as Polymarket derives them on Polygon (the simulator's chain).
+struct OwnerWallets {
+  crypto::Address eoa, proxy, safe, deposit, legacy_deposit;
+};
+OwnerWallets WalletsOf(const crypto::Address& owner) {
+  const auto f = *wallet::FactoriesForChain(137);
+  return {owner, wallet::ProxyWalletOf(owner, f), wallet::SafeOf(owner, f), wallet::DepositWalletOf(owner, f),
+          wallet::LegacyDepositWalletOf(owner, f)};
+}
+
+TEST_F(Sim2026Test, DepositOnlyRefusesEoaProxyAndSafeMakersWithTheExchangesErrorAndTakesTheDepositWallet) {
+  SimServerOptions options;
+  options.wallet_policy = WalletPolicy::kDepositOnly;
+  Start(std::move(options));
+  using signing::SignatureType;
+  const OwnerWallets w = WalletsOf(key_->address());
+  for (const auto& [type, maker] :
+       {std::pair{SignatureType::kEoa, w.eoa}, std::pair{SignatureType::kPolyProxy, w.proxy},
+        std::pair{SignatureType::kPolyGnosisSafe, w.safe}}) {
+    auto refused = Post(SignAs(type, maker, Side::kBuy, 2000, 5));
+    EXPECT_EQ(refused.http_status, 400) << wallet::WalletName(type);
+    EXPECT_EQ(refused.error.error, kDepositWalletFlowError) << wallet::WalletName(type);
+    // Counted where the exchange keeps it, under the maker that was refused.
+    EXPECT_EQ(server_->Refusals(maker.ToLower()).at(kDepositWalletFlowError), 1) << wallet::WalletName(type);
+    EXPECT_TRUE(server_->OpenOrders(maker.ToLower(), /*include_closed=*/true).empty());
+  }
+  // The deposit wallet, through the ERC-7739 signature the exchange verifies: accepted, resting
+  // under the wallet, and paid from the wallet's balance, not the owner's.
+  const auto order = SignAs(SignatureType::kPoly1271, w.deposit, Side::kBuy, 2000, 5);
+  auto placed = Post(order);
+  ASSERT_TRUE(placed.ok()) << placed.error.error;
+  const auto open = server_->OpenOrders(w.deposit.ToLower());
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].spec.id, order.id);
+  EXPECT_EQ(open[0].spec.maker, w.deposit.ToLower());
+  const auto balances = server_->Balances(w.deposit.ToLower());
+  ASSERT_EQ(balances.size(), 1u);
+  EXPECT_EQ(balances[0].reserved_collateral, 5 * 2000 * model::kQuantityOne / model::kPriceOne);
+  for (const auto& account : server_->Balances(w.eoa.ToLower())) EXPECT_EQ(account.reserved_collateral, 0);
+}
+
+TEST_F(Sim2026Test, LegacyOwnersKeepTheirEoaProxyAndSafeUnderDepositOnly) {
+  SimServerOptions options;
+  options.wallet_policy = WalletPolicy::kDepositOnly;
+  options.legacy_owners = {crypto::PrivateKey::FromHex(kKey)->address().ToLower()};
+  Start(std::move(options));
+  using signing::SignatureType;
+  const OwnerWallets w = WalletsOf(key_->address());
+  for (const auto& [type, maker] :
+       {std::pair{SignatureType::kEoa, w.eoa}, std::pair{SignatureType::kPolyProxy, w.proxy},
+        std::pair{SignatureType::kPolyGnosisSafe, w.safe}}) {
+    auto placed = Post(SignAs(type, maker, Side::kBuy, 2000, 5));
+    EXPECT_TRUE(placed.ok()) << wallet::WalletName(type) << ": " << placed.error.error;
+    EXPECT_EQ(server_->OpenOrders(maker.ToLower()).size(), 1u) << wallet::WalletName(type);
+  }
+  // Set at run time, as SimControl sets it: the owner is no longer legacy.
+  server_->SetWalletPolicy(WalletPolicy::kDepositOnly, {});
+  auto refused = Post(SignAs(SignatureType::kEoa, w.eoa, Side::kBuy, 2100, 5));
+  EXPECT_EQ(refused.error.error, kDepositWalletFlowError);
+  server_->SetWalletPolicy(WalletPolicy::kLegacy, {});
+  EXPECT_TRUE(Post(SignAs(SignatureType::kEoa, w.eoa, Side::kBuy, 2100, 5)).ok());
+}
+
+TEST_F(Sim2026Test, AMakerThatIsNotTheOwnersWalletOfTheOrdersTypeFailsTheSignatureCheck) {
+  Start();  // legacy: every wallet type is open, but only the owner's own wallets
+  using signing::SignatureType;
+  const OwnerWallets w = WalletsOf(key_->address());
+  const OwnerWallets other = WalletsOf(*crypto::Address::Parse("0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"));
+  const std::vector<std::pair<SignatureType, crypto::Address>> wrong = {
+      {SignatureType::kPolyProxy, w.safe},        // the owner's Safe signed as a proxy
+      {SignatureType::kPolyGnosisSafe, w.proxy},  // and the other way round
+      {SignatureType::kPolyProxy, other.proxy},   // someone else's proxy
+      {SignatureType::kPoly1271, other.deposit},  // someone else's deposit wallet
+      {SignatureType::kPoly1271, w.safe},         // a wallet that is no deposit wallet
+  };
+  for (const auto& [type, maker] : wrong) {
+    auto refused = Post(SignAs(type, maker, Side::kBuy, 2000, 5));
+    EXPECT_EQ(refused.http_status, 400) << wallet::WalletName(type) << " " << maker.ToChecksum();
+    EXPECT_EQ(refused.error.error, "invalid signature") << wallet::WalletName(type) << " " << maker.ToChecksum();
+    EXPECT_EQ(server_->Refusals(maker.ToLower()).count("invalid signature"), 1u) << maker.ToChecksum();
+    EXPECT_TRUE(server_->OpenOrders(maker.ToLower(), /*include_closed=*/true).empty());
+  }
+  // The owner's own wallets, each as its type (both deposit-wallet generations).
+  for (const auto& [type, maker] :
+       {std::pair{SignatureType::kPolyProxy, w.proxy}, std::pair{SignatureType::kPolyGnosisSafe, w.safe},
+        std::pair{SignatureType::kPoly1271, w.deposit}, std::pair{SignatureType::kPoly1271, w.legacy_deposit}}) {
+    auto placed = Post(SignAs(type, maker, Side::kBuy, 2000, 5));
+    EXPECT_TRUE(placed.ok()) << wallet::WalletName(type) << " " << maker.ToChecksum() << ": " << placed.error.error;
+  }
 }
 
 // A raw websocket client: PINGs early (what the exchange closes with 1008).

@@ -1,0 +1,62 @@
+// Polymarket wallets (docs/deposit-wallets-spec.md s1-s2): an owner key (an EOA) trades either as
+// itself or through a contract wallet whose address is a CREATE2 derivation of the owner:
+//   POLY_PROXY       : ProxyFactory,         salt keccak(owner 20 bytes),    fixed init code hash
+//   POLY_GNOSIS_SAFE : SafeFactory,          salt keccak(abi.encode(owner)), fixed init code hash
+//   POLY_1271        : DepositWalletFactory, salt keccak(factory, walletId), ERC-1967 clone of the
+//                      beacon (what accounts get now) or of the UUPS implementation (the first
+//                      deposit wallets, "legacy").
+// The exchange accepts an order's maker only if it is the signer itself (EOA) or the signer's
+// wallet of the order's signature type; the simulator checks it with IsWalletOf. No I/O.
+#pragma once
+
+#include <absl/status/statusor.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "common/crypto/crypto.h"
+#include "common/signing/order.h"
+
+namespace clobmaker::wallet {
+
+using signing::SignatureType;
+
+// The wallet kinds' names as the official clients and the exchange spell them ("EOA",
+// "POLY_PROXY", "POLY_GNOSIS_SAFE", "POLY_1271"), and back.
+std::string_view WalletName(SignatureType type);
+absl::StatusOr<SignatureType> ParseWalletName(std::string_view name);
+
+// The factories of one chain. A zero address: that kind does not exist on the chain.
+struct Factories {
+  crypto::Address proxy_factory;
+  crypto::Address safe_factory;
+  crypto::Address deposit_wallet_factory;
+  crypto::Address deposit_wallet_implementation;  // UUPS (the first deposit wallets)
+  crypto::Address deposit_wallet_beacon;          // zero: new wallets are UUPS too
+};
+// Polygon (137) and Amoy (80002, deposit wallets only).
+absl::StatusOr<Factories> FactoriesForChain(uint64_t chain_id);
+
+// keccak256(0xff ‖ deployer ‖ salt ‖ init_code_hash)[12:].
+crypto::Address Create2Address(const crypto::Address& deployer, const crypto::Hash32& salt,
+                               const crypto::Hash32& init_code_hash);
+
+crypto::Address ProxyWalletOf(const crypto::Address& owner, const Factories& factories);
+crypto::Address SafeOf(const crypto::Address& owner, const Factories& factories);
+// The deposit wallet a new account gets (the beacon clone; the UUPS one without a beacon).
+crypto::Address DepositWalletOf(const crypto::Address& owner, const Factories& factories);
+crypto::Address LegacyDepositWalletOf(const crypto::Address& owner, const Factories& factories);
+
+// The wallet `owner` trades through as `type`, when it is determined by the owner alone: the
+// owner itself for EOA, the proxy, the Safe, the (beacon) deposit wallet. Nullopt when that kind
+// does not exist on the chain.
+std::optional<crypto::Address> DefaultWalletOf(SignatureType type, const crypto::Address& owner,
+                                               const Factories& factories);
+
+// Whether `maker` may be an order's maker signed by `owner` under `type`: the exchange's rule.
+// A deposit wallet is either of the owner's two derivations.
+bool IsWalletOf(SignatureType type, const crypto::Address& owner, const crypto::Address& maker,
+                const Factories& factories);
+
+}  // namespace clobmaker::wallet

@@ -1,0 +1,80 @@
+#include "common/wallet/wallet.h"
+
+#include <gtest/gtest.h>
+
+#include "common/core/hex.h"
+
+namespace clobmaker::wallet {
+namespace {
+
+using crypto::Address;
+
+Address A(std::string_view text) { return *Address::Parse(text); }
+
+// The owner of private key 0x00..01; every address below was computed by Polymarket's own
+// packages (builder-relayer-client 0.0.10 and @polymarket/client 0.2.0), docs/deposit-wallets-spec.md s2.3.
+constexpr char kOwner[] = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf";
+
+class WalletTest : public ::testing::Test {
+ protected:
+  Factories polygon = *FactoriesForChain(137);
+};
+
+TEST_F(WalletTest, ProxyWalletAsTheRelayerClientDerivesIt) {
+  EXPECT_EQ(ProxyWalletOf(A(kOwner), polygon).ToChecksum(), "0x909dEdA326ED2aE677F5F8c2527E32977c9838c3");
+}
+
+TEST_F(WalletTest, SafeAsTheRelayerClientDerivesIt) {
+  EXPECT_EQ(SafeOf(A(kOwner), polygon).ToChecksum(), "0x51b7C68A71dCcBc0b7FA4400934a293D8f4d3Ba8");
+  // py-builder-relayer-client tests/builder/test_derive.py
+  EXPECT_EQ(SafeOf(A("0x6e0c80c90ea6c15917308F820Eac91Ce2724B5b5"), polygon).ToChecksum(),
+            "0x6d8c4e9aDF5748Af82Dabe2C6225207770d6B4fa");
+}
+
+TEST_F(WalletTest, DepositWalletIsTheBeaconCloneAndTheLegacyOneTheUupsClone) {
+  EXPECT_EQ(DepositWalletOf(A(kOwner), polygon).ToChecksum(), "0x6F908B3B67b9F9C40413775fFf48b286aeF9a081");
+  EXPECT_EQ(LegacyDepositWalletOf(A(kOwner), polygon).ToChecksum(), "0x73310C2E333fB7fb177Dcb43e164958a9D443d6f");
+  EXPECT_EQ(LegacyDepositWalletOf(A("0xA60601A4d903af91855C52BFB3814f6bA342f201"), polygon).ToChecksum(),
+            "0x8b60BF0f650Bf7a0d93F10D72375b37De18F8c40");
+  EXPECT_EQ(DepositWalletOf(A("0x0000000000000000000000000000000000000001"), polygon).ToChecksum(),
+            "0x94bF330955A0b957662fEaF878dE77bf25f76cD9");
+}
+
+TEST_F(WalletTest, WithoutABeaconNewDepositWalletsAreUupsClones) {
+  Factories amoy = *FactoriesForChain(80002);
+  EXPECT_EQ(DepositWalletOf(A(kOwner), amoy), LegacyDepositWalletOf(A(kOwner), amoy));
+  EXPECT_FALSE(DefaultWalletOf(SignatureType::kPolyProxy, A(kOwner), amoy).has_value());
+  EXPECT_FALSE(FactoriesForChain(1).ok());
+}
+
+TEST_F(WalletTest, OnlyTheOwnersOwnWalletOfTheSignatureTypeIsAnAllowedMaker) {
+  const Address owner = A(kOwner);
+  const Address other = A("0x6e0c80c90ea6c15917308F820Eac91Ce2724B5b5");
+  EXPECT_TRUE(IsWalletOf(SignatureType::kEoa, owner, owner, polygon));
+  EXPECT_FALSE(IsWalletOf(SignatureType::kEoa, owner, other, polygon));
+  EXPECT_TRUE(IsWalletOf(SignatureType::kPolyProxy, owner, ProxyWalletOf(owner, polygon), polygon));
+  EXPECT_FALSE(IsWalletOf(SignatureType::kPolyProxy, owner, SafeOf(owner, polygon), polygon));
+  EXPECT_FALSE(IsWalletOf(SignatureType::kPolyProxy, owner, ProxyWalletOf(other, polygon), polygon));
+  EXPECT_TRUE(IsWalletOf(SignatureType::kPolyGnosisSafe, owner, SafeOf(owner, polygon), polygon));
+  EXPECT_FALSE(IsWalletOf(SignatureType::kPolyGnosisSafe, owner, owner, polygon));
+  EXPECT_TRUE(IsWalletOf(SignatureType::kPoly1271, owner, DepositWalletOf(owner, polygon), polygon));
+  EXPECT_TRUE(IsWalletOf(SignatureType::kPoly1271, owner, LegacyDepositWalletOf(owner, polygon), polygon));
+  EXPECT_FALSE(IsWalletOf(SignatureType::kPoly1271, owner, DepositWalletOf(other, polygon), polygon));
+  EXPECT_FALSE(IsWalletOf(SignatureType::kPoly1271, owner, owner, polygon));
+}
+
+TEST_F(WalletTest, NamesRoundTripAndUnknownNamesAreRefused) {
+  for (auto t :
+       {SignatureType::kEoa, SignatureType::kPolyProxy, SignatureType::kPolyGnosisSafe, SignatureType::kPoly1271}) {
+    auto parsed = ParseWalletName(WalletName(t));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, t);
+  }
+  EXPECT_EQ(WalletName(SignatureType::kPoly1271), "POLY_1271");
+  auto bad = ParseWalletName("deposit");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("POLY_1271"), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace clobmaker::wallet
