@@ -8,21 +8,20 @@
 
 namespace clobmaker::marketdata {
 
-absl::StatusOr<std::unique_ptr<JournalRecorder>> JournalRecorder::Create(nats::Connection& connection,
-                                                                         nats::JetStream& js,
+absl::StatusOr<std::unique_ptr<JournalRecorder>> JournalRecorder::Create(service::Bus& journal_bus,
                                                                          const JournalOptions& options) {
-  CM_RETURN_IF_ERROR(js.EnsureStream({.name = std::string(bus::kJournalStream),
-                                      .subjects = {std::string(bus::kJournalWildcard)},
-                                      .max_bytes = options.max_bytes,
-                                      .max_age = options.max_age,
-                                      .replicas = options.replicas}));
-  return std::unique_ptr<JournalRecorder>(new JournalRecorder(connection));
+  CM_RETURN_IF_ERROR(journal_bus.EnsureStream({.name = std::string(bus::kJournalStream),
+                                               .subjects = {std::string(bus::kJournalWildcard)},
+                                               .max_bytes = options.max_bytes,
+                                               .max_age = options.max_age,
+                                               .replicas = options.replicas}));
+  return std::unique_ptr<JournalRecorder>(new JournalRecorder(journal_bus));
 }
 
 void JournalRecorder::Publish(journal::Record record) {
   const std::string line = journal::EncodeRecord(record);
   const std::string subject = bus::JournalSubject(journal::RecordKindName(record.kind));
-  if (auto st = connection_.Publish(subject, line); !st.ok()) {
+  if (auto st = bus_.Publish(subject, line); !st.ok()) {
     if (counters_.publish_failures++ % 1000 == 0)
       spdlog::warn("marketdata: journal publish failed: {}", StatusText(st));
     return;

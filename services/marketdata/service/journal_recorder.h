@@ -14,8 +14,8 @@
 
 #include "common/core/clock.h"
 #include "common/journal/journal.h"
-#include "common/nats/nats.h"
 #include "common/polymarket/events.h"
+#include "common/service/bus.h"
 #include "services/marketdata/core/book_keeper.h"
 
 namespace clobmaker::marketdata {
@@ -35,8 +35,7 @@ struct JournalCounters {
 class JournalRecorder {
  public:
   // Creates or updates CM_JOURNAL with the limits.
-  static absl::StatusOr<std::unique_ptr<JournalRecorder>> Create(nats::Connection& connection, nats::JetStream& js,
-                                                                 const JournalOptions& options);
+  static absl::StatusOr<std::unique_ptr<JournalRecorder>> Create(service::Bus& bus, const JournalOptions& options);
   void MarketFrame(size_t shard, std::string_view frame, Nanos receive);
   void ReferenceFrame(std::string_view feed, std::string_view frame, Nanos receive);
   void MarketInfo(const polymarket::MarketMetadata& market, Nanos now);
@@ -46,9 +45,9 @@ class JournalRecorder {
   const JournalCounters& counters() const { return counters_; }
 
  private:
-  explicit JournalRecorder(nats::Connection& connection) : connection_(connection) {}
+  explicit JournalRecorder(service::Bus& bus) : bus_(bus) {}
   void Publish(journal::Record record);
-  nats::Connection& connection_;
+  service::Bus& bus_;
   JournalCounters counters_;
 };
 
