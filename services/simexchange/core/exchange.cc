@@ -910,6 +910,7 @@ std::optional<std::string> Exchange::SubmitChainTx(const ChainTxSpec& spec, Nano
   next_nonce_[sender] = expected + 1;
   ChainTx tx{.spec = spec, .submitted = now};
   tx.spec.sender = sender;
+  tx.spec.account = Lower(spec.account.empty() ? spec.sender : spec.account);
   tx.spec.hash = hash;
   chain_txs_.emplace(hash, tx);
   chain_pending_.push_back(hash);
@@ -929,8 +930,8 @@ void Exchange::Mine(ChainTx& tx, Nanos now) {
   auto m = markets_.find(tx.spec.condition_id);
   if (m == markets_.end()) return revert("condition not prepared");
   const MarketConfig& market = m->second;
-  Account& account = accounts_[tx.spec.sender];
-  account.address = tx.spec.sender;
+  Account& account = accounts_[tx.spec.account];
+  account.address = tx.spec.account;
   const std::array<std::string, 2> tokens = {market.yes_token, market.no_token};
   auto chain_of = [&](const std::string& t) {
     auto it = account.chain_tokens.find(t);
@@ -966,7 +967,7 @@ void Exchange::Mine(ChainTx& tx, Nanos now) {
   }
   account.chain_collateral += tx.collateral_delta;
   account.collateral += tx.collateral_delta;
-  for (const std::string& t : tokens) CancelUncovered(tx.spec.sender, t, now);
+  for (const std::string& t : tokens) CancelUncovered(tx.spec.account, t, now);
 }
 
 void Exchange::CancelUncovered(const std::string& address, const std::string& token, Nanos now) {

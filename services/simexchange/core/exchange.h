@@ -148,6 +148,8 @@ struct ChainTxSpec {
   ChainCall call = ChainCall::kMerge;
   std::string condition_id;
   int64_t amount = 0;  // merge: full sets, micros
+  // Whose positions and collateral move: a wallet the relayer executes for. Empty: the sender's.
+  std::string account;
 };
 struct ChainTx {
   ChainTxSpec spec;

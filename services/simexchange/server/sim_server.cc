@@ -20,6 +20,7 @@
 #include "common/net/http_server.h"
 #include "common/polymarket/decode.h"
 #include "common/polymarket/encode.h"
+#include "common/relayer/relayer.h"
 #include "common/signing/auth.h"
 #include "common/signing/order_json.h"
 #include "common/wallet/wallet.h"
@@ -195,6 +196,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   uint64_t test_orders = 0;                                        // PlaceTestOrder ids
   // The chain's wallet factories (none known: makers are checked only against EOA signers).
   std::optional<wallet::Factories> factories;
+  SimRelayer relayer;
+  std::map<std::string, std::string> relayer_keys;  // relayer API key -> owner address (lowercase)
   Nanos last_reference = 0;
   bool flow_paused = false;
   bool stopping = false;
@@ -207,8 +210,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
         fault_rng(options.seed * 7 + 1),
         key_rng(options.seed * 13 + 5),
         signer_limits(options.rate_limits),
-        ip_limits(options.ip_limits) {
+        ip_limits(options.ip_limits),
+        relayer(SimRelayerConfig{.chain_id = options.chain_id, .execute_after = options.relayer_execute_after}) {
     if (auto f = wallet::FactoriesForChain(options.chain_id); f.ok()) factories = *f;
+    if (options.relayer_builders.empty()) {
+      options.relayer_builders.push_back(
+          {.key = kSimBuilderKey, .secret = kSimBuilderSecret, .passphrase = kSimBuilderPassphrase});
+    }
   }
 
   Nanos Now() const { return (options.clock ? *options.clock : SystemClock::Instance()).WallNanos(); }
@@ -617,6 +625,119 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     return word(static_cast<uint64_t>(std::max<int64_t>(balance, 0)));
   }
 
+  // --- the relayer (docs/deposit-wallets-spec.md s4) ------------------------------------------
+
+  static bool IsRelayerRoute(const std::string& m, const std::string& p) {
+    return (m == "GET" && (p == "/nonce" || p == "/deployed" || p == "/transaction" || p == "/transactions" ||
+                           p.rfind("/v1/account/transactions/", 0) == 0 || p == "/relayer/api/keys")) ||
+           (m == "POST" && (p == "/submit" || p == "/relayer/api/keys"));
+  }
+
+  // Who may submit: a builder (POLY_BUILDER_* HMAC headers over timestamp, method, path and body,
+  // as builder-signing-sdk signs them) or a relayer API key with its owner address
+  // (RELAYER_API_KEY, RELAYER_API_KEY_ADDRESS, as @polymarket/client sends them). The owner of
+  // the key, when there is one: a relayer key submits only its owner's transactions.
+  std::variant<std::string, HttpResponse> AuthRelayer(const HttpRequest& r, const std::string& path, Nanos now) {
+    auto refuse = [&](std::string_view why) {
+      Count(&SimStats::auth_failures);
+      return HttpResponse(Error(401, why));
+    };
+    if (const std::string key = Header(r, "RELAYER_API_KEY"); !key.empty()) {
+      auto it = relayer_keys.find(key);
+      if (it == relayer_keys.end() || it->second != Lower(Header(r, "RELAYER_API_KEY_ADDRESS"))) {
+        return refuse("invalid relayer api key");
+      }
+      return it->second;
+    }
+    const std::string key = Header(r, "POLY_BUILDER_API_KEY");
+    if (key.empty()) return refuse("missing authentication headers");
+    const relayer::BuilderCredentials* builder = nullptr;
+    for (const auto& b : options.relayer_builders) {
+      if (b.key == key) builder = &b;
+    }
+    if (builder == nullptr || builder->passphrase != Header(r, "POLY_BUILDER_PASSPHRASE")) {
+      return refuse("invalid builder api key");
+    }
+    auto ts = model::ParseScaled(Header(r, "POLY_BUILDER_TIMESTAMP"), 0);
+    if (!ts.ok() || std::abs(*ts - now / kNanosPerSecond) > options.auth_max_skew / kNanosPerSecond) {
+      return refuse("invalid builder timestamp");
+    }
+    auto expected = relayer::BuilderSignature(builder->secret, *ts, r.method, path, r.body);
+    if (!expected.ok() || *expected != Header(r, "POLY_BUILDER_SIGNATURE")) return refuse("invalid builder signature");
+    return std::string();
+  }
+
+  HttpResponse RelayerRoute(const HttpRequest& r, const Target& t, Nanos now) {
+    const std::string& p = t.path;
+    relayer.Advance(exchange, now);
+    if (p == "/relayer/api/keys") {
+      // Relayer API keys, created and listed by their owner (L1 headers, as for CLOB keys).
+      const signing::L1Headers h{Header(r, "POLY_ADDRESS"), Header(r, "POLY_SIGNATURE"), Header(r, "POLY_TIMESTAMP"),
+                                 Header(r, "POLY_NONCE")};
+      auto who = signing::VerifyL1(h, options.chain_id, now / kNanosPerSecond, options.auth_max_skew / kNanosPerSecond);
+      if (!who.ok()) {
+        Count(&SimStats::auth_failures);
+        return Error(401, "Invalid L1 Request headers");
+      }
+      const std::string owner = who->ToLower();
+      if (r.method == "POST") {
+        size_t owned = 0;
+        for (const auto& [k, a] : relayer_keys) owned += a == owner ? 1 : 0;
+        if (owned >= 100) return Error(400, "at most 100 relayer api keys per address");
+        const std::string key = MakeUuidV4(key_rng);
+        relayer_keys[key] = owner;
+        return Json(200, fmt::format(R"({{"apiKey":"{}","address":"{}"}})", key, who->ToChecksum()));
+      }
+      std::string body = "[";
+      for (const auto& [k, a] : relayer_keys) {
+        if (a != owner) continue;
+        body += fmt::format(R"({}{{"apiKey":"{}","address":"{}"}})", body.size() > 1 ? "," : "", k, who->ToChecksum());
+      }
+      return Json(200, body + "]");
+    }
+    if (p == "/nonce") {
+      if (t.Get("type") != "WALLET") return Error(400, "only type WALLET (deposit wallets) is simulated");
+      auto owner = crypto::Address::Parse(t.Get("address"));
+      if (!owner.ok()) return Error(400, "invalid address");
+      return Json(200, fmt::format(R"({{"nonce":"{}"}})", relayer.WalletNonce(*owner).ToDecimal()));
+    }
+    if (p == "/deployed") {
+      auto wallet = crypto::Address::Parse(t.Get("address"));
+      if (!wallet.ok()) return Error(400, "invalid address");
+      return Json(200, fmt::format(R"({{"deployed":{}}})", relayer.Deployed(*wallet)));
+    }
+    if (p == "/transaction") {
+      std::vector<relayer::Transaction> found;
+      if (const relayer::Transaction* tx = relayer.Find(t.Get("id")); tx != nullptr) found.push_back(*tx);
+      return Json(200, relayer::EncodeTransactionList(found));
+    }
+    if (p.rfind("/v1/account/transactions/", 0) == 0) {
+      const relayer::Transaction* tx = relayer.Find(p.substr(std::string_view("/v1/account/transactions/").size()));
+      if (tx == nullptr) return Error(404, "transaction not found");
+      return Json(200, relayer::EncodeTransactionV1(*tx));
+    }
+    auto auth = AuthRelayer(r, p, now);
+    if (auto* failure = std::get_if<HttpResponse>(&auth)) return *failure;
+    const std::string& key_owner = std::get<std::string>(auth);
+    if (p == "/transactions") {
+      std::vector<relayer::Transaction> mine;
+      for (const relayer::Transaction* tx : relayer.All()) {
+        if (key_owner.empty() || tx->from.ToLower() == key_owner) mine.push_back(*tx);
+      }
+      return Json(200, relayer::EncodeTransactionList(mine));
+    }
+    // POST /submit. The official client sends JSON as form-encoded: parsed whatever the type.
+    auto request = relayer::ParseSubmit(r.body);
+    if (!request.ok()) return Error(400, std::string(request.status().message()));
+    if (!key_owner.empty() && request->from.ToLower() != key_owner) {
+      return Error(401, "the relayer api key's address is not 'from'");
+    }
+    auto answer = relayer.Submit(*request, now);
+    if (auto* refused = std::get_if<RelayerRefusal>(&answer)) return Error(refused->status, refused->message);
+    relayer.Advance(exchange, now);
+    return Json(200, relayer::EncodeSubmitAnswer(std::get<relayer::SubmitAnswer>(answer)));
+  }
+
   static std::string IsoDate(int64_t seconds) {
     const time_t t = static_cast<time_t>(seconds);
     std::tm tm{};
@@ -727,6 +848,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
                                    preflight.geo_blocked, preflight.geo_country, preflight.geo_region));
     }
     if (m == "POST" && p == "/rpc") return ChainRpc(r.body, now);
+    if (IsRelayerRoute(m, p)) return RelayerRoute(r, t, now);
     if (m == "GET" && p == "/version")
       return Json(200, fmt::format(R"({{"version":{}}})", exchange.config().order_version));
     if (m == "GET" && (p == "/markets" || p == "/sampling-markets")) {
@@ -1351,6 +1473,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (stopping) return;
     const Nanos now = Now();
     exchange.Advance(now);
+    relayer.Advance(exchange, now);
     if (options.external) {
       options.external->Tick(exchange, now, last_client_request);
     } else if (options.flow && !flow_paused) {
@@ -1650,6 +1773,18 @@ void SimServer::SetWalletPolicy(WalletPolicy policy, const std::set<std::string>
     impl_->options.wallet_policy = policy;
     impl_->options.legacy_owners.clear();
     for (const auto& owner : legacy_owners) impl_->options.legacy_owners.insert(Lower(owner));
+  });
+}
+void SimServer::MarkWalletDeployed(const std::string& wallet) {
+  auto address = crypto::Address::Parse(wallet);
+  if (!address.ok()) return;
+  impl_->OnLoop([&] { impl_->relayer.MarkDeployed(*address); });
+}
+std::vector<relayer::Transaction> SimServer::RelayerTransactions() const {
+  return impl_->OnLoop([&] {
+    std::vector<relayer::Transaction> out;
+    for (const relayer::Transaction* tx : impl_->relayer.All()) out.push_back(*tx);
+    return out;
   });
 }
 WalletPolicy SimServer::wallet_policy() const {

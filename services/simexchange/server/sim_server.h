@@ -20,6 +20,7 @@
 #include "common/net/io_thread.h"
 #include "services/simexchange/core/exchange.h"
 #include "services/simexchange/core/rate_limiter.h"
+#include "services/simexchange/core/sim_relayer.h"
 #include "services/simexchange/env/market_flow.h"
 
 namespace clobmaker::simexchange {
@@ -93,6 +94,11 @@ struct SimServerOptions {
   // Placement answers for delayed orders wait for the delay to end and then say matched or
   // unmatched (the docs' order-lifecycle reading); off: `delayed` at once.
   bool hold_delayed_answers = false;
+  // Polymarket's relayer (gasless wallet transactions, docs/simexchange.md "Relayer") on the same
+  // port: the builder credentials /submit accepts (empty: the simulator's test builder below) and
+  // how long a submission waits before the relayer sends it.
+  std::vector<relayer::BuilderCredentials> relayer_builders;
+  Nanos relayer_execute_after = 0;
   const Clock* clock = nullptr;  // wall clock; SystemClock if null
   // Replay (--replay) or mirror (--mirror) mode: the markets and their other participants come
   // from a journal or a live feed instead of the environment (no flow).
@@ -105,6 +111,10 @@ struct SimServerOptions {
 std::vector<MarketConfig> DefaultMarkets(uint64_t seed, int count, int64_t now_s);
 
 inline constexpr char kTestMakerKey[] = "sim-test-maker";
+// The simulator's test builder (not a secret: it opens only the simulator's relayer).
+inline constexpr char kSimBuilderKey[] = "0190b317-0000-7000-8000-00000000b1d5";
+inline constexpr char kSimBuilderSecret[] = "Y2xvYm1ha2VyLXNpbXVsYXRvci1idWlsZGVyLWtleSE=";
+inline constexpr char kSimBuilderPassphrase[] = "sim-builder-passphrase";
 inline constexpr char kTestMakerAddress[] = "0x00000000000000000000000000000000000007e5";
 
 struct SimStats {
@@ -163,6 +173,10 @@ class SimServer {
   void SetWalletPolicy(WalletPolicy policy, const std::set<std::string>& legacy_owners);
   WalletPolicy wallet_policy() const;
   std::set<std::string> legacy_owners() const;  // lowercase
+  // The relayer: a deposit wallet deployed without a WALLET-CREATE (an account that already has
+  // one), and every transaction it was given, oldest first.
+  void MarkWalletDeployed(const std::string& wallet);
+  std::vector<relayer::Transaction> RelayerTransactions() const;
   void SetMatchedNotBroadcastedShare(double share);
   // Adds a market at run time (new_market with its fee schedule on the market channel).
   void AddMarket(const MarketConfig& market);

@@ -10,10 +10,15 @@
 #include <future>
 #include <mutex>
 
+#include "common/chain/ctf.h"
 #include "common/clob/channels.h"
 #include "common/clob/rest_client.h"
+#include "common/core/hex.h"
+#include "common/net/http_client.h"
 #include "common/polymarket/decode.h"
 #include "common/polymarket/encode.h"
+#include "common/relayer/relayer.h"
+#include "common/signing/auth.h"
 #include "common/testing/eventually.h"
 #include "common/wallet/wallet.h"
 #include "services/simexchange/server/sim_server.h"
@@ -664,6 +669,157 @@ TEST_F(Sim2026Test, AMarketUnsubscribedOnAnOpenSocketStopsArriving) {
   EXPECT_EQ(server_->stats().ws_sessions, 1u) << "dropped without reconnecting";
   EXPECT_EQ(market->shard_count(), 1u);
   on_owner([&] { market.reset(); });
+}
+
+// --- the relayer (issue 19 item 2) -------------------------------------------------------------
+
+class SimRelayerHttpTest : public Sim2026Test {
+ protected:
+  net::HttpResponse Send(std::string method, std::string target, std::string body = {},
+                         std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!http_) http_ = std::move(*net::HttpClient::Create(io_, {.base_url = server_->base_url()}));
+    auto result = http_->SendSync({.method = std::move(method),
+                                   .target = std::move(target),
+                                   .headers = std::move(headers),
+                                   .body = std::move(body)},
+                                  5 * kNanosPerSecond);
+    EXPECT_TRUE(result.response.has_value()) << result.error;
+    return result.response.value_or(net::HttpResponse{});
+  }
+  // POST /submit as builder-relayer-client sends it: the JSON body form-encoded, builder HMAC.
+  net::HttpResponse Submit(const relayer::SubmitRequest& request, std::string secret = kSimBuilderSecret) {
+    const std::string body = relayer::EncodeSubmit(request);
+    const int64_t now_s = SystemClock::Instance().WallNanos() / kNanosPerSecond;
+    auto headers = relayer::BuilderHeaders(
+        {.key = kSimBuilderKey, .secret = std::move(secret), .passphrase = kSimBuilderPassphrase}, now_s, "POST",
+        "/submit", body);
+    headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    return Send("POST", "/submit", body, std::move(headers));
+  }
+  relayer::SubmitRequest MergeOf(const crypto::Address& wallet, int64_t amount, uint64_t nonce) {
+    const auto targets = *relayer::CallTargetsForChain(137);
+    crypto::Hash32 condition;
+    EXPECT_TRUE(HexDecodeInto(market_.condition_id, condition).ok());
+    relayer::WalletBatch batch{
+        .wallet = wallet,
+        .nonce = Uint256(nonce),
+        .deadline = static_cast<uint64_t>(SystemClock::Instance().WallNanos() / kNanosPerSecond + 240),
+        .calls = {{.target = targets.collateral_adapter,
+                   .value = Uint256(0),
+                   .data = chain::MergePositionsCall(targets.collateral, condition,
+                                                     Uint256(static_cast<uint64_t>(amount)))}}};
+    relayer::SubmitRequest r{.type = relayer::SubmitType::kWallet,
+                             .from = key_->address(),
+                             .to = targets.deposit_wallet_factory,
+                             .batch = batch,
+                             .metadata = "merge"};
+    r.signature = relayer::SignBatch(batch, 137, *key_);
+    return r;
+  }
+  int64_t ChainTokens(const std::string& address, const std::string& token) {
+    int64_t n = 0;
+    for (const Account& a : server_->Balances(address)) {
+      if (auto it = a.chain_tokens.find(token); it != a.chain_tokens.end()) n = it->second;
+    }
+    return n;
+  }
+  std::unique_ptr<net::HttpClient> http_;
+};
+
+TEST_F(SimRelayerHttpTest, DeployThenMergeThroughTheDepositWalletIsMinedAtTheChainsTruth) {
+  SimServerOptions options;
+  options.exchange.block_time = 100 * kNanosPerMilli;
+  Start(std::move(options));
+  const auto factories = *wallet::FactoriesForChain(137);
+  const crypto::Address deposit = wallet::DepositWalletOf(key_->address(), factories);
+  // The wallet is funded on its first order, as any maker.
+  ASSERT_TRUE(Post(SignAs(signing::SignatureType::kPoly1271, deposit, Side::kBuy, 2000, 5)).ok());
+  const std::string yes_before = std::to_string(ChainTokens(deposit.ToLower(), market_.yes_token));
+
+  auto deployed = Send("GET", "/deployed?address=" + deposit.ToChecksum() + "&type=WALLET");
+  EXPECT_EQ(deployed.body, R"({"deployed":false})");
+  const auto targets = *relayer::CallTargetsForChain(137);
+  auto create = Submit(
+      {.type = relayer::SubmitType::kWalletCreate, .from = key_->address(), .to = targets.deposit_wallet_factory});
+  ASSERT_EQ(create.status, 200) << create.body;
+  const std::string create_id = relayer::ParseSubmitAnswer(create.body)->transaction_id;
+  ASSERT_TRUE(Eventually(
+      [&] { return Send("GET", "/deployed?address=" + deposit.ToChecksum()).body == R"({"deployed":true})"; }));
+
+  auto nonce =
+      relayer::ParseNonceAnswer(Send("GET", "/nonce?address=" + key_->address().ToChecksum() + "&type=WALLET").body);
+  ASSERT_TRUE(nonce.ok());
+  const int64_t ten = 10 * model::kQuantityOne;
+  auto submitted = Submit(MergeOf(deposit, ten, nonce->Low64()));
+  ASSERT_EQ(submitted.status, 200) << submitted.body;
+  auto answer = relayer::ParseSubmitAnswer(submitted.body);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_NE(answer->transaction_id, create_id);
+  // Polled as the official clients poll: rc until MINED, pc (snake_case) until CONFIRMED.
+  ASSERT_TRUE(Eventually([&] {
+    auto list = relayer::ParseTransactionList(Send("GET", "/transaction?id=" + answer->transaction_id).body);
+    return list.ok() && list->size() == 1 && relayer::Succeeded((*list)[0].state);
+  }));
+  ASSERT_TRUE(Eventually([&] {
+    auto tx = relayer::ParseTransactionV1(Send("GET", "/v1/account/transactions/" + answer->transaction_id).body);
+    return tx.ok() && tx->state == relayer::TxState::kConfirmed && !tx->hash.empty();
+  }));
+  // At the chain's truth: the wallet's positions, not the owner's.
+  EXPECT_EQ(ChainTokens(deposit.ToLower(), market_.yes_token), std::stoll(yes_before) - ten);
+  EXPECT_EQ(ChainTokens(deposit.ToLower(), market_.no_token), std::stoll(yes_before) - ten);
+  const auto txs = server_->RelayerTransactions();
+  ASSERT_EQ(txs.size(), 2u);
+  EXPECT_EQ(txs[1].proxy_address, deposit);
+  EXPECT_EQ(txs[1].metadata, "merge");
+  // The nonce moved on: the same batch again is stale, with the text the official client retries on.
+  auto stale = Submit(MergeOf(deposit, ten, nonce->Low64()));
+  EXPECT_EQ(stale.status, 400);
+  EXPECT_NE(stale.body.find("batch nonce 0 does not match on-chain nonce 1"), std::string::npos) << stale.body;
+}
+
+TEST_F(SimRelayerHttpTest, SubmitNeedsAValidBuilderSignatureOrRelayerKey) {
+  Start();
+  const auto factories = *wallet::FactoriesForChain(137);
+  const crypto::Address deposit = wallet::DepositWalletOf(key_->address(), factories);
+  server_->MarkWalletDeployed(deposit.ToChecksum());
+  const uint64_t failures_before = server_->stats().auth_failures;
+  // A wrong secret, no headers, a relayer key nobody created: 401, counted, nothing submitted.
+  auto wrong = Submit(MergeOf(deposit, model::kQuantityOne, 0), "d3Jvbmctc2VjcmV0");
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  EXPECT_EQ(Send("POST", "/submit", relayer::EncodeSubmit(MergeOf(deposit, model::kQuantityOne, 0))).status, 401);
+  EXPECT_EQ(Send("POST", "/submit", relayer::EncodeSubmit(MergeOf(deposit, model::kQuantityOne, 0)),
+                 {{"RELAYER_API_KEY", "0190b317-0000-4000-8000-000000000000"},
+                  {"RELAYER_API_KEY_ADDRESS", key_->address().ToChecksum()}})
+                .status,
+            401);
+  EXPECT_EQ(server_->stats().auth_failures, failures_before + 3);
+  EXPECT_TRUE(server_->RelayerTransactions().empty());
+  // Malformed bodies: 400 with the reason, nothing submitted.
+  for (const std::string& body : {std::string("not json"), std::string(R"({"type":"PROXY"})"),
+                                  std::string(R"({"type":"WALLET","from":"0x1","to":"0x2"})")}) {
+    const int64_t now_s = SystemClock::Instance().WallNanos() / kNanosPerSecond;
+    auto headers = relayer::BuilderHeaders(
+        {.key = kSimBuilderKey, .secret = kSimBuilderSecret, .passphrase = kSimBuilderPassphrase}, now_s, "POST",
+        "/submit", body);
+    EXPECT_EQ(Send("POST", "/submit", body, headers).status, 400) << body;
+  }
+  EXPECT_TRUE(server_->RelayerTransactions().empty());
+  // A relayer API key its owner created (L1 headers) submits the owner's transactions.
+  const int64_t now_s = SystemClock::Instance().WallNanos() / kNanosPerSecond;
+  const signing::L1Headers l1 = signing::MakeL1Headers(*key_, 137, now_s, 0);
+  const std::vector<std::pair<std::string, std::string>> l1_headers = {{"POLY_ADDRESS", l1.address},
+                                                                       {"POLY_SIGNATURE", l1.signature},
+                                                                       {"POLY_TIMESTAMP", l1.timestamp},
+                                                                       {"POLY_NONCE", l1.nonce}};
+  auto created = Send("POST", "/relayer/api/keys", "", l1_headers);
+  ASSERT_EQ(created.status, 200) << created.body;
+  const size_t at = created.body.find("\"apiKey\":\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string key = created.body.substr(at + 10, 36);
+  auto accepted = Send("POST", "/submit", relayer::EncodeSubmit(MergeOf(deposit, model::kQuantityOne, 0)),
+                       {{"RELAYER_API_KEY", key}, {"RELAYER_API_KEY_ADDRESS", key_->address().ToChecksum()}});
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(server_->RelayerTransactions().size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,203 @@
+#include "services/simexchange/core/sim_relayer.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+#include <utility>
+
+#include "common/chain/ctf.h"
+#include "common/core/hex.h"
+#include "common/wallet/wallet.h"
+
+namespace clobmaker::simexchange {
+namespace {
+
+std::string IsoTime(Nanos now) {
+  const std::time_t seconds = static_cast<std::time_t>(now / kNanosPerSecond);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(seconds),
+                     static_cast<int>((now / kNanosPerMilli) % 1000));
+}
+
+bool StartsWith(const std::vector<uint8_t>& data, uint32_t selector) {
+  return data.size() >= 4 && data[0] == (selector >> 24) && data[1] == ((selector >> 16) & 0xff) &&
+         data[2] == ((selector >> 8) & 0xff) && data[3] == (selector & 0xff);
+}
+
+constexpr uint32_t kApprove = 0x095ea7b3;            // approve(address,uint256)
+constexpr uint32_t kSetApprovalForAll = 0xa22cb465;  // setApprovalForAll(address,bool)
+
+}  // namespace
+
+SimRelayer::SimRelayer(SimRelayerConfig config) : config_(std::move(config)) {
+  // Polygon's adapters; on another chain id the simulator keeps Polygon's addresses (the
+  // simulator's contracts are Polygon's for every chain id it serves).
+  auto targets = relayer::CallTargetsForChain(137);
+  targets_ = *targets;
+  factory_ = targets_.deposit_wallet_factory;
+}
+
+Uint256 SimRelayer::WalletNonce(const crypto::Address& owner) const {
+  auto factories = wallet::FactoriesForChain(137);
+  const std::string wallet = wallet::DepositWalletOf(owner, *factories).ToLower();
+  auto it = wallet_nonce_.find(wallet);
+  return Uint256(it == wallet_nonce_.end() ? 0 : it->second);
+}
+
+std::variant<relayer::SubmitAnswer, RelayerRefusal> SimRelayer::Submit(const relayer::SubmitRequest& request,
+                                                                       Nanos now) {
+  auto refuse = [](std::string message) { return RelayerRefusal{.status = 400, .message = std::move(message)}; };
+  if (request.to != factory_) return refuse("'to' is not the deposit wallet factory");
+  const auto factories = *wallet::FactoriesForChain(137);
+  Record r;
+  r.owner = request.from.ToLower();
+  if (request.type == relayer::SubmitType::kWalletCreate) {
+    r.wallet = wallet::DepositWalletOf(request.from, factories).ToLower();
+    if (deployed_.contains(r.wallet)) return refuse("wallet already deployed");
+    if (in_flight_.contains(r.wallet)) return refuse("wallet has in-flight action");
+  } else {
+    if (!request.batch.has_value()) return refuse("missing depositWalletParams");
+    const relayer::WalletBatch& batch = *request.batch;
+    if (batch.wallet != wallet::DepositWalletOf(request.from, factories) &&
+        batch.wallet != wallet::LegacyDepositWalletOf(request.from, factories)) {
+      return refuse("depositWallet is not a deposit wallet of 'from'");
+    }
+    r.wallet = batch.wallet.ToLower();
+    if (!deployed_.contains(r.wallet)) return refuse("wallet not deployed");
+    if (in_flight_.contains(r.wallet)) return refuse("wallet has in-flight action");
+    const uint64_t expected = wallet_nonce_[r.wallet];
+    if (batch.nonce != Uint256(expected)) {
+      return refuse(fmt::format("batch nonce {} does not match on-chain nonce {}", batch.nonce.ToDecimal(), expected));
+    }
+    if (static_cast<int64_t>(batch.deadline) <= now / kNanosPerSecond) return refuse("batch deadline has passed");
+    auto signer = relayer::RecoverBatchSigner(batch, config_.chain_id, request.signature);
+    if (!signer.ok() || *signer != request.from) return refuse("invalid signature");
+    if (batch.calls.empty()) return refuse("a batch has at least one call");
+    const auto contracts_collateral = targets_.collateral;
+    for (const relayer::Call& call : batch.calls) {
+      if (call.value != Uint256(0)) return refuse("calls with value are not simulated");
+      if (call.target == targets_.collateral && StartsWith(call.data, kApprove)) continue;
+      if (call.target == targets_.conditional_tokens && StartsWith(call.data, kSetApprovalForAll)) continue;
+      const bool adapter = call.target == targets_.collateral_adapter;
+      const bool neg_risk_adapter = call.target == targets_.neg_risk_collateral_adapter;
+      if (!adapter && !neg_risk_adapter) return refuse("call target not simulated: " + call.target.ToChecksum());
+      auto write = chain::DecodeCtfWrite(call.data);
+      if (!write.ok()) return refuse(fmt::format("call not simulated: {}", std::string(write.status().message())));
+      if (write->collateral != contracts_collateral || write->parent_collection != crypto::Hash32{} ||
+          write->index_sets != std::vector<Uint256>{Uint256(1), Uint256(2)}) {
+        return refuse("only binary full-set positions on pUSD are simulated");
+      }
+      if (write->kind == chain::CtfWrite::Kind::kMerge &&
+          (!write->amount.FitsUint64() || write->amount.Low64() > static_cast<uint64_t>(INT64_MAX))) {
+        return refuse("amount too large");
+      }
+      if (r.write.has_value()) return refuse("at most one merge or redeem per batch is simulated");
+      r.neg_risk_adapter = neg_risk_adapter;
+      r.write =
+          ChainTxSpec{.sender = config_.relayer_address,
+                      .call = write->kind == chain::CtfWrite::Kind::kMerge ? ChainCall::kMerge : ChainCall::kRedeem,
+                      .condition_id = HexEncode(write->condition),
+                      .amount = static_cast<int64_t>(write->amount.Low64()),
+                      .account = r.wallet};
+    }
+  }
+  const uint64_t n = next_id_++;
+  r.tx.id = fmt::format("0190b317-a1d3-7bec-9b91-{:012x}", n);
+  r.tx.from = request.from;
+  r.tx.to = request.to;
+  r.tx.proxy_address = *crypto::Address::Parse(r.wallet);
+  r.tx.nonce = request.batch ? request.batch->nonce.ToDecimal() : "0";
+  r.tx.state = relayer::TxState::kNew;
+  r.tx.type = request.type;
+  r.tx.metadata = request.metadata;
+  r.tx.created_at = r.tx.updated_at = IsoTime(now);
+  r.accepted = now;
+  in_flight_[r.wallet] = r.tx.id;
+  relayer::SubmitAnswer answer{.transaction_id = r.tx.id, .state = relayer::TxState::kNew};
+  order_.push_back(r.tx.id);
+  records_.emplace(r.tx.id, std::move(r));
+  return answer;
+}
+
+void SimRelayer::Fail(Record& r, std::string reason, Nanos now) {
+  r.tx.state = relayer::TxState::kFailed;
+  r.tx.error = std::move(reason);
+  r.tx.updated_at = IsoTime(now);
+  in_flight_.erase(r.wallet);
+}
+
+void SimRelayer::Execute(Record& r, Exchange& exchange, Nanos now) {
+  r.chain_hash = HexEncode(crypto::Keccak256("clobmaker-sim-relayer:" + r.tx.id));
+  r.tx.hash = r.chain_hash;
+  r.tx.updated_at = IsoTime(now);
+  if (r.write.has_value()) {
+    std::optional<bool> neg_risk;
+    for (const MarketConfig& m : exchange.Markets()) {
+      if (m.condition_id == r.write->condition_id) neg_risk = m.neg_risk;
+    }
+    // The adapter of the other market kind has no position to move: the call reverts.
+    if (neg_risk.has_value() && *neg_risk != r.neg_risk_adapter) {
+      return Fail(r, "execution reverted: the market is not the adapter's kind", now);
+    }
+    r.write->hash = r.chain_hash;
+    r.write->nonce = exchange.NextNonce(config_.relayer_address);
+    if (auto refused = exchange.SubmitChainTx(*r.write, now)) return Fail(r, *refused, now);
+    r.tx.state = relayer::TxState::kExecuted;
+    return;
+  }
+  // Deployments and approvals: nothing the chain view models; mined at the next block.
+  r.tx.state = relayer::TxState::kExecuted;
+  r.mined_block = exchange.BlockNumber(now) + 1;
+}
+
+void SimRelayer::Advance(Exchange& exchange, Nanos now) {
+  const uint64_t block = exchange.BlockNumber(now);
+  for (const std::string& id : order_) {
+    Record& r = records_.at(id);
+    if (relayer::Final(r.tx.state)) continue;
+    if (r.tx.state == relayer::TxState::kNew) {
+      if (now - r.accepted < config_.execute_after) continue;
+      Execute(r, exchange, now);
+      if (r.tx.state != relayer::TxState::kExecuted) continue;
+    }
+    if (r.tx.state == relayer::TxState::kExecuted) {
+      if (r.write.has_value()) {
+        const ChainTx* tx = exchange.FindChainTx(r.chain_hash);
+        if (tx == nullptr || !tx->mined) continue;
+        if (!tx->success) {
+          Fail(r, "execution reverted: " + tx->revert_reason, now);
+          continue;
+        }
+        r.mined_block = tx->block;
+      } else if (block < r.mined_block) {
+        continue;
+      }
+      r.tx.state = relayer::TxState::kMined;
+      r.tx.updated_at = IsoTime(now);
+      if (r.tx.type == relayer::SubmitType::kWalletCreate) {
+        deployed_.insert(r.wallet);
+      } else {
+        ++wallet_nonce_[r.wallet];
+      }
+      in_flight_.erase(r.wallet);
+    }
+    if (r.tx.state == relayer::TxState::kMined && block >= r.mined_block + config_.confirm_blocks) {
+      r.tx.state = relayer::TxState::kConfirmed;
+      r.tx.updated_at = IsoTime(now);
+    }
+  }
+}
+
+const relayer::Transaction* SimRelayer::Find(std::string_view id) const {
+  auto it = records_.find(std::string(id));
+  return it == records_.end() ? nullptr : &it->second.tx;
+}
+
+std::vector<const relayer::Transaction*> SimRelayer::All() const {
+  std::vector<const relayer::Transaction*> out;
+  out.reserve(order_.size());
+  for (const std::string& id : order_) out.push_back(&records_.at(id).tx);
+  return out;
+}
+
+}  // namespace clobmaker::simexchange
