@@ -11,6 +11,8 @@
 //   sim-fills --address A [--ids]  our trades at the simulator (and their ids)
 //   sim-throttled --address A  429 answers the simulator gave our signer, its tier and token levels
 //   sim-tick --token T --tick 0.001   the simulator changes a market's tick size
+//   sim-credit --address A [--collateral 100] [--token T --tokens 50]  the simulator credits an
+//            account (chain and exchange) with pUSD and outcome tokens
 //   live-env --config LIVE.yaml   the live configuration as NAME=value lines (scripts/up --live)
 //   doctor [--config LIVE.yaml] [--clob-url U] [--geoblock-url U] [--market M]...  preflight checks
 //            before going live: one line per check with the fix; exit 1 on any failure
@@ -371,6 +373,12 @@ int main(int argc, char** argv) {
   auto* sim_tick = app.add_subcommand("sim-tick", "change a market's tick size at the simulator (both tokens)");
   sim_tick->add_option("--token", tick_token, "either token of the market")->required();
   sim_tick->add_option("--tick", tick_size, "new tick size, e.g. 0.001")->required();
+  std::string credit_collateral = "0", credit_token, credit_tokens = "0";
+  auto* sim_credit = app.add_subcommand("sim-credit", "the simulator credits an account with pUSD and tokens");
+  sim_credit->add_option("--address", address, "the account (a wallet or an EOA)")->required();
+  sim_credit->add_option("--collateral", credit_collateral, "pUSD, e.g. 100.5");
+  sim_credit->add_option("--token", credit_token, "an outcome token id");
+  sim_credit->add_option("--tokens", credit_tokens, "shares of --token, e.g. 50");
   clobmaker::doctor::DoctorOptions doctor_options;
   std::string doctor_order_size = "0", doctor_min_collateral = "0.000001";
   int64_t doctor_skew_ms = 2000;
@@ -487,6 +495,22 @@ int main(int argc, char** argv) {
     req.set_tick_units(tick->units());
     clobmaker::sim::v1::SetTickSizeResponse r;
     return done("simexchange", stub->SetTickSize(c.Context().get(), req, &r));
+  }
+  if (*sim_credit) {
+    auto collateral = clobmaker::model::ParseScaled(credit_collateral, 6);
+    auto tokens = clobmaker::model::ParseScaled(credit_tokens, 6);
+    if (!collateral.ok() || !tokens.ok() || *collateral < 0 || *tokens < 0 || (*tokens > 0 && credit_token.empty())) {
+      std::fprintf(stderr, "clobmakerctl: sim-credit: amounts are non-negative decimals; --tokens needs --token\n");
+      return 2;
+    }
+    auto stub = clobmaker::sim::v1::SimControl::NewStub(Ctl::Channel(c.sim));
+    clobmaker::sim::v1::CreditRequest req;
+    req.set_address(address);
+    req.set_collateral_micros(*collateral);
+    req.set_token_id(credit_token);
+    req.set_token_micros(*tokens);
+    clobmaker::sim::v1::CreditResponse r;
+    return done("simexchange", stub->Credit(c.Context().get(), req, &r));
   }
   if (*status) return Status(c);
   if (*markets) return Markets(c);

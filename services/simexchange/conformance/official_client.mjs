@@ -153,5 +153,27 @@ await check("foreign signatures are refused", async () => {
   }
   throw new Error("accepted an order signed by another wallet");
 });
+await check("POLY_1271: a deposit wallet's order (ERC-7739 signature) rests under the wallet", async () => {
+  // The key's deposit wallet (beacon), as @polymarket/builder-relayer-client 0.0.10's
+  // deriveDepositWalletAddress() derives it against the simulator (common/wallet agrees).
+  const depositWallet = "0xBc0fF067b7740Eff76C1ca93c875Ba6B890d6B50";
+  const c1271 = new ClobClient({ host, chain, signer: wallet, creds, signatureType: 3, funderAddress: depositWallet, throwOnError: true });
+  const r = await c1271.createAndPostOrder({ tokenID: token, price: 0.25, size: 10, side: Side.BUY }, { tickSize: "0.01", negRisk: false }, OrderType.GTC, true);
+  expect(r.success && r.orderID, JSON.stringify(r));
+  const o = await client.getOrder(r.orderID);
+  expect(o && o.maker_address?.toLowerCase() === depositWallet.toLowerCase(), JSON.stringify(o));
+  await client.cancelOrder({ orderID: r.orderID });
+  return r.status;
+});
+await check("POLY_1271 with a maker that is not the key's wallet is refused", async () => {
+  const c1271 = new ClobClient({ host, chain, signer: wallet, creds, signatureType: 3, funderAddress: other.address, throwOnError: true });
+  try {
+    await c1271.createAndPostOrder({ tokenID: token, price: 0.25, size: 10, side: Side.BUY }, { tickSize: "0.01", negRisk: false }, OrderType.GTC, true);
+  } catch (e) {
+    expect(String(e.message).includes("invalid signature"), e.message);
+    return "refused";
+  }
+  throw new Error("accepted an order for another owner's wallet");
+});
 console.log(`${passed} passed, ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);

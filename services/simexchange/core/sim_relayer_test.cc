@@ -162,6 +162,24 @@ TEST_F(SimRelayerTest, ARevertIsFailedWithItsReasonAndKeepsTheNonce) {
   EXPECT_EQ(Chain(wallet_.ToLower(), "NO"), 40 * kOne);
 }
 
+TEST_F(SimRelayerTest, ARedeemAfterResolutionPaysTheWallet) {
+  relayer_.MarkDeployed(wallet_);
+  Nanos now = kT0;
+  const relayer::Call redeem{.target = targets_.collateral_adapter,
+                             .value = Uint256(0),
+                             .data = chain::RedeemPositionsCall(targets_.collateral, Condition())};
+  // Before resolution the chain reverts it.
+  const std::string early = Accept(Batch({redeem}, 0), now);
+  ASSERT_TRUE(RunUntil(early, relayer::TxState::kFailed, &now));
+  EXPECT_NE(relayer_.Find(early)->error.find("not received yet"), std::string::npos);
+  ASSERT_TRUE(ex_.Resolve(kCondition, /*winning_outcome=*/0, now));  // YES wins
+  const std::string paid = Accept(Batch({redeem}, 0, static_cast<uint64_t>(now / kNanosPerSecond + 240)), now);
+  ASSERT_TRUE(RunUntil(paid, relayer::TxState::kConfirmed, &now));
+  EXPECT_EQ(Chain(wallet_.ToLower(), "YES"), 0);
+  EXPECT_EQ(Chain(wallet_.ToLower(), "NO"), 0);
+  EXPECT_EQ(ex_.AccountOf(wallet_.ToLower())->chain_collateral, 50 * kOne);  // 50 YES at 1, 40 NO at 0
+}
+
 TEST_F(SimRelayerTest, ApprovalsAreMinedWithoutMovingAnything) {
   relayer_.MarkDeployed(wallet_);
   Nanos now = kT0;

@@ -599,7 +599,21 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
                                                    tx->spec.hash, tx->block, tx->success ? 1 : 0, tx->spec.sender,
                                                    contracts.conditional_tokens.ToLower())));
     }
+    if (call->method == "eth_getCode") {
+      // Code only where the relayer deployed a deposit wallet (the official relayer client asks
+      // before it picks the UUPS or the beacon derivation); the simulated contracts are not code.
+      if (call->string_params.empty()) return error(-32602, "missing address");
+      auto address = crypto::Address::Parse(call->string_params[0]);
+      if (!address.ok()) return error(-32602, "invalid address");
+      return Json(200, chain::RpcResult(id, relayer.Deployed(*address) ? "\"0x363d3d373d3d3d363d\"" : "\"0x\""));
+    }
     if (call->method != "eth_call") return error(-32601, "method not supported: " + call->method);
+    // DepositWalletFactory.beacon(): the beacon new deposit wallets clone.
+    if (factories.has_value() && call->to == factories->deposit_wallet_factory.ToLower() &&
+        call->data.rfind("0x49493a4d", 0) == 0) {
+      return Json(200, chain::RpcResult(id, "\"0x000000000000000000000000" +
+                                                factories->deposit_wallet_beacon.ToLower().substr(2) + "\""));
+    }
     auto word = [&](uint64_t v) {
       return Json(200, chain::RpcResult(id, "\"" + chain::Uint256Word(Uint256(v)) + "\""));
     };
