@@ -11,8 +11,9 @@
 //   - it stayed unknown, with its nonce still free, for a bounded wait: it is given up. Its nonce
 //     is then still free, so the next transaction sent takes it and a stray copy can never execute
 //     after a newer transaction.
-// The same holds for a transaction handed to Polymarket's relayer (proxy and Safe wallets): the
-// relayer's lookup by id is the lookup, the wallet's nonce the nonce. (The relayer is not built.)
+// The same holds for a transaction handed to Polymarket's relayer (deposit, proxy and Safe
+// wallets): the relayer's lookup by id is the lookup, the wallet's nonce the nonce
+// (docs/positions.md, "Through the relayer": designed, not used by positions yet).
 //
 // Ordering matters: the final nonce must be read BEFORE the lookup. Had our transaction been the
 // one that consumed the nonce, a lookup made after that read finds it final; read the other way

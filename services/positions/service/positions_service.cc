@@ -770,7 +770,8 @@ struct PositionsService::Impl {
     rpc = std::make_unique<ChainClient>(std::move(rpc_http));
     chain_enabled = options.chain.merge || options.chain.redeem;
     if (chain_enabled && (options.signature_type != 0 || funder != key->address())) {
-      // Proxy and Safe wallets merge and redeem through Polymarket's relayer, which is not built.
+      // Deposit, proxy and Safe wallets merge and redeem through Polymarket's relayer, which
+      // positions does not use yet (docs/positions.md, "Through the relayer").
       spdlog::warn("positions: merge and redeem are off: they need an EOA wallet (signature type 0, funder = key)");
       chain_enabled = false;
     }
