@@ -199,7 +199,7 @@ std::string EncodeSubmit(const SubmitRequest& r) {
     const WalletBatch& b = *r.batch;
     out += fmt::format(
         R"(,"nonce":"{}","signature":"{}","depositWalletParams":{{"depositWallet":"{}","deadline":"{}","calls":[)",
-        b.nonce.ToDecimal(), r.signature, b.wallet.ToChecksum(), b.deadline);
+        b.nonce.ToDecimal(), JsonEscape(r.signature), b.wallet.ToChecksum(), b.deadline);
     for (size_t i = 0; i < b.calls.size(); ++i) {
       const Call& c = b.calls[i];
       out += fmt::format(R"({}{{"target":"{}","value":"{}","data":"{}"}})", i == 0 ? "" : ",", c.target.ToChecksum(),
@@ -353,9 +353,14 @@ absl::StatusOr<bool> ParseDeployedAnswer(std::string_view body) {
 
 absl::StatusOr<std::string> BuilderSignature(std::string_view secret, int64_t timestamp_s, std::string_view method,
                                              std::string_view path, std::string_view body) {
+  return BuilderSignature(secret, std::string_view(std::to_string(timestamp_s)), method, path, body);
+}
+
+absl::StatusOr<std::string> BuilderSignature(std::string_view secret, std::string_view timestamp,
+                                             std::string_view method, std::string_view path, std::string_view body) {
   auto key = crypto::Base64Decode(secret);
   if (!key.ok()) return absl::InvalidArgumentError("the builder secret is not base64");
-  const std::string message = fmt::format("{}{}{}{}", timestamp_s, method, path, body);
+  const std::string message = fmt::format("{}{}{}{}", timestamp, method, path, body);
   const Hash32 mac = crypto::HmacSha256(*key, message);
   crypto::Wipe(key->data(), key->size());
   return crypto::Base64UrlEncode(mac);

@@ -129,6 +129,9 @@ struct BuilderCredentials {
 // `path` without its query.
 absl::StatusOr<std::string> BuilderSignature(std::string_view secret, int64_t timestamp_s, std::string_view method,
                                              std::string_view path, std::string_view body);
+// The same over the timestamp header's text as received (a server checks what was signed).
+absl::StatusOr<std::string> BuilderSignature(std::string_view secret, std::string_view timestamp,
+                                             std::string_view method, std::string_view path, std::string_view body);
 std::vector<std::pair<std::string, std::string>> BuilderHeaders(const BuilderCredentials& credentials,
                                                                 int64_t timestamp_s, std::string_view method,
                                                                 std::string_view path, std::string_view body);

@@ -8,6 +8,7 @@
 
 #include "common/chain/ctf.h"
 #include "common/core/hex.h"
+#include "common/signing/order.h"
 #include "common/wallet/wallet.h"
 
 namespace clobmaker::simexchange {
@@ -30,25 +31,26 @@ constexpr uint32_t kSetApprovalForAll = 0xa22cb465;  // setApprovalForAll(addres
 }  // namespace
 
 SimRelayer::SimRelayer(SimRelayerConfig config) : config_(std::move(config)) {
-  // Polygon's adapters; on another chain id the simulator keeps Polygon's addresses (the
-  // simulator's contracts are Polygon's for every chain id it serves).
-  auto targets = relayer::CallTargetsForChain(137);
-  targets_ = *targets;
-  factory_ = targets_.deposit_wallet_factory;
+  targets_ = *relayer::CallTargetsForChain(137);
+  auto factories = wallet::FactoriesForChain(config_.chain_id);
+  factories_ = factories.ok() ? *factories : *wallet::FactoriesForChain(137);
+  if (auto contracts = signing::ContractsForChain(config_.chain_id); contracts.ok()) {
+    targets_.collateral = contracts->collateral;
+  }
 }
 
 Uint256 SimRelayer::WalletNonce(const crypto::Address& owner) const {
-  auto factories = wallet::FactoriesForChain(137);
-  const std::string wallet = wallet::DepositWalletOf(owner, *factories).ToLower();
-  auto it = wallet_nonce_.find(wallet);
-  return Uint256(it == wallet_nonce_.end() ? 0 : it->second);
+  auto it = owner_nonce_.find(owner.ToLower());
+  return Uint256(it == owner_nonce_.end() ? 0 : it->second);
 }
 
 std::variant<relayer::SubmitAnswer, RelayerRefusal> SimRelayer::Submit(const relayer::SubmitRequest& request,
                                                                        Nanos now) {
   auto refuse = [](std::string message) { return RelayerRefusal{.status = 400, .message = std::move(message)}; };
-  if (request.to != factory_) return refuse("'to' is not the deposit wallet factory");
-  const auto factories = *wallet::FactoriesForChain(137);
+  if (request.to != factories_.deposit_wallet_factory) return refuse("'to' is not the deposit wallet factory");
+  // @polymarket/client caps metadata at 500 characters; the relayer's own limit is unknown.
+  if (request.metadata.size() > 500) return refuse("metadata is longer than 500 characters");
+  const wallet::Factories& factories = factories_;
   Record r;
   r.owner = request.from.ToLower();
   if (request.type == relayer::SubmitType::kWalletCreate) {
@@ -65,11 +67,12 @@ std::variant<relayer::SubmitAnswer, RelayerRefusal> SimRelayer::Submit(const rel
     r.wallet = batch.wallet.ToLower();
     if (!deployed_.contains(r.wallet)) return refuse("wallet not deployed");
     if (in_flight_.contains(r.wallet)) return refuse("wallet has in-flight action");
-    const uint64_t expected = wallet_nonce_[r.wallet];
+    const uint64_t expected = owner_nonce_[r.owner];
     if (batch.nonce != Uint256(expected)) {
       return refuse(fmt::format("batch nonce {} does not match on-chain nonce {}", batch.nonce.ToDecimal(), expected));
     }
-    if (static_cast<int64_t>(batch.deadline) <= now / kNanosPerSecond) return refuse("batch deadline has passed");
+    if (static_cast<int64_t>(batch.deadline) < now / kNanosPerSecond) return refuse("batch deadline has passed");
+    r.deadline_s = batch.deadline;
     auto signer = relayer::RecoverBatchSigner(batch, config_.chain_id, request.signature);
     if (!signer.ok() || *signer != request.from) return refuse("invalid signature");
     if (batch.calls.empty()) return refuse("a batch has at least one call");
@@ -127,6 +130,10 @@ void SimRelayer::Fail(Record& r, std::string reason, Nanos now) {
 }
 
 void SimRelayer::Execute(Record& r, Exchange& exchange, Nanos now) {
+  // The wallet checks the deadline when the batch executes, not when the relayer accepted it.
+  if (r.deadline_s != 0 && static_cast<int64_t>(r.deadline_s) < now / kNanosPerSecond) {
+    return Fail(r, "execution reverted: batch deadline has passed", now);
+  }
   r.chain_hash = HexEncode(crypto::Keccak256("clobmaker-sim-relayer:" + r.tx.id));
   r.tx.hash = r.chain_hash;
   r.tx.updated_at = IsoTime(now);
@@ -177,7 +184,7 @@ void SimRelayer::Advance(Exchange& exchange, Nanos now) {
       if (r.tx.type == relayer::SubmitType::kWalletCreate) {
         deployed_.insert(r.wallet);
       } else {
-        ++wallet_nonce_[r.wallet];
+        ++owner_nonce_[r.owner];
       }
       in_flight_.erase(r.wallet);
     }

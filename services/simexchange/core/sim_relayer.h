@@ -9,6 +9,9 @@
 // a binary full set on pUSD through the collateral adapter of the market's kind. Anything else is
 // refused at submission (the real relayer would execute it; the simulator cannot).
 //
+// The chain's wallet factories and pUSD are `chain_id`'s (137 or 80002; another id: Polygon's);
+// the adapters and the factory are Polygon's on every chain (Amoy's are not in the clients).
+//
 // States: STATE_NEW at acceptance, STATE_EXECUTED once its chain transaction is sent (after
 // `execute_after`), STATE_MINED when the chain mined it, STATE_CONFIRMED `confirm_blocks` blocks
 // later; STATE_FAILED when it reverted (error_msg = the revert reason; the wallet's nonce is not
@@ -28,6 +31,7 @@
 #include "common/core/uint256.h"
 #include "common/crypto/crypto.h"
 #include "common/relayer/relayer.h"
+#include "common/wallet/wallet.h"
 #include "services/simexchange/core/exchange.h"
 
 namespace clobmaker::simexchange {
@@ -50,7 +54,8 @@ class SimRelayer {
  public:
   explicit SimRelayer(SimRelayerConfig config);
 
-  // GET /nonce?address=OWNER&type=WALLET: the owner's deposit wallet's batch nonce.
+  // GET /nonce?address=OWNER&type=WALLET: the batch nonce of the owner's deposit wallet (keyed by
+  // the owner, as the relayer's endpoint is: whichever of its two derivations it uses).
   Uint256 WalletNonce(const crypto::Address& owner) const;
   // GET /deployed?address=WALLET.
   bool Deployed(const crypto::Address& wallet) const { return deployed_.contains(wallet.ToLower()); }
@@ -70,8 +75,9 @@ class SimRelayer {
  private:
   struct Record {
     relayer::Transaction tx;
-    std::string wallet;  // lowercase
-    std::string owner;   // lowercase
+    uint64_t deadline_s = 0;  // WALLET: the batch's deadline (0: none)
+    std::string wallet;       // lowercase
+    std::string owner;        // lowercase
     Nanos accepted = 0;
     std::optional<ChainTxSpec> write;  // the batch's merge or redeem, if any
     bool neg_risk_adapter = false;
@@ -84,9 +90,9 @@ class SimRelayer {
 
   SimRelayerConfig config_;
   relayer::CallTargets targets_;
-  crypto::Address factory_;
+  wallet::Factories factories_;
   std::set<std::string> deployed_;                // lowercase wallets
-  std::map<std::string, uint64_t> wallet_nonce_;  // lowercase wallet -> next batch nonce
+  std::map<std::string, uint64_t> owner_nonce_;   // lowercase owner -> next batch nonce
   std::map<std::string, std::string> in_flight_;  // lowercase wallet -> transaction id
   std::map<std::string, Record> records_;         // by id
   std::vector<std::string> order_;                // ids, oldest first

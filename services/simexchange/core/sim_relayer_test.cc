@@ -139,6 +139,9 @@ TEST_F(SimRelayerTest, RefusesWithTheRelayersTexts) {
                       0);
   EXPECT_NE(Refusal(to_ctf, now).find("call target not simulated"), std::string::npos);
   EXPECT_EQ(Refusal(Batch({Merge(kOne), Merge(kOne)}, 0), now), "at most one merge or redeem per batch is simulated");
+  auto chatty = Batch({Merge(kOne)}, 0);
+  chatty.metadata = std::string(501, 'm');
+  EXPECT_EQ(Refusal(chatty, now), "metadata is longer than 500 characters");
 
   const std::string first = Accept(Batch({Merge(kOne)}, 0), now);
   EXPECT_EQ(Refusal(Batch({Merge(kOne)}, 0), now), "wallet has in-flight action");
@@ -178,6 +181,38 @@ TEST_F(SimRelayerTest, ARedeemAfterResolutionPaysTheWallet) {
   EXPECT_EQ(Chain(wallet_.ToLower(), "YES"), 0);
   EXPECT_EQ(Chain(wallet_.ToLower(), "NO"), 0);
   EXPECT_EQ(ex_.AccountOf(wallet_.ToLower())->chain_collateral, 50 * kOne);  // 50 YES at 1, 40 NO at 0
+}
+
+TEST_F(SimRelayerTest, TheLegacyWalletSharesTheOwnersNonce) {
+  const crypto::Address legacy = wallet::LegacyDepositWalletOf(owner_.address(), *wallet::FactoriesForChain(137));
+  relayer_.MarkDeployed(legacy);
+  ex_.Credit(legacy.ToLower(), 0, "YES", 5 * kOne);
+  ex_.Credit(legacy.ToLower(), 0, "NO", 5 * kOne);
+  Nanos now = kT0;
+  auto batch = Batch({Merge(kOne)}, 0);
+  batch.batch->wallet = legacy;
+  batch.signature = relayer::SignBatch(*batch.batch, 137, owner_);
+  const std::string id = Accept(batch, now);
+  ASSERT_TRUE(RunUntil(id, relayer::TxState::kMined, &now));
+  EXPECT_EQ(Chain(legacy.ToLower(), "YES"), 4 * kOne);
+  // GET /nonce is asked by owner: it moved on, so the client's next batch is not stale.
+  EXPECT_EQ(relayer_.WalletNonce(owner_.address()), Uint256(1));
+}
+
+TEST_F(SimRelayerTest, ABatchPastItsDeadlineWhenExecutedReverts) {
+  SimRelayer slow{SimRelayerConfig{.execute_after = 30 * kNanosPerSecond}};
+  slow.MarkDeployed(wallet_);
+  const auto accepted = slow.Submit(Batch({Merge(kOne)}, 0, kT0 / kNanosPerSecond + 10), kT0);
+  ASSERT_TRUE(std::holds_alternative<relayer::SubmitAnswer>(accepted));
+  const std::string id = std::get<relayer::SubmitAnswer>(accepted).transaction_id;
+  for (Nanos now = kT0; now <= kT0 + 40 * kNanosPerSecond; now += kNanosPerSecond) {
+    ex_.Advance(now);
+    slow.Advance(ex_, now);
+  }
+  EXPECT_EQ(slow.Find(id)->state, relayer::TxState::kFailed);
+  EXPECT_NE(slow.Find(id)->error.find("deadline"), std::string::npos);
+  EXPECT_EQ(Chain(wallet_.ToLower(), "YES"), 50 * kOne);
+  EXPECT_EQ(slow.WalletNonce(owner_.address()), Uint256(0));
 }
 
 TEST_F(SimRelayerTest, ApprovalsAreMinedWithoutMovingAnything) {

@@ -672,17 +672,20 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     if (builder == nullptr || builder->passphrase != Header(r, "POLY_BUILDER_PASSPHRASE")) {
       return refuse("invalid builder api key");
     }
-    auto ts = model::ParseScaled(Header(r, "POLY_BUILDER_TIMESTAMP"), 0);
+    const std::string timestamp = Header(r, "POLY_BUILDER_TIMESTAMP");
+    auto ts = model::ParseScaled(timestamp, 0);
     if (!ts.ok() || std::abs(*ts - now / kNanosPerSecond) > options.auth_max_skew / kNanosPerSecond) {
       return refuse("invalid builder timestamp");
     }
-    auto expected = relayer::BuilderSignature(builder->secret, *ts, r.method, path, r.body);
+    auto expected = relayer::BuilderSignature(builder->secret, std::string_view(timestamp), r.method, path, r.body);
     if (!expected.ok() || *expected != Header(r, "POLY_BUILDER_SIGNATURE")) return refuse("invalid builder signature");
     return std::string();
   }
 
   HttpResponse RelayerRoute(const HttpRequest& r, const Target& t, Nanos now) {
     const std::string& p = t.path;
+    // The chain first, so that a poll sees what was mined by now.
+    exchange.Advance(now);
     relayer.Advance(exchange, now);
     if (p == "/relayer/api/keys") {
       // Relayer API keys, created and listed by their owner (L1 headers, as for CLOB keys).

@@ -734,7 +734,9 @@ TEST_F(SimRelayerHttpTest, DeployThenMergeThroughTheDepositWalletIsMinedAtTheCha
   const crypto::Address deposit = wallet::DepositWalletOf(key_->address(), factories);
   // The wallet is funded on its first order, as any maker.
   ASSERT_TRUE(Post(SignAs(signing::SignatureType::kPoly1271, deposit, Side::kBuy, 2000, 5)).ok());
-  const std::string yes_before = std::to_string(ChainTokens(deposit.ToLower(), market_.yes_token));
+  const int64_t yes_before = ChainTokens(deposit.ToLower(), market_.yes_token);
+  const int64_t no_before = ChainTokens(deposit.ToLower(), market_.no_token);
+  const int64_t owner_yes_before = ChainTokens(Address(), market_.yes_token);
 
   auto deployed = Send("GET", "/deployed?address=" + deposit.ToChecksum() + "&type=WALLET");
   EXPECT_EQ(deployed.body, R"({"deployed":false})");
@@ -765,8 +767,9 @@ TEST_F(SimRelayerHttpTest, DeployThenMergeThroughTheDepositWalletIsMinedAtTheCha
     return tx.ok() && tx->state == relayer::TxState::kConfirmed && !tx->hash.empty();
   }));
   // At the chain's truth: the wallet's positions, not the owner's.
-  EXPECT_EQ(ChainTokens(deposit.ToLower(), market_.yes_token), std::stoll(yes_before) - ten);
-  EXPECT_EQ(ChainTokens(deposit.ToLower(), market_.no_token), std::stoll(yes_before) - ten);
+  EXPECT_EQ(ChainTokens(deposit.ToLower(), market_.yes_token), yes_before - ten);
+  EXPECT_EQ(ChainTokens(deposit.ToLower(), market_.no_token), no_before - ten);
+  EXPECT_EQ(ChainTokens(Address(), market_.yes_token), owner_yes_before) << "the owner's own positions moved";
   const auto txs = server_->RelayerTransactions();
   ASSERT_EQ(txs.size(), 2u);
   EXPECT_EQ(txs[1].proxy_address, deposit);
@@ -816,10 +819,41 @@ TEST_F(SimRelayerHttpTest, SubmitNeedsAValidBuilderSignatureOrRelayerKey) {
   const size_t at = created.body.find("\"apiKey\":\"");
   ASSERT_NE(at, std::string::npos);
   const std::string key = created.body.substr(at + 10, 36);
-  auto accepted = Send("POST", "/submit", relayer::EncodeSubmit(MergeOf(deposit, model::kQuantityOne, 0)),
-                       {{"RELAYER_API_KEY", key}, {"RELAYER_API_KEY_ADDRESS", key_->address().ToChecksum()}});
+  const std::vector<std::pair<std::string, std::string>> key_headers = {
+      {"RELAYER_API_KEY", key}, {"RELAYER_API_KEY_ADDRESS", key_->address().ToChecksum()}};
+  // Not for another owner's transaction, even with the right key and address.
+  const auto other = *crypto::PrivateKey::FromHex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  auto foreign = MergeOf(wallet::DepositWalletOf(other.address(), factories), model::kQuantityOne, 0);
+  foreign.from = other.address();
+  foreign.signature = relayer::SignBatch(*foreign.batch, 137, other);
+  EXPECT_EQ(Send("POST", "/submit", relayer::EncodeSubmit(foreign), key_headers).status, 401);
+  // A builder signature over another body, or an old timestamp: refused.
+  const std::string body = relayer::EncodeSubmit(MergeOf(deposit, model::kQuantityOne, 0));
+  const relayer::BuilderCredentials sim_builder{
+      .key = kSimBuilderKey, .secret = kSimBuilderSecret, .passphrase = kSimBuilderPassphrase};
+  EXPECT_EQ(
+      Send("POST", "/submit", body, relayer::BuilderHeaders(sim_builder, now_s, "POST", "/submit", body + " ")).status,
+      401);
+  EXPECT_EQ(
+      Send("POST", "/submit", body, relayer::BuilderHeaders(sim_builder, now_s - 3600, "POST", "/submit", body)).status,
+      401);
+  EXPECT_TRUE(server_->RelayerTransactions().empty());
+  auto accepted = Send("POST", "/submit", body, key_headers);
   EXPECT_EQ(accepted.status, 200) << accepted.body;
   EXPECT_EQ(server_->RelayerTransactions().size(), 1u);
+  // GET /transactions: authenticated; a relayer key sees its owner's transactions only.
+  EXPECT_EQ(Send("GET", "/transactions").status, 401);
+  server_->MarkWalletDeployed(wallet::DepositWalletOf(other.address(), factories).ToChecksum());
+  auto by_builder = Submit(foreign);
+  ASSERT_EQ(by_builder.status, 200) << by_builder.body;
+  auto mine = relayer::ParseTransactionList(Send("GET", "/transactions", "", key_headers).body);
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].from, key_->address());
+  auto all = relayer::ParseTransactionList(
+      Send("GET", "/transactions", "", relayer::BuilderHeaders(sim_builder, now_s, "GET", "/transactions", "")).body);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 2u);
 }
 
 }  // namespace
