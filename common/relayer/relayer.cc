@@ -351,6 +351,30 @@ absl::StatusOr<bool> ParseDeployedAnswer(std::string_view body) {
   return (*d)["deployed"].GetBool();
 }
 
+absl::StatusOr<std::vector<std::string>> ParseRelayerApiKeys(std::string_view body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  if (d.HasParseError() || !(d.IsArray() || d.IsObject())) {
+    return absl::InvalidArgumentError("the relayer api key answer is not JSON");
+  }
+  std::vector<std::string> keys;
+  auto one = [&](const rapidjson::Value& v) -> absl::Status {
+    if (!v.IsObject() || !v.HasMember("apiKey") || !v["apiKey"].IsString() || v["apiKey"].GetStringLength() == 0) {
+      return absl::InvalidArgumentError("a relayer api key without 'apiKey'");
+    }
+    keys.emplace_back(v["apiKey"].GetString(), v["apiKey"].GetStringLength());
+    return absl::OkStatus();
+  };
+  if (d.IsObject()) {
+    if (auto s = one(d); !s.ok()) return s;
+  } else {
+    for (const auto& v : d.GetArray()) {
+      if (auto s = one(v); !s.ok()) return s;
+    }
+  }
+  return keys;
+}
+
 absl::StatusOr<std::string> BuilderSignature(std::string_view secret, int64_t timestamp_s, std::string_view method,
                                              std::string_view path, std::string_view body) {
   return BuilderSignature(secret, std::string_view(std::to_string(timestamp_s)), method, path, body);

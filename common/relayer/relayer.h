@@ -118,6 +118,10 @@ absl::StatusOr<Transaction> ParseTransactionV1(std::string_view body);
 absl::StatusOr<Uint256> ParseNonceAnswer(std::string_view body);
 absl::StatusOr<bool> ParseDeployedAnswer(std::string_view body);
 
+// Relayer API keys (POST /relayer/api/keys answers {"apiKey","address"}, GET an array of them):
+// the keys, in the relayer's order. Sent as RELAYER_API_KEY with RELAYER_API_KEY_ADDRESS.
+absl::StatusOr<std::vector<std::string>> ParseRelayerApiKeys(std::string_view body);
+
 // --- builder authentication ---------------------------------------------------------------------
 
 struct BuilderCredentials {

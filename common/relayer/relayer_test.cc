@@ -192,5 +192,20 @@ TEST(RelayerCalls, ApprovalsAreTheErc20AndErc1155Calldata) {
   EXPECT_FALSE(CallTargetsForChain(1).ok());
 }
 
+TEST(RelayerAuth, ApiKeysAreReadFromBothAnswersAndGarbageIsRefused) {
+  auto created = ParseRelayerApiKeys(R"({"apiKey":"k-1","address":"0xabc"})");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(*created, std::vector<std::string>{"k-1"});
+  auto listed = ParseRelayerApiKeys(R"([{"apiKey":"k-1","address":"0xabc"},{"apiKey":"k-2","address":"0xabc"}])");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, (std::vector<std::string>{"k-1", "k-2"}));
+  auto none = ParseRelayerApiKeys("[]");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_FALSE(ParseRelayerApiKeys(R"([{"address":"0xabc"}])").ok());
+  EXPECT_FALSE(ParseRelayerApiKeys(R"({"apiKey":""})").ok());
+  EXPECT_FALSE(ParseRelayerApiKeys("not json").ok());
+}
+
 }  // namespace
 }  // namespace clobmaker::relayer

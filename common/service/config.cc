@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common/net/http.h"
+#include "common/wallet/wallet.h"
 
 namespace clobmaker::service {
 namespace {
@@ -131,6 +132,14 @@ absl::StatusOr<CommonConfig> MakeCommonConfig(const ServiceSpec& spec, const Com
   if (spec.chain_id) {
     if (flags.chain_id != 137 && flags.chain_id != 80002) return Bad("--chain-id", "must be 137 or 80002");
     out.chain_id = flags.chain_id;
+  }
+
+  if (spec.wallet) {
+    // The names are checked here; --funder against the key once it is loaded (ServiceMain).
+    auto type = wallet::WalletTypeOf({.wallet = flags.wallet, .env_wallet = env(wallet::kWalletEnv)});
+    if (!type.ok()) return type.status();
+    out.wallet = *type;
+    out.funder = flags.funder;
   }
 
   const auto [format, format_source] = FlagOrEnv(flags.log_format, "--log-format", "CLOBMAKER_LOG_FORMAT", env);

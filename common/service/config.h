@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/signing/order.h"
+
 namespace clobmaker::service {
 
 enum class KeyUse : uint8_t {
@@ -29,7 +31,10 @@ struct ServiceSpec {
   KeyUse key = KeyUse::kNone;
   bool credentials = false;  // API credentials (environment, else derived from the key through L1)
   bool chain_id = false;     // --chain-id (137 or 80002)
-  bool metrics = true;       // --metrics-listen
+  // --wallet NAME (else CLOBMAKER_WALLET, else EOA) and --funder ADDR: the account the key trades
+  // through (common/wallet), resolved once the key is loaded (Startup::account). Needs a key.
+  bool wallet = false;
+  bool metrics = true;  // --metrics-listen
   std::string admin_flag = "--admin-listen";
   std::string admin_default = "127.0.0.1:0";
   std::string admin_help = "gRPC admin address";
@@ -47,6 +52,7 @@ struct CommonFlags {
   std::string key_env;                // ServiceMain's default: CLOBMAKER_PRIVATE_KEY when required
   std::string log_format, log_level;  // empty: CLOBMAKER_LOG_FORMAT, CLOBMAKER_LOG_LEVEL
   uint64_t chain_id = 137;
+  std::string wallet, funder;  // ServiceSpec::wallet
 };
 
 enum class KeySource : uint8_t { kNone, kFile, kEnvironment };
@@ -64,6 +70,8 @@ struct CommonConfig {
   std::string log_format = "text";
   std::string log_level;  // empty: spdlog's default (info)
   uint64_t chain_id = 137;
+  signing::SignatureType wallet = signing::SignatureType::kEoa;  // ServiceSpec::wallet
+  std::string funder;                                            // as given ("": the owner's wallet of that kind)
 };
 
 // Reads one environment variable (nullopt: unset). Injected, so the function stays pure.

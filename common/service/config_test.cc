@@ -119,6 +119,26 @@ TEST(CommonConfig, ChainIdAndTls) {
   EXPECT_EQ(Refusal(f).rfind("--admin-tls-client-ca:", 0), 0u);
 }
 
+TEST(CommonConfig, TheWalletFromTheFlagElseTheVariableElseEoa) {
+  ServiceSpec spec = Spec();
+  spec.wallet = true;
+  CommonFlags f = Flags();
+  EXPECT_EQ(MakeCommonConfig(spec, f, Env({}))->wallet, signing::SignatureType::kEoa);
+  EXPECT_EQ(MakeCommonConfig(spec, f, Env({{"CLOBMAKER_WALLET", "POLY_1271"}}))->wallet,
+            signing::SignatureType::kPoly1271);
+  f.wallet = "POLY_GNOSIS_SAFE";
+  f.funder = "0xabc";  // checked against the key later (ServiceMain)
+  auto flag = MakeCommonConfig(spec, f, Env({{"CLOBMAKER_WALLET", "POLY_1271"}}));
+  ASSERT_TRUE(flag.ok()) << flag.status();
+  EXPECT_EQ(flag->wallet, signing::SignatureType::kPolyGnosisSafe);
+  EXPECT_EQ(flag->funder, "0xabc");
+  f.wallet = "safe";
+  EXPECT_EQ(Refusal(f, Env({}), spec).rfind("--wallet: unknown wallet 'safe'", 0), 0u);
+  f.wallet.clear();
+  EXPECT_EQ(Refusal(f, Env({{"CLOBMAKER_WALLET", "1271"}}), spec).rfind("CLOBMAKER_WALLET: unknown wallet", 0), 0u);
+  EXPECT_TRUE(MakeCommonConfig(Spec(), f, Env({{"CLOBMAKER_WALLET", "1271"}})).ok()) << "not read without a wallet";
+}
+
 TEST(ListenAddress, Forms) {
   EXPECT_TRUE(IsListenAddress("127.0.0.1:0"));
   EXPECT_TRUE(IsListenAddress("0.0.0.0:65535"));

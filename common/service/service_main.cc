@@ -116,6 +116,11 @@ ServiceMain::ServiceMain(ServiceSpec spec) : spec_(std::move(spec)), app_(std::m
   if (spec_.chain_id) {
     app.add_option("--chain-id", flags_.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
   }
+  if (spec_.wallet) {
+    app.add_option("--wallet", flags_.wallet,
+                   "EOA, POLY_PROXY, POLY_GNOSIS_SAFE or POLY_1271 (default: CLOBMAKER_WALLET, else EOA)");
+    app.add_option("--funder", flags_.funder, "the wallet's address (default: the key's wallet of that kind)");
+  }
   app.add_option("--log-format", flags_.log_format, "text or json (default: CLOBMAKER_LOG_FORMAT, else text)");
   app.add_option("--log-level", flags_.log_level,
                  "trace, debug, info, warn, error, critical, off (default: CLOBMAKER_LOG_LEVEL, else info)");
@@ -152,6 +157,14 @@ int ServiceMain::Run(int argc, char** argv, const Factory& factory) {
     key = std::move(*loaded);
     spdlog::info("{}: wallet address {}", spec_.name, key->address().ToChecksum());  // public; the key never is
   }
+  std::optional<wallet::Account> account;
+  if (spec_.wallet && key) {
+    auto resolved = wallet::ResolveAccount(config->wallet, key->address(), config->funder, config->chain_id);
+    if (!resolved.ok()) return Fail(spec_, kExitBadConfig, StatusText(resolved.status()));
+    account = *resolved;
+    spdlog::info("{}: wallet={} funder={}", spec_.name, wallet::WalletName(account->type),
+                 account->funder.ToChecksum());
+  }
   auto token = grpcserver::LoadAdminToken(config->admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
   if (!token.ok()) return Fail(spec_, kExitBadConfig, StatusText(token.status()));
 
@@ -174,6 +187,7 @@ int ServiceMain::Run(int argc, char** argv, const Factory& factory) {
   const Startup startup{.config = *config,
                         .key = key ? &*key : nullptr,
                         .credentials = credentials ? &*credentials : nullptr,
+                        .account = account ? &*account : nullptr,
                         .admin_token = *token};
   auto service = factory.create(*host, startup);
   if (!service.ok()) {

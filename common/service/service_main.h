@@ -26,6 +26,7 @@
 #include "common/service/config.h"
 #include "common/service/host.h"
 #include "common/signing/auth.h"
+#include "common/wallet/wallet.h"
 
 namespace CLI {
 class App;
@@ -43,6 +44,7 @@ struct Startup {
   const CommonConfig& config;
   const crypto::PrivateKey* key = nullptr;               // KeyUse::kNone: null
   const signing::ApiCredentials* credentials = nullptr;  // ServiceSpec::credentials: set
+  const wallet::Account* account = nullptr;              // ServiceSpec::wallet and a key: set
   std::string admin_token;
 };
 

@@ -50,19 +50,26 @@ struct Outcome {
   std::string err;
 };
 
+std::optional<wallet::Account> g_account;  // what the last run's service was created with
+
 Outcome RunMain(std::vector<std::string> args, KeyUse key = KeyUse::kNone,
-                Trivial::Then then = Trivial::Then::kServeAndSignal, absl::Status configure = absl::OkStatus()) {
-  ServiceMain main({.name = "svc", .summary = "a test service", .bus = false, .clob = false, .key = key});
+                Trivial::Then then = Trivial::Then::kServeAndSignal, absl::Status configure = absl::OkStatus(),
+                bool with_wallet = false) {
+  ServiceMain main(
+      {.name = "svc", .summary = "a test service", .bus = false, .clob = false, .key = key, .wallet = with_wallet});
+  g_account.reset();
   args.insert(args.begin(), "svc");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStderr();
   Outcome out;
-  out.code = main.Run(static_cast<int>(argv.size()), argv.data(),
-                      {.configure = [&](const CommonConfig&) { return configure; },
-                       .create = [&](Host& host, const Startup&) -> absl::StatusOr<std::unique_ptr<HostedService>> {
-                         return std::make_unique<Trivial>(host, then);
-                       }});
+  out.code =
+      main.Run(static_cast<int>(argv.size()), argv.data(),
+               {.configure = [&](const CommonConfig&) { return configure; },
+                .create = [&](Host& host, const Startup& startup) -> absl::StatusOr<std::unique_ptr<HostedService>> {
+                  if (startup.account != nullptr) g_account = *startup.account;
+                  return std::make_unique<Trivial>(host, then);
+                }});
   out.err = ::testing::internal::GetCapturedStderr();
   return out;
 }
@@ -102,6 +109,35 @@ TEST(ServiceMain, AKeyFileOthersCanReadExitsTwoAndTheKeyIsNeverPrinted) {
   Outcome missing = RunMain({"--key-env", "CLOBMAKER_SERVICE_MAIN_TEST_KEY"}, KeyUse::kRequired);
   EXPECT_EQ(missing.code, kExitBadConfig);
   EXPECT_NE(missing.err.find("CLOBMAKER_SERVICE_MAIN_TEST_KEY is not set"), std::string::npos) << missing.err;
+  std::remove(path.c_str());
+}
+
+TEST(ServiceMain, TheWalletIsResolvedAgainstTheKeyAndABadFunderExitsTwoNamingTheFlag) {
+  const std::string path = ::testing::TempDir() + "/service-main-wallet-key";
+  { std::ofstream(path) << kKeyHex << "\n"; }
+  chmod(path.c_str(), 0600);
+  auto owner = crypto::PrivateKey::FromHex(kKeyHex)->address();
+  const wallet::Account deposit = *wallet::ResolveAccount(wallet::SignatureType::kPoly1271, owner, "", 137);
+  Outcome run = RunMain({"--key-file", path, "--wallet", "POLY_1271"}, KeyUse::kRequired,
+                        Trivial::Then::kServeAndSignal, absl::OkStatus(), /*with_wallet=*/true);
+  EXPECT_EQ(run.code, kExitStopped) << run.err;
+  ASSERT_TRUE(g_account.has_value());
+  EXPECT_EQ(g_account->type, wallet::SignatureType::kPoly1271);
+  EXPECT_EQ(g_account->funder, deposit.funder);
+
+  setenv("CLOBMAKER_WALLET", "POLY_1271", 1);
+  Outcome eoa_funder = RunMain({"--key-file", path, "--funder", owner.ToChecksum()}, KeyUse::kRequired,
+                               Trivial::Then::kServeAndSignal, absl::OkStatus(), /*with_wallet=*/true);
+  Outcome flag_wins = RunMain({"--key-file", path, "--wallet", "EOA", "--funder", owner.ToChecksum()},
+                              KeyUse::kRequired, Trivial::Then::kServeAndSignal, absl::OkStatus(), true);
+  unsetenv("CLOBMAKER_WALLET");
+  EXPECT_EQ(eoa_funder.code, kExitBadConfig);
+  EXPECT_NE(eoa_funder.err.find("svc: --funder " + owner.ToChecksum() + " is not a POLY_1271 wallet"),
+            std::string::npos)
+      << eoa_funder.err;
+  EXPECT_EQ(flag_wins.code, kExitStopped) << flag_wins.err;
+  ASSERT_TRUE(g_account.has_value());
+  EXPECT_EQ(g_account->funder, owner);
   std::remove(path.c_str());
 }
 

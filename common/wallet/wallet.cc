@@ -38,6 +38,8 @@ Hash32 HashConstant(std::string_view hex) {
 
 Address AddressConstant(std::string_view text) { return *Address::Parse(text); }
 
+std::string Message(const absl::Status& status) { return std::string(status.message()); }
+
 void Append(std::vector<uint8_t>& out, std::string_view hex) {
   auto bytes = *HexDecode(hex);
   out.insert(out.end(), bytes.begin(), bytes.end());
@@ -177,6 +179,84 @@ bool IsWalletOf(SignatureType type, const Address& owner, const Address& maker, 
   }
   const auto wallet = DefaultWalletOf(type, owner, f);
   return wallet.has_value() && *wallet == maker;
+}
+
+absl::StatusOr<SignatureType> WalletTypeOf(const WalletSetting& setting, SignatureType fallback) {
+  std::optional<SignatureType> from_flag;
+  if (!setting.wallet.empty()) {
+    auto parsed = ParseWalletName(setting.wallet);
+    if (!parsed.ok()) return absl::InvalidArgumentError(fmt::format("--wallet: {}", Message(parsed.status())));
+    from_flag = *parsed;
+  }
+  if (setting.signature_type.has_value()) {
+    auto parsed = signing::SignatureTypeFromInt(*setting.signature_type);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("--signature-type: {} is not 0 (EOA), 1 (POLY_PROXY), 2 (POLY_GNOSIS_SAFE) or 3 (POLY_1271)",
+                      *setting.signature_type));
+    }
+    if (from_flag.has_value() && *from_flag != *parsed) {
+      return absl::InvalidArgumentError(fmt::format(
+          "--wallet {} and --signature-type {} ({}) disagree: give one of them (--signature-type is the older "
+          "spelling of --wallet)",
+          WalletName(*from_flag), *setting.signature_type, WalletName(*parsed)));
+    }
+    from_flag = *parsed;
+  }
+  if (from_flag.has_value()) return *from_flag;
+  if (setting.env_wallet.has_value() && !setting.env_wallet->empty()) {
+    auto parsed = ParseWalletName(*setting.env_wallet);
+    if (!parsed.ok()) return absl::InvalidArgumentError(fmt::format("{}: {}", kWalletEnv, Message(parsed.status())));
+    return *parsed;
+  }
+  return fallback;
+}
+
+absl::StatusOr<Account> ResolveAccount(SignatureType type, const Address& owner, std::string_view funder,
+                                       uint64_t chain_id) {
+  std::optional<Address> given;
+  if (!funder.empty()) {
+    auto parsed = Address::Parse(funder);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("--funder: '{}' is not an address: {}", funder, Message(parsed.status())));
+    }
+    given = *parsed;
+  }
+  if (type == SignatureType::kEoa) {
+    if (given.has_value() && *given != owner) {
+      return absl::InvalidArgumentError(
+          fmt::format("--funder {}: an EOA wallet is its own maker, the key's address {}; drop --funder, or give "
+                      "--wallet of the funder's kind",
+                      given->ToChecksum(), owner.ToChecksum()));
+    }
+    return Account{.type = type, .funder = owner};
+  }
+  auto factories = FactoriesForChain(chain_id);
+  if (!factories.ok()) {
+    return absl::InvalidArgumentError(fmt::format("--wallet {}: {}", WalletName(type), Message(factories.status())));
+  }
+  const std::optional<Address> derived = DefaultWalletOf(type, owner, *factories);
+  if (given.has_value()) {
+    if (!IsWalletOf(type, owner, *given, *factories)) {
+      return absl::InvalidArgumentError(fmt::format(
+          "--funder {} is not a {} wallet of the key's address {}{}", given->ToChecksum(), WalletName(type),
+          owner.ToChecksum(), derived ? fmt::format(" (that is {})", derived->ToChecksum()) : std::string()));
+    }
+    return Account{.type = type, .funder = *given};
+  }
+  if (!derived.has_value()) {
+    return absl::InvalidArgumentError(
+        fmt::format("--wallet {}: no such wallets on chain {}", WalletName(type), chain_id));
+  }
+  return Account{.type = type, .funder = *derived};
+}
+
+absl::StatusOr<Account> ResolveAccount(const WalletSetting& setting, const Address& owner, uint64_t chain_id,
+                                       SignatureType fallback) {
+  auto type = WalletTypeOf(setting, fallback);
+  if (!type.ok()) return type.status();
+  return ResolveAccount(*type, owner, setting.funder, chain_id);
 }
 
 }  // namespace clobmaker::wallet

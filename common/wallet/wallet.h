@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/crypto/crypto.h"
@@ -58,5 +59,37 @@ std::optional<crypto::Address> DefaultWalletOf(SignatureType type, const crypto:
 // A deposit wallet is either of the owner's two derivations.
 bool IsWalletOf(SignatureType type, const crypto::Address& owner, const crypto::Address& maker,
                 const Factories& factories);
+
+// One wallet setting for every service that trades or reads the account (execution, userstream,
+// positions, clobmakerctl wallet-address): the kind as typed, then the account it resolves to.
+inline constexpr std::string_view kWalletEnv = "CLOBMAKER_WALLET";
+
+struct WalletSetting {
+  std::string wallet;                     // --wallet NAME ("": not given)
+  std::optional<int64_t> signature_type;  // --signature-type 0..3, the older spelling of --wallet
+  std::optional<std::string> env_wallet;  // CLOBMAKER_WALLET (unset or "": not given)
+  std::string funder;                     // --funder ADDR ("": the owner's wallet of that kind)
+};
+
+// The kind: --wallet, else --signature-type, else CLOBMAKER_WALLET (a flag wins over the
+// variable), else `fallback`. An unknown name or number, or both flags meaning different kinds:
+// InvalidArgument naming the flag or variable (unknown names list the valid ones).
+absl::StatusOr<SignatureType> WalletTypeOf(const WalletSetting& setting, SignatureType fallback = SignatureType::kEoa);
+
+// The account the owner trades through: the kind, and the maker that holds the funds.
+struct Account {
+  SignatureType type = SignatureType::kEoa;
+  crypto::Address funder;
+};
+
+// `funder` when given (it must be one of the owner's wallets of that kind, IsWalletOf: else an
+// InvalidArgument naming --funder), else the owner's wallet of that kind (DefaultWalletOf; an
+// error naming --wallet when the kind does not exist on the chain). EOA needs no factories, so it
+// resolves on any chain.
+absl::StatusOr<Account> ResolveAccount(SignatureType type, const crypto::Address& owner, std::string_view funder,
+                                       uint64_t chain_id);
+// WalletTypeOf, then the above.
+absl::StatusOr<Account> ResolveAccount(const WalletSetting& setting, const crypto::Address& owner, uint64_t chain_id,
+                                       SignatureType fallback = SignatureType::kEoa);
 
 }  // namespace clobmaker::wallet

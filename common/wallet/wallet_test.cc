@@ -76,5 +76,80 @@ TEST_F(WalletTest, NamesRoundTripAndUnknownNamesAreRefused) {
   EXPECT_NE(bad.status().message().find("POLY_1271"), std::string_view::npos);
 }
 
+bool Mentions(const absl::Status& status, std::string_view text) {
+  return std::string(status.message()).find(text) != std::string::npos;
+}
+
+TEST_F(WalletTest, TheWalletFlagThenTheOlderSignatureTypeThenTheVariableThenTheDefault) {
+  EXPECT_EQ(*WalletTypeOf({}), SignatureType::kEoa);
+  EXPECT_EQ(*WalletTypeOf({}, SignatureType::kPoly1271), SignatureType::kPoly1271);
+  EXPECT_EQ(*WalletTypeOf({.env_wallet = "POLY_1271"}), SignatureType::kPoly1271);
+  EXPECT_EQ(*WalletTypeOf({.env_wallet = ""}), SignatureType::kEoa) << "an empty variable is unset";
+  EXPECT_EQ(*WalletTypeOf({.wallet = "EOA", .env_wallet = "POLY_1271"}), SignatureType::kEoa) << "the flag wins";
+  EXPECT_EQ(*WalletTypeOf({.signature_type = 2, .env_wallet = "EOA"}), SignatureType::kPolyGnosisSafe);
+  EXPECT_EQ(*WalletTypeOf({.wallet = "POLY_1271", .signature_type = 3}), SignatureType::kPoly1271) << "agree";
+}
+
+TEST_F(WalletTest, BadWalletSettingsNameTheFlagOrVariable) {
+  auto name = WalletTypeOf({.wallet = "deposit"});
+  ASSERT_FALSE(name.ok());
+  EXPECT_TRUE(Mentions(name.status(), "--wallet")) << name.status();
+  EXPECT_TRUE(Mentions(name.status(), "EOA, POLY_PROXY, POLY_GNOSIS_SAFE or POLY_1271")) << name.status();
+  auto env = WalletTypeOf({.env_wallet = "poly_1271"});
+  ASSERT_FALSE(env.ok());
+  EXPECT_TRUE(Mentions(env.status(), "CLOBMAKER_WALLET")) << env.status();
+  EXPECT_TRUE(Mentions(env.status(), "POLY_1271")) << env.status();
+  auto number = WalletTypeOf({.signature_type = 4});
+  ASSERT_FALSE(number.ok());
+  EXPECT_TRUE(Mentions(number.status(), "--signature-type")) << number.status();
+  auto both = WalletTypeOf({.wallet = "EOA", .signature_type = 3});
+  ASSERT_FALSE(both.ok());
+  EXPECT_TRUE(Mentions(both.status(), "--wallet EOA and --signature-type 3 (POLY_1271) disagree")) << both.status();
+  EXPECT_FALSE(ResolveAccount(WalletSetting{.wallet = "x"}, A(kOwner), 137).ok());
+}
+
+TEST_F(WalletTest, TheFunderDefaultsToTheOwnersWalletOfThatKind) {
+  const Address owner = A(kOwner);
+  for (auto t :
+       {SignatureType::kEoa, SignatureType::kPolyProxy, SignatureType::kPolyGnosisSafe, SignatureType::kPoly1271}) {
+    auto account = ResolveAccount(t, owner, "", 137);
+    ASSERT_TRUE(account.ok()) << account.status();
+    EXPECT_EQ(account->type, t);
+    EXPECT_EQ(account->funder, *DefaultWalletOf(t, owner, polygon)) << WalletName(t);
+  }
+  auto deposit = ResolveAccount(WalletSetting{.env_wallet = "POLY_1271"}, owner, 137);
+  ASSERT_TRUE(deposit.ok()) << deposit.status();
+  EXPECT_EQ(deposit->funder.ToChecksum(), "0x6F908B3B67b9F9C40413775fFf48b286aeF9a081") << "the beacon derivation";
+  EXPECT_EQ(ResolveAccount(SignatureType::kEoa, owner, "", 1)->funder, owner) << "EOA needs no factories";
+  auto amoy_proxy = ResolveAccount(SignatureType::kPolyProxy, owner, "", 80002);
+  ASSERT_FALSE(amoy_proxy.ok());
+  EXPECT_TRUE(Mentions(amoy_proxy.status(), "--wallet POLY_PROXY")) << amoy_proxy.status();
+  EXPECT_FALSE(ResolveAccount(SignatureType::kPoly1271, owner, "", 1).ok()) << "no factories on chain 1";
+}
+
+TEST_F(WalletTest, AnExplicitFunderMustBeOneOfTheOwnersWalletsOfThatKind) {
+  const Address owner = A(kOwner);
+  const Address other = A("0x6e0c80c90ea6c15917308F820Eac91Ce2724B5b5");
+  // Either deposit-wallet derivation; the given one is kept.
+  const Address legacy = LegacyDepositWalletOf(owner, polygon);
+  auto kept = ResolveAccount(SignatureType::kPoly1271, owner, legacy.ToLower(), 137);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->funder, legacy);
+  EXPECT_TRUE(ResolveAccount(SignatureType::kEoa, owner, owner.ToChecksum(), 137).ok());
+  EXPECT_TRUE(ResolveAccount(SignatureType::kPolyGnosisSafe, owner, SafeOf(owner, polygon).ToChecksum(), 137).ok());
+  for (auto [type, funder] :
+       std::vector<std::pair<SignatureType, Address>>{{SignatureType::kEoa, other},
+                                                      {SignatureType::kPoly1271, DepositWalletOf(other, polygon)},
+                                                      {SignatureType::kPoly1271, owner},
+                                                      {SignatureType::kPolyProxy, SafeOf(owner, polygon)}}) {
+    auto refused = ResolveAccount(type, owner, funder.ToChecksum(), 137);
+    ASSERT_FALSE(refused.ok()) << WalletName(type) << " " << funder.ToChecksum();
+    EXPECT_TRUE(Mentions(refused.status(), "--funder " + funder.ToChecksum())) << refused.status();
+  }
+  auto garbage = ResolveAccount(SignatureType::kPoly1271, owner, "0x12", 137);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_TRUE(Mentions(garbage.status(), "--funder")) << garbage.status();
+}
+
 }  // namespace
 }  // namespace clobmaker::wallet

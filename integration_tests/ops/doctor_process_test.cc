@@ -6,7 +6,11 @@
 // turns exactly its check red, with a fix, and the exit code to 1.
 #include <csignal>
 
+#include "common/net/http_client.h"
+#include "common/net/io_thread.h"
+#include "common/relayer/relayer.h"
 #include "common/testing/eventually.h"
+#include "common/wallet/wallet.h"
 #include "integration_tests/support/stack_fixture.h"
 
 namespace clobmaker {
@@ -37,12 +41,44 @@ class DoctorProcessTest : public itest::StackTest {
     StackTest::SetUp();
     // The slug the simulator gives its first market.
     slug_ = "sim-market-0";
+    auto key = crypto::PrivateKey::FromHex(key_hex_);
+    ASSERT_TRUE(key.ok());
+    owner_ = key->address();
+    deposit_wallet_ = wallet::DepositWalletOf(owner_, *wallet::FactoriesForChain(137)).ToChecksum();
+  }
+
+  // The relayer deploys the key's deposit wallet (WALLET-CREATE, as the simulator's test builder)
+  // and answers /deployed true for it.
+  void DeployWallet() {
+    net::IoThread io;
+    auto http = net::HttpClient::Create(io, {.base_url = clob_url_});
+    ASSERT_TRUE(http.ok());
+    const relayer::BuilderCredentials builder{"0190b317-0000-7000-8000-00000000b1d5",
+                                              "Y2xvYm1ha2VyLXNpbXVsYXRvci1idWlsZGVyLWtleSE=", "sim-builder-passphrase"};
+    const auto targets = *relayer::CallTargetsForChain(137);
+    net::HttpRequest submit;
+    submit.method = "POST";
+    submit.target = "/submit";
+    submit.body = relayer::EncodeSubmit(
+        {.type = relayer::SubmitType::kWalletCreate, .from = owner_, .to = targets.deposit_wallet_factory});
+    submit.headers =
+        relayer::BuilderHeaders(builder, SystemClock::Instance().WallNanos() / kSec, "POST", "/submit", submit.body);
+    auto r = (*http)->SendSync(std::move(submit), 5 * kSec);
+    ASSERT_TRUE(r.response && r.response->status == 200) << r.error << (r.response ? r.response->body : "");
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          net::HttpRequest ask;
+          ask.target = "/deployed?address=" + deposit_wallet_ + "&type=WALLET";
+          auto a = (*http)->SendSync(std::move(ask), 5 * kSec);
+          return a.response && a.response->body.find("true") != std::string::npos;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(50)));
   }
 
   std::vector<std::string> BaseArgs() const {
     return {"doctor",  "--clob-url",       clob_url_, "--geoblock-url", clob_url_,     "--key-file",
             key_file_, "--market",         slug_,     "--order-size",   "5",           "--min-collateral",
-            "100",     "--signature-type", "3",       "--funder",       kDepositWallet};
+            "100",     "--signature-type", "3",       "--funder",       deposit_wallet_};
   }
 
   DoctorRun Run(std::vector<std::string> args, std::vector<std::string> env = {}) {
@@ -82,11 +118,13 @@ class DoctorProcessTest : public itest::StackTest {
     EXPECT_EQ(failed, also.size()) << "only " << check << " should fail:\n" << run.log;
   }
 
-  static constexpr char kDepositWallet[] = "0x00000000000000000000000000000000000d0d01";
   std::string slug_;
+  crypto::Address owner_;
+  std::string deposit_wallet_;  // the key's (beacon) deposit wallet
 };
 
 TEST_F(DoctorProcessTest, HealthyPassesEveryCheckAndExitsZero) {
+  DeployWallet();
   const DoctorRun run = Run(BaseArgs());
   EXPECT_EQ(run.exit_code, 0) << run.log;
   for (const std::string& check : std::vector<std::string>{
@@ -95,7 +133,7 @@ TEST_F(DoctorProcessTest, HealthyPassesEveryCheckAndExitsZero) {
            "ctf-approval:neg-risk-exchange", "market:" + slug_, "heartbeat"}) {
     EXPECT_EQ(run.Line(check).substr(0, 4), "pass") << check << " in\n" << run.log;
   }
-  EXPECT_EQ(run.Line("deposit-wallet").substr(0, 4), "skip") << run.log;
+  EXPECT_EQ(run.Line("deposit-wallet").substr(0, 4), "pass") << run.log;
   EXPECT_NE(run.Line("rate-tier").find("Standard"), std::string::npos) << run.log;
   EXPECT_NE(run.log.find("doctor: "), std::string::npos);
   EXPECT_EQ(run.log.find(key_hex_), std::string::npos) << "never the key";
@@ -225,7 +263,7 @@ TEST_F(DoctorProcessTest, TheLiveConfigFileDrivesTheDoctorAndAKeyFileOthersCanRe
   {
     std::ofstream out(config);
     out << "endpoints:\n  clob: " << clob_url_ << "\n  gamma: " << clob_url_ << "/gamma\n  geoblock: " << clob_url_
-        << "\nwallet:\n  signature_type: 3\n  funder: \"" << kDepositWallet << "\"\n  key_file: " << key_file_
+        << "\nwallet:\n  signature_type: 3\n  funder: \"" << deposit_wallet_ << "\"\n  key_file: " << key_file_
         << "\nmarkets:\n  - " << slug_ << "\nrisk:\n  order_size: 5\n  min_collateral: 100\n";
   }
   DoctorRun run = Run({"doctor", "--config", config});
@@ -249,6 +287,21 @@ TEST_F(DoctorProcessTest, RefusedCredentialsFailAndNothingSignedWithThemPasses) 
                      "CLOBMAKER_API_PASSPHRASE=nope"},
                     {"closed-only", "rate-tier", "collateral", "allowance:exchange", "allowance:neg-risk-exchange",
                      "ctf-approval:exchange", "ctf-approval:neg-risk-exchange", "heartbeat"});
+}
+
+// A deposit wallet the relayer has not deployed warns (positions deploys it); a funder that is not
+// the key's wallet of the type fails the wallet check (the exchange's signature check would).
+TEST_F(DoctorProcessTest, AnUndeployedDepositWalletWarnsAndAFunderNotTheKeysFails) {
+  DoctorRun run = Run(BaseArgs());
+  EXPECT_EQ(run.exit_code, 0) << run.log;
+  EXPECT_EQ(run.Line("deposit-wallet").substr(0, 4), "warn") << run.log;
+  EXPECT_NE(run.Line("deposit-wallet").find("not deployed"), std::string::npos) << run.log;
+  auto args = BaseArgs();
+  args.back() = "0x00000000000000000000000000000000000d0d01";
+  ExpectOnlyFailure("wallet", args, {}, {});
+  DeployWallet();
+  run = Run(BaseArgs());
+  EXPECT_EQ(run.Line("deposit-wallet").substr(0, 4), "pass") << run.log;
 }
 
 }  // namespace

@@ -106,6 +106,8 @@ TEST_F(LiveUpTest, DryRunAgainstTheConfiguredEndpointsPostsNothing) {
   ASSERT_TRUE(std::regex_search(run.log, m, std::regex(R"(up: summary .* mode=live-dry-run dry_run_orders=([0-9]+))")))
       << run.log;
   EXPECT_GT(std::stoi(m[1]), 0) << "orders were signed and logged";
+  // The file's wallet.signature_type 0, by name (scripts/up's default, POLY_1271, is not used live).
+  EXPECT_TRUE(std::regex_search(run.log, std::regex(R"(up: summary [^\n]*\bwallet=EOA\b)"))) << run.log;
   // Where it lands: the exchange never saw an order of ours, nor refused one.
   EXPECT_EQ(EverPlaced(), 0);
   EXPECT_EQ(Refused(), 0);

@@ -13,6 +13,12 @@
 // kill -9 of positions right after it sent one; a resolved market is redeemed; the ledger equals
 // the simulator's exchange and chain balances after each step.
 //
+// Through the relayer (issue 19): a deposit wallet (POLY_1271) merges and redeems with batches the
+// owner signs, submitted to the simulator's relayer; positions is killed with SIGKILL between the
+// relayer's acceptance of the first merge and its mining, and the next process finds the batch
+// (by its id or by its metadata in the listing), lets it land inside its seed and does not submit
+// it again. The relayer's own listing is the truth for "exactly one merge per market".
+//
 // A transaction the chain does not know (issue #26): positions recorded a merge as in flight, and
 // the chain it starts against never saw it — a fresh simulator under a kept bus (the scripts/up
 // failure that blocked every later start), or one whose nonce another transaction took. Start-up
@@ -30,6 +36,10 @@
 
 #include "clobmaker/positions/v1/positions.grpc.pb.h"
 #include "common/bus/subjects.h"
+#include "common/net/http_client.h"
+#include "common/net/io_thread.h"
+#include "common/relayer/relayer.h"
+#include "common/wallet/wallet.h"
 #include "common/testing/eventually.h"
 #include "integration_tests/support/stack_fixture.h"
 
@@ -593,6 +603,209 @@ TEST_F(PositionsUnknownTransactionTest, AMergeWhoseNonceAnotherTransactionTookIs
   const std::string difference = ConvergeOnTruth(*admin, AllAt(*admin, 100));
   EXPECT_TRUE(difference.empty()) << difference;
   EXPECT_EQ(Counter(*admin, "merges"), 0);
+  EXPECT_EQ(Counter(*admin, "discrepancies"), 0);
+  EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
+}
+
+// The simulator's relayer holds an accepted batch 3 s before it sends it: the window the kill falls
+// into. New accounts trade only through their deposit wallets (the exchange of 2026).
+class PositionsDepositWalletTest : public PositionsChaosTest {
+ protected:
+  std::vector<std::string> SimArgs() const override {
+    return {"--listen",   "127.0.0.1:0", "--grpc-listen",   "127.0.0.1:0",  "--markets",
+            "2",          "--no-flow",   "--seed",          "11",           "--relayer-execute-after-ms",
+            "3000",       "--wallet-policy", "deposit-only"};
+  }
+  void SetUp() override {
+    PositionsChaosTest::SetUp();
+    auto key = crypto::PrivateKey::FromHex(key_hex_);
+    ASSERT_TRUE(key.ok());
+    owner_ = key->address();
+    wallet_ = wallet::DepositWalletOf(owner_, *wallet::FactoriesForChain(137));
+    address_ = wallet_.ToLower();  // the truth the ledger is compared with: the wallet's balances
+    io_ = std::make_unique<net::IoThread>();
+    auto http = net::HttpClient::Create(*io_, {.base_url = clob_url_});
+    ASSERT_TRUE(http.ok());
+    http_ = std::move(*http);
+  }
+  std::vector<std::string> WalletFlags() const {
+    return {"--signature-type", "3", "--funder", wallet_.ToChecksum(), "--merge-keep-shares", "100",
+            "--merge-min-shares", "10", "--reconcile-interval-s", "2"};
+  }
+  // The relayer's listing (GET /transactions, as the simulator's test builder): every transaction.
+  std::vector<relayer::Transaction> RelayerTransactions() {
+    const relayer::BuilderCredentials builder{simexchange_builder_key, simexchange_builder_secret,
+                                              simexchange_builder_passphrase};
+    net::HttpRequest req;
+    req.method = "GET";
+    req.target = "/transactions";
+    req.headers = relayer::BuilderHeaders(builder, SystemClock::Instance().WallNanos() / kNanosPerSecond, "GET",
+                                          "/transactions", "");
+    net::HttpResult r = http_->SendSync(std::move(req), 5 * kNanosPerSecond);
+    EXPECT_TRUE(r.outcome == net::Outcome::kOk && r.response && r.response->status == 200) << r.error;
+    if (!r.response) return {};
+    auto list = relayer::ParseTransactionList(r.response->body);
+    EXPECT_TRUE(list.ok()) << list.status();
+    return list.ok() ? *list : std::vector<relayer::Transaction>{};
+  }
+  // The simulator's test builder (services/simexchange/server/sim_server.h: not a secret).
+  static constexpr char simexchange_builder_key[] = "0190b317-0000-7000-8000-00000000b1d5";
+  static constexpr char simexchange_builder_secret[] = "Y2xvYm1ha2VyLXNpbXVsYXRvci1idWlsZGVyLWtleSE=";
+  static constexpr char simexchange_builder_passphrase[] = "sim-builder-passphrase";
+  crypto::Address owner_;
+  crypto::Address wallet_;
+  std::unique_ptr<net::IoThread> io_;
+  std::unique_ptr<net::HttpClient> http_;
+};
+
+TEST_F(PositionsDepositWalletTest, MergesThroughTheRelayerExactlyOnceAcrossAKillAndRedeemsAResolvedMarket) {
+  auto md = std::make_unique<ChildProcess>(testing::BinDir() + "/marketdata",
+                                           std::vector<std::string>{"--nats", nats_.url(), "--clob-url", clob_url_,
+                                                                    "--all-markets", "--admin-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(md->Start().ok());
+  ASSERT_TRUE(md->WaitForLine("admin API on", 30 * kNanosPerSecond).ok());
+  // The wallet is not deployed yet: positions has the relayer deploy it, then submits the first
+  // merge (900 full sets free above the 100 kept). SIGKILL once the relayer has accepted it.
+  auto first = StartService("positions", WalletFlags());
+  auto submitted = first->WaitForLine("submitted merge", 40 * kNanosPerSecond);
+  ASSERT_TRUE(submitted.ok()) << submitted.status() << "\n" << first->log();
+  ASSERT_TRUE(first->Stop(SIGKILL, 5 * kNanosPerSecond).ok());
+  first.reset();
+  std::vector<relayer::Transaction> at_kill = RelayerTransactions();
+  ASSERT_EQ(at_kill.size(), 2u);  // the deployment and the merge
+  EXPECT_EQ(at_kill[0].type, relayer::SubmitType::kWalletCreate);
+  EXPECT_EQ(at_kill[1].type, relayer::SubmitType::kWallet);
+  EXPECT_FALSE(relayer::Succeeded(at_kill[1].state)) << "killed after the batch was mined: not the window tested";
+  EXPECT_EQ(at_kill[1].metadata.rfind("clobmaker:positions:merge-", 0), 0u) << at_kill[1].metadata;
+
+  auto pos = StartService("positions", WalletFlags());
+  const std::string pos_address = AdminAddress(*pos);
+  if (pos_address.empty()) {
+    auto rc = pos->Stop(SIGTERM, kNanosPerSecond);
+    FAIL() << "positions did not start: " << (rc.ok() ? std::to_string(*rc) : std::string(rc.status().message()))
+           << "\n" << pos->log();
+  }
+  auto admin =
+      positions::v1::PositionsAdmin::NewStub(grpc::CreateChannel(pos_address, grpc::InsecureChannelCredentials()));
+  EXPECT_TRUE(pos->WaitForLine("from an earlier run was mined (success)", 5 * kNanosPerSecond).ok()) << pos->log();
+  grpc::ClientContext mctx;
+  sim::v1::MarketsResponse markets;
+  ASSERT_TRUE(truth_->Markets(&mctx, {}, &markets).ok());
+  ASSERT_EQ(markets.markets_size(), 2);
+  auto all_merged = [&] {
+    const sim::v1::TruthBalance truth = Truth();
+    for (const auto& m : markets.markets()) {
+      for (const std::string& t : {m.yes_token_id(), m.no_token_id()}) {
+        if (!truth.chain_tokens_micros().contains(t) || truth.chain_tokens_micros().at(t) != 100'000'000) return false;
+      }
+    }
+    return Counter(*admin, "chain_pending") == 0;
+  };
+  std::string difference = ConvergeOnTruth(*admin, all_merged);
+  EXPECT_TRUE(difference.empty()) << difference << "\n" << pos->log();
+  const sim::v1::TruthBalance merged = Truth();
+  EXPECT_EQ(Counter(*admin, "merges"), 1);  // the second market; the first was inside the seed
+  EXPECT_EQ(Counter(*admin, "merged_micros"), 900'000'000);
+  // At the relayer: one merge per market, both mined, none refused or failed.
+  std::map<std::string, int> merges_per_market;
+  for (const relayer::Transaction& t : RelayerTransactions()) {
+    if (t.type != relayer::SubmitType::kWallet) continue;
+    EXPECT_TRUE(relayer::Succeeded(t.state)) << t.id << " " << relayer::StateName(t.state) << " " << t.error;
+    merges_per_market[t.metadata.substr(0, t.metadata.find("-n"))]++;
+  }
+  ASSERT_EQ(merges_per_market.size(), 2u);
+  for (const auto& [market, n] : merges_per_market) EXPECT_EQ(n, 1) << market;
+
+  // Market 0 resolves YES: the redeem goes through the relayer too.
+  {
+    grpc::ClientContext ctx;
+    sim::v1::ResolveMarketRequest req;
+    req.set_condition_id(markets.markets(0).condition_id());
+    req.set_winning_outcome(0);
+    sim::v1::ResolveMarketResponse resp;
+    ASSERT_TRUE(control_->ResolveMarket(&ctx, req, &resp).ok());
+  }
+  difference =
+      ConvergeOnTruth(*admin, [&] { return Counter(*admin, "redeems") == 1 && Counter(*admin, "chain_pending") == 0; });
+  EXPECT_TRUE(difference.empty()) << difference << "\n" << pos->log();
+  const sim::v1::TruthBalance redeemed = Truth();
+  EXPECT_EQ(redeemed.chain_collateral_micros() - merged.chain_collateral_micros(), 100'000'000);  // 100 YES at 1
+  EXPECT_EQ(redeemed.chain_tokens_micros().at(markets.markets(0).yes_token_id()), 0);
+  EXPECT_EQ(Counter(*admin, "redeemed_payout_micros"), 100'000'000);
+  const std::vector<relayer::Transaction> all = RelayerTransactions();
+  ASSERT_EQ(all.size(), 4u);  // deployment, two merges, one redeem
+  EXPECT_EQ(all.back().metadata.rfind("clobmaker:positions:redeem-", 0), 0u) << all.back().metadata;
+  EXPECT_TRUE(relayer::Succeeded(all.back().state));
+  const int64_t reconciles = Counter(*admin, "reconciles");
+  ASSERT_TRUE(testing::Eventually([&] { return Counter(*admin, "reconciles") >= reconciles + 2; },
+                                  std::chrono::seconds(30), std::chrono::milliseconds(100)));
+  EXPECT_EQ(Counter(*admin, "discrepancies"), 0);
+  EXPECT_EQ(Counter(*admin, "relayer_refused"), 0);
+  EXPECT_EQ(RelayerTransactions().size(), 4u) << "nothing submitted after the redeem";
+  std::printf("deposit wallet through the relayer: %zu relayer transactions, merges=%lld redeems=%lld\n", all.size(),
+              static_cast<long long>(Counter(*admin, "merges")), static_cast<long long>(Counter(*admin, "redeems")));
+  EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
+}
+
+// The relayer takes every submission and its answer is lost (the connection closes unanswered):
+// the deployment and the first merge. The merge's record has no transaction id, so positions
+// finds it in the relayer's listing by its metadata, applies it once, and never submits a second
+// batch for that market.
+TEST_F(PositionsDepositWalletTest, ASubmissionWhoseAnswerIsLostIsFoundByItsMetadataAndAppliedOnce) {
+  auto set_lost_answers = [&](double p) {
+    grpc::ClientContext ctx;
+    sim::v1::SetFaultsRequest req;
+    req.mutable_faults()->set_timeout_after_accept_probability(p);
+    sim::v1::SetFaultsResponse resp;
+    ASSERT_TRUE(control_->SetFaults(&ctx, req, &resp).ok());
+  };
+  set_lost_answers(1.0);
+  auto md = std::make_unique<ChildProcess>(testing::BinDir() + "/marketdata",
+                                           std::vector<std::string>{"--nats", nats_.url(), "--clob-url", clob_url_,
+                                                                    "--all-markets", "--admin-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(md->Start().ok());
+  ASSERT_TRUE(md->WaitForLine("admin API on", 30 * kNanosPerSecond).ok());
+  auto pos = StartService("positions", WalletFlags());
+  const std::string pos_address = AdminAddress(*pos);
+  ASSERT_FALSE(pos_address.empty()) << pos->log();
+  auto admin =
+      positions::v1::PositionsAdmin::NewStub(grpc::CreateChannel(pos_address, grpc::InsecureChannelCredentials()));
+  // The first merge batch reaches the relayer (its answer lost): then answers flow again.
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        for (const relayer::Transaction& t : RelayerTransactions()) {
+          if (t.type == relayer::SubmitType::kWallet) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(200)))
+      << pos->log();
+  set_lost_answers(0.0);
+  grpc::ClientContext mctx;
+  sim::v1::MarketsResponse markets;
+  ASSERT_TRUE(truth_->Markets(&mctx, {}, &markets).ok());
+  auto all_merged = [&] {
+    const sim::v1::TruthBalance truth = Truth();
+    for (const auto& m : markets.markets()) {
+      for (const std::string& t : {m.yes_token_id(), m.no_token_id()}) {
+        if (!truth.chain_tokens_micros().contains(t) || truth.chain_tokens_micros().at(t) != 100'000'000) return false;
+      }
+    }
+    return Counter(*admin, "chain_pending") == 0;
+  };
+  const std::string difference = ConvergeOnTruth(*admin, all_merged);
+  EXPECT_TRUE(difference.empty()) << difference << "\n" << pos->log();
+  EXPECT_EQ(Counter(*admin, "merges"), 2);
+  EXPECT_EQ(Counter(*admin, "merged_micros"), 1'800'000'000);
+  EXPECT_GE(Counter(*admin, "relayer_ambiguous"), 1);
+  std::map<std::string, int> merges_per_market;
+  for (const relayer::Transaction& t : RelayerTransactions()) {
+    if (t.type != relayer::SubmitType::kWallet) continue;
+    EXPECT_TRUE(relayer::Succeeded(t.state)) << t.id << " " << relayer::StateName(t.state) << " " << t.error;
+    merges_per_market[t.metadata.substr(0, t.metadata.find("-n"))]++;
+  }
+  ASSERT_EQ(merges_per_market.size(), 2u);
+  for (const auto& [market, n] : merges_per_market) EXPECT_EQ(n, 1) << market;
   EXPECT_EQ(Counter(*admin, "discrepancies"), 0);
   EXPECT_EQ(*pos->Stop(SIGTERM, 10 * kNanosPerSecond), 0);
 }

@@ -17,6 +17,9 @@
 // Seeded: the seed is printed; RESTART_SEED=n replays the same choices, RESTART_CYCLES=n runs more
 // (10 by default: in-flight, kill-all and merge in a seeded order, then startup and startup-kill,
 // then five at random; every kind).
+// The cycles run the EOA wallet (CLOBMAKER_WALLET=EOA: the EOA path stays tested, its start-up
+// merge sent to the chain by positions itself); the other runs here, scripts/up's default, the
+// deposit wallet (POLY_1271). The summary line names it (wallet=NAME).
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -164,7 +167,8 @@ class RestartTest : public ::testing::Test {
         "/bin/bash", std::vector<std::string>{std::string(CLOBMAKER_SOURCE_DIR) + "/scripts/up", "--for", "3600"},
         std::vector<std::string>{"CLOBMAKER_RUN_DIR=" + run_dir_.string(),
                                  "CLOBMAKER_PORT_BASE=" + std::to_string(base_), "CLOBMAKER_UP_SKIP_BUILD=1",
-                                 std::string("CLOBMAKER_BUILD_DIR=") + CLOBMAKER_BINARY_DIR, "CLOBMAKER_MARKETS=2"});
+                                 std::string("CLOBMAKER_BUILD_DIR=") + CLOBMAKER_BINARY_DIR, "CLOBMAKER_MARKETS=2",
+                                 "CLOBMAKER_WALLET=EOA"});
     ASSERT_TRUE(up_->Start().ok());
     started_ = Clock::now();
   }
@@ -305,6 +309,7 @@ class RestartTest : public ::testing::Test {
       ASSERT_TRUE(std::regex_search(log, m, std::regex("up: summary .*open_after_stop=([0-9?]+)"))) << log;
       EXPECT_EQ(m[1], "0") << "orders left open at the simulator by a SIGINT stop";
       if (m[1] != "0") violations_++;
+      EXPECT_TRUE(std::regex_search(log, std::regex(R"(up: summary [^\n]*\bwallet=EOA\b)"))) << log;
     }
     EXPECT_TRUE(NoneLeft()) << "processes left running 30 s after scripts/up stopped";
     up_.reset();
@@ -479,7 +484,9 @@ TEST_F(RestartTest, AServiceThatDoesNotComeUpIsReportedWithTheReasonAndItsLastLi
 }
 
 // Issue 18, item 8: the summary's throttled=N is the 429s our signer got during the run, as the
-// simulator counted them: a storm of 429s in the middle of a run shows up in it.
+// simulator counted them: a storm of 429s in the middle of a run shows up in it. Issue 19, item 4:
+// scripts/up runs a deposit wallet by default (wallet=POLY_1271): the wallet is the maker of our
+// orders, the key the signer the 429s are counted for, and positions equal the wallet's truth.
 TEST_F(RestartTest, TheSummaryCountsThe429sOurSignerGot) {
   up_ = std::make_unique<ChildProcess>(
       "/bin/bash",
@@ -491,6 +498,17 @@ TEST_F(RestartTest, TheSummaryCountsThe429sOurSignerGot) {
   started_ = Clock::now();
   ExpectLiveQuotes();
   if (HasFatalFailure()) return;
+  std::smatch w;
+  const std::string started = up_->log();
+  ASSERT_TRUE(std::regex_search(
+      started, w, std::regex(R"(up: wallet POLY_1271 (0x[0-9a-fA-F]{40}) \(signer (0x[0-9a-fA-F]{40})\))")))
+      << started;
+  std::string signer = w[2];
+  std::transform(signer.begin(), signer.end(), signer.begin(), ::tolower);
+  std::string wallet = w[1];
+  std::transform(wallet.begin(), wallet.end(), wallet.begin(), ::tolower);
+  EXPECT_EQ(wallet, address_) << "our orders' maker is the deposit wallet";
+  EXPECT_NE(signer, address_);
   {
     grpc::ClientContext ctx;
     sim::v1::BurstRequest burst;
@@ -504,13 +522,15 @@ TEST_F(RestartTest, TheSummaryCountsThe429sOurSignerGot) {
       [&] {
         grpc::ClientContext ctx;
         sim::v1::RateLimitsRequest req;
-        req.set_address(address_);
+        req.set_address(signer);
         sim::v1::RateLimitsResponse resp;
         if (sim_->RateLimits(&ctx, req, &resp).ok()) seen = resp.throttled();
         return seen > 0;
       },
       std::chrono::seconds(20), std::chrono::milliseconds(100)))
       << "no 429 reached our signer during the storm";
+  EXPECT_EQ(Orphans(), "");
+  EXPECT_EQ(PositionsAgainstTruth(), "") << "positions differ from the deposit wallet's truth\n" << ServiceLogs();
   auto code = up_->Stop(0, 240 * kNanosPerSecond);  // signal 0: only waits for the end
   ASSERT_TRUE(code.ok()) << up_->log();
   EXPECT_EQ(*code, 0) << up_->log();
@@ -519,6 +539,7 @@ TEST_F(RestartTest, TheSummaryCountsThe429sOurSignerGot) {
   ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(up: summary [^\n]*\bthrottled=([0-9]+))"))) << log;
   EXPECT_GE(std::stoull(m[1]), seen) << m[0];
   EXPECT_TRUE(std::regex_search(log, std::regex(R"(up: summary [^\n]*\bopen_after_stop=0\b)"))) << log;
+  EXPECT_TRUE(std::regex_search(log, std::regex(R"(up: summary [^\n]*\bwallet=POLY_1271\b)"))) << log;
   up_.reset();
 }
 

@@ -14,6 +14,8 @@
 //   sim-credit --address A [--collateral 100] [--token T --tokens 50]  the simulator credits an
 //            account (chain and exchange) with pUSD and outcome tokens
 //   live-env --config LIVE.yaml   the live configuration as NAME=value lines (scripts/up --live)
+//   wallet-address (--key-file F | --key-env V) [--wallet NAME] [--funder A] [--chain-id 137]
+//            the address the key trades through as that wallet: "wallet=NAME address=0x..."
 //   doctor [--config LIVE.yaml] [--clob-url U] [--geoblock-url U] [--market M]...  preflight checks
 //            before going live: one line per check with the fix; exit 1 on any failure
 //
@@ -44,6 +46,8 @@
 #include "common/grpcserver/grpc_server.h"
 #include "common/model/decimal.h"
 #include "common/model/types.h"
+#include "common/signing/keys.h"
+#include "common/wallet/wallet.h"
 #include "services/clobmakerctl/doctor/doctor_shell.h"
 #include "services/clobmakerctl/doctor/live_config.h"
 
@@ -391,6 +395,8 @@ int main(int argc, char** argv) {
   doctor->add_option("--geoblock-url", doctor_options.geoblock_url,
                      "geoblock host (its /api/geoblock; default https://polymarket.com)");
   doctor->add_option("--gamma-url", doctor_options.gamma_url, "metadata API (default <clob-url>/gamma)");
+  doctor->add_option("--relayer-url", doctor_options.relayer_url,
+                     "Polymarket's relayer, asked whether a deposit wallet is deployed (default <clob-url>)");
   doctor->add_option("--chain-id", doctor_options.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
   doctor->add_option("--key-file", doctor_options.key_file, "wallet key file (owner-only)");
   doctor->add_option("--key-env", doctor_options.key_env, "environment variable holding the wallet key")
@@ -404,10 +410,43 @@ int main(int argc, char** argv) {
   doctor->add_option("--max-clock-skew-ms", doctor_skew_ms, "largest clock skew allowed")->capture_default_str();
   doctor->add_flag("--no-heartbeat", no_heartbeat,
                    "send no heartbeat (one would restart the chain of a running execution on the same key)");
+  std::string wallet_key_file, wallet_key_env = "CLOBMAKER_PRIVATE_KEY";
+  clobmaker::wallet::WalletSetting wallet_setting;
+  uint64_t wallet_chain_id = 137;
+  auto* wallet_address = app.add_subcommand(
+      "wallet-address", "the address the key trades through as a wallet (scripts/up: our funder address)");
+  wallet_address->add_option("--key-file", wallet_key_file, "wallet key file (owner-only)");
+  wallet_address->add_option("--key-env", wallet_key_env, "environment variable holding the wallet key")
+      ->capture_default_str();
+  wallet_address->add_option("--wallet", wallet_setting.wallet,
+                             "EOA, POLY_PROXY, POLY_GNOSIS_SAFE or POLY_1271 (default: CLOBMAKER_WALLET, else EOA)");
+  wallet_address->add_option("--funder", wallet_setting.funder, "the wallet's address, checked against the key");
+  wallet_address->add_option("--chain-id", wallet_chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
   std::string env_config;
   auto* live_env = app.add_subcommand("live-env", "a live configuration as NAME=value lines, for scripts/up --live");
   live_env->add_option("--config", env_config, "live configuration file")->required();
   CLI11_PARSE(app, argc, argv);
+  if (*wallet_address) {
+    auto key = wallet_key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(wallet_key_env)
+                                       : clobmaker::signing::LoadPrivateKeyFile(wallet_key_file);
+    if (!key.ok()) {
+      std::fprintf(stderr, "clobmakerctl wallet-address: wallet key: %s\n",
+                   std::string(clobmaker::StatusText(key.status())).c_str());
+      return 2;
+    }
+    if (const char* env = std::getenv(std::string(clobmaker::wallet::kWalletEnv).c_str())) {
+      wallet_setting.env_wallet = env;
+    }
+    auto account = clobmaker::wallet::ResolveAccount(wallet_setting, key->address(), wallet_chain_id);
+    if (!account.ok()) {
+      std::fprintf(stderr, "clobmakerctl wallet-address: %s\n",
+                   std::string(clobmaker::StatusText(account.status())).c_str());
+      return 2;
+    }
+    std::printf("wallet=%s address=%s\n", std::string(clobmaker::wallet::WalletName(account->type)).c_str(),
+                account->funder.ToChecksum().c_str());
+    return 0;
+  }
   if (*live_env) {
     std::ifstream in(env_config);
     std::stringstream text;
@@ -456,6 +495,7 @@ int main(int argc, char** argv) {
       if (given("--clob-url")) merged.clob_url = doctor_options.clob_url;
       if (given("--geoblock-url")) merged.geoblock_url = doctor_options.geoblock_url;
       if (given("--gamma-url")) merged.gamma_url = doctor_options.gamma_url;
+      if (given("--relayer-url")) merged.relayer_url = doctor_options.relayer_url;
       if (given("--chain-id")) merged.chain_id = doctor_options.chain_id;
       if (given("--key-file")) merged.key_file = doctor_options.key_file;
       if (given("--key-env")) merged.key_env = doctor_options.key_env;

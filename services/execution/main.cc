@@ -6,12 +6,15 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 
 #include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/logging/logging.h"
 #include "common/signing/keys.h"
+#include "common/wallet/wallet.h"
 #include "services/execution/service/execution_service.h"
 
 namespace {
@@ -30,7 +33,7 @@ int main(int argc, char** argv) {
   std::string key_file;
   std::string key_env = "CLOBMAKER_PRIVATE_KEY";
   std::string admin_token_file;
-  std::string funder;
+  clobmaker::wallet::WalletSetting wallet;
   int signature_type = 0;
   int64_t lease_ttl_ms = 6000;
   int64_t startup_timeout_s = 60;
@@ -54,9 +57,12 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", key_file, "wallet key file (64 hex digits, owner-only permissions)");
   app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();
   app.add_option("--chain-id", options.signing.chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
-  app.add_option("--signature-type", signature_type, "0 EOA, 1 POLY_PROXY, 2 POLY_GNOSIS_SAFE, 3 POLY_1271")
-      ->check(CLI::Range(0, 3));
-  app.add_option("--funder", funder, "maker (funder) address when it is not the key's own");
+  app.add_option("--wallet", wallet.wallet,
+                 "EOA, POLY_PROXY, POLY_GNOSIS_SAFE or POLY_1271 (default: CLOBMAKER_WALLET, else EOA)");
+  auto* signature_type_flag = app.add_option("--signature-type", signature_type,
+                                             "the older spelling of --wallet: 0 EOA, 1 POLY_PROXY, "
+                                             "2 POLY_GNOSIS_SAFE, 3 POLY_1271");
+  app.add_option("--funder", wallet.funder, "the maker (the wallet's address; default: the key's wallet of that kind)");
   app.add_option("--lease-ttl-ms", lease_ttl_ms, "single-writer lease time to live")->check(CLI::Range(1000, 600000));
   app.add_option("--startup-timeout-s", startup_timeout_s, "give up start-up after this long")
       ->check(CLI::Range(1, 3600));
@@ -72,6 +78,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.01, 1.0));
 
   CLI11_PARSE(app, argc, argv);
+  if (signature_type_flag->count() > 0) wallet.signature_type = signature_type;
+  if (const char* env = std::getenv(std::string(clobmaker::wallet::kWalletEnv).c_str())) wallet.env_wallet = env;
   if (auto logging = clobmaker::logging::Configure("execution"); !logging.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(logging.message()).c_str());
     return 2;
@@ -93,20 +101,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::info("execution: wallet address {}", key->address().ToChecksum());  // public; the key never is
-  auto type = clobmaker::signing::SignatureTypeFromInt(signature_type);
-  if (!type.ok()) {
-    std::fprintf(stderr, "execution: %s\n", std::string(StatusText(type.status())).c_str());
+  auto account = clobmaker::wallet::ResolveAccount(wallet, key->address(), options.signing.chain_id);
+  if (!account.ok()) {
+    std::fprintf(stderr, "execution: %s\n", std::string(StatusText(account.status())).c_str());
     return 2;
   }
-  options.signing.signature_type = *type;
-  if (!funder.empty()) {
-    auto address = clobmaker::crypto::Address::Parse(funder);
-    if (!address.ok()) {
-      std::fprintf(stderr, "execution: --funder: %s\n", std::string(StatusText(address.status())).c_str());
-      return 2;
-    }
-    options.signing.funder = *address;
-  }
+  options.signing.signature_type = account->type;
+  options.signing.funder = account->funder;
+  spdlog::info("execution: wallet={} funder={}", clobmaker::wallet::WalletName(account->type),
+               account->funder.ToChecksum());
   auto token = clobmaker::grpcserver::LoadAdminToken(admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
   if (!token.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(StatusText(token.status())).c_str());

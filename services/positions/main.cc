@@ -6,12 +6,14 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/clob/credentials.h"
 #include "common/core/status.h"
 #include "common/grpcserver/grpc_server.h"
 #include "common/logging/logging.h"
 #include "common/signing/keys.h"
+#include "common/wallet/wallet.h"
 #include "services/positions/service/positions_service.h"
 
 namespace {
@@ -30,13 +32,21 @@ int main(int argc, char** argv) {
   app.add_option("--clob-url", options.clob_url, "CLOB REST base URL (the simulator by default)")
       ->capture_default_str();
   app.add_option("--rpc-url", options.rpc_url, "Ethereum JSON-RPC URL (default: the simulator's <clob-url>/rpc)");
+  app.add_option("--relayer-url", options.relayer_url,
+                 "Polymarket's relayer, for deposit-wallet merges and redeems (default: <clob-url>, the simulator's; "
+                 "live: https://relayer-v2.polymarket.com)");
   app.add_option("--key-file", key_file, "wallet key file (owner-only)");
   app.add_option("--key-env", key_env, "environment variable holding the wallet key")->capture_default_str();
   app.add_option("--chain-id", options.chain_id, "137 or 80002")->capture_default_str();
-  app.add_option("--signature-type", options.signature_type, "0 EOA, 1 POLY_PROXY, 2 POLY_GNOSIS_SAFE, 3 POLY_1271")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3));
-  app.add_option("--funder", options.funder, "address holding the funds (default: the key's)");
+  clobmaker::wallet::WalletSetting wallet;
+  int signature_type = 0;
+  app.add_option("--wallet", wallet.wallet,
+                 "EOA, POLY_PROXY, POLY_GNOSIS_SAFE or POLY_1271 (default: CLOBMAKER_WALLET, else EOA)");
+  auto* signature_type_flag = app.add_option("--signature-type", signature_type,
+                                             "the older spelling of --wallet: 0 EOA, 1 POLY_PROXY, "
+                                             "2 POLY_GNOSIS_SAFE, 3 POLY_1271");
+  app.add_option("--funder", wallet.funder,
+                 "the address holding the funds (the wallet's; default: the key's wallet of that kind)");
   app.add_option("--reconcile-interval-s", reconcile_s, "compare with the exchange and the chain this often")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{3600}));
@@ -62,6 +72,8 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", options.metrics_listen, "Prometheus /metrics address (empty: off)");
   app.add_option("--admin-token-file", admin_token_file, "admin bearer token file; else CLOBMAKER_ADMIN_TOKEN");
   CLI11_PARSE(app, argc, argv);
+  if (signature_type_flag->count() > 0) wallet.signature_type = signature_type;
+  if (const char* env = std::getenv(std::string(clobmaker::wallet::kWalletEnv).c_str())) wallet.env_wallet = env;
   if (auto logging = clobmaker::logging::Configure("positions"); !logging.ok()) {
     std::fprintf(stderr, "positions: %s\n", std::string(logging.message()).c_str());
     return 2;
@@ -81,6 +93,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "positions: wallet key: %s\n", std::string(StatusText(key.status())).c_str());
     return 2;
   }
+  auto account = clobmaker::wallet::ResolveAccount(wallet, key->address(), options.chain_id);
+  if (!account.ok()) {
+    std::fprintf(stderr, "positions: %s\n", std::string(StatusText(account.status())).c_str());
+    return 2;
+  }
+  options.signature_type = static_cast<int>(account->type);
+  options.funder = account->funder.ToChecksum();
+  spdlog::info("positions: wallet={} funder={}", clobmaker::wallet::WalletName(account->type),
+               account->funder.ToChecksum());
   auto token = clobmaker::grpcserver::LoadAdminToken(admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
   if (!token.ok()) {
     std::fprintf(stderr, "positions: %s\n", std::string(StatusText(token.status())).c_str());

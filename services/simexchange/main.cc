@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
   app.add_option("--order-lookup", order_lookup, "GET /data/order for an inactive id: null, empty or 404")
       ->default_val("null")
       ->check(CLI::IsMember({"null", "empty", "404"}));
+  int64_t relayer_execute_after_ms = 0;
+  app.add_option("--relayer-execute-after-ms", relayer_execute_after_ms,
+                 "how long the relayer holds an accepted transaction before sending it")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{600'000}));
   std::string wallet_policy = "legacy";
   std::vector<std::string> legacy_owners;
   app.add_option("--wallet-policy", wallet_policy,
@@ -149,6 +154,7 @@ int main(int argc, char** argv) {
                          : order_lookup == "empty" ? simexchange::OrderLookupAnswer::kEmpty
                                                    : simexchange::OrderLookupAnswer::kNull;
   options.wallet_policy = *simexchange::ParseWalletPolicy(wallet_policy);  // checked by CLI11 above
+  options.relayer_execute_after = relayer_execute_after_ms * (kNanosPerSecond / 1000);
   for (const auto& owner : legacy_owners) {
     auto address = crypto::Address::Parse(owner);
     if (!address.ok()) {

@@ -113,6 +113,12 @@ Check Wallet(const Observations& o) {
     return Fail("wallet", name + " needs the wallet's address as the maker, got the signer's own",
                 "set funder to the address Polymarket shows for the account (the proxy/Safe/deposit wallet)");
   }
+  if (o.funder_is_owners_wallet.has_value() && !*o.funder_is_owners_wallet) {
+    // The exchange's signature check fails such an order ("invalid signature").
+    return Fail("wallet", fmt::format("{} {} is not the {} of the signer {}", name, funder, name, o.signer),
+                "set funder to the address Polymarket shows for the account, and key_file to its owner's key "
+                "(clobmakerctl wallet-address prints the key's wallets)");
+  }
   if (o.signature_type != 3) {
     return {"wallet", Verdict::kWarn, name + " " + funder + " signed by " + o.signer,
             "proxy and Safe wallets are legacy; new accounts use deposit wallets (signature_type 3)"};
@@ -122,9 +128,19 @@ Check Wallet(const Observations& o) {
 
 Check DepositWallet(const Observations& o) {
   if (o.signature_type != 3) return {"deposit-wallet", Verdict::kSkip, "not a deposit wallet", ""};
-  return {"deposit-wallet", Verdict::kSkip,
-          "whether the deposit wallet is deployed is not checked: clobmaker has no relayer client yet (#19)",
-          "confirm at polymarket.com that the account's deposit wallet exists before quoting"};
+  if (!o.wallet_deployed.ok()) {
+    return Fail("deposit-wallet",
+                fmt::format("the relayer could not say whether it is deployed: {}",
+                            std::string(o.wallet_deployed.status().message())),
+                "check relayer_url (https://relayer-v2.polymarket.com) and the network");
+  }
+  if (!*o.wallet_deployed) {
+    // Not a failure: positions deploys it through the relayer (gasless) at start-up; until then
+    // the exchange's signature check refuses orders for it.
+    return {"deposit-wallet", Verdict::kWarn, "not deployed yet",
+            "positions deploys it through the relayer at start-up (WALLET-CREATE); orders are refused until then"};
+  }
+  return Pass("deposit-wallet", "deployed (the relayer's /deployed)");
 }
 
 // An allowance is enough when it covers `need` (allowances are uint256 decimals; "max" is 2^256-1).

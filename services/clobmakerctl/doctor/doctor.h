@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,6 +53,11 @@ struct Observations {
   int signature_type = 0;  // 0 EOA, 1 POLY_PROXY, 2 POLY_GNOSIS_SAFE, 3 POLY_1271
   std::string signer;      // the key's address, lower case
   std::string funder;      // the configured maker address, lower case (empty: the signer)
+  // Whether the funder is the signer's own wallet of the signature type (Polymarket's CREATE2
+  // derivations, common/wallet); nullopt when it could not be derived (unknown chain).
+  std::optional<bool> funder_is_owners_wallet;
+  // Deposit wallets: the relayer's GET /deployed for the funder.
+  absl::StatusOr<bool> wallet_deployed = absl::UnknownError("not asked");
   absl::StatusOr<polymarket::BalanceAllowance> collateral = absl::UnknownError("not asked");
   // asset_type=CONDITIONAL for one configured market's token: the conditional-tokens contract's
   // approvals (setApprovalForAll) per spender.

@@ -12,7 +12,9 @@
 #include "common/net/io_thread.h"
 #include "common/polymarket/decode.h"
 #include "common/signing/keys.h"
+#include "common/relayer/relayer.h"
 #include "common/signing/order.h"
+#include "common/wallet/wallet.h"
 #include "services/clobmakerctl/doctor/doctor.h"
 
 namespace clobmaker::doctor {
@@ -73,6 +75,19 @@ int RunDoctor(const DoctorOptions& opt, bool json) {
   seen.signer = key->address().ToLower();
   seen.signature_type = opt.signature_type;
   for (char c : opt.funder) seen.funder += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // The funder against the signer's own wallets (what the exchange's signature check decides).
+  auto type = signing::SignatureTypeFromInt(opt.signature_type);
+  auto factories = wallet::FactoriesForChain(opt.chain_id);
+  auto funder_address = crypto::Address::Parse(opt.funder.empty() ? key->address().ToChecksum() : opt.funder);
+  if (type.ok() && factories.ok() && funder_address.ok()) {
+    seen.funder_is_owners_wallet = wallet::IsWalletOf(*type, key->address(), *funder_address, *factories);
+  }
+  // A deposit wallet: deployed? (the relayer's GET /deployed; the simulator serves it on its port)
+  if (opt.signature_type == 3 && funder_address.ok()) {
+    auto body = GetBody(io, opt.relayer_url.empty() ? opt.clob_url : opt.relayer_url,
+                        "/deployed?address=" + funder_address->ToChecksum() + "&type=WALLET");
+    seen.wallet_deployed = body.ok() ? relayer::ParseDeployedAnswer(*body) : absl::StatusOr<bool>(body.status());
+  }
 
   // Geoblock: the web host's answer for this machine's address.
   {

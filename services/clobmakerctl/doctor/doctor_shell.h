@@ -15,6 +15,7 @@ struct DoctorOptions {
   std::string clob_url = "http://127.0.0.1:8080";
   std::string geoblock_url;  // empty: https://polymarket.com (its /api/geoblock)
   std::string gamma_url;     // empty: <clob_url>/gamma (the simulator's); live: https://gamma-api.polymarket.com
+  std::string relayer_url;   // empty: <clob_url> (the simulator's); live: https://relayer-v2.polymarket.com
   uint64_t chain_id = 137;
   std::string key_file;  // owner-only file; else the environment variable key_env names
   std::string key_env = "CLOBMAKER_PRIVATE_KEY";

@@ -23,6 +23,8 @@ Observations Healthy() {
   o.signature_type = 3;
   o.signer = "0x1111111111111111111111111111111111111111";
   o.funder = "0x2222222222222222222222222222222222222222";
+  o.funder_is_owners_wallet = true;
+  o.wallet_deployed = true;
   polymarket::BalanceAllowance b;
   b.balance = 500 * 1'000'000;
   b.allowances = {{kExchange, kMax}, {kNegRisk, kMax}};
@@ -58,13 +60,7 @@ const Check& Find(const std::vector<Check>& checks, const std::string& name) {
 TEST(Doctor, HealthyPassesEveryCheckAndSaysWhatItCouldNotCheck) {
   const auto checks = Diagnose(Healthy(), Need());
   EXPECT_FALSE(AnyFailed(checks));
-  for (const Check& c : checks) {
-    if (c.name == "deposit-wallet") {
-      EXPECT_EQ(c.verdict, Verdict::kSkip) << "deployment is not checkable without the relayer";
-    } else {
-      EXPECT_EQ(c.verdict, Verdict::kPass) << FormatLine(c);
-    }
-  }
+  for (const Check& c : checks) EXPECT_EQ(c.verdict, Verdict::kPass) << FormatLine(c);
   EXPECT_EQ(Find(checks, "allowance:exchange").verdict, Verdict::kPass);
   EXPECT_EQ(Find(checks, "ctf-approval:neg-risk-exchange").verdict, Verdict::kPass);
 }
@@ -193,6 +189,31 @@ TEST(Doctor, LinesAndJsonSayTheVerdictAndTheFix) {
   EXPECT_NE(FormatLine(c).find("-- fix: move"), std::string::npos);
   EXPECT_EQ(FormatJson(c),
             R"j({"check":"geoblock","result":"fail","ok":false,"detail":"blocked (\"US\")","fix":"move"})j");
+}
+
+TEST(Doctor, ADepositWalletNotDeployedWarnsAndAnUnreachableRelayerFails) {
+  auto o = Healthy();
+  o.wallet_deployed = false;
+  auto c = Find(Diagnose(o, Need()), "deposit-wallet");
+  EXPECT_EQ(c.verdict, Verdict::kWarn);
+  EXPECT_FALSE(c.fix.empty());
+  o.wallet_deployed = absl::UnavailableError("connection refused");
+  c = Find(Diagnose(o, Need()), "deposit-wallet");
+  EXPECT_EQ(c.verdict, Verdict::kFail);
+  EXPECT_NE(c.detail.find("connection refused"), std::string::npos) << c.detail;
+  o.signature_type = 0;
+  o.funder = "";
+  EXPECT_EQ(Find(Diagnose(o, Need()), "deposit-wallet").verdict, Verdict::kSkip);
+}
+
+TEST(Doctor, AFunderThatIsNotTheSignersWalletFails) {
+  auto o = Healthy();
+  o.funder_is_owners_wallet = false;
+  const auto c = Find(Diagnose(o, Need()), "wallet");
+  EXPECT_EQ(c.verdict, Verdict::kFail);
+  EXPECT_NE(c.detail.find("is not the"), std::string::npos) << c.detail;
+  o.funder_is_owners_wallet = std::nullopt;  // not derivable here: not judged
+  EXPECT_EQ(Find(Diagnose(o, Need()), "wallet").verdict, Verdict::kPass);
 }
 
 }  // namespace

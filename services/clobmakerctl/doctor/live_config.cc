@@ -46,7 +46,7 @@ absl::StatusOr<LiveConfig> ParseLiveConfig(std::string_view yaml_text, std::stri
   try {
     if (auto s = Only(root, "live config", {"endpoints", "wallet", "markets", "risk"}); !s.ok()) return s;
     const YAML::Node ep = root["endpoints"], wallet = root["wallet"], risk = root["risk"];
-    if (auto s = Only(ep, "endpoints", {"clob", "market_ws", "user_ws", "gamma", "geoblock", "rpc"}); !s.ok()) return s;
+    if (auto s = Only(ep, "endpoints", {"clob", "market_ws", "user_ws", "gamma", "geoblock", "rpc", "relayer"}); !s.ok()) return s;
     if (auto s = Only(wallet, "wallet", {"chain_id", "signature_type", "funder", "key_file", "key_env"}); !s.ok()) {
       return absl::InvalidArgumentError(std::string(s.message()) +
                                         " (a key is never read from this file: key_file or key_env)");
@@ -59,6 +59,7 @@ absl::StatusOr<LiveConfig> ParseLiveConfig(std::string_view yaml_text, std::stri
     c.gamma_url = Text(ep, "gamma");
     c.geoblock_url = Text(ep, "geoblock");
     c.rpc_url = Text(ep, "rpc");
+    c.relayer_url = Text(ep, "relayer");
     if (wallet && wallet["chain_id"]) c.chain_id = wallet["chain_id"].as<uint64_t>();
     if (wallet && wallet["signature_type"]) c.signature_type = wallet["signature_type"].as<int>();
     c.funder = Text(wallet, "funder");
@@ -91,6 +92,7 @@ DoctorOptions DoctorOptionsFrom(const LiveConfig& c) {
   o.clob_url = c.clob_url;
   o.geoblock_url = c.geoblock_url;
   o.gamma_url = c.gamma_url;
+  o.relayer_url = c.relayer_url;
   o.chain_id = c.chain_id;
   o.key_file = c.key_file;
   if (!c.key_env.empty()) o.key_env = c.key_env;
@@ -135,6 +137,7 @@ absl::StatusOr<std::string> LiveEnvironment(const LiveConfig& c) {
            {"LIVE_USER_WS", "endpoints.user_ws", c.user_ws_url},
            {"LIVE_GAMMA_URL", "endpoints.gamma", c.gamma_url},
            {"LIVE_RPC_URL", "endpoints.rpc", c.rpc_url},
+           {"LIVE_RELAYER_URL", "endpoints.relayer", c.relayer_url},
            {"LIVE_CHAIN_ID", "wallet.chain_id", std::to_string(c.chain_id)},
            {"LIVE_SIGNATURE_TYPE", "wallet.signature_type", std::to_string(c.signature_type)},
            {"LIVE_FUNDER", "wallet.funder", c.funder},

@@ -20,6 +20,9 @@ struct LiveConfig {
   std::string user_ws_url;
   std::string gamma_url;
   std::string geoblock_url;
+  // Polymarket's relayer (deposit wallets merge and redeem through it; the doctor asks it whether
+  // the wallet is deployed). Empty: the CLOB URL (the simulator serves both on one port).
+  std::string relayer_url;
   std::string rpc_url;  // Polygon JSON-RPC for positions (optional for the doctor, needed by scripts/up --live)
   uint64_t chain_id = 137;
   int signature_type = 3;

@@ -41,7 +41,7 @@ TEST(LiveConfig, RefusesKeysInTheFileUnknownKeysAndMissingMarkets) {
 
 TEST(LiveConfig, TheEnvironmentForScriptsUpIsShellInert) {
   auto c = ParseLiveConfig(
-      "endpoints: {clob: 'http://127.0.0.1:8080', rpc: 'http://127.0.0.1:8080/rpc'}\n"
+      "endpoints: {clob: 'http://127.0.0.1:8080', rpc: 'http://127.0.0.1:8080/rpc', relayer: 'http://127.0.0.1:8080'}\n"
       "markets: [will-it-rain, '1234']\nwallet: {key_file: ~/k, signature_type: 0}\nrisk: {order_size: 5}\n",
       "/home/op");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -49,6 +49,7 @@ TEST(LiveConfig, TheEnvironmentForScriptsUpIsShellInert) {
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_NE(env->find("LIVE_CLOB_URL=http://127.0.0.1:8080\n"), std::string::npos) << *env;
   EXPECT_NE(env->find("LIVE_RPC_URL=http://127.0.0.1:8080/rpc\n"), std::string::npos) << *env;
+  EXPECT_NE(env->find("LIVE_RELAYER_URL=http://127.0.0.1:8080\n"), std::string::npos) << *env;
   EXPECT_NE(env->find("LIVE_KEY_FILE=/home/op/k\n"), std::string::npos) << *env;
   EXPECT_NE(env->find("LIVE_SIGNATURE_TYPE=0\n"), std::string::npos) << *env;
   EXPECT_NE(env->find("LIVE_ORDER_SIZE_MICROS=5000000\n"), std::string::npos) << *env;

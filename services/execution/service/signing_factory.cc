@@ -33,7 +33,8 @@ absl::StatusOr<signing::SignedOrder> SigningOrderFactory::Make(const OrderSpec& 
   signing::UnsignedOrder order;
   order.salt = Uint256(salt_.Next() & ((uint64_t{1} << 53) - 1));  // travels as a JSON number
   order.maker = config_.funder;
-  order.signer = key_.address();
+  // A deposit wallet (POLY_1271) is its own signer (ERC-1271, the key signs for it); otherwise the key.
+  order.signer = config_.signature_type == signing::SignatureType::kPoly1271 ? config_.funder : key_.address();
   order.token_id = token->second;
   order.maker_amount = amounts.maker;
   order.taker_amount = amounts.taker;

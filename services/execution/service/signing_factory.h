@@ -15,7 +15,7 @@ namespace clobmaker::execution {
 struct SigningConfig {
   uint64_t chain_id = 137;
   signing::SignatureType signature_type = signing::SignatureType::kEoa;
-  crypto::Address funder;  // the maker; the key's own address for EOA
+  crypto::Address funder;  // the maker (and, for POLY_1271, the signer); the key's own address for EOA
 };
 
 class SigningOrderFactory final : public OrderFactory {

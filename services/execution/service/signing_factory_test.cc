@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/wallet/wallet.h"
+
 namespace clobmaker::execution {
 namespace {
 
@@ -42,6 +44,36 @@ TEST(SigningOrderFactory, SignsVerifiableOrdersWithFreshSaltsForTheRequestedVers
   spec.version = 2;
   spec.price = model::Price(4850);  // off the cent grid
   EXPECT_FALSE((*factory)->Make(spec).ok());
+}
+
+TEST(SigningOrderFactory, ADepositWalletIsMakerAndSignerAndTheKeySignsForIt) {
+  auto key = crypto::PrivateKey::FromHex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+  ASSERT_TRUE(key.ok());
+  auto account = wallet::ResolveAccount(signing::SignatureType::kPoly1271, key->address(), "", 137);
+  ASSERT_TRUE(account.ok()) << account.status();
+  auto factory = SigningOrderFactory::Create(
+      *key, {.chain_id = 137, .signature_type = account->type, .funder = account->funder}, 7);
+  ASSERT_TRUE(factory.ok()) << factory.status();
+  auto order = (*factory)->Make({.market = "0xm",
+                                 .intent = {.token = "7132104567925221259462638553270691275033272857194253228963137931"
+                                                     "2455583992563",
+                                            .side = model::Side::kSell,
+                                            .level = 0},
+                                 .price = model::Price(5200),
+                                 .size = model::Size::FromWhole(5),
+                                 .tick = model::TickSize::Cent(),
+                                 .version = 2,
+                                 .now = 1'700'000'000'000'000'000});
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->order.maker, account->funder);
+  EXPECT_EQ(order->order.signer, account->funder);
+  EXPECT_EQ(order->order.signature_type, signing::SignatureType::kPoly1271);
+  auto contracts = signing::ContractsForChain(137);
+  const auto domain =
+      signing::HashDomain({.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts->exchange_v2});
+  auto owner = signing::VerifyOrderSignature(*order, domain);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(*owner, key->address()) << "the wallet's owner signed";
 }
 
 }  // namespace

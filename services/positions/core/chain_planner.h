@@ -27,6 +27,7 @@ struct MarketTokens {
   std::string condition_id;
   std::string yes_token;
   std::string no_token;
+  bool neg_risk = false;  // merged and redeemed through the neg-risk adapter (relayer batches)
 };
 
 // The chain's resolution of a condition: denominator 0 = not resolved.

@@ -39,7 +39,10 @@ TxVerdict PendingTransaction::Observe(const TxObservation& o, Nanos now) {
     return verdict_;
   }
   if (!unknown_since_) unknown_since_ = now;
-  if (now - *unknown_since_ >= params_.unknown_grace) verdict_ = TxVerdict::kNeverSeen;
+  if (now - *unknown_since_ >= params_.unknown_grace &&
+      (!executable_until_ || now >= *executable_until_ + params_.unknown_grace)) {
+    verdict_ = TxVerdict::kNeverSeen;
+  }
   return verdict_;
 }
 

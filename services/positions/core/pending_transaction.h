@@ -11,9 +11,10 @@
 //   - it stayed unknown, with its nonce still free, for a bounded wait: it is given up. Its nonce
 //     is then still free, so the next transaction sent takes it and a stray copy can never execute
 //     after a newer transaction.
-// The same holds for a transaction handed to Polymarket's relayer (deposit, proxy and Safe
-// wallets): the relayer's lookup by id is the lookup, the wallet's nonce the nonce
-// (docs/positions.md, "Through the relayer": designed, not used by positions yet).
+// The same holds for a batch handed to Polymarket's relayer (deposit wallets): the relayer's
+// lookup (by id, or its listing by the record's metadata) is the lookup, the owner's batch nonce
+// the nonce, and "never seen" waits for the batch's deadline too (docs/positions.md, "Through the
+// relayer").
 //
 // Ordering matters: the final nonce must be read BEFORE the lookup. Had our transaction been the
 // one that consumed the nonce, a lookup made after that read finds it final; read the other way
@@ -66,6 +67,11 @@ struct PendingTxParams {
 class PendingTransaction {
  public:
   explicit PendingTransaction(uint64_t nonce, PendingTxParams params = {}) : nonce_(nonce), params_(params) {}
+  // A transaction that carries a deadline (a relayer batch: it cannot execute after
+  // `executable_until`) is never seen only once that deadline, plus the grace, has passed too: a
+  // relayer that does not list it yet may still hold it until then.
+  PendingTransaction(uint64_t nonce, Nanos executable_until, PendingTxParams params)
+      : nonce_(nonce), params_(params), executable_until_(executable_until) {}
 
   // Folds one observation in; returns the verdict, which never changes once final.
   TxVerdict Observe(const TxObservation& o, Nanos now);
@@ -80,6 +86,7 @@ class PendingTransaction {
   PendingTxParams params_;
   TxVerdict verdict_ = TxVerdict::kWaiting;
   std::optional<Nanos> unknown_since_;
+  std::optional<Nanos> executable_until_;
 };
 
 }  // namespace clobmaker::positions

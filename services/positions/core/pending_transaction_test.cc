@@ -179,5 +179,23 @@ TEST(PendingTransaction, PropertyFailsWhenTheLookupIsReadBeforeTheNonce) {
   EXPECT_GT(failures, 0u) << "the wrong order never misjudged a mined transaction: the property proves nothing";
 }
 
+TEST(PendingTransaction, ARelayerBatchUnknownIsNeverSeenOnlyPastItsDeadlinePlusTheGrace) {
+  const PendingTxParams params{.unknown_grace = 10 * kSecond};
+  const Nanos deadline = 240 * kSecond;
+  PendingTransaction t(kNonce, deadline, params);
+  EXPECT_EQ(t.Observe(Seen(kNonce, TxLookup::kUnknown), 0), TxVerdict::kWaiting);
+  // Unknown for longer than the grace, but the relayer may still hold it until its deadline.
+  EXPECT_EQ(t.Observe(Seen(kNonce, TxLookup::kUnknown), 20 * kSecond), TxVerdict::kWaiting);
+  EXPECT_EQ(t.Observe(Seen(kNonce, TxLookup::kUnknown), deadline + 9 * kSecond), TxVerdict::kWaiting);
+  EXPECT_EQ(t.Observe(Seen(kNonce, TxLookup::kUnknown), deadline + 10 * kSecond), TxVerdict::kNeverSeen);
+  // Found before then: decided by what the relayer says, deadline or not.
+  PendingTransaction found(kNonce, deadline, params);
+  EXPECT_EQ(found.Observe(Seen(kNonce, TxLookup::kUnknown), 0), TxVerdict::kWaiting);
+  EXPECT_EQ(found.Observe(Seen(kNonce + 1, TxLookup::kSucceeded), 30 * kSecond), TxVerdict::kApplied);
+  // The nonce passed with ours not final: replaced at once, whatever the deadline.
+  PendingTransaction replaced(kNonce, deadline, params);
+  EXPECT_EQ(replaced.Observe(Seen(kNonce + 1, TxLookup::kUnknown), kSecond), TxVerdict::kReplaced);
+}
+
 }  // namespace
 }  // namespace clobmaker::positions

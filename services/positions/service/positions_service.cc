@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <ctime>
 #include <future>
@@ -22,6 +23,7 @@
 #include "common/chain/ctf.h"
 #include "common/chain/json_rpc.h"
 #include "common/chain/transaction.h"
+#include "common/wallet/wallet.h"
 #include "common/clob/rest_client.h"
 #include "common/core/executor.h"
 #include "common/core/hex.h"
@@ -38,7 +40,9 @@
 #include "common/signing/order.h"
 #include "services/positions/core/chain_planner.h"
 #include "services/positions/core/ledger.h"
+#include "services/positions/core/relayer_batch.h"
 #include "services/positions/service/chain_client.h"
+#include "services/positions/service/relayer_client.h"
 
 namespace clobmaker::positions {
 
@@ -68,6 +72,13 @@ struct PositionsService::Impl {
   std::unique_ptr<net::IoThread> io;
   std::unique_ptr<clob::ClobRestClient> rest;
   std::unique_ptr<ChainClient> rpc;
+  // Deposit wallets: merges and redeems go to the relayer as batches the owner signs.
+  std::unique_ptr<RelayerClient> relayer_client;
+  bool via_relayer = false;
+  bool relayer_ready = false;  // chain worker / start-up: authenticated and the wallet deployed
+  bool relayer_authenticated = false;
+  std::string last_relayer_hash;  // the chain transaction the relayer sent our batch in (logs)
+  relayer::CallTargets targets;
   std::unique_ptr<nats::Connection> nats;
   std::unique_ptr<nats::JetStream> js;
   std::unique_ptr<nats::KeyValue> positions_kv;
@@ -102,7 +113,7 @@ struct PositionsService::Impl {
   std::vector<std::shared_ptr<ReconcileAsk>> reconcile_asks;
   std::atomic<uint64_t> source_failures{0}, bad_messages{0}, kv_failures{0}, reconciles{0};
   std::atomic<uint64_t> chain_sent{0}, chain_reverted{0}, chain_failures{0}, reconciles_deferred{0},
-      markets_resolved{0}, chain_replaced{0}, chain_never_seen{0};
+      markets_resolved{0}, chain_replaced{0}, chain_never_seen{0}, relayer_refused{0}, relayer_ambiguous{0};
   const std::atomic<bool>* stop = nullptr;  // Run's: start-up waits end early on a stop
   std::atomic<bool> chain_pending_flag{false};
   std::atomic<uint64_t> unknown_trade_statuses{0}, rebates_booked{0}, rebate_failures{0};
@@ -401,7 +412,8 @@ struct PositionsService::Impl {
     if (!info.market().yes_token_id().empty() && !info.market().no_token_id().empty()) {
       markets[info.market().condition_id()] = {.condition_id = info.market().condition_id(),
                                                .yes_token = info.market().yes_token_id(),
-                                               .no_token = info.market().no_token_id()};
+                                               .no_token = info.market().no_token_id(),
+                                               .neg_risk = info.neg_risk()};
     }
     for (const std::string& token : {info.market().yes_token_id(), info.market().no_token_id()}) {
       if (token.empty()) continue;
@@ -489,14 +501,90 @@ struct PositionsService::Impl {
 
   void SetPending(std::optional<positions::v1::ChainTransaction> t) {
     chain_tracker.reset();
-    if (t) chain_tracker.emplace(t->nonce(), options.pending_tx);
+    if (t) chain_tracker = TrackerOf(*t);
     chain_pending = std::move(t);
     chain_pending_flag = chain_pending.has_value();
+  }
+
+  PendingTransaction TrackerOf(const positions::v1::ChainTransaction& t) const {
+    if (t.via_relayer()) {
+      return PendingTransaction(t.nonce(), static_cast<Nanos>(t.deadline_s()) * kNanosPerSecond, options.pending_tx);
+    }
+    return PendingTransaction(t.nonce(), options.pending_tx);
+  }
+
+  bool RelayerAuthenticated() {
+    if (relayer_authenticated) return true;
+    if (auto auth = relayer_client->Authenticate(); !auth.ok()) {
+      chain_failures++;
+      spdlog::warn("positions: relayer: {}", StatusText(auth));
+      return false;
+    }
+    return relayer_authenticated = true;
+  }
+
+  // The relayer's API key and the deposit wallet deployed (once; retried until it works).
+  bool EnsureRelayer() {
+    if (relayer_ready) return true;
+    if (!RelayerAuthenticated()) return false;
+    auto deployed = relayer_client->Deployed(funder);
+    if (!deployed.ok()) {
+      chain_failures++;
+      spdlog::warn("positions: relayer: {}", StatusText(deployed.status()));
+      return false;
+    }
+    if (!*deployed) {
+      // A wallet deployed later (the relayer deploys it gaslessly) is the same address: orders
+      // signed for it were valid all along; only batches need its code.
+      relayer::SubmitRequest create{.type = relayer::SubmitType::kWalletCreate,
+                                    .from = key->address(),
+                                    .to = targets.deposit_wallet_factory,
+                                    .metadata = "clobmaker:positions:deploy"};
+      auto answer = relayer_client->Submit(create);
+      if (!answer.ok() && answer.status().message().find("already deployed") == std::string_view::npos) {
+        chain_failures++;
+        spdlog::warn("positions: deploying the deposit wallet {}: {}", funder.ToChecksum(), StatusText(answer.status()));
+        return false;
+      }
+      spdlog::info("positions: deposit wallet {} not deployed: deployment submitted to the relayer", funder.ToChecksum());
+      return false;  // asked again on the next round
+    }
+    relayer_ready = true;
+    spdlog::info("positions: merges and redeems through the relayer for deposit wallet {}", funder.ToChecksum());
+    return true;
+  }
+
+  // The evidence about a batch at the relayer, in the order PendingTransaction needs: the owner's
+  // batch nonce first, then the batch itself: by id when the /submit answer was read, otherwise in
+  // the listing by the record's metadata (the answer to a submission that timed out, or that a
+  // killed process never read).
+  TxObservation ObserveRelayerTx(const positions::v1::ChainTransaction& t, std::string* tx_hash_out) {
+    TxObservation o;
+    if (!RelayerAuthenticated()) return {.final_nonce = std::nullopt, .lookup = TxLookup::kUnavailable};
+    if (auto nonce = relayer_client->Nonce(); nonce.ok()) {
+      o.final_nonce = *nonce;
+    } else {
+      chain_failures++;
+    }
+    auto found = t.relayer_transaction_id().empty() ? relayer_client->ByMetadata(t.metadata())
+                                                    : relayer_client->ById(t.relayer_transaction_id());
+    if (!found.ok()) {
+      chain_failures++;
+      return {.final_nonce = std::nullopt, .lookup = TxLookup::kUnavailable};
+    }
+    std::optional<relayer::TxState> state;
+    if (*found) {
+      state = (*found)->state;
+      if (tx_hash_out != nullptr) *tx_hash_out = (*found)->hash;
+    }
+    o.lookup = LookupOfRelayerState(state);
+    return o;
   }
 
   // The evidence about a recorded transaction, in the order PendingTransaction needs: the mined
   // nonce first, then the transaction's receipt and, without one, whether the node knows it.
   TxObservation ObserveChainTx(const positions::v1::ChainTransaction& t, chain::Receipt* receipt_out) {
+    if (t.via_relayer()) return ObserveRelayerTx(t, &last_relayer_hash);
     TxObservation o;
     if (auto nonce = rpc->MinedNonce(key->address()); nonce.ok()) {
       o.final_nonce = *nonce;
@@ -584,8 +672,16 @@ struct PositionsService::Impl {
         Flush();
         return changed;
       });
-      spdlog::info("positions: {} {} mined in block {} (market {}, {} micros){}", t.kind(), t.tx_hash(), receipt.block,
-                   t.condition_id(), t.kind() == "merge" ? t.amount_micros() : 0, applied ? "" : " - already applied");
+      if (t.via_relayer()) {
+        spdlog::info("positions: {} through the relayer mined (transaction {}, chain tx {}, market {}, {} micros){}",
+                     t.kind(), t.relayer_transaction_id().empty() ? t.metadata() : t.relayer_transaction_id(),
+                     last_relayer_hash, t.condition_id(), t.kind() == "merge" ? t.amount_micros() : 0,
+                     applied ? "" : " - already applied");
+      } else {
+        spdlog::info("positions: {} {} mined in block {} (market {}, {} micros){}", t.kind(), t.tx_hash(),
+                     receipt.block, t.condition_id(), t.kind() == "merge" ? t.amount_micros() : 0,
+                     applied ? "" : " - already applied");
+      }
     } else {
       chain_retry_at[t.condition_id()] = Now() + options.chain_retry_after;
       if (v == TxVerdict::kReverted) {
@@ -600,8 +696,99 @@ struct PositionsService::Impl {
     SetPending(std::nullopt);
   }
 
+  // One planned action as a deposit-wallet batch through the relayer. The record (which fixes the
+  // batch) goes to KV before /submit. A refusal (4xx) took nothing: the record goes and the market
+  // waits chain_retry_after. Anything else (5xx, a timeout, a garbled answer) may have been taken:
+  // the record stays undecided until the relayer's own evidence decides it, and nothing is
+  // submitted for the market meanwhile — never a second batch for the same merge.
+  void SendThroughRelayer(const MarketTokens& m, const PlannedChainAction& plan) {
+    auto nonce = relayer_client->Nonce();
+    if (!nonce.ok()) {
+      chain_failures++;
+      spdlog::warn("positions: cannot prepare a batch: {}", StatusText(nonce.status()));
+      return;
+    }
+    const bool merge = plan.kind == ChainAction::Kind::kMerge;
+    const Nanos now = Now();
+    const auto deadline_s = static_cast<uint64_t>((now + options.relayer_deadline) / kNanosPerSecond);
+    const std::string record_id = fmt::format("{}-{}-n{}-{}", merge ? "merge" : "redeem", m.condition_id.substr(0, 18),
+                                              *nonce, now / 1'000'000);
+    auto batch = ChainActionBatch({.merge = merge,
+                                   .condition_id = m.condition_id,
+                                   .neg_risk = m.neg_risk,
+                                   .amount_micros = merge ? plan.amount_micros : 0,
+                                   .wallet = funder,
+                                   .nonce = *nonce,
+                                   .deadline_s = deadline_s},
+                                  targets);
+    if (!batch.ok()) {
+      spdlog::warn("positions: no batch for market {}: {}", m.condition_id, StatusText(batch.status()));
+      chain_retry_at[m.condition_id] = now + options.chain_retry_after;
+      return;
+    }
+    positions::v1::ChainTransaction record;
+    record.set_via_relayer(true);
+    record.set_tx_hash("relayer:" + record_id);  // the ledger's once-only key for this action
+    record.set_kind(merge ? "merge" : "redeem");
+    record.set_condition_id(m.condition_id);
+    record.set_yes_token_id(m.yes_token);
+    record.set_no_token_id(m.no_token);
+    record.set_amount_micros(merge ? plan.amount_micros : 0);
+    record.set_nonce(*nonce);
+    record.set_sent_ns(now);
+    record.set_wallet(funder.ToChecksum());
+    record.set_deadline_s(deadline_s);
+    record.set_metadata(BatchMetadata(record_id));
+    record.set_neg_risk(m.neg_risk);
+    if (!merge) {
+      const Resolution& r = resolutions.at(m.condition_id);
+      record.set_payout_denominator(r.denominator);
+      for (uint64_t n : r.numerators) record.add_payout_numerators(n);
+    }
+    if (auto put = chain_kv->Put("pending", record.SerializeAsString()); !put.ok()) {
+      kv_failures++;
+      spdlog::warn("positions: not submitting a {}: the pending record could not be stored: {}", record.kind(),
+                   StatusText(put.status()));
+      return;
+    }
+    SetPending(record);
+    relayer::SubmitRequest request{.type = relayer::SubmitType::kWallet,
+                                   .from = key->address(),
+                                   .to = targets.deposit_wallet_factory,
+                                   .batch = *batch,
+                                   .signature = relayer::SignBatch(*batch, options.chain_id, *key),
+                                   .metadata = record.metadata()};
+    auto answer = relayer_client->Submit(request);
+    if (!answer.ok() && (absl::IsFailedPrecondition(answer.status()) || absl::IsResourceExhausted(answer.status()))) {
+      relayer_refused++;
+      chain_retry_at[m.condition_id] = Now() + options.chain_retry_after;
+      spdlog::warn("positions: {} for market {} refused by the relayer: {}", record.kind(), m.condition_id,
+                   StatusText(answer.status()));
+      if (auto del = chain_kv->Delete("pending"); !del.ok()) kv_failures++;
+      SetPending(std::nullopt);
+      return;
+    }
+    chain_sent++;
+    if (!answer.ok()) {
+      relayer_ambiguous++;
+      spdlog::warn("positions: {} for market {} submitted without a usable answer ({}): undecided until the "
+                   "relayer's listing shows it or its deadline passes",
+                   record.kind(), m.condition_id, StatusText(answer.status()));
+      return;
+    }
+    chain_pending->set_relayer_transaction_id(answer->transaction_id);
+    // Not stored: the metadata finds it too.
+    if (auto put = chain_kv->Put("pending", chain_pending->SerializeAsString()); !put.ok()) kv_failures++;
+    spdlog::info("positions: submitted {} {} to the relayer for market {} ({} micros, batch nonce {})", record.kind(),
+                 answer->transaction_id, m.condition_id, record.amount_micros(), *nonce);
+  }
+
   // Signs and sends one planned action. The record goes to KV before the transaction leaves.
   void Send(const MarketTokens& m, const PlannedChainAction& plan) {
+    if (via_relayer) {
+      SendThroughRelayer(m, plan);
+      return;
+    }
     crypto::Hash32 condition{};
     if (!HexDecodeInto(m.condition_id, condition).ok()) return;
     auto nonce = rpc->PendingNonce(key->address());
@@ -672,6 +859,7 @@ struct PositionsService::Impl {
       const Nanos now = Now();
       if (now - last_plan < options.chain_interval) continue;
       last_plan = now;
+      if (via_relayer && !EnsureRelayer()) continue;
       if (now - last_resolution_read >= options.chain_resolution_interval) {
         last_resolution_read = now;
         ReadResolutions();
@@ -707,7 +895,7 @@ struct PositionsService::Impl {
       (void)chain_kv->Delete("pending");
       return;
     }
-    PendingTransaction tracker(t.nonce(), options.pending_tx);
+    PendingTransaction tracker = TrackerOf(t);
     const Nanos deadline = Now() + options.chain_startup_wait;
     chain::Receipt receipt;
     TxVerdict v = TxVerdict::kWaiting;
@@ -769,10 +957,36 @@ struct PositionsService::Impl {
     CM_ASSIGN_OR_RETURN(auto rpc_http, net::HttpClient::Create(*io, {.base_url = options.rpc_url}));
     rpc = std::make_unique<ChainClient>(std::move(rpc_http));
     chain_enabled = options.chain.merge || options.chain.redeem;
-    if (chain_enabled && (options.signature_type != 0 || funder != key->address())) {
-      // Deposit, proxy and Safe wallets merge and redeem through Polymarket's relayer, which
-      // positions does not use yet (docs/positions.md, "Through the relayer").
-      spdlog::warn("positions: merge and redeem are off: they need an EOA wallet (signature type 0, funder = key)");
+    if (options.signature_type == static_cast<int>(signing::SignatureType::kPoly1271)) {
+      // A deposit wallet merges and redeems through Polymarket's relayer: batches the owner signs.
+      CM_ASSIGN_OR_RETURN(auto factories, wallet::FactoriesForChain(options.chain_id));
+      if (!wallet::IsWalletOf(signing::SignatureType::kPoly1271, key->address(), funder, factories)) {
+        return absl::InvalidArgumentError(
+            fmt::format("--funder {} is not a deposit wallet of the key's address", funder.ToChecksum()));
+      }
+      CM_ASSIGN_OR_RETURN(targets, relayer::CallTargetsForChain(options.chain_id));
+      if (options.relayer_url.empty()) options.relayer_url = options.clob_url;
+      if (!options.relayer_builder) {
+        // Builder credentials from the environment, all three or none (never logged).
+        const char* k = std::getenv("CLOBMAKER_BUILDER_API_KEY");
+        const char* sec = std::getenv("CLOBMAKER_BUILDER_SECRET");
+        const char* pass = std::getenv("CLOBMAKER_BUILDER_PASSPHRASE");
+        if ((k != nullptr) != (sec != nullptr) || (k != nullptr) != (pass != nullptr)) {
+          return absl::InvalidArgumentError(
+              "CLOBMAKER_BUILDER_API_KEY, CLOBMAKER_BUILDER_SECRET and CLOBMAKER_BUILDER_PASSPHRASE: all three or none");
+        }
+        if (k != nullptr) options.relayer_builder = relayer::BuilderCredentials{k, sec, pass};
+      }
+      CM_ASSIGN_OR_RETURN(auto relayer_http, net::HttpClient::Create(*io, {.base_url = options.relayer_url}));
+      relayer_client = std::make_unique<RelayerClient>(std::move(relayer_http), *key, options.chain_id,
+                                                       options.relayer_builder, clock);
+      via_relayer = true;
+    } else if (chain_enabled && (options.signature_type != 0 || funder != key->address())) {
+      // Proxy and Safe wallets merge through the relayer's PROXY and SAFE transactions, which
+      // positions does not build (docs/positions.md, "Through the relayer").
+      spdlog::warn(
+          "positions: merge and redeem are off: proxy and Safe wallets need the relayer's PROXY/SAFE transactions, "
+          "not built (EOA and deposit wallets merge)");
       chain_enabled = false;
     }
     return absl::OkStatus();
@@ -789,6 +1003,7 @@ struct PositionsService::Impl {
     OnLoop([] {});
     rest.reset();
     rpc.reset();
+    relayer_client.reset();  // its HTTP client runs on io
     io.reset();
     std::promise<void> flushed;
     kv_writer.Post([&] { flushed.set_value(); });
@@ -913,6 +1128,8 @@ class AdminService final : public v1::PositionsAdmin::Service {
       put("chain_pending", s_.chain_pending_flag.load() ? 1 : 0);
       put("chain_tx_replaced", s_.chain_replaced.load());
       put("chain_tx_never_seen", s_.chain_never_seen.load());
+      put("relayer_refused", s_.relayer_refused.load());
+      put("relayer_ambiguous", s_.relayer_ambiguous.load());
       put("chain_duplicates", c.chain_duplicates);
       put("markets_resolved", s_.markets_resolved.load());
       put("reconciles_deferred", s_.reconciles_deferred.load());

@@ -8,10 +8,12 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/core/clock.h"
 #include "common/crypto/crypto.h"
+#include "common/relayer/relayer.h"
 #include "common/signing/auth.h"
 #include "services/positions/core/chain_planner.h"
 #include "services/positions/core/pending_transaction.h"
@@ -28,10 +30,17 @@ struct PositionsOptions {
   uint64_t chain_id = 137;
   int signature_type = 0;
   std::string funder;  // the address holding the funds (default: the key's)
+  // Polymarket's relayer, through which a deposit wallet (signature type 3) merges and redeems;
+  // default <clob_url> (the simulator serves it on its own port). Builder credentials when given
+  // (CLOBMAKER_BUILDER_API_KEY, _SECRET, _PASSPHRASE), else a relayer API key of the owner's.
+  std::string relayer_url;
+  std::optional<relayer::BuilderCredentials> relayer_builder;
+  Nanos relayer_deadline = 240 * kNanosPerSecond;  // a batch cannot execute after sent + this
   Nanos reconcile_interval = 10 * kNanosPerSecond;
   Nanos republish_interval = 5 * kNanosPerSecond;
   Nanos seed_lookback = 10 * 60 * kNanosPerSecond;  // recent trades already inside the seeded balances
-  // Merge and redeem through the conditional-tokens contract (EOA wallets: signature type 0).
+  // Merge and redeem: EOA wallets (signature type 0) send transactions to the conditional-tokens
+  // contract; deposit wallets (3) submit batches to the relayer.
   ChainParams chain;
   uint64_t chain_gas_limit = 300'000;
   Nanos chain_interval = 1 * kNanosPerSecond;             // plan this often

@@ -1,5 +1,6 @@
 #include "services/simexchange/server/sim_server.h"
 
+#include <absl/strings/numbers.h>
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -252,6 +253,13 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     keys[rec.key] = rec;
     derived[slot] = rec.key;
     Fund(rec.address);
+    // A new account's deposit wallet (what Polymarket gives every account since May 2026) is
+    // funded with it, so that a stack trading through it seeds the same balances an EOA would.
+    if (factories.has_value()) {
+      if (auto owner = crypto::Address::Parse(rec.address); owner.ok()) {
+        Fund(wallet::DepositWalletOf(*owner, *factories).ToLower());
+      }
+    }
     exchange.OpenAccount(rec.address, rec.key);
     return keys.at(rec.key);
   }
@@ -838,7 +846,9 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     exchange.Advance(now);
     Dispatch(now);
     // Faults that hit after the exchange processed the request.
-    const bool order_route = route == "POST /order" || route == "POST /orders" || r.method == "DELETE";
+    // The relayer's /submit too: a batch taken and its answer lost is what positions must survive.
+    const bool order_route =
+        route == "POST /order" || route == "POST /orders" || r.method == "DELETE" || route == "POST /submit";
     if (order_route && response.status == 200) {
       if (fault_rng.Chance(faults.timeout_after_accept)) {
         Count(&SimStats::faults_injected);
@@ -1221,7 +1231,19 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       return Json(200, body + "}");
     }
     if (m == "GET" && (p == "/balance-allowance" || p == "/balance-allowance/update")) {
-      const Account* account = exchange.AccountOf(key.address);
+      // The balances of the wallet the request names by its signature type (the official client
+      // sends signature_type): the owner itself for EOA (the default), else its derived wallet.
+      std::string holder = key.address;
+      if (const std::string type = t.Get("signature_type"); !type.empty() && type != "0") {
+        int64_t number = -1;
+        auto parsed = signing::SignatureTypeFromInt(absl::SimpleAtoi(type, &number) ? number : -1);
+        auto owner = crypto::Address::Parse(key.address);
+        if (!parsed.ok() || !owner.ok() || !factories.has_value()) return Error(400, "invalid signature_type");
+        auto wallet_address = wallet::DefaultWalletOf(*parsed, *owner, *factories);
+        if (!wallet_address) return Error(400, "invalid signature_type");
+        holder = wallet_address->ToLower();
+      }
+      const Account* account = exchange.AccountOf(holder);
       pm::BalanceAllowance b;
       if (account != nullptr) {
         if (t.Get("asset_type") == "CONDITIONAL" || t.Get("asset_type") == "CONDITIONAL-V2") {

@@ -400,6 +400,30 @@ TEST_F(Sim2026Test, DepositOnlyRefusesEoaProxyAndSafeMakersWithTheExchangesError
   for (const auto& account : server_->Balances(w.eoa.ToLower())) EXPECT_EQ(account.reserved_collateral, 0);
 }
 
+// A new account's deposit wallet is funded with it (what the stack trading through the wallet
+// seeds from), and GET /balance-allowance answers the wallet the request's signature_type names.
+TEST_F(Sim2026Test, BalanceAllowanceAnswersTheWalletOfTheSignatureTypeAndANewDepositWalletIsFunded) {
+  Start({});  // the fixture's starting collateral: 100,000 pUSD
+  const OwnerWallets w = WalletsOf(key_->address());
+  auto balance_of = [&](int signature_type) {
+    return Wait<pm::BalanceAllowance>(
+        [&](auto cb) { client_->GetBalanceAllowance("COLLATERAL", "", signature_type, cb); });
+  };
+  auto eoa = balance_of(0);
+  ASSERT_TRUE(eoa.ok()) << eoa.error.error;
+  EXPECT_EQ(eoa.value->balance, 100'000 * model::kQuantityOne);
+  auto deposit = balance_of(3);
+  ASSERT_TRUE(deposit.ok()) << deposit.error.error;
+  EXPECT_EQ(deposit.value->balance, 100'000 * model::kQuantityOne);
+  // Two accounts, not one answered twice: the truth holds both.
+  ASSERT_EQ(server_->Balances(w.deposit.ToLower()).size(), 1u);
+  ASSERT_EQ(server_->Balances(w.eoa.ToLower()).size(), 1u);
+  // A proxy wallet is not funded until it trades: its balance is zero, not the owner's.
+  auto proxy = balance_of(1);
+  ASSERT_TRUE(proxy.ok()) << proxy.error.error;
+  EXPECT_EQ(proxy.value->balance, 0);
+}
+
 TEST_F(Sim2026Test, LegacyOwnersKeepTheirEoaProxyAndSafeUnderDepositOnly) {
   SimServerOptions options;
   options.wallet_policy = WalletPolicy::kDepositOnly;

@@ -72,6 +72,7 @@ service::ServiceSpec UserStreamService::Spec() {
           .key = service::KeyUse::kRequired,
           .credentials = true,
           .chain_id = true,
+          .wallet = true,  // trades whose maker is the wallet are ours too
           .admin_help = "gRPC status address"};
 }
 
@@ -101,6 +102,7 @@ struct UserStreamService::Impl {
   UserStreamOptions options;
   const crypto::PrivateKey& key;
   const signing::ApiCredentials& credentials;
+  crypto::Address funder;  // the wallet the key trades through (the key's own address for EOA)
   std::unique_ptr<clob::ClobRestClient> rest;
   std::unique_ptr<clob::UserChannel> channel;
   std::unique_ptr<UserNormalizer> core;
@@ -111,7 +113,11 @@ struct UserStreamService::Impl {
   std::string cursor_key;
 
   Impl(service::Host& h, UserStreamOptions o, const service::Startup& startup)
-      : host(h), options(std::move(o)), key(*startup.key), credentials(*startup.credentials) {}
+      : host(h),
+        options(std::move(o)),
+        key(*startup.key),
+        credentials(*startup.credentials),
+        funder(startup.account != nullptr ? startup.account->funder : startup.key->address()) {}
 
   Nanos Now() const { return host.Now(); }
 
@@ -217,6 +223,7 @@ absl::Status UserStreamService::Start() {
   rest_options.executor = &host.loop();
   CM_ASSIGN_OR_RETURN(s.rest, clob::ClobRestClient::Create(*host.io(), rest_options, &s.key, &s.credentials));
   polymarket::Identity identity{.api_keys = {s.credentials.key()}, .addresses = {s.key.address().ToLower()}};
+  if (s.funder != s.key.address()) identity.addresses.push_back(s.funder.ToLower());
   s.core = std::make_unique<UserNormalizer>(
       NormalizerConfig{.identity = identity, .startup_lookback = s.options.backfill_lookback});
   CM_ASSIGN_OR_RETURN(s.kv, host.bus().EnsureKeyValue({.bucket = std::string(bus::kUserStreamBucket)}));
