@@ -422,4 +422,157 @@ std::vector<uint8_t> SetApprovalForAllCall(const Address& operator_address, bool
   return *HexDecode(fmt::format("0xa22cb465{}{:064x}", AddressWordHex(operator_address), approved ? 1 : 0));
 }
 
+// --- session keys -------------------------------------------------------------------------------
+
+std::vector<uint8_t> AuthorizeSessionSignerCall(const Address& signer, uint64_t valid_until_s) {
+  // authorizeSessionSigner(address,uint256) = 0x24017fae
+  return *HexDecode(fmt::format("0x24017fae{}{:064x}", AddressWordHex(signer), valid_until_s));
+}
+
+std::vector<uint8_t> RevokeSessionSignerCall(const Address& signer) {
+  // revokeSessionSigner(address) = 0xe63f952f
+  return *HexDecode(fmt::format("0xe63f952f{}", AddressWordHex(signer)));
+}
+
+WalletBatch SessionSignerBatch(const SessionSignerRequest& r) {
+  WalletBatch b;
+  b.wallet = r.wallet;
+  b.nonce = r.nonce;
+  b.deadline = r.deadline_s;
+  b.calls.push_back(Call{.target = r.wallet,
+                         .value = Uint256(0),
+                         .data = r.revoke ? RevokeSessionSignerCall(r.session_signer)
+                                          : AuthorizeSessionSignerCall(r.session_signer, r.valid_until_s)});
+  return b;
+}
+
+std::string EncodeSessionSignerRequest(const SessionSignerRequest& r) {
+  std::string out = fmt::format(R"({{"deadline":"{}","nonce":"{}",)", r.deadline_s, r.nonce.ToDecimal());
+  if (!r.revoke) {
+    out += "\"scopes\":[";
+    for (size_t i = 0; i < r.scopes.size(); ++i) out += (i == 0 ? "" : ",") + Quoted(r.scopes[i]);
+    out += "],";
+  }
+  out +=
+      fmt::format(R"("sessionSignerAddress":"{}","signature":{},)", r.session_signer.ToChecksum(), Quoted(r.signature));
+  if (!r.revoke) out += fmt::format(R"("validUntil":"{}",)", r.valid_until_s);
+  out += fmt::format(R"("walletAddress":"{}"}})", r.wallet.ToChecksum());
+  return out;
+}
+
+absl::StatusOr<SessionSignerRequest> ParseSessionSignerRequest(std::string_view body, bool revoke) {
+  auto d = ParseObject(body, "the session signer request");
+  if (!d.ok()) return d.status();
+  SessionSignerRequest r;
+  r.revoke = revoke;
+  auto wallet = AddressMember(*d, "walletAddress");
+  if (!wallet.ok()) return wallet.status();
+  r.wallet = *wallet;
+  auto signer = AddressMember(*d, "sessionSignerAddress");
+  if (!signer.ok()) return signer.status();
+  r.session_signer = *signer;
+  auto nonce = DecimalMember(*d, "nonce");
+  if (!nonce.ok()) return nonce.status();
+  r.nonce = *nonce;
+  auto deadline = DecimalMember(*d, "deadline");
+  if (!deadline.ok()) return deadline.status();
+  if (!deadline->FitsUint64()) return absl::InvalidArgumentError("field 'deadline' is out of range");
+  r.deadline_s = deadline->Low64();
+  auto signature = StringMember(*d, "signature");
+  if (!signature.ok()) return signature.status();
+  r.signature = *signature;
+  if (revoke) return r;
+  auto valid_until = DecimalMember(*d, "validUntil");
+  if (!valid_until.ok()) return valid_until.status();
+  if (!valid_until->FitsUint64()) return absl::InvalidArgumentError("field 'validUntil' is out of range");
+  r.valid_until_s = valid_until->Low64();
+  if (!d->HasMember("scopes") || !(*d)["scopes"].IsArray()) return absl::InvalidArgumentError("missing field 'scopes'");
+  for (const auto& scope : (*d)["scopes"].GetArray()) {
+    if (!scope.IsString()) return absl::InvalidArgumentError("a scope is not a string");
+    r.scopes.emplace_back(scope.GetString(), scope.GetStringLength());
+  }
+  return r;
+}
+
+std::string EncodeSessionSignerAnswer(const SessionSignerAnswer& a, bool revoke) {
+  if (revoke) {
+    return fmt::format(R"({{"fenced":{},"operationId":{},"status":{},"transactionId":{}}})", a.fenced,
+                       Quoted(a.operation_id), Quoted(a.status), Quoted(a.transaction_id));
+  }
+  return fmt::format(R"({{"operationId":{},"status":{},"transactionHash":{},"transactionId":{}}})",
+                     Quoted(a.operation_id), Quoted(a.status),
+                     a.transaction_hash.empty() ? std::string("null") : Quoted(a.transaction_hash),
+                     Quoted(a.transaction_id));
+}
+
+absl::StatusOr<SessionSignerAnswer> ParseSessionSignerAnswer(std::string_view body) {
+  auto d = ParseObject(body, "the session signer answer");
+  if (!d.ok()) return d.status();
+  SessionSignerAnswer a;
+  auto status = StringMember(*d, "status");
+  if (!status.ok()) return status.status();
+  a.status = *status;
+  for (const auto& [field, out] :
+       {std::pair{"operationId", &a.operation_id}, std::pair{"transactionId", &a.transaction_id},
+        std::pair{"transactionHash", &a.transaction_hash}}) {
+    auto text = StringMember(*d, field, false);
+    if (!text.ok()) return text.status();
+    *out = *text;
+  }
+  a.fenced = d->HasMember("fenced") && (*d)["fenced"].IsBool() && (*d)["fenced"].GetBool();
+  return a;
+}
+
+bool SessionSignerAccepted(std::string_view status, bool revoke) {
+  if (revoke) {
+    return status == "PENDING" || status == "FENCED" || status == "SWEPT" || status == "CHAIN_SUBMITTED" ||
+           status == "CONFIRMED";
+  }
+  return status == "SUBMITTED" || status == "REGISTRY_PENDING" || status == "REGISTERED";
+}
+
+absl::StatusOr<Uint256> ParseTransactionParamsNonce(std::string_view body) {
+  auto d = ParseObject(body, "the transaction params answer");
+  if (!d.ok()) return d.status();
+  return DecimalMember(*d, "nonce");
+}
+
+std::string EncodeSessionSigners(const Address& wallet, const std::vector<ActiveSessionSigner>& signers) {
+  std::string out = fmt::format(R"({{"wallet":"{}","signers":[)", wallet.ToChecksum());
+  for (size_t i = 0; i < signers.size(); ++i) {
+    const ActiveSessionSigner& s = signers[i];
+    out += fmt::format(R"({}{{"address":"{}","scopes":[)", i == 0 ? "" : ",", s.address.ToChecksum());
+    for (size_t j = 0; j < s.scopes.size(); ++j) out += (j == 0 ? "" : ",") + Quoted(s.scopes[j]);
+    out += fmt::format(R"(],"valid_until":{}}})", s.valid_until_s);
+  }
+  out += "]}";
+  return out;
+}
+
+absl::StatusOr<std::vector<ActiveSessionSigner>> ParseSessionSigners(std::string_view body) {
+  auto d = ParseObject(body, "the session signers answer");
+  if (!d.ok()) return d.status();
+  if (!d->HasMember("signers") || !(*d)["signers"].IsArray())
+    return absl::InvalidArgumentError("missing field 'signers'");
+  std::vector<ActiveSessionSigner> out;
+  for (const auto& v : (*d)["signers"].GetArray()) {
+    if (!v.IsObject()) return absl::InvalidArgumentError("a session signer is not a JSON object");
+    ActiveSessionSigner s;
+    auto address = AddressMember(v, "address");
+    if (!address.ok()) return address.status();
+    s.address = *address;
+    if (!v.HasMember("valid_until") || !v["valid_until"].IsInt64()) {
+      return absl::InvalidArgumentError("field 'valid_until' is not an integer");
+    }
+    s.valid_until_s = v["valid_until"].GetInt64();
+    if (v.HasMember("scopes") && v["scopes"].IsArray()) {
+      for (const auto& scope : v["scopes"].GetArray()) {
+        if (scope.IsString()) s.scopes.emplace_back(scope.GetString(), scope.GetStringLength());
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace clobmaker::relayer

@@ -157,4 +157,60 @@ absl::StatusOr<CallTargets> CallTargetsForChain(uint64_t chain_id);
 std::vector<uint8_t> ApproveCall(const crypto::Address& spender, const Uint256& amount);
 std::vector<uint8_t> SetApprovalForAllCall(const crypto::Address& operator_address, bool approved);
 
+// --- session keys (docs/session-keys.md) --------------------------------------------------------
+// The owner authorizes (or revokes) a session key by signing a batch of one call from the wallet
+// to itself, sent to the relayer's own endpoints, not /submit (which refuses self-calls):
+//   POST /v1/session-signers/authorizations  {deadline,nonce,scopes,sessionSignerAddress,
+//                                              signature,validUntil,walletAddress}  (builder HMAC)
+//     -> {"operationId","status":"SUBMITTED","transactionHash","transactionId"}
+//   POST /v1/session-signers/revocations     {deadline,nonce,sessionSignerAddress,signature,
+//                                              walletAddress}  (builder HMAC or relayer key)
+//     -> {"fenced":true,"operationId","status":"FENCED","transactionId"}
+//   GET  /v1/account/transactions/params?address=OWNER&type=WALLET -> {"address","nonce"}
+// and the CLOB lists the active ones to the owner (L2):
+//   GET  /v1/user/session-signers -> {"wallet","signers":[{"address","scopes","valid_until"}]}
+
+// authorizeSessionSigner(address,uint256) and revokeSessionSigner(address) on the wallet.
+std::vector<uint8_t> AuthorizeSessionSignerCall(const crypto::Address& signer, uint64_t valid_until_s);
+std::vector<uint8_t> RevokeSessionSignerCall(const crypto::Address& signer);
+
+struct SessionSignerRequest {
+  bool revoke = false;
+  crypto::Address wallet;
+  crypto::Address session_signer;
+  std::vector<std::string> scopes;  // authorizations only
+  uint64_t valid_until_s = 0;       // authorizations only
+  Uint256 nonce;                    // the owner's batch nonce
+  uint64_t deadline_s = 0;
+  std::string signature;  // the owner's, over SessionSignerBatch()
+};
+// The batch the owner signs: one call from the wallet to itself.
+WalletBatch SessionSignerBatch(const SessionSignerRequest& request);
+// Keys in alphabetical order, numbers as decimal strings (as py-sdk sends them).
+std::string EncodeSessionSignerRequest(const SessionSignerRequest& request);
+absl::StatusOr<SessionSignerRequest> ParseSessionSignerRequest(std::string_view body, bool revoke);
+
+struct SessionSignerAnswer {
+  std::string operation_id;
+  std::string status;  // SUBMITTED | REGISTRY_PENDING | REGISTERED; revocations PENDING | FENCED | ...
+  std::string transaction_id;
+  std::string transaction_hash;
+  bool fenced = false;  // revocations
+};
+std::string EncodeSessionSignerAnswer(const SessionSignerAnswer& answer, bool revoke);
+absl::StatusOr<SessionSignerAnswer> ParseSessionSignerAnswer(std::string_view body);
+// Whether a status means the relayer took the request (the official clients' sets).
+bool SessionSignerAccepted(std::string_view status, bool revoke);
+
+// GET /transactions/params: {"address":RELAYER,"nonce":"N"}.
+absl::StatusOr<Uint256> ParseTransactionParamsNonce(std::string_view body);
+
+struct ActiveSessionSigner {
+  crypto::Address address;
+  std::vector<std::string> scopes;
+  int64_t valid_until_s = 0;
+};
+std::string EncodeSessionSigners(const crypto::Address& wallet, const std::vector<ActiveSessionSigner>& signers);
+absl::StatusOr<std::vector<ActiveSessionSigner>> ParseSessionSigners(std::string_view body);
+
 }  // namespace clobmaker::relayer

@@ -207,5 +207,90 @@ TEST(RelayerAuth, ApiKeysAreReadFromBothAnswersAndGarbageIsRefused) {
   EXPECT_FALSE(ParseRelayerApiKeys("not json").ok());
 }
 
+// Session keys: the authorize and revoke batches of the session-key vectors published with a
+// reimplementation of the official SDKs (owner = Anvil #0, its beacon deposit wallet, session key
+// Anvil #1): calldata, EIP-712 digest and the owner's signature, byte for byte.
+TEST(RelayerSessionSigners, AuthorizeAndRevokeBatchesMatchThePublishedVectors) {
+  const auto owner = *crypto::PrivateKey::FromHex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+  const auto wallet = *crypto::Address::Parse("0xBc0fF067b7740Eff76C1ca93c875Ba6B890d6B50");
+  const auto session = *crypto::Address::Parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+  SessionSignerRequest authorize{.wallet = wallet,
+                                 .session_signer = session,
+                                 .scopes = {"CLOB"},
+                                 .valid_until_s = 1815534000,
+                                 .nonce = Uint256(4),
+                                 .deadline_s = 1800000600};
+  const WalletBatch a = SessionSignerBatch(authorize);
+  ASSERT_EQ(a.calls.size(), 1u);
+  EXPECT_EQ(a.calls[0].target, wallet);
+  EXPECT_EQ(HexEncode(a.calls[0].data),
+            "0x24017fae00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
+            "000000000000000000000000000000000000000000000000000000006c36d9b0");
+  EXPECT_EQ(HexEncode(BatchDigest(a, 137)), "0xba435e27bb0258e5a631d904cb28416f163aee1532901376b30e4939de58976b");
+  EXPECT_EQ(SignBatch(a, 137, owner),
+            "0x91a54e2dab364c46a1461c803eb0619d11f6ca94731904b280d4c0766cd44e05005b55ebe4610b7c718ec4c13779b3cebe629fc3"
+            "02830c4902e51c83f6da72a91b");
+  SessionSignerRequest revoke{
+      .revoke = true, .wallet = wallet, .session_signer = session, .nonce = Uint256(5), .deadline_s = 1800000600};
+  const WalletBatch r = SessionSignerBatch(revoke);
+  EXPECT_EQ(HexEncode(r.calls[0].data), "0xe63f952f00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8");
+  EXPECT_EQ(HexEncode(BatchDigest(r, 137)), "0x2856c1f8a21239cb091f2ca96709a76ab97ce55ed49e653ed83809ee0a3cd24f");
+  EXPECT_EQ(HexEncode(crypto::Keccak256("authorizeSessionSigner(address,uint256)")).substr(0, 10), "0x24017fae");
+  EXPECT_EQ(HexEncode(crypto::Keccak256("revokeSessionSigner(address)")).substr(0, 10), "0xe63f952f");
+}
+
+TEST(RelayerSessionSigners, RequestsAnswersAndListingsRoundTrip) {
+  const auto wallet = *crypto::Address::Parse("0xBc0fF067b7740Eff76C1ca93c875Ba6B890d6B50");
+  const auto session = *crypto::Address::Parse("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+  SessionSignerRequest in{.wallet = wallet,
+                          .session_signer = session,
+                          .scopes = {"CLOB"},
+                          .valid_until_s = 1815534000,
+                          .nonce = Uint256(4),
+                          .deadline_s = 1800000600,
+                          .signature = "0x91a5"};
+  const std::string body = EncodeSessionSignerRequest(in);
+  EXPECT_EQ(body, R"({"deadline":"1800000600","nonce":"4","scopes":["CLOB"],)"
+                  R"("sessionSignerAddress":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","signature":"0x91a5",)"
+                  R"("validUntil":"1815534000","walletAddress":"0xBc0fF067b7740Eff76C1ca93c875Ba6B890d6B50"})");
+  auto out = ParseSessionSignerRequest(body, false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->scopes, in.scopes);
+  EXPECT_EQ(out->valid_until_s, in.valid_until_s);
+  EXPECT_EQ(out->nonce, in.nonce);
+  EXPECT_EQ(out->session_signer, session);
+  EXPECT_FALSE(ParseSessionSignerRequest(R"({"walletAddress":"0x1"})", false).ok());
+  EXPECT_FALSE(ParseSessionSignerRequest("[]", true).ok());
+  SessionSignerRequest rev = in;
+  rev.revoke = true;
+  auto rev_back = ParseSessionSignerRequest(EncodeSessionSignerRequest(rev), true);
+  ASSERT_TRUE(rev_back.ok()) << rev_back.status();
+  EXPECT_TRUE(rev_back->revoke);
+  EXPECT_EQ(EncodeSessionSignerRequest(rev).find("scopes"), std::string::npos);
+
+  auto answer = ParseSessionSignerAnswer(
+      EncodeSessionSignerAnswer({.operation_id = "op-1", .status = "SUBMITTED", .transaction_id = "tx-1"}, false));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->transaction_id, "tx-1");
+  EXPECT_TRUE(SessionSignerAccepted(answer->status, false));
+  EXPECT_FALSE(SessionSignerAccepted("FAILED", false));
+  EXPECT_TRUE(SessionSignerAccepted("FENCED", true));
+  auto fenced = ParseSessionSignerAnswer(EncodeSessionSignerAnswer(
+      {.operation_id = "op-2", .status = "FENCED", .transaction_id = "tx-2", .fenced = true}, true));
+  ASSERT_TRUE(fenced.ok());
+  EXPECT_TRUE(fenced->fenced);
+
+  auto listed = ParseSessionSigners(EncodeSessionSigners(wallet, {{session, {"CLOB"}, 1815534000}}));
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].address, session);
+  EXPECT_EQ((*listed)[0].valid_until_s, 1815534000);
+  EXPECT_FALSE(ParseSessionSigners(R"({"wallet":"0x0"})").ok());
+  EXPECT_FALSE(ParseSessionSigners(R"({"signers":[{"address":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}]})").ok());
+  auto nonce = ParseTransactionParamsNonce(R"({"address":"0xe1a7e","nonce":"7"})");
+  ASSERT_TRUE(nonce.ok());
+  EXPECT_EQ(*nonce, Uint256(7));
+}
+
 }  // namespace
 }  // namespace clobmaker::relayer

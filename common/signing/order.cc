@@ -8,6 +8,7 @@
 #include "common/core/int128.h"
 #include "common/core/json_text.h"
 #include "common/core/status.h"
+#include "common/signing/session_signer.h"
 
 namespace clobmaker::signing {
 namespace {
@@ -229,6 +230,26 @@ absl::Status ValidateForSigning(const UnsignedOrder& order, OrderVersion version
 }
 }  // namespace
 
+namespace {
+// ERC-7739 wrapped signature: ecdsa(65) || appDomainSeparator(32) || contentsHash(32) ||
+// contentsType (ASCII) || uint16 big-endian length of contentsType.
+std::vector<uint8_t> Poly1271Wrap(const UnsignedOrder& order, const OrderDomainHash& domain,
+                                  const crypto::PrivateKey& key) {
+  const Hash32 contents = OrderStructHash(order, domain.domain.version);
+  const crypto::Signature inner = key.Sign(Poly1271Digest(order, domain));
+  const std::string_view type = OrderTypeString(domain.domain.version);
+  std::vector<uint8_t> wrapped;
+  wrapped.reserve(65 + 64 + type.size() + 2);
+  wrapped.insert(wrapped.end(), inner.bytes.begin(), inner.bytes.end());
+  wrapped.insert(wrapped.end(), domain.separator.begin(), domain.separator.end());
+  wrapped.insert(wrapped.end(), contents.begin(), contents.end());
+  wrapped.insert(wrapped.end(), type.begin(), type.end());
+  wrapped.push_back(static_cast<uint8_t>(type.size() >> 8));
+  wrapped.push_back(static_cast<uint8_t>(type.size() & 0xff));
+  return wrapped;
+}
+}  // namespace
+
 absl::StatusOr<SignedOrder> SignOrder(const UnsignedOrder& order, const OrderDomainHash& domain,
                                       const crypto::PrivateKey& key) {
   const OrderVersion version = domain.domain.version;
@@ -245,23 +266,31 @@ absl::StatusOr<SignedOrder> SignOrder(const UnsignedOrder& order, const OrderDom
     out.signature = key.Sign(digest).ToHex();
     return out;
   }
-  // ERC-7739 wrapped signature: ecdsa(65) || appDomainSeparator(32) || contentsHash(32) ||
-  // contentsType (ASCII) || uint16 big-endian length of contentsType.
-  const crypto::Signature inner = key.Sign(Poly1271Digest(order, domain));
-  const std::string_view type = OrderTypeString(version);
-  std::vector<uint8_t> wrapped;
-  wrapped.reserve(65 + 64 + type.size() + 2);
-  wrapped.insert(wrapped.end(), inner.bytes.begin(), inner.bytes.end());
-  wrapped.insert(wrapped.end(), domain.separator.begin(), domain.separator.end());
-  wrapped.insert(wrapped.end(), contents.begin(), contents.end());
-  wrapped.insert(wrapped.end(), type.begin(), type.end());
-  wrapped.push_back(static_cast<uint8_t>(type.size() >> 8));
-  wrapped.push_back(static_cast<uint8_t>(type.size() & 0xff));
-  out.signature = HexEncode(wrapped);
+  out.signature = HexEncode(Poly1271Wrap(order, domain, key));
+  return out;
+}
+
+absl::StatusOr<SignedOrder> SignOrderAsSessionKey(const UnsignedOrder& order, const OrderDomainHash& domain,
+                                                  const crypto::PrivateKey& session_key) {
+  const OrderVersion version = domain.domain.version;
+  if (order.signature_type != SignatureType::kPoly1271) {
+    return absl::InvalidArgumentError("session keys sign only POLY_1271 (deposit wallet) orders");
+  }
+  CM_RETURN_IF_ERROR(ValidateForSigning(order, version));
+  SignedOrder out{.order = order, .version = version};
+  out.id = model::OrderId(crypto::Eip712Digest(domain.separator, OrderStructHash(order, version)));
+  out.signature =
+      HexEncode(WrapSessionSignerSignature(session_key.address(), Poly1271Wrap(order, domain, session_key)));
   return out;
 }
 
 absl::StatusOr<crypto::Address> VerifyOrderSignature(const SignedOrder& signed_order, const OrderDomainHash& domain) {
+  auto signer = VerifyOrderSigner(signed_order, domain);
+  if (!signer.ok()) return signer.status();
+  return signer->address;
+}
+
+absl::StatusOr<OrderSigner> VerifyOrderSigner(const SignedOrder& signed_order, const OrderDomainHash& domain) {
   const UnsignedOrder& o = signed_order.order;
   if (signed_order.version != domain.domain.version) {
     return absl::PermissionDeniedError("order version does not match the exchange's domain");
@@ -282,8 +311,14 @@ absl::StatusOr<crypto::Address> VerifyOrderSignature(const SignedOrder& signed_o
     if (o.signature_type == SignatureType::kEoa && o.maker != o.signer) {
       return absl::PermissionDeniedError("EOA orders need maker == signer");
     }
-    return *recovered;
+    return OrderSigner{.address = *recovered};
   }
+  // A session key's signature: the envelope names it; what it wraps must be its own signature.
+  auto envelope = UnwrapSessionSignerSignature(*bytes);
+  if (!envelope.ok()) {
+    return absl::PermissionDeniedError(fmt::format("invalid signature: {}", std::string(envelope.status().message())));
+  }
+  if (envelope->has_value()) bytes = (*envelope)->inner;
   const std::string_view type = OrderTypeString(domain.domain.version);
   if (bytes->size() != 65 + 64 + type.size() + 2)
     return absl::PermissionDeniedError("invalid POLY_1271 signature length");
@@ -294,9 +329,15 @@ absl::StatusOr<crypto::Address> VerifyOrderSignature(const SignedOrder& signed_o
     return absl::PermissionDeniedError("POLY_1271 signature does not wrap this order");
   }
   std::memcpy(sig.bytes.data(), bytes->data(), 65);
-  auto owner = crypto::RecoverAddress(Poly1271Digest(o, domain), sig);
-  if (!owner.ok()) return absl::PermissionDeniedError(fmt::format("invalid signature: {}", StatusText(owner.status())));
-  return *owner;
+  auto who = crypto::RecoverAddress(Poly1271Digest(o, domain), sig);
+  if (!who.ok()) return absl::PermissionDeniedError(fmt::format("invalid signature: {}", StatusText(who.status())));
+  if (envelope->has_value()) {
+    if (*who != (*envelope)->signer) {
+      return absl::PermissionDeniedError("invalid signature: not signed by the session key the envelope names");
+    }
+    return OrderSigner{.address = *who, .session_key = true};
+  }
+  return OrderSigner{.address = *who};
 }
 
 namespace {

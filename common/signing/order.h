@@ -104,7 +104,7 @@ struct SignedOrder {
   UnsignedOrder order;
   OrderVersion version = OrderVersion::kV2;
   model::OrderId id;
-  std::string signature;  // 0x-hex: 65 bytes, or 317 for POLY_1271
+  std::string signature;  // 0x-hex: 65 bytes, or 317 for POLY_1271 (480 from a session key)
 };
 
 // Signs with `key`. For EOA/PROXY/SAFE the key's address must be order.signer; for POLY_1271
@@ -112,7 +112,13 @@ struct SignedOrder {
 absl::StatusOr<SignedOrder> SignOrder(const UnsignedOrder& order, const OrderDomainHash& domain,
                                       const crypto::PrivateKey& key);
 
-// The ERC-7739 digest the deposit wallet's owner signs for a POLY_1271 order.
+// Signs a POLY_1271 order with a session key the deposit wallet's owner authorized
+// (session_signer.h): the ERC-7739 wrap signed by the session key, inside the envelope that names
+// it (480 bytes for an order). signer and maker are the deposit wallet.
+absl::StatusOr<SignedOrder> SignOrderAsSessionKey(const UnsignedOrder& order, const OrderDomainHash& domain,
+                                                  const crypto::PrivateKey& session_key);
+
+// The ERC-7739 digest the deposit wallet's owner (or a session key) signs for a POLY_1271 order.
 crypto::Hash32 Poly1271Digest(const UnsignedOrder& order, const OrderDomainHash& domain);
 
 // JSON body of POST /order, byte-identical to the official TypeScript clients' JSON.stringify:
@@ -129,5 +135,12 @@ std::string PostOrdersJson(const std::vector<const SignedOrder*>& orders, std::s
 // that signed: order.signer for EOA/PROXY/SAFE, the deposit wallet's owner for POLY_1271 (the
 // caller checks it owns the wallet). PermissionDenied with the reason otherwise.
 absl::StatusOr<crypto::Address> VerifyOrderSignature(const SignedOrder& signed_order, const OrderDomainHash& domain);
+// The same, saying whether a POLY_1271 order was signed by a session key (its envelope names the
+// key, and the key signed what it wraps): the caller then checks the wallet authorized that key.
+struct OrderSigner {
+  crypto::Address address;
+  bool session_key = false;
+};
+absl::StatusOr<OrderSigner> VerifyOrderSigner(const SignedOrder& signed_order, const OrderDomainHash& domain);
 
 }  // namespace clobmaker::signing

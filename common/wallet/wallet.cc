@@ -256,6 +256,21 @@ absl::StatusOr<Account> ResolveAccount(const WalletSetting& setting, const Addre
                                        SignatureType fallback) {
   auto type = WalletTypeOf(setting, fallback);
   if (!type.ok()) return type.status();
+  if (setting.session_key) {
+    if (*type != SignatureType::kPoly1271) {
+      return absl::InvalidArgumentError(
+          "--session-key: session keys sign for deposit wallets only (--wallet POLY_1271)");
+    }
+    if (setting.funder.empty()) {
+      return absl::InvalidArgumentError(
+          "--session-key needs --funder: the deposit wallet the key was authorized for (it cannot be derived "
+          "from a session key)");
+    }
+    auto wallet = Address::Parse(setting.funder);
+    if (!wallet.ok()) return absl::InvalidArgumentError("--funder: " + std::string(wallet.status().message()));
+    if (*wallet == owner) return absl::InvalidArgumentError("--funder: a session key signs for a wallet, not itself");
+    return Account{.type = *type, .funder = *wallet, .session_key = true};
+  }
   return ResolveAccount(*type, owner, setting.funder, chain_id);
 }
 

@@ -69,6 +69,10 @@ struct WalletSetting {
   std::optional<int64_t> signature_type;  // --signature-type 0..3, the older spelling of --wallet
   std::optional<std::string> env_wallet;  // CLOBMAKER_WALLET (unset or "": not given)
   std::string funder;                     // --funder ADDR ("": the owner's wallet of that kind)
+  // --session-key: the key is a session key the deposit wallet's owner authorized
+  // (docs/session-keys.md), not the owner: POLY_1271 only, and --funder names the wallet (it
+  // cannot be derived from a session key).
+  bool session_key = false;
 };
 
 // The kind: --wallet, else --signature-type, else CLOBMAKER_WALLET (a flag wins over the
@@ -80,6 +84,7 @@ absl::StatusOr<SignatureType> WalletTypeOf(const WalletSetting& setting, Signatu
 struct Account {
   SignatureType type = SignatureType::kEoa;
   crypto::Address funder;
+  bool session_key = false;  // the key signs as a session key of `funder`
 };
 
 // `funder` when given (it must be one of the owner's wallets of that kind, IsWalletOf: else an

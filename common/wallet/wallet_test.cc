@@ -151,5 +151,25 @@ TEST_F(WalletTest, AnExplicitFunderMustBeOneOfTheOwnersWalletsOfThatKind) {
   EXPECT_TRUE(Mentions(garbage.status(), "--funder")) << garbage.status();
 }
 
+TEST_F(WalletTest, ASessionKeySignsForTheNamedDepositWalletOnly) {
+  const auto session = A(kOwner);
+  const std::string wallet = "0x57ffbc34de23124faeb8387fcd689d314e57accd";
+  auto account =
+      ResolveAccount(WalletSetting{.wallet = "POLY_1271", .funder = wallet, .session_key = true}, session, 137);
+  ASSERT_TRUE(account.ok()) << account.status();
+  EXPECT_TRUE(account->session_key);
+  EXPECT_EQ(account->funder.ToLower(), wallet);
+  // Not the key's own wallet, and yet accepted: a session key does not own the wallet.
+  auto no_funder = ResolveAccount(WalletSetting{.wallet = "POLY_1271", .session_key = true}, session, 137);
+  ASSERT_FALSE(no_funder.ok());
+  EXPECT_NE(no_funder.status().message().find("--session-key needs --funder"), std::string::npos);
+  EXPECT_FALSE(
+      ResolveAccount(WalletSetting{.wallet = "EOA", .funder = wallet, .session_key = true}, session, 137).ok());
+  EXPECT_FALSE(ResolveAccount(WalletSetting{.wallet = "POLY_1271", .funder = session.ToLower(), .session_key = true},
+                              session, 137)
+                   .ok());
+  EXPECT_FALSE(ResolveAccount(WalletSetting{.wallet = "POLY_1271", .funder = wallet}, session, 137).ok());
+}
+
 }  // namespace
 }  // namespace clobmaker::wallet

@@ -16,6 +16,8 @@
 //   live-env --config LIVE.yaml   the live configuration as NAME=value lines (scripts/up --live)
 //   wallet-address (--key-file F | --key-env V) [--wallet NAME] [--funder A] [--chain-id 137]
 //            the address the key trades through as that wallet: "wallet=NAME address=0x..."
+//   session-key authorize|revoke|list (--key-file F | --key-env V) [--address SESSION] [--scope S]...
+//            the deposit wallet's owner manages session keys (builder credentials from the environment)
 //   doctor [--config LIVE.yaml] [--clob-url U] [--geoblock-url U] [--market M]...  preflight checks
 //            before going live: one line per check with the fix; exit 1 on any failure
 //
@@ -50,6 +52,7 @@
 #include "common/wallet/wallet.h"
 #include "services/clobmakerctl/doctor/doctor_shell.h"
 #include "services/clobmakerctl/doctor/live_config.h"
+#include "services/clobmakerctl/session_keys.h"
 
 namespace {
 
@@ -422,10 +425,25 @@ int main(int argc, char** argv) {
                              "EOA, POLY_PROXY, POLY_GNOSIS_SAFE or POLY_1271 (default: CLOBMAKER_WALLET, else EOA)");
   wallet_address->add_option("--funder", wallet_setting.funder, "the wallet's address, checked against the key");
   wallet_address->add_option("--chain-id", wallet_chain_id, "137 (Polygon) or 80002 (Amoy)")->capture_default_str();
+  clobmaker::ctl::SessionKeyOptions session_options;
+  auto* session_key = app.add_subcommand(
+      "session-key", "the deposit wallet's owner authorizes, revokes or lists session keys (docs/session-keys.md)");
+  session_key->add_option("action", session_options.action, "authorize, revoke or list")->required();
+  session_key->add_option("--key-file", session_options.key_file, "the owner's key file (owner-only)");
+  session_key->add_option("--key-env", session_options.key_env, "environment variable holding the owner's key")
+      ->capture_default_str();
+  session_key->add_option("--address", session_options.address, "the session key's address (authorize, revoke)");
+  session_key->add_option("--wallet", session_options.wallet, "the deposit wallet (default: the owner's)");
+  session_key->add_option("--scope", session_options.scopes, "CLOB (default), COMBOSRFQ, ... or ALL alone");
+  session_key->add_option("--clob-url", session_options.clob_url, "CLOB REST base URL")->capture_default_str();
+  session_key->add_option("--relayer-url", session_options.relayer_url, "Polymarket's relayer (default <clob-url>)");
+  session_key->add_option("--chain-id", session_options.chain_id, "137 (Polygon) or 80002 (Amoy)")
+      ->capture_default_str();
   std::string env_config;
   auto* live_env = app.add_subcommand("live-env", "a live configuration as NAME=value lines, for scripts/up --live");
   live_env->add_option("--config", env_config, "live configuration file")->required();
   CLI11_PARSE(app, argc, argv);
+  if (*session_key) return clobmaker::ctl::RunSessionKey(session_options);
   if (*wallet_address) {
     auto key = wallet_key_file.empty() ? clobmaker::signing::LoadPrivateKeyEnv(wallet_key_env)
                                        : clobmaker::signing::LoadPrivateKeyFile(wallet_key_file);

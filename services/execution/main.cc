@@ -63,6 +63,16 @@ int main(int argc, char** argv) {
                                              "the older spelling of --wallet: 0 EOA, 1 POLY_PROXY, "
                                              "2 POLY_GNOSIS_SAFE, 3 POLY_1271");
   app.add_option("--funder", wallet.funder, "the maker (the wallet's address; default: the key's wallet of that kind)");
+  app.add_flag("--session-key", wallet.session_key,
+               "the key is a session key the deposit wallet's owner authorized (POLY_1271; --funder names the wallet)");
+  int64_t session_check_s = 10;
+  app.add_option("--session-check-interval-s", session_check_s,
+                 "read the session key's authorization on chain this often")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  app.add_option("--rpc-url", options.rpc_url,
+                 "Polygon JSON-RPC, where a session key's authorization is read (default: <clob-url>/rpc, the "
+                 "simulator's)");
   app.add_option("--lease-ttl-ms", lease_ttl_ms, "single-writer lease time to live")->check(CLI::Range(1000, 600000));
   app.add_option("--startup-timeout-s", startup_timeout_s, "give up start-up after this long")
       ->check(CLI::Range(1, 3600));
@@ -108,14 +118,16 @@ int main(int argc, char** argv) {
   }
   options.signing.signature_type = account->type;
   options.signing.funder = account->funder;
-  spdlog::info("execution: wallet={} funder={}", clobmaker::wallet::WalletName(account->type),
-               account->funder.ToChecksum());
+  options.signing.session_key = account->session_key;
+  spdlog::info("execution: wallet={} funder={}{}", clobmaker::wallet::WalletName(account->type),
+               account->funder.ToChecksum(), account->session_key ? " (signing with a session key)" : "");
   auto token = clobmaker::grpcserver::LoadAdminToken(admin_token_file, "CLOBMAKER_ADMIN_TOKEN");
   if (!token.ok()) {
     std::fprintf(stderr, "execution: %s\n", std::string(StatusText(token.status())).c_str());
     return 2;
   }
   options.admin_token = *token;
+  options.session_check_interval = session_check_s * clobmaker::kNanosPerSecond;
   options.lease_ttl = lease_ttl_ms * clobmaker::kNanosPerMilli;
   options.startup_timeout = startup_timeout_s * clobmaker::kNanosPerSecond;
   std::signal(SIGINT, OnSignal);

@@ -16,6 +16,7 @@
 #include "clobmaker/strategy/v1/strategy.pb.h"
 #include "common/bus/convert.h"
 #include "common/bus/subjects.h"
+#include "common/chain/json_rpc.h"
 #include "common/clob/rest_client.h"
 #include "common/core/executor.h"
 #include "common/core/run_and_wait.h"
@@ -24,6 +25,7 @@
 #include "common/metrics/metrics.h"
 #include "common/metrics/service_status.h"
 #include "common/nats/nats.h"
+#include "common/net/http_client.h"
 #include "common/net/io_thread.h"
 #include "services/execution/service/lease.h"
 
@@ -141,6 +143,8 @@ struct ExecutionService::Impl {
   std::unordered_map<std::string, Nanos> answered_at, placed_first_at, cancel_sent_at;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   std::unique_ptr<clob::ClobRestClient> rest;
+  std::unique_ptr<net::HttpClient> rpc;  // session keys: the wallet's authorization, read on chain
+  int64_t session_valid_until_s = -1;    // the session poller's last reading (-1: none yet)
   std::unique_ptr<nats::Connection> nats;
   std::unique_ptr<nats::JetStream> js;
   std::unique_ptr<nats::KeyValue> kv;
@@ -438,6 +442,8 @@ struct ExecutionService::Impl {
     const Counters& k = c.counters();
     auto& m = *svc->mutable_counters();
     m["orders_created"] = static_cast<int64_t>(k.orders_created);
+    m["sign_failures"] = static_cast<int64_t>(k.sign_failures);
+    if (options.signing.session_key) m["session_key_refusals"] = static_cast<int64_t>(factory->session_refusals());
     m["posts_sent"] = static_cast<int64_t>(k.posts_sent);
     m["posts_shed"] = static_cast<int64_t>(k.posts_shed);
     m["accepted"] = static_cast<int64_t>(k.accepted);
@@ -656,6 +662,8 @@ struct ExecutionService::Impl {
   }
 
   absl::Status Setup();
+  absl::StatusOr<int64_t> ReadSessionValidUntil();
+  void NoteSessionValidUntil(int64_t valid_until);
   absl::Status Run(const std::atomic<bool>& stop);
   void Shutdown();
 };
@@ -796,7 +804,59 @@ absl::Status ExecutionService::Impl::Setup() {
   const uint64_t salt_seed = (uint64_t{entropy()} << 32) ^ entropy();
   CM_ASSIGN_OR_RETURN(factory, SigningOrderFactory::Create(*key, options.signing, salt_seed));
   core = std::make_unique<OrderManager>(options.core, factory.get());
+  if (options.signing.session_key) {
+    if (options.rpc_url.empty()) options.rpc_url = options.clob_url + "/rpc";
+    CM_ASSIGN_OR_RETURN(rpc, net::HttpClient::Create(*io, {.base_url = options.rpc_url}));
+    CM_ASSIGN_OR_RETURN(const int64_t valid_until, ReadSessionValidUntil());
+    const int64_t now_s = Now() / kNanosPerSecond;
+    if (valid_until <= now_s) {
+      return absl::FailedPreconditionError(
+          fmt::format("session key {} is not authorized for the deposit wallet {} ({}): the owner authorizes it with "
+                      "`clobmakerctl session-key authorize`",
+                      key->address().ToChecksum(), options.signing.funder.ToChecksum(),
+                      valid_until == 0 ? "revoked or never authorized" : "its authorization has expired"));
+    }
+    NoteSessionValidUntil(valid_until);
+  }
   return absl::OkStatus();
+}
+
+// DepositWallet.sessionSignerAuthorizedUntil(address) (0xb9ac71d6): unix seconds, 0 when revoked
+// or never authorized. The chain is the authority; the CLOB's registry follows it.
+absl::StatusOr<int64_t> ExecutionService::Impl::ReadSessionValidUntil() {
+  const crypto::Address& signer = key->address();
+  std::string data = "0xb9ac71d6000000000000000000000000" + signer.ToLower().substr(2);
+  net::HttpRequest request;
+  request.method = "POST";
+  request.target = "";
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = chain::EthCallRequest(1, options.signing.funder, data);
+  net::HttpResult r = rpc->SendSync(std::move(request), 5 * kNanosPerSecond);
+  if (!r.response) return absl::UnavailableError("session key check: JSON-RPC: " + r.error);
+  if (r.response->status != 200) {
+    return absl::UnavailableError(fmt::format("session key check: JSON-RPC answered HTTP {}", r.response->status));
+  }
+  auto v = chain::ParseUint256Result(r.response->body);
+  if (!v.ok()) return absl::UnavailableError("session key check: " + std::string(v.status().message()));
+  return *v;
+}
+
+// On the loop. Logs each change of what the wallet says; the factory signs nothing past it.
+void ExecutionService::Impl::NoteSessionValidUntil(int64_t valid_until) {
+  if (valid_until == session_valid_until_s) return;
+  const int64_t now_s = Now() / kNanosPerSecond;
+  if (valid_until > now_s) {
+    spdlog::info("execution: session key {} authorized for wallet {} until {} ({} days left)",
+                 key->address().ToChecksum(), options.signing.funder.ToChecksum(), valid_until,
+                 (valid_until - now_s) / 86400);
+  } else {
+    spdlog::error(
+        "execution: session key {} is no longer authorized for wallet {} ({}): no order is signed; the owner "
+        "authorizes a new one with `clobmakerctl session-key authorize`",
+        key->address().ToChecksum(), options.signing.funder.ToChecksum(), valid_until == 0 ? "revoked" : "expired");
+  }
+  session_valid_until_s = valid_until;
+  factory->SetSessionValidUntil(valid_until);
 }
 
 absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
@@ -858,6 +918,23 @@ absl::Status ExecutionService::Impl::Run(const std::atomic<bool>& stop) {
       }
     }
   });
+  if (rpc) {
+    // The session key's authorization, read again and again: a revocation or expiry stops signing.
+    threads.emplace_back([this] {
+      Nanos next = Now() + options.session_check_interval;
+      while (!threads_stop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (Now() < next) continue;
+        next = Now() + options.session_check_interval;
+        auto valid_until = ReadSessionValidUntil();
+        if (!valid_until.ok()) {
+          spdlog::warn("execution: {}", StatusText(valid_until.status()));
+          continue;
+        }
+        loop.Post([this, v = *valid_until] { NoteSessionValidUntil(v); });
+      }
+    });
+  }
   const Nanos deadline = Now() + options.startup_timeout;
   for (;;) {
     const auto [phase, reason] = OnLoop([&] { return std::pair{core->phase(), core->halt_reason()}; });
@@ -974,6 +1051,7 @@ void ExecutionService::Impl::Shutdown() {
   if (lease && lease->held()) (void)lease->Release();
   // Drain the loop so no callback touches what is destroyed next.
   rest.reset();
+  rpc.reset();
   io.reset();
   OnLoop([] {});
   std::promise<void> flushed;

@@ -40,6 +40,12 @@ struct ExecutionOptions {
   Nanos tick_interval = 20 * kNanosPerMilli;
   SigningConfig signing;
   OrderManagerConfig core;
+  // A session key (signing.session_key): the wallet's sessionSignerAuthorizedUntil(key) is read
+  // through this JSON-RPC node (default <clob_url>/rpc, the simulator's) at start-up — an
+  // unauthorized or expired key stops start-up with the reason — and this often after, so that
+  // nothing is signed once it is revoked or expires.
+  std::string rpc_url;
+  Nanos session_check_interval = 10 * kNanosPerSecond;
 };
 
 class ExecutionService {

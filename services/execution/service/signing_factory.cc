@@ -22,6 +22,13 @@ const signing::OrderDomainHash& SigningOrderFactory::Domain(int version, bool ne
 }
 
 absl::StatusOr<signing::SignedOrder> SigningOrderFactory::Make(const OrderSpec& spec) {
+  if (config_.session_key && spec.now / kNanosPerSecond >= session_valid_until_s_) {
+    // The wallet would refuse the signature ("invalid signature"): not signed, not sent.
+    ++session_refusals_;
+    return absl::FailedPreconditionError(
+        session_valid_until_s_ == 0 ? "the session key is not authorized for the wallet (revoked or never authorized)"
+                                    : "the session key's authorization has expired");
+  }
   CM_ASSIGN_OR_RETURN(const signing::OrderVersion version, signing::OrderVersionFromInt(spec.version));
   auto token = token_ids_.find(spec.intent.token);
   if (token == token_ids_.end()) {
@@ -41,7 +48,9 @@ absl::StatusOr<signing::SignedOrder> SigningOrderFactory::Make(const OrderSpec& 
   order.side = spec.intent.side;
   order.signature_type = config_.signature_type;
   order.timestamp_ms = static_cast<uint64_t>(spec.now / kNanosPerMilli);
-  return signing::SignOrder(order, Domain(static_cast<int>(version), spec.neg_risk), key_);
+  const signing::OrderDomainHash& domain = Domain(static_cast<int>(version), spec.neg_risk);
+  if (config_.session_key) return signing::SignOrderAsSessionKey(order, domain, key_);
+  return signing::SignOrder(order, domain, key_);
 }
 
 }  // namespace clobmaker::execution

@@ -76,5 +76,42 @@ TEST(SigningOrderFactory, ADepositWalletIsMakerAndSignerAndTheKeySignsForIt) {
   EXPECT_EQ(*owner, key->address()) << "the wallet's owner signed";
 }
 
+TEST(SigningOrderFactory, ASessionKeySignsForItsWalletOnlyWhileAuthorized) {
+  auto session = crypto::PrivateKey::FromHex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  ASSERT_TRUE(session.ok());
+  const auto wallet = *crypto::Address::Parse("0xBc0fF067b7740Eff76C1ca93c875Ba6B890d6B50");
+  auto factory = SigningOrderFactory::Create(
+      *session,
+      {.chain_id = 137, .signature_type = signing::SignatureType::kPoly1271, .funder = wallet, .session_key = true}, 7);
+  ASSERT_TRUE(factory.ok()) << factory.status();
+  const Nanos now = 1'700'000'000LL * kNanosPerSecond;
+  OrderSpec spec{.market = "0xm",
+                 .intent = {.token = "1234", .side = model::Side::kBuy, .level = 0},
+                 .price = model::Price(4800),
+                 .size = model::Size::FromWhole(5),
+                 .tick = model::TickSize::Cent(),
+                 .version = 2,
+                 .now = now};
+  EXPECT_FALSE((*factory)->Make(spec).ok()) << "signed before the wallet said the key is authorized";
+  (*factory)->SetSessionValidUntil(now / kNanosPerSecond + 60);
+  auto order = (*factory)->Make(spec);
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->order.maker, wallet);
+  EXPECT_EQ(order->order.signer, wallet);
+  auto contracts = signing::ContractsForChain(137);
+  const auto domain =
+      signing::HashDomain({.version = signing::OrderVersion::kV2, .chain_id = 137, .exchange = contracts->exchange_v2});
+  auto who = signing::VerifyOrderSigner(*order, domain);
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_TRUE(who->session_key);
+  EXPECT_EQ(who->address, session->address());
+  spec.now = now + 60 * kNanosPerSecond;  // validUntil reached: the wallet refuses from then on
+  EXPECT_FALSE((*factory)->Make(spec).ok());
+  (*factory)->SetSessionValidUntil(0);  // revoked
+  spec.now = now;
+  EXPECT_FALSE((*factory)->Make(spec).ok());
+  EXPECT_EQ((*factory)->session_refusals(), 3u);
+}
+
 }  // namespace
 }  // namespace clobmaker::execution

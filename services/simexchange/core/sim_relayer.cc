@@ -9,6 +9,7 @@
 #include "common/chain/ctf.h"
 #include "common/core/hex.h"
 #include "common/signing/order.h"
+#include "common/signing/session_signer.h"
 #include "common/wallet/wallet.h"
 
 namespace clobmaker::simexchange {
@@ -25,8 +26,16 @@ bool StartsWith(const std::vector<uint8_t>& data, uint32_t selector) {
          data[2] == ((selector >> 8) & 0xff) && data[3] == (selector & 0xff);
 }
 
-constexpr uint32_t kApprove = 0x095ea7b3;            // approve(address,uint256)
-constexpr uint32_t kSetApprovalForAll = 0xa22cb465;  // setApprovalForAll(address,bool)
+constexpr uint32_t kApprove = 0x095ea7b3;                 // approve(address,uint256)
+constexpr uint32_t kSetApprovalForAll = 0xa22cb465;       // setApprovalForAll(address,bool)
+constexpr uint32_t kAuthorizeSessionSigner = 0x24017fae;  // authorizeSessionSigner(address,uint256)
+constexpr uint32_t kRevokeSessionSigner = 0xe63f952f;     // revokeSessionSigner(address)
+
+// The relayer refuses a validUntil other than now + the lifetime; a client's clock may be off by
+// this much.
+constexpr int64_t kValidUntilSlackSeconds = 600;
+// "The Relayer requires at least 10 seconds of remaining validity" (docs).
+constexpr int64_t kMinDeadlineSeconds = 10;
 
 }  // namespace
 
@@ -77,7 +86,15 @@ std::variant<relayer::SubmitAnswer, RelayerRefusal> SimRelayer::Submit(const rel
     if (!signer.ok() || *signer != request.from) return refuse("invalid signature");
     if (batch.calls.empty()) return refuse("a batch has at least one call");
     const auto contracts_collateral = targets_.collateral;
-    for (const relayer::Call& call : batch.calls) {
+    for (size_t i = 0; i < batch.calls.size(); ++i) {
+      const relayer::Call& call = batch.calls[i];
+      if (call.target == batch.wallet) {
+        // The relayer's text: session keys have their own endpoints (SessionSigner).
+        const std::string_view name = StartsWith(call.data, kAuthorizeSessionSigner) ? "authorizeSessionSigner"
+                                      : StartsWith(call.data, kRevokeSessionSigner)  ? "revokeSessionSigner"
+                                                                                     : "unknown";
+        return refuse(fmt::format("call blocked: call[{}] blocked: self-call \"{}\" not allowed", i, name));
+      }
       if (call.value != Uint256(0)) return refuse("calls with value are not simulated");
       if (call.target == targets_.collateral && StartsWith(call.data, kApprove)) continue;
       if (call.target == targets_.conditional_tokens && StartsWith(call.data, kSetApprovalForAll)) continue;
@@ -186,6 +203,16 @@ void SimRelayer::Advance(Exchange& exchange, Nanos now) {
       } else {
         ++owner_nonce_[r.owner];
       }
+      if (r.session.has_value()) {
+        chain_session_until_[{r.wallet, r.session->session_signer.ToLower()}] =
+            r.session->revoke ? 0 : static_cast<int64_t>(r.session->valid_until_s);
+      }
+      if (r.session.has_value() && !r.session->revoke) {
+        session_keys_[r.wallet][r.session->session_signer.ToLower()] =
+            SessionKey{.owner = r.owner,
+                       .scopes = r.session->scopes,
+                       .valid_until_s = static_cast<int64_t>(r.session->valid_until_s)};
+      }
       in_flight_.erase(r.wallet);
     }
     if (r.tx.state == relayer::TxState::kMined && block >= r.mined_block + config_.confirm_blocks) {
@@ -193,6 +220,105 @@ void SimRelayer::Advance(Exchange& exchange, Nanos now) {
       r.tx.updated_at = IsoTime(now);
     }
   }
+}
+
+std::variant<relayer::SessionSignerAnswer, RelayerRefusal> SimRelayer::SessionSigner(
+    const relayer::SessionSignerRequest& request, Nanos now) {
+  auto refuse = [](std::string message) { return RelayerRefusal{.status = 400, .message = std::move(message)}; };
+  const int64_t now_s = now / kNanosPerSecond;
+  if (request.session_signer.IsZero()) return refuse("Session key address must not be the zero address.");
+  const relayer::WalletBatch batch = relayer::SessionSignerBatch(request);
+  auto owner = relayer::RecoverBatchSigner(batch, config_.chain_id, request.signature);
+  if (!owner.ok()) return refuse("invalid signature");
+  if (request.wallet != wallet::DepositWalletOf(*owner, factories_) &&
+      request.wallet != wallet::LegacyDepositWalletOf(*owner, factories_)) {
+    // Whoever signed does not own the wallet (or signed another request).
+    return refuse("invalid signature");
+  }
+  if (request.session_signer == *owner || request.session_signer == request.wallet) {
+    return refuse("session signer must differ from the owner and the deposit wallet");
+  }
+  Record r;
+  r.owner = owner->ToLower();
+  r.wallet = request.wallet.ToLower();
+  if (!deployed_.contains(r.wallet)) return refuse("wallet not deployed");
+  if (in_flight_.contains(r.wallet)) return refuse("wallet has in-flight action");
+  const uint64_t expected = owner_nonce_[r.owner];
+  if (request.nonce != Uint256(expected)) {
+    return refuse(fmt::format("batch nonce {} does not match on-chain nonce {}", request.nonce.ToDecimal(), expected));
+  }
+  if (static_cast<int64_t>(request.deadline_s) < now_s + kMinDeadlineSeconds) {
+    return refuse("deadline must be at least 10 seconds in the future");
+  }
+  if (!request.revoke) {
+    if (auto scopes = signing::CheckSessionScopes(request.scopes); !scopes.ok()) {
+      return refuse(std::string(scopes.message()));
+    }
+    const int64_t want = now_s + signing::kSessionKeyLifetimeSeconds;
+    const auto valid_until = static_cast<int64_t>(request.valid_until_s);
+    if (valid_until < want - kValidUntilSlackSeconds || valid_until > want + kValidUntilSlackSeconds) {
+      return refuse(
+          fmt::format("validUntil must be the current time plus {} seconds", signing::kSessionKeyLifetimeSeconds));
+    }
+  }
+  r.deadline_s = request.deadline_s;
+  const uint64_t n = next_id_++;
+  r.tx.id = fmt::format("0190b317-a1d3-7bec-9b91-{:012x}", n);
+  r.tx.from = *owner;
+  r.tx.to = factories_.deposit_wallet_factory;
+  r.tx.proxy_address = request.wallet;
+  r.tx.nonce = request.nonce.ToDecimal();
+  r.tx.state = relayer::TxState::kNew;
+  r.tx.type = relayer::SubmitType::kWallet;
+  r.tx.metadata = request.revoke ? "session-signer:revoke" : "session-signer:authorize";
+  r.tx.created_at = r.tx.updated_at = IsoTime(now);
+  r.accepted = now;
+  r.session = request;
+  relayer::SessionSignerAnswer answer{.operation_id = fmt::format("op-{:012x}", n), .transaction_id = r.tx.id};
+  if (request.revoke) {
+    // Fenced: out of the registry before the chain hears of it.
+    if (auto it = session_keys_.find(r.wallet); it != session_keys_.end()) {
+      it->second.erase(request.session_signer.ToLower());
+    }
+    answer.status = "FENCED";
+    answer.fenced = true;
+  } else {
+    answer.status = "SUBMITTED";
+  }
+  in_flight_[r.wallet] = r.tx.id;
+  order_.push_back(r.tx.id);
+  records_.emplace(r.tx.id, std::move(r));
+  return answer;
+}
+
+std::vector<relayer::ActiveSessionSigner> SimRelayer::ActiveSessionSigners(const crypto::Address& wallet,
+                                                                           Nanos now) const {
+  std::vector<relayer::ActiveSessionSigner> out;
+  auto it = session_keys_.find(wallet.ToLower());
+  if (it == session_keys_.end()) return out;
+  for (const auto& [signer, key] : it->second) {
+    if (key.valid_until_s <= now / kNanosPerSecond) continue;  // expired: the wallet refuses it too
+    out.push_back(
+        {.address = *crypto::Address::Parse(signer), .scopes = key.scopes, .valid_until_s = key.valid_until_s});
+  }
+  return out;
+}
+
+std::optional<std::string> SimRelayer::SessionKeyOwner(const crypto::Address& wallet, const crypto::Address& signer,
+                                                       Nanos now) const {
+  auto it = session_keys_.find(wallet.ToLower());
+  if (it == session_keys_.end()) return std::nullopt;
+  auto key = it->second.find(signer.ToLower());
+  if (key == it->second.end()) return std::nullopt;
+  // DepositWallet: a key is invalid once block.timestamp >= validUntil.
+  if (now / kNanosPerSecond >= key->second.valid_until_s) return std::nullopt;
+  if (!signing::ScopesAllowClob(key->second.scopes)) return std::nullopt;
+  return key->second.owner;
+}
+
+int64_t SimRelayer::SessionSignerAuthorizedUntil(const crypto::Address& wallet, const crypto::Address& signer) const {
+  auto it = chain_session_until_.find({wallet.ToLower(), signer.ToLower()});
+  return it == chain_session_until_.end() ? 0 : it->second;
 }
 
 const relayer::Transaction* SimRelayer::Find(std::string_view id) const {

@@ -67,6 +67,24 @@ class SimRelayer {
   // Moves transactions on: sends due ones to the chain, follows mining and confirmation.
   void Advance(Exchange& exchange, Nanos now);
 
+  // POST /v1/session-signers/authorizations and /revocations (docs/session-keys.md): the owner's
+  // batch of one self-call, checked as /submit checks a batch, recorded as a WALLET transaction.
+  // An authorization registers the key when its transaction is mined; a revocation takes the key
+  // out of the registry at once (the relayer "fences" it before the chain), and the front end
+  // cancels the key's open orders.
+  std::variant<relayer::SessionSignerAnswer, RelayerRefusal> SessionSigner(const relayer::SessionSignerRequest& request,
+                                                                           Nanos now);
+  // GET /v1/user/session-signers: the wallet's keys authorized and unexpired at `now`.
+  std::vector<relayer::ActiveSessionSigner> ActiveSessionSigners(const crypto::Address& wallet, Nanos now) const;
+  // The CLOB's check of an order a session key signed for `wallet`: the wallet's owner (lowercase)
+  // when `signer` is an active key of that wallet whose scopes allow the CLOB; nullopt otherwise.
+  std::optional<std::string> SessionKeyOwner(const crypto::Address& wallet, const crypto::Address& signer,
+                                             Nanos now) const;
+
+  // DepositWallet.sessionSignerAuthorizedUntil(signer) on chain: set when an authorization is
+  // mined, 0 when a revocation is (the registry above is fenced earlier).
+  int64_t SessionSignerAuthorizedUntil(const crypto::Address& wallet, const crypto::Address& signer) const;
+
   const relayer::Transaction* Find(std::string_view id) const;
   // Every transaction, oldest first.
   std::vector<const relayer::Transaction*> All() const;
@@ -79,7 +97,8 @@ class SimRelayer {
     std::string wallet;       // lowercase
     std::string owner;        // lowercase
     Nanos accepted = 0;
-    std::optional<ChainTxSpec> write;  // the batch's merge or redeem, if any
+    std::optional<ChainTxSpec> write;                      // the batch's merge or redeem, if any
+    std::optional<relayer::SessionSignerRequest> session;  // an authorization, applied when mined
     bool neg_risk_adapter = false;
     std::string chain_hash;
     uint64_t mined_block = 0;
@@ -95,7 +114,14 @@ class SimRelayer {
   std::map<std::string, uint64_t> owner_nonce_;   // lowercase owner -> next batch nonce
   std::map<std::string, std::string> in_flight_;  // lowercase wallet -> transaction id
   std::map<std::string, Record> records_;         // by id
-  std::vector<std::string> order_;                // ids, oldest first
+  struct SessionKey {
+    std::string owner;  // lowercase
+    std::vector<std::string> scopes;
+    int64_t valid_until_s = 0;
+  };
+  std::map<std::string, std::map<std::string, SessionKey>> session_keys_;       // wallet -> signer -> key
+  std::map<std::pair<std::string, std::string>, int64_t> chain_session_until_;  // (wallet, signer) -> validUntil
+  std::vector<std::string> order_;                                              // ids, oldest first
   uint64_t next_id_ = 1;
 };
 

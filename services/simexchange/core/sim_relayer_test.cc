@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/chain/ctf.h"
+#include "common/signing/session_signer.h"
 #include "common/wallet/wallet.h"
 
 namespace clobmaker::simexchange {
@@ -230,6 +231,92 @@ TEST_F(SimRelayerTest, ApprovalsAreMinedWithoutMovingAnything) {
   ASSERT_TRUE(RunUntil(approve, relayer::TxState::kConfirmed, &now));
   EXPECT_EQ(Chain(wallet_.ToLower(), "YES"), 50 * kOne);
   EXPECT_EQ(relayer_.WalletNonce(owner_.address()), Uint256(1));
+}
+
+// Session keys: the owner's authorization registers the key when mined (not before), for the
+// CLOB only while unexpired and in scope; a revocation takes it out at once; the relayer's
+// refusals; /submit refuses the self-call.
+relayer::SessionSignerRequest SessionRequest(const crypto::PrivateKey& signer_of_batch, const crypto::Address& wallet,
+                                             const crypto::Address& session, uint64_t nonce, Nanos now,
+                                             bool revoke = false, std::vector<std::string> scopes = {"CLOB"}) {
+  relayer::SessionSignerRequest r{
+      .revoke = revoke,
+      .wallet = wallet,
+      .session_signer = session,
+      .scopes = revoke ? std::vector<std::string>{} : std::move(scopes),
+      .valid_until_s = revoke ? 0 : static_cast<uint64_t>(now / kNanosPerSecond + signing::kSessionKeyLifetimeSeconds),
+      .nonce = Uint256(nonce),
+      .deadline_s = static_cast<uint64_t>(now / kNanosPerSecond + 600)};
+  r.signature = relayer::SignBatch(relayer::SessionSignerBatch(r), 137, signer_of_batch);
+  return r;
+}
+
+TEST_F(SimRelayerTest, ASessionKeyIsRegisteredWhenMinedUsableUntilExpiryAndRevokedAtOnce) {
+  const auto session =
+      *crypto::PrivateKey::FromHex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  const auto stranger =
+      *crypto::PrivateKey::FromHex("0x0000000000000000000000000000000000000000000000000000000000000002");
+  Nanos now = kT0;
+  const auto refusal = [&](const relayer::SessionSignerRequest& r) -> std::string {
+    auto a = relayer_.SessionSigner(r, now);
+    auto* refused = std::get_if<RelayerRefusal>(&a);
+    return refused == nullptr ? "accepted" : refused->message;
+  };
+  EXPECT_EQ(refusal(SessionRequest(owner_, wallet_, session.address(), 0, now)), "wallet not deployed");
+  relayer_.MarkDeployed(wallet_);
+  EXPECT_EQ(refusal(SessionRequest(stranger, wallet_, session.address(), 0, now)), "invalid signature");
+  EXPECT_EQ(refusal(SessionRequest(owner_, wallet_, session.address(), 1, now)),
+            "batch nonce 1 does not match on-chain nonce 0");
+  EXPECT_EQ(refusal(SessionRequest(owner_, wallet_, session.address(), 0, now, false, {"ALL", "CLOB"})),
+            "Session key scope ALL cannot be combined with another scope.");
+  EXPECT_EQ(refusal(SessionRequest(owner_, wallet_, owner_.address(), 0, now)),
+            "session signer must differ from the owner and the deposit wallet");
+  auto short_lived = SessionRequest(owner_, wallet_, session.address(), 0, now);
+  short_lived.valid_until_s = static_cast<uint64_t>(now / kNanosPerSecond + 3600);
+  short_lived.signature = relayer::SignBatch(relayer::SessionSignerBatch(short_lived), 137, owner_);
+  EXPECT_EQ(refusal(short_lived), "validUntil must be the current time plus 15534000 seconds");
+  // The generic /submit refuses the self-call with the relayer's text.
+  EXPECT_EQ(
+      Refusal(
+          Batch({relayer::SessionSignerBatch(SessionRequest(owner_, wallet_, session.address(), 0, now)).calls[0]}, 0),
+          now),
+      "call blocked: call[0] blocked: self-call \"authorizeSessionSigner\" not allowed");
+
+  auto accepted = relayer_.SessionSigner(SessionRequest(owner_, wallet_, session.address(), 0, now), now);
+  ASSERT_TRUE(std::holds_alternative<relayer::SessionSignerAnswer>(accepted));
+  const auto& answer = std::get<relayer::SessionSignerAnswer>(accepted);
+  EXPECT_EQ(answer.status, "SUBMITTED");
+  EXPECT_EQ(relayer_.SessionKeyOwner(wallet_, session.address(), now), std::nullopt);  // not mined yet
+  ASSERT_TRUE(RunUntil(answer.transaction_id, relayer::TxState::kConfirmed, &now));
+  EXPECT_EQ(relayer_.WalletNonce(owner_.address()), Uint256(1));
+  EXPECT_EQ(relayer_.SessionKeyOwner(wallet_, session.address(), now), owner_.address().ToLower());
+  EXPECT_EQ(relayer_.SessionKeyOwner(wallet_, stranger.address(), now), std::nullopt);
+  ASSERT_EQ(relayer_.ActiveSessionSigners(wallet_, now).size(), 1u);
+  const int64_t valid_until = relayer_.ActiveSessionSigners(wallet_, now)[0].valid_until_s;
+  const Nanos expiry = valid_until * kNanosPerSecond;
+  EXPECT_TRUE(relayer_.SessionKeyOwner(wallet_, session.address(), expiry - kNanosPerSecond).has_value());
+  EXPECT_EQ(relayer_.SessionKeyOwner(wallet_, session.address(), expiry), std::nullopt);
+  EXPECT_TRUE(relayer_.ActiveSessionSigners(wallet_, expiry).empty());
+
+  auto revoked = relayer_.SessionSigner(SessionRequest(owner_, wallet_, session.address(), 1, now, true), now);
+  ASSERT_TRUE(std::holds_alternative<relayer::SessionSignerAnswer>(revoked));
+  EXPECT_TRUE(std::get<relayer::SessionSignerAnswer>(revoked).fenced);
+  EXPECT_EQ(relayer_.SessionKeyOwner(wallet_, session.address(), now), std::nullopt);  // at once
+  EXPECT_TRUE(relayer_.ActiveSessionSigners(wallet_, now).empty());
+}
+
+TEST_F(SimRelayerTest, ASessionKeyWithoutTheClobScopeCannotTrade) {
+  const auto session =
+      *crypto::PrivateKey::FromHex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  Nanos now = kT0;
+  relayer_.MarkDeployed(wallet_);
+  auto accepted =
+      relayer_.SessionSigner(SessionRequest(owner_, wallet_, session.address(), 0, now, false, {"COMBOSRFQ"}), now);
+  ASSERT_TRUE(std::holds_alternative<relayer::SessionSignerAnswer>(accepted));
+  ASSERT_TRUE(
+      RunUntil(std::get<relayer::SessionSignerAnswer>(accepted).transaction_id, relayer::TxState::kMined, &now));
+  EXPECT_EQ(relayer_.ActiveSessionSigners(wallet_, now).size(), 1u);
+  EXPECT_EQ(relayer_.SessionKeyOwner(wallet_, session.address(), now), std::nullopt);
 }
 
 }  // namespace

@@ -199,6 +199,8 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
   std::optional<wallet::Factories> factories;
   SimRelayer relayer;
   std::map<std::string, std::string> relayer_keys;  // relayer API key -> owner address (lowercase)
+  // Idempotency-Key -> (path and body, the answer given): session-key requests retried as sent.
+  std::map<std::string, std::pair<std::string, HttpResponse>> session_idempotency;
   Nanos last_reference = 0;
   bool flow_paused = false;
   bool stopping = false;
@@ -370,11 +372,11 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
                                   .exchange = signing::ExchangeFor(contracts, v, market->neg_risk)});
     };
     signing::SignedOrder order = posted.order;
-    const auto verify = [&](int version) -> absl::StatusOr<crypto::Address> {
+    const auto verify = [&](int version) -> absl::StatusOr<signing::OrderSigner> {
       const auto domain = domain_for(version);
       order.version = domain.domain.version;
       order.id = model::OrderId(signing::OrderHash(order.order, domain));
-      return signing::VerifyOrderSignature(order, domain);
+      return signing::VerifyOrderSigner(order, domain);
     };
     if (posted.v1_shape != (configured == 1)) return reject(400, "order_version_mismatch");
     auto signer = verify(configured);
@@ -385,11 +387,22 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       }
       return reject(400, "invalid signature");
     }
-    if (Lower(signer->ToLower()) != key.address) {
+    if (Lower(signer->address.ToLower()) != key.address) {
       return reject(400, "the order signer address has to be the address of the API KEY");
     }
     const signing::UnsignedOrder& u = order.order;
-    if (auto refused = CheckMaker(u, *signer)) return reject(400, *refused);
+    crypto::Address owner = signer->address;
+    if (signer->session_key) {
+      // The wallet accepts a session key's signature only while the key is authorized, unexpired
+      // and (off chain) scoped for the CLOB; the exchange then answers as for any bad signature.
+      auto session_owner = relayer.SessionKeyOwner(u.signer, signer->address, now);
+      if (!session_owner) {
+        refusals[Lower(u.maker.ToLower())]["invalid signature: session key not authorized"]++;
+        return reject(400, "invalid signature");
+      }
+      owner = *crypto::Address::Parse(*session_owner);
+    }
+    if (auto refused = CheckMaker(u, owner)) return reject(400, *refused);
     const bool buy = u.side == Side::kBuy;
     const int64_t shares = buy ? u.taker_amount : u.maker_amount;
     const int64_t cash = buy ? u.maker_amount : u.taker_amount;
@@ -625,6 +638,15 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     auto word = [&](uint64_t v) {
       return Json(200, chain::RpcResult(id, "\"" + chain::Uint256Word(Uint256(v)) + "\""));
     };
+    // DepositWallet.sessionSignerAuthorizedUntil(address) on a deployed deposit wallet.
+    if (call->data.rfind("0xb9ac71d6", 0) == 0 && call->data.size() == 10 + 64) {
+      auto wallet_address = crypto::Address::Parse(call->to);
+      auto signer = crypto::Address::Parse("0x" + call->data.substr(10 + 24));
+      if (!wallet_address.ok() || !signer.ok() || !relayer.Deployed(*wallet_address)) {
+        return error(-32000, "execution reverted");
+      }
+      return word(static_cast<uint64_t>(relayer.SessionSignerAuthorizedUntil(*wallet_address, *signer)));
+    }
     if (auto payout = chain::DecodePayoutRead(call->data); payout.ok()) {
       if (call->to != contracts.conditional_tokens.ToLower()) return error(-32000, "execution reverted");
       const Payouts p = exchange.PayoutsOf(HexEncode(payout->condition));
@@ -649,10 +671,14 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
 
   // --- the relayer (docs/deposit-wallets-spec.md s4) ------------------------------------------
 
+  static constexpr std::string_view kSessionAuthorizations = "/v1/session-signers/authorizations";
+  static constexpr std::string_view kSessionRevocations = "/v1/session-signers/revocations";
+
   static bool IsRelayerRoute(const std::string& m, const std::string& p) {
     return (m == "GET" && (p == "/nonce" || p == "/deployed" || p == "/transaction" || p == "/transactions" ||
                            p.rfind("/v1/account/transactions/", 0) == 0 || p == "/relayer/api/keys")) ||
-           (m == "POST" && (p == "/submit" || p == "/relayer/api/keys"));
+           (m == "POST" &&
+            (p == "/submit" || p == "/relayer/api/keys" || p == kSessionAuthorizations || p == kSessionRevocations));
   }
 
   // Who may submit: a builder (POLY_BUILDER_* HMAC headers over timestamp, method, path and body,
@@ -688,6 +714,48 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     auto expected = relayer::BuilderSignature(builder->secret, std::string_view(timestamp), r.method, path, r.body);
     if (!expected.ok() || *expected != Header(r, "POLY_BUILDER_SIGNATURE")) return refuse("invalid builder signature");
     return std::string();
+  }
+
+  // Session keys (docs/session-keys.md): authorizations need a builder key, revocations a builder
+  // key or the owner's relayer key. A repeated Idempotency-Key with the same body answers what
+  // the first request was answered; with another body it is refused. A revocation cancels the
+  // session key's open orders at once.
+  HttpResponse SessionSignerRoute(const HttpRequest& r, const std::string& p, const std::string& key_owner, Nanos now) {
+    const bool revoke = p == kSessionRevocations;
+    if (!revoke && !key_owner.empty()) {
+      Count(&SimStats::auth_failures);
+      return Error(401, "session-key authorization requires builder api-key authentication");
+    }
+    const std::string idempotency = Header(r, "Idempotency-Key");
+    if (!idempotency.empty()) {
+      if (auto it = session_idempotency.find(idempotency); it != session_idempotency.end()) {
+        if (it->second.first != p + " " + r.body) return Error(409, "idempotency key reused with another request");
+        return it->second.second;
+      }
+    }
+    auto request = relayer::ParseSessionSignerRequest(r.body, revoke);
+    if (!request.ok()) return Error(400, std::string(request.status().message()));
+    if (!key_owner.empty()) {
+      auto signer =
+          relayer::RecoverBatchSigner(relayer::SessionSignerBatch(*request), options.chain_id, request->signature);
+      if (!signer.ok() || signer->ToLower() != key_owner) {
+        Count(&SimStats::auth_failures);
+        return Error(401, "the relayer api key's address is not the wallet's owner");
+      }
+    }
+    auto answer = relayer.SessionSigner(*request, now);
+    if (auto* refused = std::get_if<RelayerRefusal>(&answer)) return Error(refused->status, refused->message);
+    if (revoke) {
+      const std::string session = request->session_signer.ToLower();
+      for (const auto& [api_key, record] : keys) {
+        if (record.address == session) exchange.CancelAll(api_key, now);
+      }
+    }
+    relayer.Advance(exchange, now);
+    HttpResponse out =
+        Json(200, relayer::EncodeSessionSignerAnswer(std::get<relayer::SessionSignerAnswer>(answer), revoke));
+    if (!idempotency.empty()) session_idempotency[idempotency] = {p + " " + r.body, out};
+    return out;
   }
 
   HttpResponse RelayerRoute(const HttpRequest& r, const Target& t, Nanos now) {
@@ -736,6 +804,14 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       if (const relayer::Transaction* tx = relayer.Find(t.Get("id")); tx != nullptr) found.push_back(*tx);
       return Json(200, relayer::EncodeTransactionList(found));
     }
+    if (p == "/v1/account/transactions/params") {
+      // The batch nonce, as session-key clients ask for it (same counter as /nonce).
+      if (t.Get("type") != "WALLET") return Error(400, "only type WALLET (deposit wallets) is simulated");
+      auto owner = crypto::Address::Parse(t.Get("address"));
+      if (!owner.ok()) return Error(400, "invalid address");
+      return Json(200, fmt::format(R"({{"address":"{}","nonce":"{}"}})", SimRelayerConfig{}.relayer_address,
+                                   relayer.WalletNonce(*owner).ToDecimal()));
+    }
     if (p.rfind("/v1/account/transactions/", 0) == 0) {
       const relayer::Transaction* tx = relayer.Find(p.substr(std::string_view("/v1/account/transactions/").size()));
       if (tx == nullptr) return Error(404, "transaction not found");
@@ -751,6 +827,7 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
       }
       return Json(200, relayer::EncodeTransactionList(mine));
     }
+    if (p == kSessionAuthorizations || p == kSessionRevocations) return SessionSignerRoute(r, p, key_owner, now);
     // POST /submit. The official client sends JSON as form-encoded: parsed whatever the type.
     auto request = relayer::ParseSubmit(r.body);
     if (!request.ok()) return Error(400, std::string(request.status().message()));
@@ -1282,6 +1359,19 @@ struct SimServer::Impl : std::enable_shared_from_this<SimServer::Impl> {
     }
     if (m == "GET" && p == "/auth/ban-status/closed-only") {
       return Json(200, fmt::format(R"({{"closed_only":{}}})", exchange.IsClosedOnly(key.address)));
+    }
+    if (m == "GET" && p == "/v1/user/session-signers") {
+      // The owner's deposit wallet's active session keys (owner L2 credentials).
+      if (!factories.has_value()) return Error(400, "session keys need a chain with deposit wallets");
+      auto owner = crypto::Address::Parse(key.address);
+      if (!owner.ok()) return Error(400, "invalid address");
+      crypto::Address wallet_address = wallet::DepositWalletOf(*owner, *factories);
+      if (const auto legacy = wallet::LegacyDepositWalletOf(*owner, *factories);
+          !relayer.Deployed(wallet_address) && relayer.Deployed(legacy)) {
+        wallet_address = legacy;
+      }
+      return Json(200,
+                  relayer::EncodeSessionSigners(wallet_address, relayer.ActiveSessionSigners(wallet_address, now)));
     }
     if (m == "GET" && p == "/v1/user/rate-limit-tier") {
       const pm::RateTier tier = signer_limits.TierOf(key.address);

@@ -19,6 +19,7 @@
 #include "common/polymarket/encode.h"
 #include "common/relayer/relayer.h"
 #include "common/signing/auth.h"
+#include "common/signing/session_signer.h"
 #include "common/testing/eventually.h"
 #include "common/wallet/wallet.h"
 #include "services/simexchange/server/sim_server.h"
@@ -878,6 +879,153 @@ TEST_F(SimRelayerHttpTest, SubmitNeedsAValidBuilderSignatureOrRelayerKey) {
       Send("GET", "/transactions", "", relayer::BuilderHeaders(sim_builder, now_s, "GET", "/transactions", "")).body);
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(all->size(), 2u);
+}
+
+// Session keys end to end at the exchange (docs/session-keys.md): the owner authorizes a key
+// through the relayer (builder key; a relayer key is refused; a retried Idempotency-Key answers
+// the same); once mined the owner lists it and the key's own API key posts orders for the
+// deposit wallet, resting under the wallet; before that and after its revocation the same
+// signature fails, and the revocation cancels the key's resting orders.
+TEST_F(SimRelayerHttpTest, ASessionKeyTradesForTheWalletOnceAuthorizedAndItsOrdersGoWithItsRevocation) {
+  SimServerOptions options;
+  options.exchange.block_time = 100 * kNanosPerMilli;
+  Start(std::move(options));
+  const auto factories = *wallet::FactoriesForChain(137);
+  const crypto::Address deposit = wallet::DepositWalletOf(key_->address(), factories);
+  const auto targets = *relayer::CallTargetsForChain(137);
+  ASSERT_EQ(
+      Submit(
+          {.type = relayer::SubmitType::kWalletCreate, .from = key_->address(), .to = targets.deposit_wallet_factory})
+          .status,
+      200);
+  ASSERT_TRUE(Eventually(
+      [&] { return Send("GET", "/deployed?address=" + deposit.ToChecksum()).body == R"({"deployed":true})"; }));
+
+  // The session key's own API key (L1 with the session key), and its orders for the wallet.
+  auto session = *crypto::PrivateKey::FromHex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  auto l1 = clob::ClobRestClient::Create(io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_},
+                                         &session, nullptr);
+  ASSERT_TRUE(l1.ok());
+  auto session_api = Wait<pm::ApiKeyCreds>([&](auto cb) { (*l1)->DeriveApiKey(0, cb); });
+  ASSERT_TRUE(session_api.ok()) << session_api.error.error;
+  const signing::ApiCredentials session_creds(session_api.value->api_key, session_api.value->secret,
+                                              session_api.value->passphrase);
+  auto session_client = std::move(*clob::ClobRestClient::Create(
+      io_, {.http = {.base_url = server_->base_url()}, .executor = &owner_}, &session, &session_creds));
+  const auto contracts = *signing::ContractsForChain(137);
+  const auto domain =
+      signing::HashDomain({.version = signing::OrderVersion::kV2,
+                           .chain_id = 137,
+                           .exchange = signing::ExchangeFor(contracts, signing::OrderVersion::kV2, false)});
+  const auto session_order = [&](int64_t price) {
+    const auto amounts = *signing::LimitOrderAmounts(Side::kBuy, Price(price), Size::FromWhole(5), market_.tick);
+    signing::UnsignedOrder o;
+    o.salt = Uint256(++salt_);
+    o.maker = o.signer = deposit;
+    o.signature_type = signing::SignatureType::kPoly1271;
+    o.token_id = *Uint256::FromDecimal(market_.yes_token);
+    o.maker_amount = amounts.maker;
+    o.taker_amount = amounts.taker;
+    o.side = Side::kBuy;
+    o.timestamp_ms = static_cast<uint64_t>(SystemClock::Instance().WallMillis());
+    return *signing::SignOrderAsSessionKey(o, domain, session);
+  };
+  const auto post_as_session = [&](const signing::SignedOrder& o) {
+    return Wait<pm::PostOrderResult>(
+        [&](auto cb) { session_client->PostOrder(o, signing::OrderType::kGtc, /*post_only=*/true, cb); });
+  };
+  const auto listed = [&]() -> std::vector<relayer::ActiveSessionSigner> {
+    const int64_t now_s = SystemClock::Instance().WallNanos() / kNanosPerSecond;
+    auto h = *signing::MakeL2Headers(*creds_, key_->address(), now_s, "GET", "/v1/user/session-signers", "");
+    auto answer = Send("GET", "/v1/user/session-signers", "",
+                       {{"POLY_ADDRESS", h.address},
+                        {"POLY_SIGNATURE", h.signature},
+                        {"POLY_TIMESTAMP", h.timestamp},
+                        {"POLY_API_KEY", h.api_key},
+                        {"POLY_PASSPHRASE", h.passphrase}});
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    auto signers = relayer::ParseSessionSigners(answer.body);
+    EXPECT_TRUE(signers.ok()) << answer.body;
+    return signers.ok() ? *signers : std::vector<relayer::ActiveSessionSigner>{};
+  };
+
+  auto before = post_as_session(session_order(2000));
+  EXPECT_EQ(before.http_status, 400);
+  EXPECT_EQ(before.error.error, "invalid signature");
+
+  const auto session_request = [&](bool revoke) {
+    auto params = relayer::ParseTransactionParamsNonce(
+        Send("GET", "/v1/account/transactions/params?address=" + key_->address().ToChecksum() + "&type=WALLET").body);
+    EXPECT_TRUE(params.ok());
+    const int64_t now_s = SystemClock::Instance().WallNanos() / kNanosPerSecond;
+    relayer::SessionSignerRequest r{
+        .revoke = revoke,
+        .wallet = deposit,
+        .session_signer = session.address(),
+        .scopes = revoke ? std::vector<std::string>{} : std::vector<std::string>{"CLOB"},
+        .valid_until_s = revoke ? 0 : static_cast<uint64_t>(now_s + signing::kSessionKeyLifetimeSeconds),
+        .nonce = params.ok() ? *params : Uint256(0),
+        .deadline_s = static_cast<uint64_t>(now_s + 600)};
+    r.signature = relayer::SignBatch(relayer::SessionSignerBatch(r), 137, *key_);
+    return relayer::EncodeSessionSignerRequest(r);
+  };
+  const auto send_session = [&](std::string_view path, const std::string& body, const std::string& idempotency) {
+    const int64_t now_s = SystemClock::Instance().WallNanos() / kNanosPerSecond;
+    auto headers = relayer::BuilderHeaders(
+        {.key = kSimBuilderKey, .secret = kSimBuilderSecret, .passphrase = kSimBuilderPassphrase}, now_s, "POST",
+        std::string(path), body);
+    headers.emplace_back("Idempotency-Key", idempotency);
+    return Send("POST", std::string(path), body, std::move(headers));
+  };
+  const std::string authorize = session_request(false);
+  // A relayer API key may not authorize.
+  auto l1_headers = signing::MakeL1Headers(*key_, 137, SystemClock::Instance().WallNanos() / kNanosPerSecond, 0);
+  auto created = Send("POST", "/relayer/api/keys", "",
+                      {{"POLY_ADDRESS", l1_headers.address},
+                       {"POLY_SIGNATURE", l1_headers.signature},
+                       {"POLY_TIMESTAMP", l1_headers.timestamp},
+                       {"POLY_NONCE", l1_headers.nonce}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string relayer_key = (*relayer::ParseRelayerApiKeys(created.body))[0];
+  auto by_relayer_key =
+      Send("POST", "/v1/session-signers/authorizations", authorize,
+           {{"RELAYER_API_KEY", relayer_key}, {"RELAYER_API_KEY_ADDRESS", key_->address().ToChecksum()}});
+  EXPECT_EQ(by_relayer_key.status, 401) << by_relayer_key.body;
+
+  auto accepted = send_session("/v1/session-signers/authorizations", authorize, "idem-1");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  auto answer = relayer::ParseSessionSignerAnswer(accepted.body);
+  ASSERT_TRUE(answer.ok()) << accepted.body;
+  EXPECT_TRUE(relayer::SessionSignerAccepted(answer->status, false)) << answer->status;
+  auto again = send_session("/v1/session-signers/authorizations", authorize, "idem-1");
+  EXPECT_EQ(again.body, accepted.body);  // the same answer, not a second authorization
+  EXPECT_EQ(send_session("/v1/session-signers/authorizations", authorize + " ", "idem-1").status, 409);
+  ASSERT_TRUE(Eventually([&] {
+    auto signers = listed();
+    return signers.size() == 1 && signers[0].address == session.address();
+  }));
+  EXPECT_EQ(server_->RelayerTransactions().size(), 2u);  // the deployment and one authorization
+
+  const auto order = session_order(2100);
+  auto placed = post_as_session(order);
+  ASSERT_TRUE(placed.ok()) << placed.error.error;
+  const auto open = server_->OpenOrders(deposit.ToLower());
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].spec.id, order.id);
+
+  auto revoked = send_session("/v1/session-signers/revocations", session_request(true), "idem-2");
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  auto revoke_answer = relayer::ParseSessionSignerAnswer(revoked.body);
+  ASSERT_TRUE(revoke_answer.ok());
+  EXPECT_TRUE(revoke_answer->fenced);
+  // At the exchange's truth: the key's order is gone, the key is no longer listed, and its next
+  // order fails the wallet's signature check.
+  EXPECT_TRUE(server_->OpenOrders(deposit.ToLower()).empty());
+  EXPECT_TRUE(listed().empty());
+  auto after = post_as_session(session_order(2200));
+  EXPECT_EQ(after.http_status, 400);
+  EXPECT_EQ(after.error.error, "invalid signature");
+  EXPECT_EQ(server_->Refusals(deposit.ToLower()).at("invalid signature: session key not authorized"), 2);
 }
 
 }  // namespace
