@@ -145,6 +145,7 @@ struct ExecutionService::Impl {
   std::unique_ptr<clob::ClobRestClient> rest;
   std::unique_ptr<net::HttpClient> rpc;  // session keys: the wallet's authorization, read on chain
   int64_t session_valid_until_s = -1;    // the session poller's last reading (-1: none yet)
+  bool session_usable = false;           // whether that reading was still in the future
   std::unique_ptr<nats::Connection> nats;
   std::unique_ptr<nats::JetStream> js;
   std::unique_ptr<nats::KeyValue> kv;
@@ -843,9 +844,12 @@ absl::StatusOr<int64_t> ExecutionService::Impl::ReadSessionValidUntil() {
 
 // On the loop. Logs each change of what the wallet says; the factory signs nothing past it.
 void ExecutionService::Impl::NoteSessionValidUntil(int64_t valid_until) {
-  if (valid_until == session_valid_until_s) return;
   const int64_t now_s = Now() / kNanosPerSecond;
-  if (valid_until > now_s) {
+  const bool usable = valid_until > now_s;
+  // Each reading comes here: an expiry changes nothing on chain, only the time passes it.
+  if (valid_until == session_valid_until_s && usable == session_usable) return;
+  session_usable = usable;
+  if (usable) {
     spdlog::info("execution: session key {} authorized for wallet {} until {} ({} days left)",
                  key->address().ToChecksum(), options.signing.funder.ToChecksum(), valid_until,
                  (valid_until - now_s) / 86400);
